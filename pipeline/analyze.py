@@ -1,0 +1,100 @@
+"""One article through the three stages: claims -> denials -> verdicts, per context window."""
+
+import time
+from datetime import UTC, datetime
+
+from rapidfuzz import fuzz
+
+from pipeline import claims as claims_stage
+from pipeline import denials as denials_stage
+from pipeline import prompts
+from pipeline import verify as verify_stage
+from pipeline.document import Window, windows
+from pipeline.ingest import Article
+from pipeline.llm import LLM
+from schemas import ArticleResult, Claim, Denial, RunInfo, StageUsage, Verdict
+
+STAGES = (claims_stage.STAGE, denials_stage.STAGE, verify_stage.STAGE)
+DUPLICATE_SCORE = 90  # token_set_ratio above which claims from overlapping windows are one claim
+
+
+def prompt_versions() -> dict[str, str]:
+    return {name: prompts.version(name) for name in ("system", *STAGES)}
+
+
+async def analyze(llm: LLM, article: Article, *, max_claims: int = 8, window_chars: int = 12_000) -> ArticleResult:
+    started_at = datetime.now(UTC)
+    clock = time.perf_counter()
+    parts = windows(article.text, title=article.meta.title, max_chars=window_chars)
+    usage = {stage: StageUsage(stage=stage) for stage in STAGES}
+    claims: list[Claim] = []
+    denials: list[Denial] = []
+    verdicts: list[Verdict] = []
+    warnings: list[str] = []
+    for window in parts:
+        found = await _analyze_window(llm, window, max_claims, usage, warnings)
+        _merge(found, claims, denials, verdicts)
+    return ArticleResult(
+        article=article.meta,
+        text=article.text,
+        claims=claims,
+        denials=denials,
+        verdicts=verdicts,
+        warnings=warnings,
+        run=RunInfo(
+            backend=llm.backend,
+            model=llm.model,
+            prompt_versions=prompt_versions(),
+            usage=list(usage.values()),
+            windows=len(parts),
+            started_at=started_at,
+            seconds=round(time.perf_counter() - clock, 3),
+        ),
+    )
+
+
+async def _analyze_window(
+    llm: LLM, window: Window, max_claims: int, usage: dict[str, StageUsage], warnings: list[str]
+) -> tuple[list[Claim], list[Denial], list[Verdict]]:
+    found_claims = await claims_stage.extract_claims(llm, window, max_claims=max_claims)
+    _add(usage, found_claims.usage, warnings, found_claims.warnings)
+    found_denials = await denials_stage.find_denials(llm, window, found_claims.value)
+    _add(usage, found_denials.usage, warnings, found_denials.warnings)
+    found_verdicts = await verify_stage.verify_claims(llm, window, found_claims.value, found_denials.value)
+    _add(usage, found_verdicts.usage, warnings, found_verdicts.warnings)
+    return found_claims.value, found_denials.value, found_verdicts.value
+
+
+def _add(usage: dict[str, StageUsage], stage: StageUsage, warnings: list[str], new: list[str]) -> None:
+    total = usage[stage.stage]
+    for name in ("calls", "prompt_tokens", "completion_tokens", "cached_tokens"):
+        setattr(total, name, getattr(total, name) + getattr(stage, name))
+    total.seconds = round(total.seconds + stage.seconds, 3)
+    warnings.extend(new)
+
+
+def _merge(
+    found: tuple[list[Claim], list[Denial], list[Verdict]],
+    claims: list[Claim],
+    denials: list[Denial],
+    verdicts: list[Verdict],
+) -> None:
+    """Add one window's findings with article-wide ids; a claim already found in an
+    overlapping window keeps its first id, verdict and spans."""
+    new_claims, new_denials, new_verdicts = found
+    ids: dict[str, str] = {}
+    for claim in new_claims:
+        same = next((c for c in claims if fuzz.token_set_ratio(c.statement, claim.statement) >= DUPLICATE_SCORE), None)
+        if same is not None:
+            ids[claim.id] = same.id
+            continue
+        ids[claim.id] = f"c{len(claims) + 1}"
+        claims.append(claim.model_copy(update={"id": ids[claim.id]}))
+        verdict = next((v for v in new_verdicts if v.claim_id == claim.id), None)
+        if verdict is not None:
+            verdicts.append(verdict.model_copy(update={"claim_id": ids[claim.id]}))
+    for denial in new_denials:
+        if any(d.spans == denial.spans and d.speaker == denial.speaker for d in denials):
+            continue
+        targets = list(dict.fromkeys(ids[i] for i in denial.claim_ids))
+        denials.append(denial.model_copy(update={"id": f"d{len(denials) + 1}", "claim_ids": targets}))

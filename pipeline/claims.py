@@ -1,0 +1,61 @@
+"""Stage 1: extract check-worthy claims with their attribution chain."""
+
+import re
+
+from pipeline import prompts
+from pipeline._stage import StageOutput, messages
+from pipeline.document import Window
+from pipeline.llm import LLM
+from pipeline.spans import align_quote
+from schemas import Claim, ClaimDraft, ClaimsResponse, Span
+
+STAGE = "claims"
+
+
+async def extract_claims(llm: LLM, window: Window, *, max_claims: int = 8) -> StageOutput[list[Claim]]:
+    task = prompts.render(STAGE, max_claims=max_claims)
+    reply = await llm.ask(STAGE, messages(window, task), ClaimsResponse, window.context())
+    warnings = list(reply.warnings)
+    claims: list[Claim] = []
+    for draft in reply.value.claims[:max_claims]:
+        numbers = sorted({n for n in draft.sentences if n in window.numbers})
+        if not numbers:
+            warnings.append(f"claims: dropped {draft.statement[:60]!r}: cites no sentence of the article")
+            continue
+        claims.append(_claim(window, draft, numbers, f"c{len(claims) + 1}"))
+    return StageOutput(claims, reply.usage, warnings)
+
+
+def _claim(window: Window, draft: ClaimDraft, numbers: list[int], claim_id: str) -> Claim:
+    spans = [window.span(n) for n in numbers]
+    return Claim(
+        id=claim_id,
+        statement=draft.statement,
+        claimant=draft.claimant,
+        via=draft.via,
+        cue=draft.cue,
+        kind=draft.kind,
+        checkworthiness=draft.checkworthiness,
+        spans=spans,
+        claimant_span=_name_span(window.text, draft.claimant, spans),
+        cue_span=_word_span(window.text, draft.cue, spans),
+    )
+
+
+def _name_span(text: str, name: str, spans: list[Span]) -> Span | None:
+    """The claimant's name in the claim's sentences: full name, else surname or first word."""
+    words = [w for w in re.findall(r"[\w’'.-]+", name) if len(w) > 2 and w.lower() != "the"]
+    for candidate in [name, *reversed(words)]:
+        if found := _word_span(text, candidate, spans):
+            return found
+    return None
+
+
+def _word_span(text: str, word: str, spans: list[Span]) -> Span | None:
+    if not word or word.lower() == "none":
+        return None
+    for span in spans:
+        found = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", span.text, re.IGNORECASE)
+        if found:
+            return align_quote(text, found.group(), (span.start + found.start(), span.start + found.end()))
+    return None

@@ -1,0 +1,56 @@
+"""Stage 2: statements disputing the claims, with non-denials kept apart."""
+
+import re
+
+from pipeline import prompts
+from pipeline._stage import StageOutput, messages
+from pipeline.document import Window
+from pipeline.llm import LLM
+from schemas import Claim, Denial, DenialKind, DenialsResponse
+
+STAGE = "denials"
+
+# "Did not respond" is a non-denial whatever the model says: a fixed newsroom formula.
+_NON_RESPONSE = re.compile(
+    r"\b(did not|didn't|could not|couldn't|has not|hasn't|have not|haven't)\s+(immediately\s+)?"
+    r"(respond|reply|return|be reached|comment)|\bdeclined to comment\b|\bno comment\b",
+    re.IGNORECASE,
+)
+
+
+async def find_denials(llm: LLM, window: Window, claims: list[Claim]) -> StageOutput[list[Denial]]:
+    claim_ids = {c.id for c in claims}
+    task = prompts.render(STAGE, claims=claims)
+    reply = await llm.ask(STAGE, messages(window, task), DenialsResponse, window.context(claim_ids=claim_ids))
+    warnings = list(reply.warnings)
+    denials: list[Denial] = []
+    for draft in reply.value.denials:
+        numbers = sorted({n for n in draft.sentence if n in window.numbers})
+        quoted = window.align(draft.quote, numbers) if draft.quote.strip() else None
+        if quoted is None and draft.quote.strip():
+            warnings.append(f"denials: dropped unalignable quote {draft.quote[:60]!r} by {draft.speaker}")
+        spans = [quoted] if quoted else [window.span(n) for n in numbers]
+        if not spans:
+            warnings.append(f"denials: dropped statement by {draft.speaker}: no quote or sentence in the article")
+            continue
+        kind = draft.kind
+        evidence = " ".join(s.text for s in spans)
+        if kind is not DenialKind.non_denial and _NON_RESPONSE.search(evidence) and not _disputes_words(evidence):
+            warnings.append(f"denials: {draft.speaker!r} only did not respond; recorded as non_denial, not {kind}")
+            kind = DenialKind.non_denial
+        targets = [] if kind is DenialKind.non_denial else [i for i in draft.claim_ids if i in claim_ids]
+        denials.append(
+            Denial(
+                id=f"d{len(denials) + 1}",
+                speaker=draft.speaker,
+                disputes=draft.disputes,
+                kind=kind,
+                claim_ids=targets,
+                spans=spans,
+            )
+        )
+    return StageOutput(denials, reply.usage, warnings)
+
+
+def _disputes_words(text: str) -> bool:
+    return bool(re.search(r"\b(deni\w*|deny|false|untrue|not true|never)\b", text, re.IGNORECASE))

@@ -1,0 +1,62 @@
+"""An article as the model sees it: numbered sentences, split into context windows when long."""
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from pipeline import prompts
+from pipeline._sentences import Sentence, numbered, split_sentences
+from pipeline.spans import align_quote, sentence_span
+from schemas import Span
+
+
+@dataclass(frozen=True)
+class Window:
+    """A run of whole sentences (numbered as in the full article) that fits one prompt."""
+
+    text: str  # the full article text; spans index into it
+    sentences: tuple[Sentence, ...]
+    title: str | None = None
+
+    @cached_property
+    def numbers(self) -> frozenset[int]:
+        return frozenset(s.number for s in self.sentences)
+
+    @cached_property
+    def system_message(self) -> str:
+        # Byte-identical for every stage of this window, so servers reuse the cached prefix.
+        return prompts.render("system", title=self.title, numbered_article=numbered(list(self.sentences)))
+
+    def sentence(self, number: int) -> Sentence:
+        return self.sentences[number - self.sentences[0].number]
+
+    def span(self, number: int) -> Span:
+        return sentence_span([self.sentence(number)], 1)
+
+    def align(self, quote: str, near: list[int] | None = None) -> Span | None:
+        valid = [n for n in near or [] if n in self.numbers]
+        bounds = (self.sentence(min(valid)).start, self.sentence(max(valid)).end) if valid else None
+        return align_quote(self.text, quote, bounds)
+
+    def context(self, **extra: object) -> dict[str, object]:
+        """Validation context for instructor: what the model's references are checked against."""
+        return {"sentence_numbers": self.numbers, "align_quote": self.align, **extra}
+
+
+def windows(text: str, *, title: str | None = None, max_chars: int = 12_000, overlap: int = 2) -> list[Window]:
+    """Split into windows of at most ``max_chars`` (a sentence longer than that stands alone),
+    consecutive windows sharing ``overlap`` sentences. Nothing is dropped."""
+    sentences = split_sentences(text)
+    if not sentences:
+        return []
+    result: list[Window] = []
+    start = 0
+    while True:
+        end = start
+        size = 0
+        while end < len(sentences) and (end == start or size + len(sentences[end].text) <= max_chars):
+            size += len(sentences[end].text) + 1
+            end += 1
+        result.append(Window(text, tuple(sentences[start:end]), title))
+        if end >= len(sentences):
+            return result
+        start = max(end - overlap, start + 1)

@@ -1,0 +1,182 @@
+"""One client for every backend: OpenAI protocol, instructor TOOLS mode, tenacity retries.
+
+Retries have one layer each: instructor re-asks on validation errors only,
+tenacity retries rate limits, 5xx, timeouts and dropped connections (honouring
+Retry-After), and the openai client's own retries are off.
+"""
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+import instructor
+import openai
+from instructor.core.exceptions import InstructorRetryException
+from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+from pydantic import BaseModel, ValidationError
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+from schemas import StageUsage
+
+T = TypeVar("T", bound=BaseModel)
+MAX_RETRY_AFTER = 120.0
+
+
+class LLMError(RuntimeError):
+    """A call that cannot succeed: the message names the endpoint and the cause in one line."""
+
+
+@dataclass
+class Reply(Generic[T]):
+    value: T
+    usage: StageUsage
+    warnings: list[str] = field(default_factory=list)
+
+
+def _api_error(error: BaseException) -> BaseException:
+    """instructor wraps API errors in InstructorRetryException; look through it."""
+    if isinstance(error, InstructorRetryException) and error.__cause__ is not None:
+        return error.__cause__
+    return error
+
+
+def is_transient(error: BaseException) -> bool:
+    error = _api_error(error)
+    if isinstance(error, (openai.RateLimitError, openai.APIConnectionError)):  # includes timeouts
+        return True
+    return isinstance(error, openai.APIStatusError) and error.status_code >= 500
+
+
+def retry_after(error: BaseException) -> float | None:
+    """Seconds the server asked us to wait, if it said so."""
+    error = _api_error(error)
+    if not isinstance(error, openai.APIStatusError):
+        return None
+    value = error.response.headers.get("retry-after")
+    try:
+        return min(max(float(value), 0.0), MAX_RETRY_AFTER) if value is not None else None
+    except ValueError:
+        return None
+
+
+_backoff = wait_exponential_jitter(initial=1, max=30)
+
+
+def _wait(state: RetryCallState) -> float:
+    error = state.outcome.exception() if state.outcome else None
+    asked = retry_after(error) if error else None
+    return asked if asked is not None else _backoff(state)
+
+
+class LLM:
+    def __init__(
+        self,
+        *,
+        backend: str,
+        base_url: str | None,
+        api_key: str,
+        model: str,
+        temperature: float = 0.0,
+        timeout: float = 300.0,
+        max_attempts: int = 5,
+        reasks: int = 1,
+        extra_body: dict[str, object] | None = None,
+        http_client: openai.DefaultAsyncHttpxClient | None = None,
+    ):
+        self.backend = backend
+        self.model = model
+        self.endpoint = base_url or "https://api.openai.com/v1"
+        self.temperature = temperature
+        self.max_attempts = max_attempts
+        self.reasks = reasks
+        self.extra_body = extra_body or {}
+        self.raw = openai.AsyncOpenAI(
+            base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0, http_client=http_client
+        )
+        self.client = instructor.from_openai(self.raw, mode=instructor.Mode.TOOLS)
+
+    async def ask(
+        self,
+        stage: str,
+        messages: list[ChatCompletionMessageParam],
+        response_model: type[T],
+        context: dict[str, object],
+    ) -> Reply[T]:
+        started = time.perf_counter()
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.max_attempts),
+            wait=_wait,
+            retry=retry_if_exception(is_transient),
+            reraise=True,
+        )
+        warnings: list[str] = []
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    value, completion = await self._create(messages, response_model, context)
+        except InstructorRetryException as error:
+            cause = _api_error(error)
+            if cause is not error:
+                raise self._describe(cause) from cause
+            # Re-asks exhausted: keep what validates without the article context;
+            # the stage drops unresolvable references and reports them as warnings.
+            value, completion = self._lenient(error, response_model, stage)
+            warnings.append(f"{stage}: model output still invalid after {self.reasks} re-ask(s): {_first_line(error)}")
+        except openai.OpenAIError as error:
+            raise self._describe(error) from error
+        return Reply(value, self._usage(stage, completion, time.perf_counter() - started), warnings)
+
+    async def _create(
+        self, messages: list[ChatCompletionMessageParam], response_model: type[T], context: dict[str, object]
+    ) -> tuple[T, ChatCompletion]:
+        return await self.client.chat.completions.create_with_completion(
+            model=self.model,
+            messages=messages,
+            response_model=response_model,
+            max_retries=self.reasks,
+            temperature=self.temperature,
+            context=context,
+            extra_body=self.extra_body or None,
+        )
+
+    def _lenient(self, error: InstructorRetryException, response_model: type[T], stage: str) -> tuple[T, ChatCompletion]:
+        completion = error.last_completion
+        try:
+            arguments = completion.choices[0].message.tool_calls[0].function.arguments
+            return response_model.model_validate(json.loads(arguments)), completion
+        except (AttributeError, IndexError, TypeError, ValueError, ValidationError):
+            raise LLMError(f"{self.endpoint}: {stage}: model output invalid after re-asks: {_first_line(error)}") from error
+
+    def _describe(self, error: BaseException) -> LLMError:
+        if isinstance(error, openai.AuthenticationError):
+            return LLMError(f"{self.endpoint}: API key rejected (HTTP 401); check OPENAI_API_KEY or --api-key")
+        if isinstance(error, openai.NotFoundError):
+            return LLMError(f"{self.endpoint}: not found (HTTP 404): is model {self.model!r} served there?")
+        if isinstance(error, openai.APITimeoutError):
+            return LLMError(f"{self.endpoint}: timed out after {self.max_attempts} attempts")
+        if isinstance(error, openai.APIConnectionError):
+            return LLMError(f"{self.endpoint}: cannot connect ({_first_line(error.__cause__ or error)})")
+        if isinstance(error, openai.APIStatusError):
+            return LLMError(f"{self.endpoint}: HTTP {error.status_code}: {_first_line(error)}")
+        return LLMError(f"{self.endpoint}: {_first_line(error)}")
+
+    def _usage(self, stage: str, completion: ChatCompletion, seconds: float) -> StageUsage:
+        usage = completion.usage
+        details = getattr(usage, "prompt_tokens_details", None) if usage else None
+        return StageUsage(
+            stage=stage,
+            calls=1,
+            prompt_tokens=usage.prompt_tokens if usage else 0,
+            completion_tokens=usage.completion_tokens if usage else 0,
+            cached_tokens=(getattr(details, "cached_tokens", None) or 0) if details else 0,
+            seconds=round(seconds, 3),
+        )
+
+    async def close(self) -> None:
+        await self.raw.close()
+
+
+def _first_line(error: BaseException | None) -> str:
+    text = str(error).strip().splitlines()
+    return text[0][:300] if text else type(error).__name__

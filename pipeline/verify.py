@@ -1,0 +1,68 @@
+"""Stage 3: a verdict per claim, with the claim's linked denials put before the model."""
+
+from dataclasses import dataclass
+
+from pipeline import prompts
+from pipeline._stage import StageOutput, messages
+from pipeline.document import Window
+from pipeline.llm import LLM
+from schemas import Claim, Denial, Verdict, VerdictsResponse
+
+STAGE = "verify"
+
+
+@dataclass(frozen=True)
+class _DenialView:
+    speaker: str
+    kind: str
+    quote: str
+    sentences: list[int]
+
+
+@dataclass(frozen=True)
+class _Item:
+    claim: Claim
+    sentences: list[int]
+    denials: list[_DenialView]
+
+
+async def verify_claims(llm: LLM, window: Window, claims: list[Claim], denials: list[Denial]) -> StageOutput[list[Verdict]]:
+    if not claims:
+        return StageOutput([], _no_call(), [])
+    items = [
+        _Item(claim, _numbers(window, claim.spans), [_view(window, d) for d in denials if claim.id in d.claim_ids and d.is_denial])
+        for claim in claims
+    ]
+    task = prompts.render(STAGE, items=items)
+    claim_ids = [c.id for c in claims]
+    reply = await llm.ask(STAGE, messages(window, task), VerdictsResponse, window.context(claim_ids=claim_ids))
+    warnings = list(reply.warnings)
+    verdicts: dict[str, Verdict] = {}
+    for draft in reply.value.verdicts:
+        if draft.claim_id not in claim_ids or draft.claim_id in verdicts:
+            warnings.append(f"verify: ignored extra verdict for {draft.claim_id!r}")
+            continue
+        verdicts[draft.claim_id] = Verdict(
+            claim_id=draft.claim_id,
+            verdict=draft.verdict,
+            confidence=draft.confidence,
+            rationale=draft.rationale,
+            supporting=[window.span(n) for n in dict.fromkeys(draft.supporting_sentences) if n in window.numbers],
+            contradicting=[window.span(n) for n in dict.fromkeys(draft.contradicting_sentences) if n in window.numbers],
+        )
+    warnings += [f"verify: no verdict for {i}" for i in claim_ids if i not in verdicts]
+    return StageOutput([verdicts[i] for i in claim_ids if i in verdicts], reply.usage, warnings)
+
+
+def _numbers(window: Window, spans: list) -> list[int]:
+    return [s.number for s in window.sentences if any(s.start < sp.end and sp.start < s.end for sp in spans)]
+
+
+def _view(window: Window, denial: Denial) -> _DenialView:
+    return _DenialView(denial.speaker, denial.kind.value, " ".join(s.text for s in denial.spans), _numbers(window, denial.spans))
+
+
+def _no_call():
+    from schemas import StageUsage
+
+    return StageUsage(stage=STAGE)
