@@ -1,0 +1,52 @@
+"""Opening the configured backend as an LLM: the embedded server's lifetime is the ``with`` block."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from pipeline.embedded import WEIGHTS, EmbeddedModelError, EmbeddedServer, ensure_weights
+from pipeline.llm import LLM
+from pipeline.settings import Settings
+
+DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+# llama.cpp's default repeat penalty discourages copying the article's words into quotes.
+EMBEDDED_SAMPLING: dict[str, object] = {"repeat_penalty": 1.0}
+
+
+@contextmanager
+def open_llm(settings: Settings) -> Iterator[LLM]:
+    if settings.resolved_backend() == "embedded":
+        weights = WEIGHTS.get(settings.embedded_model)
+        if weights is None:
+            raise EmbeddedModelError(f"unknown embedded model {settings.embedded_model!r}; choose from {', '.join(WEIGHTS)}")
+        path = ensure_weights(weights, settings.cache_dir / "models")
+        with EmbeddedServer(path, n_ctx=settings.context_tokens) as server:
+            llm = embedded_llm(settings, server.base_url, weights.name)
+            yield llm
+        return
+    key = settings.api_key.get_secret_value() if settings.api_key else None
+    if not key and not settings.base_url:
+        raise EmbeddedModelError("the openai backend needs OPENAI_API_KEY (or a --base-url for a local server)")
+    yield LLM(
+        backend="openai",
+        base_url=settings.base_url,
+        api_key=key or "not-needed",  # local OpenAI-compatible servers ignore it
+        model=settings.model or DEFAULT_OPENAI_MODEL,
+        temperature=settings.temperature,
+        timeout=settings.timeout,
+        max_attempts=settings.max_attempts,
+        reasks=settings.reasks,
+    )
+
+
+def embedded_llm(settings: Settings, base_url: str, model: str) -> LLM:
+    return LLM(
+        backend="embedded",
+        base_url=base_url,
+        api_key="embedded-no-key",
+        model=model,
+        temperature=settings.temperature,
+        timeout=settings.timeout,
+        max_attempts=settings.max_attempts,
+        reasks=settings.reasks,
+        extra_body=EMBEDDED_SAMPLING,
+    )

@@ -1,0 +1,102 @@
+"""The ``factcheck`` command line."""
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from pipeline.backend import open_llm
+from pipeline.embedded import EmbeddedModelError
+from pipeline.ingest import InputError
+from pipeline.llm import LLMError
+from pipeline.runner import NoArticlesError, discover_or_fail, run
+from pipeline.settings import Settings
+
+# Exit codes: 0 every article done; 1 nothing could run; 3 some articles failed.
+EXIT_NOTHING_RAN = 1
+EXIT_SOME_FAILED = 3
+
+app = typer.Typer(help="Fact-check news articles: claims, denials and verdicts with evidence spans.", no_args_is_help=True)
+err = Console(stderr=True, highlight=False)
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}", markup=True, soft_wrap=True)
+    return typer.Exit(EXIT_NOTHING_RAN)
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise _fail(f"configuration: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    except ValueError as error:  # an unreadable config file
+        raise _fail(f"configuration: {error}") from None
+
+
+BackendOpt = Annotated[str | None, typer.Option(help="embedded | openai | auto (default: auto).")]
+BaseUrlOpt = Annotated[str | None, typer.Option(help="OpenAI-compatible base URL, e.g. http://localhost:11434/v1.")]
+ModelOpt = Annotated[str | None, typer.Option(help="Model name for the openai backend.")]
+EmbeddedOpt = Annotated[str | None, typer.Option(help="Embedded model: qwen2.5-coder-1.5b-instruct-q4_k_m or -0.5b-.")]
+
+
+@app.command("run")
+def run_command(
+    paths: Annotated[list[Path], typer.Argument(help="Article files or folders (.txt .md .html .json .jsonl).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+    backend: BackendOpt = None,
+    base_url: BaseUrlOpt = None,
+    model: ModelOpt = None,
+    embedded_model: EmbeddedOpt = None,
+    max_claims: Annotated[int | None, typer.Option(help="Most claims kept per context window.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary and errors.")] = False,
+) -> None:
+    """Analyse articles and write one JSON result per article into OUT."""
+    settings = _settings(backend=backend, base_url=base_url, model=model, embedded_model=embedded_model, max_claims=max_claims)
+
+    def report(source: str, status: str) -> None:
+        if not quiet or status.startswith("failed"):
+            err.print(f"{source}: {status}", markup=False, soft_wrap=True)
+
+    try:
+        files, skipped = discover_or_fail(paths)  # before starting a model for nothing
+        with open_llm(settings) as llm:
+            summary = asyncio.run(run(llm, files, skipped, out, settings, on_article=report))
+    except (NoArticlesError, EmbeddedModelError, LLMError, InputError) as error:
+        raise _fail(str(error)) from None
+    for line in summary.skipped_files:
+        err.print(line, markup=False, soft_wrap=True)
+    err.print(
+        f"{summary.done} analysed, {summary.reused} already done, {summary.failed} failed; "
+        f"{summary.calls} LLM calls, {summary.prompt_tokens + summary.completion_tokens} tokens -> {out}",
+        markup=False,
+    )
+    if summary.failed and not (summary.done or summary.reused):
+        raise typer.Exit(EXIT_NOTHING_RAN)
+    if summary.failed:
+        raise typer.Exit(EXIT_SOME_FAILED)
+
+
+@app.command("review")
+def review_command(
+    out_dir: Annotated[Path, typer.Argument(help="A run's output folder.")],
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).")] = 0,
+    desk: Annotated[str, typer.Option(help="Desk name used as ClaimReview author.")] = "Fact-check desk",
+) -> None:
+    """Open the review desk for a run's output in a local web app."""
+    from pipeline.review.app import serve
+
+    if not (out_dir / "articles").is_dir():
+        raise _fail(f"{out_dir}: not a run output folder (no articles/ inside)")
+    serve(out_dir, port=port, desk_name=desk)
+
+
+def main() -> None:
+    # instructor logs every failed attempt at ERROR; the CLI reports outcomes itself.
+    logging.getLogger("instructor").setLevel(logging.CRITICAL)
+    app()

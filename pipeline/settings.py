@@ -1,0 +1,53 @@
+"""Configuration: CLI flags > environment (FACTCHECK_*, OPENAI_*) > config file > defaults."""
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+Backend = Literal["auto", "embedded", "openai"]
+
+
+def config_file() -> Path:
+    """``$FACTCHECK_CONFIG``, else ``./factcheck.toml``."""
+    return Path(os.environ.get("FACTCHECK_CONFIG", "factcheck.toml"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FACTCHECK_", extra="ignore", populate_by_name=True)
+
+    backend: Backend = Field(
+        default="auto",
+        description="embedded (local model, no key), openai (OpenAI or any OpenAI-compatible base URL), "
+        "or auto: openai when a base URL or API key is configured, else embedded.",
+    )
+    base_url: str | None = Field(default=None, validation_alias=AliasChoices("base_url", "FACTCHECK_BASE_URL", "OPENAI_BASE_URL"))
+    api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("api_key", "FACTCHECK_API_KEY", "OPENAI_API_KEY"))
+    model: str | None = Field(default=None, description="Model name for the openai backend (default gpt-4o-mini).")
+    embedded_model: str = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+    temperature: float = 0.0
+    timeout: float = Field(default=600.0, description="Seconds per HTTP request.")
+    max_attempts: int = Field(default=5, ge=1, description="Attempts per call on 429, 5xx, timeouts (tenacity).")
+    reasks: int = Field(default=1, ge=0, description="Re-asks on invalid model output (instructor).")
+    max_claims: int = Field(default=8, ge=1)
+    window_chars: int = Field(default=12_000, ge=500, description="Article characters per context window.")
+    context_tokens: int = Field(default=8192, description="Context size of the embedded model server.")
+    cache_dir: Path = Field(default=Path.home() / ".cache" / "factcheck")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=config_file())
+
+    def resolved_backend(self) -> Literal["embedded", "openai"]:
+        if self.backend != "auto":
+            return self.backend
+        return "openai" if self.base_url or self.api_key else "embedded"
