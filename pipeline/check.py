@@ -1,0 +1,212 @@
+"""Checking a given claim against an article with the pipeline's own stages.
+
+At most three LLM calls per pair: claims, then denials, then verification of
+the one claim. The given claim is matched to the article's own claims first,
+so it inherits their spans, claimant and linked denials; otherwise it is built
+from the given text at the article's most similar sentences, and the denials
+stage (run after matching) sees it among the claims to link denials to.
+"""
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rapidfuzz import fuzz, utils
+
+from pipeline import claims as claims_stage
+from pipeline import denials as denials_stage
+from pipeline import verify as verify_stage
+from pipeline.analyze import STAGES, prompt_versions
+from pipeline.document import Window, windows
+from pipeline.ingest import Article, InputError, make_article, read_articles
+from pipeline.llm import LLM
+from schemas import Claim, ClaimKind, RunInfo, Span, StageUsage
+from schemas.check import CheckResult, ClaimOrigin
+
+# A given claim is the article's claim when max(token_set_ratio, partial_ratio) reaches this.
+# token_set_ratio forgives extra words on either side (a headline vs a decontextualized
+# statement); partial_ratio catches a short claim quoted inside a longer statement.
+MATCH_THRESHOLD = 85.0
+GIVEN_CLAIM_ID = "c0"  # extracted claims are c1..cN, so c0 never collides
+GIVEN_CLAIMANT = "the reader's claim"
+MAX_GIVEN_SENTENCES = 2
+SENTENCE_TIE = 5.0  # a second sentence joins the given claim's spans when this close to the best
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One claim to check against one article."""
+
+    claim: str
+    article: Article
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class Match:
+    claim: Claim
+    score: float  # 0-100
+
+
+def similarity(a: str, b: str) -> float:
+    """0-100; case, punctuation and word order do not matter."""
+    return max(
+        fuzz.token_set_ratio(a, b, processor=utils.default_process),
+        fuzz.partial_ratio(a, b, processor=utils.default_process),
+    )
+
+
+def match_claim(given: str, claims: list[Claim], threshold: float = MATCH_THRESHOLD) -> Match | None:
+    """The article claim most similar to ``given``, if similar enough; ties go to the more check-worthy."""
+    scored = [Match(c, similarity(given, c.statement)) for c in claims]
+    scored = [m for m in scored if m.score >= threshold]
+    if not scored:
+        return None
+    return max(scored, key=lambda m: (m.score, m.claim.checkworthiness))
+
+
+def similar_sentences(window: Window, given: str) -> list[Span]:
+    """Spans of the window sentence(s) most similar to ``given``, in article order."""
+    ranked = sorted(
+        window.sentences,
+        key=lambda s: (similarity(given, s.text), fuzz.ratio(given, s.text, processor=utils.default_process)),
+        reverse=True,
+    )
+    best = similarity(given, ranked[0].text)
+    chosen = [s for s in ranked[:MAX_GIVEN_SENTENCES] if similarity(given, s.text) >= best - SENTENCE_TIE]
+    return [window.span(s.number) for s in sorted(chosen, key=lambda s: s.number)]
+
+
+def given_claim(window: Window, given: str) -> Claim:
+    return Claim(
+        id=GIVEN_CLAIM_ID,
+        statement=given,
+        claimant=GIVEN_CLAIMANT,
+        cue="none",
+        kind=ClaimKind.fact,
+        checkworthiness=1.0,
+        spans=similar_sentences(window, given),
+    )
+
+
+def best_window(parts: list[Window], given: str) -> Window:
+    """A long article is checked in the one window that holds the sentence closest to the claim."""
+    return max(parts, key=lambda w: max(similarity(given, s.text) for s in w.sentences))
+
+
+async def check_claim(
+    llm: LLM, article: Article, given: str, *, pair_id: str | None = None, max_claims: int = 8, window_chars: int = 12_000
+) -> CheckResult:
+    if not given.strip():
+        raise ValueError("the claim to check is empty")
+    started_at = datetime.now(UTC)
+    clock = time.perf_counter()
+    parts = windows(article.text, title=article.meta.title, max_chars=window_chars)
+    window = best_window(parts, given)
+    usage = {stage: StageUsage(stage=stage) for stage in STAGES}
+    warnings: list[str] = []
+    if len(parts) > 1:
+        warnings.append(
+            f"check: article split into {len(parts)} windows; checked in the window of sentences "
+            f"{min(window.numbers)}-{max(window.numbers)}, closest to the claim"
+        )
+
+    extracted = await claims_stage.extract_claims(llm, window, max_claims=max_claims)
+    _add(usage, extracted.usage, warnings, extracted.warnings)
+    article_claims = extracted.value
+    match = match_claim(given, article_claims)
+    if match is not None:
+        claim, origin, score = match.claim, ClaimOrigin.article, match.score
+    else:
+        claim, origin = given_claim(window, given), ClaimOrigin.given
+        score = similarity(given, claim.statement)
+
+    # The given claim joins the list only when it is new, so denials can be linked to it.
+    candidates = article_claims if origin is ClaimOrigin.article else [*article_claims, claim]
+    found = await denials_stage.find_denials(llm, window, candidates)
+    _add(usage, found.usage, warnings, found.warnings)
+    linked = [d for d in found.value if claim.id in d.claim_ids]
+
+    verdicts = await verify_stage.verify_claims(llm, window, [claim], linked)
+    _add(usage, verdicts.usage, warnings, verdicts.warnings)
+    verdict = next((v for v in verdicts.value if v.claim_id == claim.id), None)
+
+    return CheckResult(
+        id=pair_id,
+        given_claim=given,
+        article=article.meta,
+        text=article.text,
+        origin=origin,
+        match_score=round(score / 100, 3),
+        claim=claim,
+        denials=linked,
+        verdict=verdict,
+        article_claims=article_claims,
+        warnings=warnings,
+        run=RunInfo(
+            backend=llm.backend,
+            model=llm.model,
+            prompt_versions=prompt_versions(),
+            usage=list(usage.values()),
+            windows=len(parts),
+            started_at=started_at,
+            seconds=round(time.perf_counter() - clock, 3),
+        ),
+    )
+
+
+def _add(usage: dict[str, StageUsage], stage: StageUsage, warnings: list[str], new: list[str]) -> None:
+    total = usage[stage.stage]
+    total.calls += stage.calls
+    total.prompt_tokens += stage.prompt_tokens
+    total.completion_tokens += stage.completion_tokens
+    total.cached_tokens += stage.cached_tokens
+    total.seconds = round(total.seconds + stage.seconds, 3)
+    warnings.extend(new)
+
+
+def read_article(path: Path) -> Article:
+    """The one article in ``path``; InputError naming the file otherwise."""
+    found = list(read_articles(path))
+    if len(found) != 1:
+        raise InputError(f"{path}: expected one article, found {len(found)}")
+    return found[0]
+
+
+def read_pairs(path: Path) -> list[Pair]:
+    """Pairs from JSONL: ``claim`` plus ``text`` or ``text_file`` (relative to the JSONL's folder), optional ``id``.
+    Every line is read and checked before any model runs; the first bad line raises InputError."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: cannot read ({error})") from None
+    pairs: list[Pair] = []
+    for number, line in enumerate(raw.splitlines(), 1):
+        if line.strip():
+            pairs.append(_pair(line, f"{path}:{number}", path.parent))
+    if not pairs:
+        raise InputError(f"{path}: no claim/article pairs (empty)")
+    return pairs
+
+
+def _pair(line: str, where: str, base: Path) -> Pair:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise InputError(f"{where}: invalid JSON ({error.msg} at column {error.colno})") from None
+    if not isinstance(record, dict):
+        raise InputError(f"{where}: expected a JSON object with 'claim' and 'text' or 'text_file'")
+    claim = record.get("claim")
+    if not isinstance(claim, str) or not claim.strip():
+        raise InputError(f"{where}: no string 'claim' field")
+    pair_id = record.get("id")
+    text, text_file = record.get("text"), record.get("text_file")
+    if isinstance(text, str):
+        article = make_article(text, where, external_id=str(pair_id) if pair_id is not None else None)
+    elif isinstance(text_file, str):
+        article = read_article(base / text_file)
+    else:
+        raise InputError(f"{where}: needs a string 'text' or 'text_file' field")
+    return Pair(claim=claim, article=article, id=str(pair_id) if pair_id is not None else None)
