@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from pipeline.review import export, highlight
@@ -264,7 +265,8 @@ def create_app(out_dir: Path, desk_name: str = "Fact-check desk", reviewer_defau
             summary = "; ".join(f"{d['field']}: {d['message']}" if d["field"] else d["message"] for d in details)
             raise ApiError(422, f"invalid review: {summary}", details) from None
         try:
-            event, state = reviews.append(article, claim_id, review)
+            # fsync blocks; keep it off the event loop so other reviewers' requests still flow.
+            event, state = await run_in_threadpool(reviews.append, article, claim_id, review)
         except ReviewConflict as conflict:
             raise ApiError(409, str(conflict)) from None
         return ReviewSaved(event=event, state=state)
