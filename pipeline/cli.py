@@ -16,7 +16,8 @@ from pipeline.llm import LLMError
 from pipeline.runner import NoArticlesError, discover_or_fail, run
 from pipeline.settings import Settings
 
-# Exit codes: 0 every article done; 1 nothing could run; 3 some articles failed.
+# Exit codes: 0 every article done; 1 nothing could run; 3 some articles failed or were left
+# out by --budget.
 EXIT_NOTHING_RAN = 1
 EXIT_SOME_FAILED = 3
 
@@ -54,31 +55,53 @@ def run_command(
     model: ModelOpt = None,
     embedded_model: EmbeddedOpt = None,
     max_claims: Annotated[int | None, typer.Option(help="Most claims kept per context window.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary and errors.")] = False,
+    concurrency: Annotated[int | None, typer.Option(help="Articles analysed at once (default 4).")] = None,
+    cache: Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse LLM responses from the on-disk cache.")] = True,
+    resume: Annotated[
+        bool, typer.Option("--resume/--no-resume", help="Keep articles already finished in OUT (default) or redo them.")
+    ] = True,
+    budget: Annotated[float | None, typer.Option(help="Stop starting articles before the estimated spend passes USD.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar; print only failures and the summary.")] = False,
+    log_json: Annotated[
+        str | None, typer.Option("--log-json", help="Write JSON-lines events to this file, or '-' for stderr.")
+    ] = None,
 ) -> None:
     """Analyse articles and write one JSON result per article into OUT."""
-    settings = _settings(backend=backend, base_url=base_url, model=model, embedded_model=embedded_model, max_claims=max_claims)
+    from pipeline.progress import FailurePrinter, ProgressBar, Reporters, json_log
+    from pipeline.runner import RunOptions
 
-    def report(source: str, status: str) -> None:
-        if not quiet or status.startswith("failed"):
-            err.print(f"{source}: {status}", markup=False, soft_wrap=True)
-
+    settings = _settings(
+        backend=backend, base_url=base_url, model=model, embedded_model=embedded_model, max_claims=max_claims,
+        concurrency=concurrency, budget_usd=budget,
+    )
+    options = RunOptions(concurrency=settings.concurrency, budget_usd=settings.budget_usd, cache=cache and settings.cache, resume=resume)
+    reporters = Reporters()
+    if log_json:
+        reporters.reporters.append(json_log(log_json))
+    if log_json != "-":  # JSON on stderr is for machines: no bar drawn through it
+        reporters.reporters.append(FailurePrinter(err) if quiet or not err.is_terminal else ProgressBar(err))
     try:
-        files, skipped = discover_or_fail(paths)  # before starting a model for nothing
+        files, skipped = discover_or_fail(paths, exclude=out)  # before starting a model for nothing
         with open_llm(settings) as llm:
-            summary = asyncio.run(run(llm, files, skipped, out, settings, on_article=report))
+            summary = asyncio.run(run(llm, files, skipped, out, settings, options=options, reporter=reporters))
     except (NoArticlesError, EmbeddedModelError, LLMError, InputError) as error:
         raise _fail(str(error)) from None
-    for line in summary.skipped_files:
-        err.print(line, markup=False, soft_wrap=True)
-    err.print(
-        f"{summary.done} analysed, {summary.reused} already done, {summary.failed} failed; "
-        f"{summary.calls} LLM calls, {summary.prompt_tokens + summary.completion_tokens} tokens -> {out}",
-        markup=False,
-    )
+    finally:
+        reporters.close()
+    if log_json != "-":
+        for line in summary.skipped_files:
+            err.print(line, markup=False, soft_wrap=True)
+        total = summary.total
+        err.print(
+            f"{summary.done} analysed, {summary.reused} already done, {summary.failed} failed"
+            + (f", {summary.not_started} not started (budget)" if summary.not_started else "")
+            + f"; {total.calls} LLM calls, {total.cache_hits} from cache, "
+            f"{total.prompt_tokens + total.completion_tokens} tokens, ~${total.cost_usd:.4f} -> {out}",
+            markup=False,
+        )
     if summary.failed and not (summary.done or summary.reused):
         raise typer.Exit(EXIT_NOTHING_RAN)
-    if summary.failed:
+    if summary.failed or summary.not_started:
         raise typer.Exit(EXIT_SOME_FAILED)
 
 

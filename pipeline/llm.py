@@ -96,6 +96,12 @@ class LLM:
         )
         self.client = instructor.from_openai(self.raw, mode=instructor.Mode.TOOLS)
 
+    def use_http_client(self, http_client: openai.DefaultAsyncHttpxClient) -> None:
+        """Send every call through ``http_client`` (e.g. cache, limiter and metering transports)
+        for an LLM that the backend opened without one."""
+        self.raw = self.raw.with_options(http_client=http_client)
+        self.client = instructor.from_openai(self.raw, mode=instructor.Mode.TOOLS)
+
     async def ask(
         self,
         stage: str,

@@ -1,14 +1,26 @@
-"""Running the pipeline over files and folders into an output folder.
+"""Running the pipeline over files and folders into an output folder, concurrently.
 
 Layout of OUT_DIR:
-  articles/<article_id>.json   one ArticleResult per article (atomic write)
-  results.jsonl                one row per claim, rebuilt from articles/ at the end of a run
-  errors.jsonl                 one row per failed article or skipped file
-  run.json                     manifest: config, backend, model, prompt versions, counts, usage
+  articles/<article_id>.json   one ArticleResult per article (atomic write: whole or absent)
+  results.jsonl                one row per claim, rebuilt (streamed) from articles/ at the end of a run
+  errors.jsonl                 one row per failed article or unreadable file of the latest run
+  errors/<run_id>.jsonl        the errors of earlier runs, moved aside when a new run starts
+  usage.jsonl                  one row per analysed article: tokens, calls, cache hits, cost per stage
+  run.json                     manifest: config, backend, model, prompt versions, counts, tokens, cost,
+                               timings, errors; "status" stays "running" if the run was killed
+
+Resuming is the default: an article whose valid result is already in OUT_DIR is not
+analysed again, and every LLM answer is in the response cache, so a run killed at any
+point and started again redoes no finished article and re-asks no finished call.
 """
 
+import asyncio
 import json
+import os
+import statistics
+import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,12 +28,25 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from pipeline._io import append_jsonl, write_json_atomic, write_text_atomic
+from pipeline._io import append_jsonl, write_json_atomic
 from pipeline.analyze import analyze, prompt_versions
-from pipeline.ingest import ARTICLE_SUFFIXES, Article, InputError, read_articles
+from pipeline.cache import ResponseCache
+from pipeline.costs import StageBill, Tally, current_tally
+from pipeline.http_stack import backend_identity, http_client
+from pipeline.ingest import ARTICLE_SUFFIXES, JSON_SUFFIXES, Article, InputError, read_articles
+from pipeline.limiter import AdaptiveLimiter
 from pipeline.llm import LLM, LLMError
+from pipeline.prices import ModelPrice, price_for
+from pipeline.progress import Reporter
 from pipeline.settings import Settings
 from schemas import ArticleResult
+
+OWN_ENTRIES = ("run.json", "articles", "batch.json")  # any of these marks a folder as ours
+# Budget estimate before anything is measured: tokens of one call's fixed part
+# (instructions, worked example, tool schema) and of one call's answer.
+CALL_OVERHEAD_TOKENS = 1_300
+CALL_OUTPUT_TOKENS = 400
+CALLS_PER_ARTICLE = 3
 
 
 class NoArticlesError(InputError):
@@ -30,28 +55,77 @@ class NoArticlesError(InputError):
 
 @dataclass
 class RunSummary:
+    run_id: str = ""
+    status: str = "running"  # complete | budget_exhausted | interrupted
     done: int = 0
     reused: int = 0
     failed: int = 0
+    not_started: int = 0  # left out by the budget
+    duplicates: int = 0
     skipped_files: list[str] = field(default_factory=list)
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cached_tokens: int = 0
-    calls: int = 0
+    bill: Tally = field(default_factory=Tally)
+    article_seconds: list[float] = field(default_factory=list)
+    budget_message: str | None = None
 
     @property
     def attempted(self) -> int:
         return self.done + self.reused + self.failed
 
+    @property
+    def total(self) -> StageBill:
+        return self.bill.total()
 
-def discover(paths: list[Path]) -> tuple[list[Path], list[str]]:
-    """Article files under ``paths`` (recursively, sorted) and one line per skipped file."""
+    # Kept for callers that read the totals directly.
+    @property
+    def calls(self) -> int:
+        return self.total.calls
+
+    @property
+    def prompt_tokens(self) -> int:
+        return self.total.prompt_tokens
+
+    @property
+    def completion_tokens(self) -> int:
+        return self.total.completion_tokens
+
+    @property
+    def cached_tokens(self) -> int:
+        return self.total.cached_tokens
+
+    @property
+    def cost_usd(self) -> float:
+        return self.total.cost_usd
+
+
+@dataclass
+class RunOptions:
+    concurrency: int = 4
+    budget_usd: float | None = None
+    cache: bool = True
+    resume: bool = True
+
+
+class _Quiet:
+    def emit(self, event: str, **fields: object) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+# -- inputs ----------------------------------------------------------------------------------
+
+
+def discover(paths: list[Path], exclude: Path | None = None) -> tuple[list[Path], list[str]]:
+    """Article files under ``paths`` (recursively, sorted) and one line per skipped file.
+    Files under ``exclude`` (the output folder) are never inputs."""
     files: list[Path] = []
     skipped: list[str] = []
+    excluded = exclude.resolve() if exclude is not None else None
     for path in paths:
         if path.is_dir():
             for child in sorted(p for p in path.rglob("*") if p.is_file()):
-                if child.name.startswith("."):
+                if child.name.startswith(".") or (excluded and child.resolve().is_relative_to(excluded)):
                     continue
                 if child.suffix.lower() in ARTICLE_SUFFIXES:
                     files.append(child)
@@ -64,12 +138,28 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[str]]:
     return files, skipped
 
 
+def discover_or_fail(paths: list[Path], exclude: Path | None = None) -> tuple[list[Path], list[str]]:
+    files, skipped = discover(paths, exclude)
+    if not files:
+        raise NoArticlesError("; ".join(skipped[:3]) or f"{', '.join(map(str, paths))}: no article files found")
+    return files, skipped
+
+
 def iter_articles(files: list[Path], on_error: Callable[[str, str], None]) -> Iterator[Article]:
+    """Articles one at a time, file by file: memory does not grow with the folder."""
     for path in files:
         try:
             yield from read_articles(path)
         except InputError as error:
             on_error(str(path), str(error))
+
+
+def check_out_dir(out_dir: Path) -> None:
+    """Refuse a folder that holds something else: a run never overwrites a user's files."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{out_dir}: output path exists and is not a folder")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not any((out_dir / name).exists() for name in OWN_ENTRIES):
+        raise InputError(f"{out_dir}: folder is not empty and is not a factcheck output folder; choose a new one")
 
 
 def result_path(out_dir: Path, article_id: str) -> Path:
@@ -78,16 +168,51 @@ def result_path(out_dir: Path, article_id: str) -> Path:
 
 def load_result(path: Path) -> ArticleResult | None:
     try:
-        return ArticleResult.model_validate_json(path.read_text(encoding="utf-8"))
+        return ArticleResult.model_validate_json(path.read_bytes())
     except (OSError, ValidationError):
         return None
 
 
-def discover_or_fail(paths: list[Path]) -> tuple[list[Path], list[str]]:
-    files, skipped = discover(paths)
-    if not files:
-        raise NoArticlesError("; ".join(skipped[:3]) or f"{', '.join(map(str, paths))}: no article files found")
-    return files, skipped
+# -- budget ----------------------------------------------------------------------------------
+
+
+class Budget:
+    """Spent + reserved for articles in flight + this article's estimate must stay within the limit."""
+
+    def __init__(self, limit: float | None, price: ModelPrice | None):
+        self.limit = limit
+        self.price = price
+        self.spent = 0.0
+        self.reserved = 0.0
+        self._billed_cost = 0.0
+        self._billed_chars = 0
+        self._billed = 0
+
+    def estimate(self, article: Article) -> float:
+        if self.price is None:
+            return 0.0
+        chars = len(article.text)
+        if self._billed >= 3:  # measured cost per character, fixed part included
+            return self._billed_cost / self._billed_chars * chars if self._billed_chars else 0.0
+        prompt = CALLS_PER_ARTICLE * (CALL_OVERHEAD_TOKENS + chars // 4)
+        return self.price.cost(prompt, 0, CALLS_PER_ARTICLE * CALL_OUTPUT_TOKENS)
+
+    def reserve(self, estimate: float) -> bool:
+        if self.limit is not None and self.spent + self.reserved + estimate > self.limit:
+            return False
+        self.reserved += estimate
+        return True
+
+    def settle(self, estimate: float, bill: StageBill, chars: int) -> None:
+        self.reserved -= estimate
+        self.spent += bill.cost_usd
+        if bill.calls and not bill.cache_hits:  # only fully live articles say what an article costs
+            self._billed += 1
+            self._billed_cost += bill.cost_usd
+            self._billed_chars += chars
+
+
+# -- the run ---------------------------------------------------------------------------------
 
 
 async def run(
@@ -97,70 +222,277 @@ async def run(
     out_dir: Path,
     settings: Settings,
     *,
-    on_article: Callable[[str, str], None] | None = None,
+    options: RunOptions | None = None,
+    reporter: Reporter | None = None,
 ) -> RunSummary:
-    """Analyse every article; one article's failure is recorded and does not stop the others.
-    An article whose valid result already exists in OUT_DIR is not analysed again."""
-    summary = RunSummary(skipped_files=skipped)
-    errors = out_dir / "errors.jsonl"
-    started = datetime.now(UTC)
-    clock = time.perf_counter()
-
-    def record_error(source: str, reason: str, stage: str = "ingest") -> None:
-        summary.failed += 1
-        append_jsonl(errors, {"article": source, "stage": stage, "reason": reason, "at": datetime.now(UTC).isoformat()})
-        if on_article:
-            on_article(source, f"failed: {reason}")
-
-    for article in iter_articles(files, record_error):
-        target = result_path(out_dir, article.meta.id)
-        if load_result(target) is not None:
-            summary.reused += 1
-            if on_article:
-                on_article(article.meta.source, "already done")
-            continue
-        try:
-            result = await analyze(llm, article, max_claims=settings.max_claims, window_chars=settings.window_chars)
-        except LLMError as error:
-            record_error(article.meta.source, str(error), stage="llm")
-            continue
-        write_json_atomic(target, result)
-        summary.done += 1
-        for stage in result.run.usage:
-            summary.calls += stage.calls
-            summary.prompt_tokens += stage.prompt_tokens
-            summary.completion_tokens += stage.completion_tokens
-            summary.cached_tokens += stage.cached_tokens
-        if on_article:
-            on_article(article.meta.source, f"{len(result.claims)} claims, {len(result.denials)} denials")
-
-    write_results_table(out_dir)
-    write_json_atomic(
-        out_dir / "run.json",
-        {
-            "started_at": started.isoformat(),
-            "seconds": round(time.perf_counter() - clock, 3),
-            "backend": llm.backend,
-            "model": llm.model,
-            "endpoint": llm.endpoint if llm.backend != "embedded" else "embedded (loopback)",
-            "prompt_versions": prompt_versions(),
-            "config": settings.model_dump(mode="json", exclude={"api_key"}),
-            "counts": {
-                "done": summary.done,
-                "already_done": summary.reused,
-                "failed": summary.failed,
-                "skipped_files": len(summary.skipped_files),
-            },
-            "skipped_files": summary.skipped_files,
-            "tokens": {
-                "calls": summary.calls,
-                "prompt": summary.prompt_tokens,
-                "completion": summary.completion_tokens,
-                "cached": summary.cached_tokens,
-            },
-        },
+    """Analyse every article with bounded concurrency; one article's failure is recorded and
+    does not stop the others."""
+    options = options or RunOptions(
+        concurrency=settings.concurrency, budget_usd=settings.budget_usd, cache=settings.cache
     )
+    reporter = reporter or _Quiet()
+    check_out_dir(out_dir)
+    price = price_for(llm.backend, llm.model, settings.prices)
+    if options.budget_usd is not None and price is None:
+        raise InputError(
+            f"--budget needs a price for model {llm.model!r}: add [prices.\"{llm.model}\"] with input, output "
+            "(USD per 1M tokens) to factcheck.toml"
+        )
+    limiter = AdaptiveLimiter(options.concurrency)
+    cache = ResponseCache(settings.cache_dir / "responses") if options.cache else None
+    llm.use_http_client(
+        http_client(limiter=limiter, price=price, cache=cache, identity=backend_identity(llm.backend, llm.endpoint))
+    )
+    summary = RunSummary(run_id=datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6], skipped_files=skipped)
+    manifest = _Manifest(llm, settings, options, out_dir, summary, price, limiter, files)
+    _sweep_temporaries(out_dir)
+    _set_aside_errors(out_dir)
+    manifest.write()
+    reporter.emit(
+        "run_started", run_id=summary.run_id, files=len(files), out=str(out_dir), concurrency=options.concurrency,
+        budget_usd=options.budget_usd, cache=options.cache,
+        articles_estimate=None if any(f.suffix.lower() in JSON_SUFFIXES for f in files) else len(files),
+    )
+    for line in skipped:
+        reporter.emit("file_skipped", reason=line)
+    try:
+        await _Pipeline(llm, out_dir, settings, options, summary, Budget(options.budget_usd, price), reporter).go(files)
+        summary.status = "budget_exhausted" if summary.not_started else "complete"
+    finally:
+        if cache is not None:
+            cache.close()
+        if summary.status == "running":
+            summary.status = "interrupted"
+        write_results_table(out_dir)
+        manifest.write()
+        reporter.emit(
+            "run_finished", run_id=summary.run_id, status=summary.status, done=summary.done, reused=summary.reused,
+            failed=summary.failed, not_started=summary.not_started, calls=summary.calls,
+            cache_hits=summary.total.cache_hits, cost_usd=round(summary.cost_usd, 6), seconds=manifest.seconds(),
+        )
     return summary
+
+
+class _Pipeline:
+    def __init__(
+        self, llm: LLM, out_dir: Path, settings: Settings, options: RunOptions, summary: RunSummary,
+        budget: Budget, reporter: Reporter,
+    ):
+        self.llm = llm
+        self.out_dir = out_dir
+        self.settings = settings
+        self.options = options
+        self.summary = summary
+        self.budget = budget
+        self.reporter = reporter
+        self.errors = out_dir / "errors.jsonl"
+        self.seen: dict[str, str] = {}  # article id -> first source: the same text twice is one article
+
+    async def go(self, files: list[Path]) -> None:
+        # A small queue: the producer reads ahead only as far as the workers can take.
+        queue: asyncio.Queue[tuple[Article, float] | None] = asyncio.Queue(maxsize=self.options.concurrency)
+        workers = [asyncio.create_task(self._work(queue)) for _ in range(self.options.concurrency)]
+        try:
+            await self._produce(files, queue)
+            await asyncio.gather(*workers)
+        finally:
+            for worker in workers:
+                worker.cancel()
+
+    async def _produce(self, files: list[Path], queue: "asyncio.Queue[tuple[Article, float] | None]") -> None:
+        count = 0
+        for article in iter_articles(files, self._unreadable):
+            count += 1
+            first = self.seen.get(article.meta.id)
+            if first is not None:
+                self.summary.duplicates += 1
+                self.summary.skipped_files.append(f"{article.meta.source}: same text as {first}, analysed once")
+                continue
+            self.seen[article.meta.id] = article.meta.source
+            if self.options.resume and load_result(result_path(self.out_dir, article.meta.id)) is not None:
+                self.summary.reused += 1
+                self.reporter.emit("article_reused", article=article.meta.id, source=article.meta.source)
+                continue
+            estimate = self.budget.estimate(article)
+            if self.summary.not_started or not self.budget.reserve(estimate):
+                if not self.summary.not_started:
+                    self.summary.budget_message = (
+                        f"spent ${self.budget.spent:.4f} + ${self.budget.reserved:.4f} in flight + "
+                        f"${estimate:.4f} estimated for the next article would pass the budget of "
+                        f"${self.options.budget_usd:.4f}; no further article was started"
+                    )
+                    self.reporter.emit("budget_stop", message=self.summary.budget_message, spent_usd=self.budget.spent)
+                self.summary.not_started += 1
+                continue
+            await queue.put((article, estimate))
+            await asyncio.sleep(0)  # let workers start while a big folder is still being read
+        self.reporter.emit("articles_counted", articles=count)
+        for _ in range(self.options.concurrency):
+            await queue.put(None)
+
+    async def _work(self, queue: "asyncio.Queue[tuple[Article, float] | None]") -> None:
+        while (item := await queue.get()) is not None:
+            await self._analyse(*item)
+
+    async def _analyse(self, article: Article, estimate: float) -> None:
+        tally = Tally()
+        token = current_tally.set(tally)
+        try:
+            result = await analyze(
+                self.llm, article, max_claims=self.settings.max_claims, window_chars=self.settings.window_chars
+            )
+            write_json_atomic(result_path(self.out_dir, article.meta.id), result)
+        except LLMError as error:
+            self._failed(article.meta.source, article.meta.id, tally.last_stage or "llm", str(error))
+            return
+        except (ValidationError, ValueError, OSError) as error:  # invalid output or an unwritable folder
+            self._failed(article.meta.source, article.meta.id, tally.last_stage or "analyze", _one_line(error))
+            return
+        finally:
+            current_tally.reset(token)
+            self.summary.bill.add(tally)
+            self.budget.settle(estimate, tally.total(), len(article.text))
+        bill = tally.total()
+        self.summary.done += 1
+        self.summary.article_seconds.append(result.run.seconds)
+        append_jsonl(
+            self.out_dir / "usage.jsonl",
+            {"run_id": self.summary.run_id, "article": article.meta.id, "source": article.meta.source,
+             "cost_usd": round(bill.cost_usd, 6), "stages": tally.as_json()},
+        )
+        self.reporter.emit(
+            "article_done", article=article.meta.id, source=article.meta.source, claims=len(result.claims),
+            denials=len(result.denials), seconds=result.run.seconds, calls=bill.calls, cache_hits=bill.cache_hits,
+            tokens=bill.prompt_tokens + bill.completion_tokens, cost_usd=round(bill.cost_usd, 6),
+        )
+
+    def _unreadable(self, source: str, reason: str) -> None:
+        self._failed(source, None, "ingest", reason)
+
+    def _failed(self, source: str, article_id: str | None, stage: str, reason: str) -> None:
+        self.summary.failed += 1
+        append_jsonl(
+            self.errors,
+            {"run_id": self.summary.run_id, "article": article_id, "source": source, "stage": stage,
+             "reason": reason, "at": datetime.now(UTC).isoformat()},
+        )
+        self.reporter.emit("article_failed", article=article_id, source=source, stage=stage, reason=reason)
+
+
+def _one_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0][:300] if lines else ''}"
+
+
+def _sweep_temporaries(out_dir: Path) -> None:
+    """A run killed mid-write leaves its hidden temporary file; the real file is intact."""
+    for folder in (out_dir, out_dir / "articles"):
+        for leftover in folder.glob(".*.tmp") if folder.is_dir() else []:
+            leftover.unlink(missing_ok=True)
+
+
+def _set_aside_errors(out_dir: Path) -> None:
+    """errors.jsonl describes the latest run; an earlier run's file moves to errors/."""
+    errors = out_dir / "errors.jsonl"
+    if not errors.exists():
+        return
+    first = errors.read_text(encoding="utf-8").split("\n", 1)[0]
+    try:
+        old_run = str(json.loads(first).get("run_id") or "earlier")
+    except ValueError:
+        old_run = "earlier"
+    target = out_dir / "errors" / f"{old_run}.jsonl"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        target = target.with_name(f"{old_run}-{uuid.uuid4().hex[:6]}.jsonl")
+    os.replace(errors, target)
+
+
+# -- manifest --------------------------------------------------------------------------------
+
+
+class _Manifest:
+    def __init__(
+        self, llm: LLM, settings: Settings, options: RunOptions, out_dir: Path, summary: RunSummary,
+        price: ModelPrice | None, limiter: AdaptiveLimiter, files: list[Path],
+    ):
+        self.llm = llm
+        self.settings = settings
+        self.options = options
+        self.out_dir = out_dir
+        self.summary = summary
+        self.price = price
+        self.limiter = limiter
+        self.files = len(files)
+        self.started = datetime.now(UTC)
+        self.clock = time.perf_counter()
+
+    def seconds(self) -> float:
+        return round(time.perf_counter() - self.clock, 3)
+
+    def write(self) -> None:
+        s = self.summary
+        total = s.total
+        seconds = self.seconds()
+        write_json_atomic(
+            self.out_dir / "run.json",
+            {
+                "run_id": s.run_id,
+                "status": s.status,
+                "started_at": self.started.isoformat(),
+                "updated_at": datetime.now(UTC).isoformat(),
+                "backend": self.llm.backend,
+                "model": self.llm.model,
+                "endpoint": self.llm.endpoint if self.llm.backend != "embedded" else "embedded (loopback)",
+                "prompt_versions": prompt_versions(),
+                "config": self.settings.model_dump(mode="json", exclude={"api_key"}),
+                "options": {
+                    "concurrency": self.options.concurrency,
+                    "budget_usd": self.options.budget_usd,
+                    "cache": self.options.cache,
+                    "resume": self.options.resume,
+                },
+                "counts": {
+                    "files": self.files,
+                    "done": s.done,
+                    "already_done": s.reused,
+                    "failed": s.failed,
+                    "not_started": s.not_started,
+                    "duplicates": s.duplicates,
+                    "skipped_files": len(s.skipped_files),
+                },
+                "skipped_files": s.skipped_files,
+                "tokens": {
+                    "calls": total.calls,
+                    "cache_hits": total.cache_hits,
+                    "failed_attempts": total.failed_attempts,
+                    "prompt": total.prompt_tokens,
+                    "completion": total.completion_tokens,
+                    "cached": total.cached_tokens,
+                },
+                "by_stage": s.bill.as_json(),
+                "cost": {
+                    "estimated_usd": round(total.cost_usd, 6),
+                    "price_per_1m_tokens": self.price.model_dump() if self.price else None,
+                    "note": None if self.price else f"no price known for {self.llm.model!r}; cost not estimated",
+                },
+                "budget": {
+                    "limit_usd": self.options.budget_usd,
+                    "stopped": s.not_started > 0,
+                    "message": s.budget_message,
+                },
+                "timings": {
+                    "seconds": seconds,
+                    "articles_per_second": round(s.done / seconds, 3) if seconds else None,
+                    "article_seconds_median": round(statistics.median(s.article_seconds), 3) if s.article_seconds else None,
+                },
+                "limiter": {"limit": self.limiter.limit, "maximum": self.limiter.maximum, "decreases": self.limiter.decreases},
+                "errors": {"count": s.failed, "file": "errors.jsonl"},
+            },
+        )
+
+
+# -- results table ---------------------------------------------------------------------------
 
 
 def claim_rows(result: ArticleResult) -> Iterator[dict[str, object]]:
@@ -184,9 +516,21 @@ def claim_rows(result: ArticleResult) -> Iterator[dict[str, object]]:
 
 
 def write_results_table(out_dir: Path) -> None:
-    lines: list[str] = []
-    for path in sorted((out_dir / "articles").glob("*.json")):
-        result = load_result(path)
-        if result is not None:
-            lines += [json.dumps(row, ensure_ascii=False) for row in claim_rows(result)]
-    write_text_atomic(out_dir / "results.jsonl", "".join(line + "\n" for line in lines))
+    """Streamed into a temporary file and renamed: whole or absent, in flat memory."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / "results.jsonl"
+    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".results.jsonl.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            articles = out_dir / "articles"
+            for path in sorted(articles.glob("*.json")) if articles.is_dir() else []:
+                result = load_result(path)
+                if result is not None:
+                    for row in claim_rows(result):
+                        f.write(json.dumps(row, ensure_ascii=False) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from pipeline.prices import ModelPrice
+
 Backend = Literal["auto", "embedded", "openai"]
 
 
@@ -35,6 +37,12 @@ class Settings(BaseSettings):
     window_chars: int = Field(default=12_000, ge=500, description="Article characters per context window.")
     context_tokens: int = Field(default=8192, description="Context size of the embedded model server.")
     cache_dir: Path = Field(default=Path.home() / ".cache" / "factcheck")
+    concurrency: int = Field(default=4, ge=1, le=256, description="Articles analysed at once; also the most LLM calls in flight.")
+    cache: bool = Field(default=True, description="Reuse LLM responses stored under cache_dir/responses.")
+    budget_usd: float | None = Field(default=None, gt=0, description="Start no article once the estimated spend would pass this.")
+    prices: dict[str, ModelPrice] = Field(
+        default_factory=dict, description="USD per 1M tokens per model, over the built-in table: {input, cached_input, output}."
+    )
 
     @classmethod
     def settings_customise_sources(

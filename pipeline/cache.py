@@ -1,0 +1,89 @@
+"""Content-addressed cache of LLM responses on disk, as an httpx2 transport layer.
+
+Key: sha256 of the backend identity, the model and the canonical JSON request body
+(the model is in the body). Only 200 chat-completion responses that parse as a
+completion are stored, so errors and truncated bodies are always asked again. The
+store is diskcache (SQLite, one committed transaction per entry), shared by every
+run and safe across processes; a killed run loses at most the calls in flight.
+"""
+
+import hashlib
+import json
+from pathlib import Path
+
+import diskcache
+import httpx2
+
+CACHE_HEADER = "x-factcheck-cache"  # "hit" on responses served from the cache
+SIZE_LIMIT = 16 * 2**30  # diskcache evicts least-recently-stored entries beyond this
+_DROP_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
+
+
+def canonical(body: bytes) -> str:
+    return json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def is_completion(body: bytes) -> bool:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and isinstance(data.get("choices"), list) and bool(data["choices"])
+
+
+def is_chat_completion(request: httpx2.Request) -> bool:
+    return request.method == "POST" and request.url.path.endswith("/chat/completions")
+
+
+class ResponseCache:
+    def __init__(self, directory: Path):
+        directory.mkdir(parents=True, exist_ok=True)
+        self.directory = directory
+        self._store = diskcache.Cache(str(directory), size_limit=SIZE_LIMIT)
+        self.hits = 0
+        self.misses = 0
+
+    @staticmethod
+    def key(identity: str, body: bytes) -> str:
+        return hashlib.sha256(f"{identity}\n{canonical(body)}".encode()).hexdigest()
+
+    def get(self, key: str) -> bytes | None:
+        value = self._store.get(key)
+        return value if isinstance(value, bytes) else None
+
+    def put(self, key: str, body: bytes) -> None:
+        self._store.set(key, body)
+
+    def close(self) -> None:
+        self._store.close()
+
+
+class CachingTransport(httpx2.AsyncBaseTransport):
+    """Serves repeated chat-completion requests from ``cache``; everything else passes through."""
+
+    def __init__(self, inner: httpx2.AsyncBaseTransport, cache: ResponseCache, identity: str):
+        self.inner = inner
+        self.cache = cache
+        self.identity = identity  # backend (+ endpoint): the same model name elsewhere is another model
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        if not is_chat_completion(request):
+            return await self.inner.handle_async_request(request)
+        key = self.cache.key(self.identity, request.content)
+        stored = self.cache.get(key)
+        if stored is not None:
+            self.cache.hits += 1
+            headers = {"content-type": "application/json", CACHE_HEADER: "hit"}
+            return httpx2.Response(200, headers=headers, content=stored, request=request)
+        self.cache.misses += 1
+        response = await self.inner.handle_async_request(request)
+        if response.status_code != 200:
+            return response
+        body = await response.aread()
+        if is_completion(body):
+            self.cache.put(key, body)
+        headers = [(k, v) for k, v in response.headers.items() if k.lower() not in _DROP_HEADERS]
+        return httpx2.Response(200, headers=headers, content=body, request=request, extensions=response.extensions)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()

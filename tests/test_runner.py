@@ -1,0 +1,167 @@
+"""The concurrent runner against the fake OpenAI server: faults, resume, cache, budget, isolation."""
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pipeline.llm import LLM
+from pipeline.prices import ModelPrice
+from pipeline.runner import RunOptions, RunSummary, discover, load_result, run
+from pipeline.settings import Settings
+from pipeline.testing.articles import marker, write_articles
+from pipeline.testing.fake_openai import FakeOpenAI, Faults
+
+MODEL = "gpt-4o-mini"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI(latency=0.002) as server:
+        yield server
+
+
+def settings_for(tmp_path: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {"cache_dir": tmp_path / "cache", "timeout": 0.4, "max_attempts": 6, "concurrency": 8}
+    return Settings(**{**values, **overrides})
+
+
+def analyse(fake: FakeOpenAI, inputs: Path, out: Path, settings: Settings, **options: object) -> RunSummary:
+    llm = LLM(
+        backend="openai", base_url=fake.base_url, api_key="test", model=MODEL, timeout=settings.timeout,
+        max_attempts=settings.max_attempts, reasks=settings.reasks,
+    )
+    files, skipped = discover([inputs], exclude=out)
+    opts = RunOptions(concurrency=settings.concurrency, budget_usd=settings.budget_usd, **options)  # type: ignore[arg-type]
+
+    async def go() -> RunSummary:
+        try:
+            return await run(llm, files, skipped, out, settings, options=opts)
+        finally:
+            await llm.close()
+
+    return asyncio.run(go())
+
+
+def result_ids(out: Path) -> set[str]:
+    return {p.stem for p in (out / "articles").glob("*.json")}
+
+
+def test_every_article_completes_through_429s_5xx_timeouts_and_drops(fake: FakeOpenAI, tmp_path: Path) -> None:
+    fake.faults = Faults(rate_limit=0.10, server_error=0.05, timeout=0.03, drop=0.02, retry_after=0.05,
+                         timeout_sleep=0.6, seed=7)
+    write_articles(tmp_path / "in", 30)
+    out = tmp_path / "out"
+    summary = analyse(fake, tmp_path / "in", out, settings_for(tmp_path))
+
+    assert (summary.done, summary.failed) == (30, 0)
+    assert fake.stats.faults["rate_limit"] > 0 and fake.stats.faults["server_error"] > 0
+    assert fake.stats.faults["timeout"] > 0
+    assert len(result_ids(out)) == 30
+    for path in (out / "articles").glob("*.json"):
+        assert load_result(path) is not None  # valid: schema and every span aligned
+    # Each article's three stages were answered exactly once: nothing lost, nothing duplicated.
+    assert {fake.stats.by_marker[marker(i)] for i in range(30)} == {3}
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert len(rows) == 60 and len({(r["article_id"], r["claim_id"]) for r in rows}) == 60
+    manifest = json.loads((out / "run.json").read_text())
+    assert manifest["status"] == "complete"
+    assert manifest["counts"]["done"] == 30
+    assert manifest["tokens"]["failed_attempts"] > 0
+    assert manifest["limiter"]["decreases"] >= 1  # the 429s halved the calls in flight
+    assert not (out / "errors.jsonl").exists()
+
+
+def test_warm_rerun_makes_zero_calls_and_a_fresh_folder_hits_the_cache(fake: FakeOpenAI, tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 12)
+    settings = settings_for(tmp_path)
+    first = analyse(fake, tmp_path / "in", tmp_path / "out", settings)
+    assert first.done == 12 and first.calls == 36 and fake.stats.requests == 36
+
+    fake.reset_stats()
+    again = analyse(fake, tmp_path / "in", tmp_path / "out", settings)
+    assert fake.stats.requests == 0
+    assert (again.done, again.reused, again.calls) == (0, 12, 0)
+
+    fresh = analyse(fake, tmp_path / "in", tmp_path / "out2", settings)
+    assert fake.stats.requests == 0
+    assert (fresh.done, fresh.total.cache_hits, fresh.cost_usd) == (12, 36, 0.0)
+    assert (tmp_path / "out2" / "results.jsonl").read_text().count("\n") == 24
+
+    uncached = analyse(fake, tmp_path / "in", tmp_path / "out3", settings, cache=False)
+    assert uncached.calls == 36 and fake.stats.requests == 36
+
+
+def test_one_failing_article_is_recorded_and_the_others_finish(fake: FakeOpenAI, tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    write_articles(inputs, 6)
+    (inputs / "binary.txt").write_bytes(b"\x00\x01\x02 not text")
+    (inputs / "notes.pdf").write_bytes(b"%PDF")
+    (inputs / "copy.txt").write_text((inputs / "article-00001.txt").read_text())
+    # Article 3's requests always get a truncated body; article 4's tool calls always violate the schema.
+    fake.faults = Faults(invalid_json=1.0, max_faults_per_request=99, target=marker(3))
+    out = tmp_path / "out"
+    summary = analyse(fake, inputs, out, settings_for(tmp_path))
+    assert (summary.done, summary.failed, summary.duplicates) == (5, 2, 1)
+
+    errors = [json.loads(line) for line in (out / "errors.jsonl").read_text().splitlines()]
+    by_source = {Path(e["source"]).name: e for e in errors}
+    assert set(by_source) == {"binary.txt", "article-00003.txt"}
+    assert by_source["binary.txt"]["stage"] == "ingest"
+    assert by_source["article-00003.txt"]["stage"] == "claims"
+    manifest = json.loads((out / "run.json").read_text())
+    assert any("notes.pdf" in line for line in manifest["skipped_files"])
+    assert any("copy.txt" in line and "same text" in line for line in manifest["skipped_files"])
+
+    # The fault is gone: a re-run redoes only the failed article; the old errors move aside.
+    fake.faults = Faults()
+    fake.reset_stats()
+    again = analyse(fake, inputs, out, settings_for(tmp_path))
+    assert (again.done, again.reused, again.failed) == (1, 5, 1)  # the binary file still fails
+    assert fake.stats.requests == 3
+    assert len(list((out / "errors").glob("*.jsonl"))) == 1
+
+
+def test_schema_violating_tool_calls_fail_only_that_article(fake: FakeOpenAI, tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 4)
+    fake.faults = Faults(bad_tool_call=1.0, max_faults_per_request=99, target=marker(2))
+    summary = analyse(fake, tmp_path / "in", tmp_path / "out", settings_for(tmp_path, reasks=1))
+    assert (summary.done, summary.failed) == (3, 1)
+    error = json.loads((tmp_path / "out" / "errors.jsonl").read_text())
+    assert error["stage"] == "claims" and "invalid" in error["reason"]
+
+
+def test_budget_stops_before_the_spend_passes_it(fake: FakeOpenAI, tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 20)
+    price = {MODEL: ModelPrice(input=100.0, cached_input=50.0, output=400.0)}  # dear, so a few articles reach it
+    settings = settings_for(tmp_path, prices=price, concurrency=2, budget_usd=1.0)
+    summary = analyse(fake, tmp_path / "in", tmp_path / "out", settings)
+    assert summary.done > 0 and summary.not_started > 0
+    assert summary.done + summary.not_started == 20
+    assert 0 < summary.cost_usd <= 1.0
+    manifest = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert manifest["status"] == "budget_exhausted"
+    assert manifest["budget"]["stopped"] and "budget" in manifest["budget"]["message"]
+    assert manifest["cost"]["estimated_usd"] <= 1.0
+    per_article = [json.loads(line)["cost_usd"] for line in (tmp_path / "out" / "usage.jsonl").read_text().splitlines()]
+    assert len(per_article) == summary.done and abs(sum(per_article) - summary.cost_usd) < 1e-5
+
+
+def test_a_folder_of_someone_elses_files_is_refused(fake: FakeOpenAI, tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 1)
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "results.jsonl").write_text("mine\n")
+    with pytest.raises(ValueError, match="not a factcheck output folder"):
+        analyse(fake, tmp_path / "in", theirs, settings_for(tmp_path))
+    assert (theirs / "results.jsonl").read_text() == "mine\n"
+
+
+def test_the_output_folder_inside_the_input_folder_is_not_read_as_input(fake: FakeOpenAI, tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 3)
+    out = tmp_path / "in" / "out"
+    analyse(fake, tmp_path / "in", out, settings_for(tmp_path))
+    again = analyse(fake, tmp_path / "in", out, settings_for(tmp_path))
+    assert (again.reused, again.done, again.failed) == (3, 0, 0)
