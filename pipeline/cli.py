@@ -119,6 +119,124 @@ def review_command(
     serve(out_dir, port=port, desk_name=desk)
 
 
+@app.command("check")
+def check_command(
+    article: Annotated[Path | None, typer.Argument(help="The article file (.txt .md .html .json).")] = None,
+    claim: Annotated[str | None, typer.Option("--claim", help="The claim to check against ARTICLE.")] = None,
+    pairs: Annotated[Path | None, typer.Option(help="JSONL, one pair a line: claim + text_file or text, optional id.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here (JSON; JSONL for --pairs), not stdout.")] = None,
+    backend: BackendOpt = None,
+    base_url: BaseUrlOpt = None,
+    model: ModelOpt = None,
+    embedded_model: EmbeddedOpt = None,
+) -> None:
+    """Verify a given claim against an article: verdict, confidence and evidence spans."""
+    from pipeline._io import write_text_atomic
+    from pipeline.check import Pair, check_claim, read_article, read_pairs
+    from pipeline.llm import LLM
+    from schemas.check import CheckResult
+
+    settings = _settings(backend=backend, base_url=base_url, model=model, embedded_model=embedded_model)
+    try:  # every input is read before a model starts
+        if pairs is not None and claim is None and article is None:
+            todo = read_pairs(pairs)
+        elif claim is not None and article is not None and pairs is None:
+            if not claim.strip():
+                raise _fail("--claim is empty")
+            todo = [Pair(claim=claim, article=read_article(article))]
+        else:
+            raise _fail("give either --claim TEXT ARTICLE or --pairs PAIRS.jsonl")
+    except InputError as error:
+        raise _fail(str(error)) from None
+
+    async def check_all(llm: LLM) -> tuple[list[CheckResult], int]:
+        done: list[CheckResult] = []
+        failed = 0
+        for pair in todo:
+            try:
+                done.append(
+                    await check_claim(
+                        llm, pair.article, pair.claim, pair_id=pair.id,
+                        max_claims=settings.max_claims, window_chars=settings.window_chars,
+                    )
+                )
+            except LLMError as error:
+                if len(todo) == 1:
+                    raise
+                failed += 1
+                err.print(f"{pair.article.meta.source}: failed: {error}", markup=False, soft_wrap=True)
+        return done, failed
+
+    try:
+        with open_llm(settings) as llm:
+            results, failed = asyncio.run(check_all(llm))
+    except (EmbeddedModelError, LLMError) as error:
+        raise _fail(str(error)) from None
+    if pairs:
+        text = "".join(r.model_dump_json() + "\n" for r in results)
+    else:
+        text = results[0].model_dump_json(indent=2) + "\n"
+    if out is not None:
+        write_text_atomic(out, text)
+    else:
+        typer.echo(text, nl=False)
+    if failed and not results:
+        raise typer.Exit(EXIT_NOTHING_RAN)
+    if failed:
+        raise typer.Exit(EXIT_SOME_FAILED)
+
+
+@app.command("eval")
+def eval_command(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for metrics.json, plots and the prediction cache.")],
+    fnc: Annotated[Path | None, typer.Option(help="FNC-1 style folder with labels.jsonl (stance).")] = None,
+    polnear: Annotated[Path | None, typer.Option(help="PolNeAR style folder with attributions.jsonl.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N items of each dataset.")] = None,
+    backend: BackendOpt = None,
+    base_url: BaseUrlOpt = None,
+    model: ModelOpt = None,
+    embedded_model: EmbeddedOpt = None,
+    max_claims: Annotated[int | None, typer.Option(help="Most claims kept per context window.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the tables and errors.")] = False,
+) -> None:
+    """Run the pipeline over labeled data; print and write attribution, stance, calibration and cost metrics."""
+    from pipeline.evaluate import evaluate, load_fnc, load_polnear, tables
+
+    if fnc is None and polnear is None:
+        raise _fail("give --fnc DIR and/or --polnear DIR")
+    settings = _settings(backend=backend, base_url=base_url, model=model, embedded_model=embedded_model, max_claims=max_claims)
+    try:  # a bad dataset fails before a model starts
+        fnc_pairs = load_fnc(fnc, limit) if fnc else []
+        polnear_docs = load_polnear(polnear, limit) if polnear else []
+    except InputError as error:
+        raise _fail(str(error)) from None
+    datasets = {name: str(path) for name, path in (("fnc", fnc), ("polnear", polnear)) if path is not None}
+
+    def report(item: str, status: str) -> None:
+        if not quiet or status.startswith("failed"):
+            err.print(f"{item}: {status}", markup=False, soft_wrap=True)
+
+    try:
+        with open_llm(settings) as llm:
+            result = asyncio.run(
+                evaluate(
+                    llm, settings, out, fnc=fnc_pairs, polnear=polnear_docs,
+                    datasets=datasets, limit=limit, on_item=report,
+                )
+            )
+    except (EmbeddedModelError, LLMError) as error:
+        raise _fail(str(error)) from None
+    console = Console()
+    for table in tables(result):
+        console.print(table)
+    err.print(f"{len(result.failures)} failed, {result.reused} reused from cache -> {out / 'metrics.json'}", markup=False)
+    attempted = len(fnc_pairs) + len(polnear_docs)
+    if result.failures and len(result.failures) == attempted:
+        raise typer.Exit(EXIT_NOTHING_RAN)
+    if result.failures:
+        raise typer.Exit(EXIT_SOME_FAILED)
+
+
 def main() -> None:
     # instructor logs every failed attempt at ERROR; the CLI reports outcomes itself.
     logging.getLogger("instructor").setLevel(logging.CRITICAL)
