@@ -1,0 +1,78 @@
+"""The response cache and the adaptive limiter, each as a transport layer in front of the fake server."""
+
+import asyncio
+import json
+import time
+from pathlib import Path
+
+import httpx2
+
+from pipeline.cache import CACHE_HEADER, CachingTransport, ResponseCache
+from pipeline.limiter import AdaptiveLimiter
+from pipeline.testing.fake_openai import FakeOpenAI, Faults
+
+
+def chat_body(text: str, **extra: object) -> dict[str, object]:
+    return {
+        "model": "gpt-4o-mini",
+        "messages": [{"role": "system", "content": f"THE ARTICLE TO ANALYSE:\n[1] {text}"}, {"role": "user", "content": "go"}],
+        "tools": [{"type": "function", "function": {"name": "DenialsResponse", "parameters": {
+            "type": "object", "properties": {"denials": {"type": "array", "items": {}}}}}}],
+        **extra,
+    }
+
+
+async def post_all(cache: ResponseCache, base_url: str, bodies: list[bytes]) -> list[httpx2.Response]:
+    transport = CachingTransport(httpx2.AsyncHTTPTransport(), cache, "openai:test")
+    async with httpx2.AsyncClient(transport=transport) as client:
+        return [await client.post(f"{base_url}/chat/completions", content=b) for b in bodies]
+
+
+def test_same_request_is_answered_from_disk_whatever_its_key_order(tmp_path: Path) -> None:
+    body = chat_body("One.", temperature=0)
+    reordered = dict(reversed(list(body.items())))
+    with FakeOpenAI() as fake:
+        cache = ResponseCache(tmp_path / "responses")
+        first, second = asyncio.run(post_all(cache, fake.base_url, [json.dumps(body).encode(), json.dumps(reordered).encode()]))
+        cache.close()
+        assert fake.stats.requests == 1
+        assert CACHE_HEADER not in first.headers and second.headers[CACHE_HEADER] == "hit"
+        assert first.json()["choices"] == second.json()["choices"]
+        # Another process (a new cache object on the same folder) sees the stored answer.
+        again = ResponseCache(tmp_path / "responses")
+        (third,) = asyncio.run(post_all(again, fake.base_url, [json.dumps(body).encode()]))
+        assert fake.stats.requests == 1 and third.headers[CACHE_HEADER] == "hit"
+
+
+def test_errors_and_broken_bodies_are_never_cached(tmp_path: Path) -> None:
+    body = json.dumps(chat_body("Two.")).encode()
+    with FakeOpenAI(faults=Faults(rate_limit=1.0, max_faults_per_request=1)) as fake:
+        cache = ResponseCache(tmp_path / "responses")
+        limited, ok, hit = asyncio.run(post_all(cache, fake.base_url, [body, body, body]))
+        assert (limited.status_code, ok.status_code, hit.headers.get(CACHE_HEADER)) == (429, 200, "hit")
+    other = json.dumps(chat_body("Three.")).encode()
+    with FakeOpenAI(faults=Faults(invalid_json=1.0, max_faults_per_request=1)) as fake:
+        broken, fixed = asyncio.run(post_all(cache, fake.base_url, [other, other]))
+        assert broken.status_code == 200 and fixed.status_code == 200
+        assert CACHE_HEADER not in fixed.headers and fake.stats.requests == 2
+
+
+def test_limiter_halves_on_429_pauses_for_retry_after_and_recovers() -> None:
+    async def scenario() -> None:
+        limiter = AdaptiveLimiter(8)
+        tickets = [await limiter.acquire() for _ in range(8)]
+        assert limiter.in_flight == 8
+        await limiter.release(tickets[0], 429, retry_after=0.2)
+        await limiter.release(tickets[1], 429, retry_after=0.2)  # same burst: halves once
+        assert limiter.limit == 4 and limiter.decreases == 1
+        for ticket in tickets[2:]:
+            await limiter.release(ticket, 200)
+        started = time.monotonic()
+        ticket = await limiter.acquire()
+        assert time.monotonic() - started >= 0.15  # waited for Retry-After
+        await limiter.release(ticket, 200)
+        for _ in range(40):  # successes add slots back, one per `limit` in a row
+            await limiter.release(await limiter.acquire(), 200)
+        assert limiter.limit == 8
+
+    asyncio.run(scenario())

@@ -1,0 +1,123 @@
+"""``factcheck run`` as a user runs it: a subprocess against the fake server, killed and resumed."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pipeline.cli import EXIT_NOTHING_RAN, EXIT_SOME_FAILED
+from pipeline.runner import load_result
+from pipeline.testing.articles import marker, write_articles
+from pipeline.testing.fake_openai import FakeOpenAI, Faults
+
+FACTCHECK = [sys.executable, "-c", "from pipeline.cli import main; main()"]
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI(latency=0.002) as server:
+        yield server
+
+
+def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FACTCHECK_", "OPENAI_"))}
+    env.update(
+        FACTCHECK_CONFIG=str(tmp_path / "none.toml"), FACTCHECK_CACHE_DIR=str(tmp_path / "cache"),
+        FACTCHECK_TIMEOUT="0.5", FACTCHECK_MAX_ATTEMPTS="4", OPENAI_API_KEY="test",
+    )
+    env.update(extra)
+    return env
+
+
+def factcheck(args: list[str], env: dict[str, str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*FACTCHECK, *args], env=env, capture_output=True, text=True, timeout=120, **kwargs)  # type: ignore[call-overload]
+
+
+def run_args(inputs: Path, out: Path, base_url: str, *more: str) -> list[str]:
+    return ["run", str(inputs), "--out", str(out), "--base-url", base_url, "--model", "gpt-4o-mini", *more]
+
+
+def test_exit_codes_and_skipped_files(fake: FakeOpenAI, tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    write_articles(inputs, 4)
+    (inputs / "scan.pdf").write_bytes(b"%PDF")
+    env = env_for(tmp_path)
+
+    ok = factcheck(run_args(inputs, tmp_path / "ok", fake.base_url, "--quiet"), env)
+    assert ok.returncode == 0, ok.stderr
+    assert "scan.pdf: skipped" in ok.stderr and "4 analysed" in ok.stderr
+
+    fake.faults = Faults(invalid_json=1.0, max_faults_per_request=99, target=marker(1))
+    some = factcheck(run_args(inputs, tmp_path / "some", fake.base_url, "--quiet", "--no-cache"), env)
+    assert some.returncode == EXIT_SOME_FAILED, some.stderr
+    assert "article-00001.txt: failed at claims" in some.stderr
+
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{closed.getsockname()[1]}/v1"
+    nothing = factcheck(run_args(inputs, tmp_path / "none", dead, "--quiet"), env_for(tmp_path, FACTCHECK_MAX_ATTEMPTS="1"))
+    assert nothing.returncode == EXIT_NOTHING_RAN, nothing.stderr
+    assert "cannot connect" in nothing.stderr
+
+
+def test_json_logs_for_ci(fake: FakeOpenAI, tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 2)
+    done = factcheck(run_args(tmp_path / "in", tmp_path / "out", fake.base_url, "--log-json", "-"), env_for(tmp_path))
+    assert done.returncode == 0, done.stderr
+    events = [json.loads(line) for line in done.stderr.splitlines()]
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "run_started" and kinds[-1] == "run_finished"
+    assert kinds.count("article_done") == 2
+    assert events[-1]["status"] == "complete" and events[-1]["calls"] == 6
+
+
+def test_killed_run_resumes_without_losing_or_redoing_anything(fake: FakeOpenAI, tmp_path: Path) -> None:
+    count = 40
+    fake.latency = 0.03
+    write_articles(tmp_path / "in", count)
+    out = tmp_path / "out"
+    env = env_for(tmp_path)
+    args = [*FACTCHECK, *run_args(tmp_path / "in", out, fake.base_url, "--quiet", "--concurrency", "4")]
+    victim = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while len(list((out / "articles").glob("*.json"))) < 10 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    finished = {p.stem for p in (out / "articles").glob("*.json")}
+    assert 10 <= len(finished) < count, "the run must be killed mid-way"
+    before = fake.stats.as_json()
+    assert json.loads((out / "run.json").read_text())["status"] == "running"  # the manifest shows the crash
+
+    resumed = factcheck(run_args(tmp_path / "in", out, fake.base_url, "--quiet", "--concurrency", "4"), env)
+    assert resumed.returncode == 0, resumed.stderr
+    after = fake.stats.as_json()
+
+    results = {p.stem: load_result(p) for p in (out / "articles").glob("*.json")}
+    assert len(results) == count and all(r is not None for r in results.values())
+    sources = sorted(Path(r.article.source).name for r in results.values() if r)
+    assert sources == [f"article-{i:05d}.txt" for i in range(count)]  # none lost, none twice
+    assert not list(out.rglob(".*.tmp"))
+    rows = (out / "results.jsonl").read_text().splitlines()
+    assert len(rows) == 2 * count
+    # Finished articles were asked nothing again, and every answered call of an unfinished
+    # article came from the cache: only calls in flight at the kill (<= concurrency) repeat.
+    for result in results.values():
+        assert result is not None
+        name = result.text.split(" was filed")[0] + " was filed today."
+        if result.article.id in finished:
+            assert after["by_marker"][name] == before["by_marker"][name]
+    repeated = [key for key, n in after["by_body"].items() if n > 1]
+    assert len(repeated) <= 4
+    assert after["served"] - before["served"] <= 3 * (count - len(finished))
+    manifest = json.loads((out / "run.json").read_text())
+    assert manifest["status"] == "complete"
+    assert manifest["counts"]["already_done"] == len(finished)
+    assert manifest["counts"]["done"] == count - len(finished)
