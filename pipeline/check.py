@@ -176,7 +176,7 @@ def read_article(path: Path) -> Article:
 
 
 def read_pairs(path: Path) -> list[Pair]:
-    """Pairs from JSONL: ``claim`` plus ``text`` or ``text_file`` (relative to the JSONL's folder), optional ``id``.
+    """Pairs from JSONL: ``claim`` plus ``text`` or ``text_file``, optional ``id``; FNC-1 labels.jsonl reads as is.
     Every line is read and checked before any model runs; the first bad line raises InputError."""
     try:
         raw = path.read_text(encoding="utf-8")
@@ -206,7 +206,12 @@ def _pair(line: str, where: str, base: Path) -> Pair:
     if isinstance(text, str):
         article = make_article(text, where, external_id=str(pair_id) if pair_id is not None else None)
     elif isinstance(text_file, str):
-        article = read_article(base / text_file)
+        # Relative to the JSONL's folder, or to its parent as in FNC-1's labels.jsonl ("fnc1_dev/1118.txt").
+        path = next((p for p in (base / text_file, base.parent / text_file) if p.is_file()), base / text_file)
+        try:
+            article = read_article(path)
+        except InputError as error:
+            raise InputError(f"{where}: {error}") from None
     else:
         raise InputError(f"{where}: needs a string 'text' or 'text_file' field")
     return Pair(claim=claim, article=article, id=str(pair_id) if pair_id is not None else None)
