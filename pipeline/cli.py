@@ -241,3 +241,9 @@ def main() -> None:
     # instructor logs every failed attempt at ERROR; the CLI reports outcomes itself.
     logging.getLogger("instructor").setLevel(logging.CRITICAL)
     app()
+
+
+# Last: the batch commands reuse this module's helpers and exit codes.
+from pipeline.batch_cli import batch_app  # noqa: E402
+
+app.add_typer(batch_app, name="batch")

@@ -1,0 +1,91 @@
+"""The Batch API path against the fake server's Files and Batches endpoints."""
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pipeline.batch_api import BatchError, advance, submit
+from pipeline.runner import load_result
+from pipeline.settings import Settings
+from pipeline.ingest import article_id
+from pipeline.testing.articles import article_text, marker, write_articles
+from pipeline.testing.fake_openai import FakeOpenAI
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI(batch_item_error=0.15) as server:
+        yield server
+
+
+def settings_for(tmp_path: Path, fake: FakeOpenAI) -> Settings:
+    return Settings(backend="openai", base_url=fake.base_url, api_key="test", model="gpt-4o-mini",
+                    cache_dir=tmp_path / "cache", timeout=2.0)
+
+
+def wait_until_finished(out: Path, settings: Settings) -> dict[str, object]:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        state = asyncio.run(advance(out, settings))
+        if state["finished"]:
+            return state
+        time.sleep(0.05)
+    raise AssertionError("batch rounds did not finish")
+
+
+def test_one_batch_per_stage_then_collect_validates_and_runs_failures_live(fake: FakeOpenAI, tmp_path: Path) -> None:
+    count = 8
+    write_articles(tmp_path / "in", count)
+    out = tmp_path / "out"
+    settings = settings_for(tmp_path, fake)
+    state = asyncio.run(submit([tmp_path / "in"], out, settings))
+    assert state["rounds"][0]["stages"] == {"claims": count}
+    first = (out / "batch" / "round-1.jsonl").read_text().splitlines()
+    assert len(first) == count
+    line = json.loads(first[0])
+    assert line["url"] == "/v1/chat/completions" and line["custom_id"].endswith(":claims:1")
+    assert line["body"]["tools"][0]["function"]["name"] == "ClaimsResponse"
+
+    state = wait_until_finished(out, settings)
+    rounds = state["rounds"]
+    assert [list(r["stages"]) for r in rounds] == [["claims"], ["denials"], ["verify"]]
+    failed = set(state["live_only"])
+    assert failed, "the fake failed some batch items (seeded), which must go live"
+    assert rounds[0]["results"]["completed"] + rounds[0]["results"]["failed"] == count
+    assert all(r["results"]["cost_usd"] > 0 for r in rounds)
+    assert fake.stats.requests == 0  # no live call so far: everything went through batches
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FACTCHECK_", "OPENAI_"))}
+    env.update(FACTCHECK_CONFIG=str(tmp_path / "none.toml"), OPENAI_API_KEY="test")
+    done = subprocess.run(
+        [sys.executable, "-c", "from pipeline.cli import main; main()", "batch", "collect", "--out", str(out), "-q"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    results = [load_result(p) for p in (out / "articles").glob("*.json")]
+    assert len(results) == count and all(r is not None for r in results)
+    # Only the articles whose batch item failed were asked live, from the stage that failed on.
+    ids = {marker(i): article_id(article_text(i)) for i in range(count)}
+    live = {ids[m] for m in fake.stats.by_marker}
+    assert live == failed
+    assert len(failed) <= fake.stats.requests <= 3 * len(failed)
+    assert {r.article.id for r in results if r} >= failed
+    manifest = json.loads((out / "run.json").read_text())
+    assert manifest["tokens"]["cache_hits"] + fake.stats.requests == 3 * count  # each stage answered once
+    assert manifest["cost"]["batch_usd"] > 0 and manifest["batch"]["rounds"] == 3
+    assert (out / "results.jsonl").read_text().count("\n") == 2 * count
+
+
+def test_submit_refuses_a_second_batch_in_the_same_folder(fake: FakeOpenAI, tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 1)
+    settings = settings_for(tmp_path, fake)
+    asyncio.run(submit([tmp_path / "in"], tmp_path / "out", settings))
+    with pytest.raises(BatchError, match="already submitted"):
+        asyncio.run(submit([tmp_path / "in"], tmp_path / "out", settings))
