@@ -95,8 +95,8 @@ def load_fnc(folder: Path, limit: int | None = None) -> list[FncPair]:
         if gold not in STANCE_LABELS:
             raise InputError(f"{where}: gold_stance {gold!r} is not one of {', '.join(STANCE_LABELS)}")
         pair_id = _field(record, "id", str, where)
-        text = _text(folder, _field(record, "text_file", str, where), where)
-        article = make_article(text, _field(record, "text_file", str, where), external_id=pair_id)
+        text_file = _field(record, "text_file", str, where)
+        article = make_article(_text(folder, text_file, where), text_file, external_id=pair_id)
         pairs.append(FncPair(pair_id, _field(record, "claim", str, where), article, gold))
     return pairs
 
@@ -405,9 +405,13 @@ def score_stance(pairs: Sequence[FncPair], results: dict[str, CheckResult]) -> S
 
 def score_calibration(pairs: Sequence[FncPair], results: dict[str, CheckResult]) -> CalibrationMetrics:
     """Over pairs with a verdict; correct means the mapped label is the gold one."""
-    judged = [(results[p.id].verdict, p.gold, results[p.id]) for p in pairs if results[p.id].verdict is not None]
-    confidences = [v.confidence for v, _, _ in judged if v is not None]
-    correct = [predicted_stance(r) == gold for _, gold, r in judged]
+    confidences: list[float] = []
+    correct: list[bool] = []
+    for pair in pairs:
+        verdict = results[pair.id].verdict
+        if verdict is not None:
+            confidences.append(verdict.confidence)
+            correct.append(VERDICT_TO_STANCE[verdict.verdict] == pair.gold)
     bins = m.reliability_bins(confidences, correct, 10)
     return CalibrationMetrics(
         n=len(confidences),
