@@ -341,7 +341,8 @@ class _Pipeline:
             result = await analyze(
                 self.llm, article, max_claims=self.settings.max_claims, window_chars=self.settings.window_chars
             )
-            write_json_atomic(result_path(self.out_dir, article.meta.id), result)
+            # fsync blocks for milliseconds: in a thread, so other articles' answers keep flowing.
+            await asyncio.to_thread(write_json_atomic, result_path(self.out_dir, article.meta.id), result)
         except LLMError as error:
             self._failed(article.meta.source, article.meta.id, tally.last_stage or "llm", str(error))
             return
@@ -355,7 +356,8 @@ class _Pipeline:
         bill = tally.total()
         self.summary.done += 1
         self.summary.article_seconds.append(result.run.seconds)
-        append_jsonl(
+        await asyncio.to_thread(
+            append_jsonl,
             self.out_dir / "usage.jsonl",
             {"run_id": self.summary.run_id, "article": article.meta.id, "source": article.meta.source,
              "cost_usd": round(bill.cost_usd, 6), "stages": tally.as_json()},
