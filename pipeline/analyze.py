@@ -15,7 +15,7 @@ from pipeline.llm import LLM
 from schemas import ArticleResult, Claim, Denial, RunInfo, StageUsage, Verdict
 
 STAGES = (claims_stage.STAGE, denials_stage.STAGE, verify_stage.STAGE)
-DUPLICATE_SCORE = 90  # token_set_ratio above which claims from overlapping windows are one claim
+DUPLICATE_SCORE = 80  # token_set_ratio above which two claims on the same sentence are one claim
 
 
 def prompt_versions() -> dict[str, str]:
@@ -84,7 +84,7 @@ def _merge(
     new_claims, new_denials, new_verdicts = found
     ids: dict[str, str] = {}
     for claim in new_claims:
-        same = next((c for c in claims if fuzz.token_set_ratio(c.statement, claim.statement) >= DUPLICATE_SCORE), None)
+        same = next((c for c in claims if _same_claim(c, claim)), None)
         if same is not None:
             ids[claim.id] = same.id
             continue
@@ -98,3 +98,10 @@ def _merge(
             continue
         targets = list(dict.fromkeys(ids[i] for i in denial.claim_ids))
         denials.append(denial.model_copy(update={"id": f"d{len(denials) + 1}", "claim_ids": targets}))
+
+
+def _same_claim(a: Claim, b: Claim) -> bool:
+    """Windows overlap by a few sentences, so a claim can be found twice: on a shared
+    sentence and in similar words. Similar words alone are not enough ("rose 3%" vs "rose 30%")."""
+    shared = any(x.start < y.end and y.start < x.end for x in a.spans for y in b.spans)
+    return shared and fuzz.token_set_ratio(a.statement, b.statement) >= DUPLICATE_SCORE

@@ -18,6 +18,9 @@ def open_llm(settings: Settings) -> Iterator[LLM]:
         weights = WEIGHTS.get(settings.embedded_model)
         if weights is None:
             raise EmbeddedModelError(f"unknown embedded model {settings.embedded_model!r}; choose from {', '.join(WEIGHTS)}")
+        if settings.base_url:  # a llama.cpp server the user already runs with these weights
+            yield embedded_llm(settings, settings.base_url, weights.name)
+            return
         path = ensure_weights(weights, settings.cache_dir / "models")
         with EmbeddedServer(path, n_ctx=settings.context_tokens) as server:
             llm = embedded_llm(settings, server.base_url, weights.name)

@@ -2,6 +2,8 @@
 
 import re
 
+from rapidfuzz import fuzz
+
 from pipeline import prompts
 from pipeline._stage import StageOutput, messages
 from pipeline.document import Window
@@ -10,6 +12,7 @@ from pipeline.spans import align_quote
 from schemas import Claim, ClaimDraft, ClaimsResponse, Span
 
 STAGE = "claims"
+REPOINT_MARGIN = 15  # token_set_ratio points a neighbouring sentence must win by
 
 
 async def extract_claims(llm: LLM, window: Window, *, max_claims: int = 8) -> StageOutput[list[Claim]]:
@@ -18,7 +21,7 @@ async def extract_claims(llm: LLM, window: Window, *, max_claims: int = 8) -> St
     warnings = list(reply.warnings)
     claims: list[Claim] = []
     for draft in reply.value.claims[:max_claims]:
-        numbers = sorted({n for n in draft.sentences if n in window.numbers})
+        numbers = sorted({_repoint(window, draft.statement, n) for n in draft.sentences if n in window.numbers})
         if not numbers:
             warnings.append(f"claims: dropped {draft.statement[:60]!r}: cites no sentence of the article")
             continue
@@ -26,13 +29,33 @@ async def extract_claims(llm: LLM, window: Window, *, max_claims: int = 8) -> St
     return StageOutput(claims, reply.usage, warnings)
 
 
+def _repoint(window: Window, statement: str, number: int) -> int:
+    """Small models often cite the sentence next to the one they paraphrase: keep the
+    cited number unless a neighbour matches the statement clearly better."""
+    candidates = [n for n in (number - 1, number, number + 1) if n in window.numbers]
+    scores = {n: fuzz.token_set_ratio(statement, window.sentence(n).text) for n in candidates}
+    best = max(scores, key=lambda n: scores[n])
+    return best if scores[best] >= scores[number] + REPOINT_MARGIN else number
+
+
+def _passed_on_by(text: str, claimant: str) -> list[str]:
+    """Names that "told" the claimant something in the claim's sentence: the nested link
+    ("Bremmer claimed Musk told him ...") that small models leave out of ``via``."""
+    names = re.findall(r"\b([A-Z][\w’'-]+(?: [A-Z][\w’'-]+)*) (?:had )?told (?:him|her|me|them|us)\b", text)
+    return [n for n in dict.fromkeys(names) if n.lower() not in claimant.lower()]
+
+
 def _claim(window: Window, draft: ClaimDraft, numbers: list[int], claim_id: str) -> Claim:
     spans = [window.span(n) for n in numbers]
+    via = list(draft.via)
+    for name in _passed_on_by(" ".join(s.text for s in spans), draft.claimant):
+        if not any(name.split()[-1].lower() in v.lower() or v.lower() in name.lower() for v in via):
+            via.append(name)
     return Claim(
         id=claim_id,
         statement=draft.statement,
         claimant=draft.claimant,
-        via=draft.via,
+        via=via,
         cue=draft.cue,
         kind=draft.kind,
         checkworthiness=draft.checkworthiness,

@@ -32,6 +32,9 @@ class Window:
     def span(self, number: int) -> Span:
         return sentence_span([self.sentence(number)], 1)
 
+    def sentence_numbers_of(self, span: Span) -> list[int]:
+        return [s.number for s in self.sentences if s.start < span.end and span.start < s.end]
+
     def align(self, quote: str, near: list[int] | None = None) -> Span | None:
         valid = [n for n in near or [] if n in self.numbers]
         bounds = (self.sentence(min(valid)).start, self.sentence(max(valid)).end) if valid else None

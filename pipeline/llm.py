@@ -123,8 +123,10 @@ class LLM:
                     value, completion = await self._create(messages, response_model, context)
         except InstructorRetryException as error:
             cause = _api_error(error)
-            if cause is not error:
+            if isinstance(cause, openai.OpenAIError):
                 raise self._describe(cause) from cause
+            if cause is not error and not isinstance(cause, (ValidationError, ValueError)):
+                raise cause from error  # a bug, not the model's output: let it surface
             # Re-asks exhausted: keep what validates without the article context;
             # the stage drops unresolvable references and reports them as warnings.
             value, completion = self._lenient(error, response_model, stage)

@@ -9,6 +9,9 @@ from schemas._refs import check_sentences
 from schemas.spans import Span
 
 
+SentenceNumbers = Annotated[list[int], Field(min_length=1, max_length=3), AfterValidator(check_sentences)]
+
+
 class ClaimKind(StrEnum):
     fact = "fact"
     quote = "quote"
@@ -16,29 +19,20 @@ class ClaimKind(StrEnum):
     prediction = "prediction"
 
 
-SentenceNumbers = Annotated[list[int], Field(min_length=1), AfterValidator(check_sentences)]
-
-
 class ClaimDraft(BaseModel):
-    """A claim as the model states it; code turns sentence numbers into spans."""
+    """A claim as the model states it; code turns its sentence numbers into spans.
 
-    statement: str = Field(
-        description="The claim as one self-contained sentence: full names instead of pronouns, "
-        "understandable without the article."
-    )
-    claimant: str = Field(
-        description="Who asserts the claim in the article: the outermost source, "
-        "or 'the article' when the author states it directly."
-    )
-    via: list[str] = Field(
-        default_factory=list,
-        description="People the claim passed through, in order, when it is nested: "
-        "if A wrote that B told him C said X, claimant is A and via is [B, C].",
-    )
-    cue: str = Field(description="The word that attributes it: said, wrote, told, claimed, reported...; 'none' if stated directly.")
+    Field order is generation order: the claim first, then who asserts it and
+    where, so the small model has decided what it is citing before it cites.
+    """
+
+    statement: str = Field(description="The claim in short own words with full names, without the attribution.")
+    claimant: str = Field(description="The person credited with the claim, by name.")
+    via: list[str] = Field(default_factory=list, description="Who passed a second-hand claim on, in order.")
+    cue: str = Field(description="The attributing word (said, wrote, told, according to...).")
+    sentences: SentenceNumbers = Field(description="Numbers of the article sentences stating the claim.")
     kind: ClaimKind
-    checkworthiness: float = Field(ge=0, le=1, description="1 = a factual claim a fact-checker must verify; 0 = trivial.")
-    sentences: SentenceNumbers = Field(description="Numbers of the article sentences that state the claim.")
+    checkworthiness: float = Field(ge=0, le=1)
 
 
 class ClaimsResponse(BaseModel):

@@ -18,20 +18,13 @@ class DenialKind(StrEnum):
 
 class DenialDraft(BaseModel):
     speaker: str = Field(description="Who disputes the claim, or who did not respond.")
-    disputes: str = Field(description="What exactly they dispute, in one sentence.")
-    kind: DenialKind = Field(
-        description="explicit_denial, contradiction or correction when they dispute it; "
-        "non_denial when they only did not respond, declined to comment or could not be reached."
-    )
+    disputes: str = Field(description="What they dispute, in a few words.")
+    kind: DenialKind
     claim_ids: Annotated[list[str], AfterValidator(check_claim_ids)] = Field(
-        description="Ids of the claims this statement disputes (empty for a non_denial about no claim)."
+        description="Ids of the disputed claims; [] for a non_denial."
     )
-    sentence: Annotated[list[int], Field(min_length=1, max_length=3), AfterValidator(check_sentences)] = Field(
-        description="Number(s) of the sentence(s) holding the statement."
-    )
-    quote: Annotated[str, AfterValidator(check_quote)] = Field(
-        description="The speaker's disputing words, copied exactly from those sentences."
-    )
+    sentence: Annotated[list[int], Field(min_length=1, max_length=3), AfterValidator(check_sentences)]
+    quote: Annotated[str, AfterValidator(check_quote)] = Field(description="The disputing words, copied exactly.")
 
 
 class DenialsResponse(BaseModel):

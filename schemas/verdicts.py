@@ -16,7 +16,7 @@ class VerdictLabel(StrEnum):
     unverified = "unverified"  # only attributed; no evidence either way
 
 
-Sentences = Annotated[list[int], AfterValidator(check_sentences)]
+Sentences = Annotated[list[int], Field(max_length=4), AfterValidator(check_sentences)]
 
 
 class VerdictDraft(BaseModel):

@@ -1,0 +1,139 @@
+"""``factcheck run`` end to end: the seed on its cassette, and every bad input as one clear line."""
+
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from recording import REPLAY_URL, SEEDS, shared_cassette
+from typer.testing import CliRunner
+
+from pipeline.analyze import analyze
+from pipeline.cli import EXIT_NOTHING_RAN, app
+from pipeline.ingest import make_article
+from pipeline.llm import LLM
+from pipeline.testing.fake_openai import FakeOpenAI
+from schemas import ArticleResult
+
+runner = CliRunner()
+
+
+def _invoke(args: list[str], **env: str) -> tuple[int, str]:
+    result = runner.invoke(app, args, env={"FACTCHECK_MAX_ATTEMPTS": "1", "FACTCHECK_CACHE_DIR": env.pop("cache", ""), **env})
+    return result.exit_code, result.output
+
+
+def _outputs(out: Path) -> list[Path]:
+    return sorted(out.glob("articles/*.json")) if out.exists() else []
+
+
+def test_seed_run_through_the_cli_on_its_cassette(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with shared_cassette(request.config, "pipeline_seed/seed_run.yaml"):
+        code, output = _invoke(
+            ["run", str(SEEDS / "musk-putin-bremmer.txt"), "--out", str(out), "--backend", "embedded",
+             "--base-url", REPLAY_URL, "--no-cache", "--concurrency", "1"],
+            cache=str(tmp_path / "cache"),
+        )  # fmt: skip
+    assert code == 0, output
+    [path] = _outputs(out)
+    result = ArticleResult.model_validate_json(path.read_text(encoding="utf-8"))
+    assert result.claims and result.run.backend == "embedded"
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == len(result.claims)
+    manifest = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert manifest["prompt_versions"] == result.run.prompt_versions
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.txt", b"", "empty"),
+        ("binary.txt", b"\x00\x01\x02\x03PK\x05\x06", "binary"),
+        ("latin1.txt", "déjà vu".encode("latin-1"), "not UTF-8"),
+    ],
+)
+def test_a_bad_file_is_one_line_and_nothing_is_written(tmp_path: Path, name: str, content: bytes, message: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    out = tmp_path / "out"
+    # The endpoint is never reached: ingest fails first. A fake keeps the test offline anyway.
+    with FakeOpenAI() as fake:
+        code, output = _invoke(["run", str(path), "--out", str(out), "--backend", "openai", "--base-url", fake.base_url])
+    assert code == EXIT_NOTHING_RAN
+    assert f"{path}: " in output and message in output
+    assert "Traceback" not in output
+    assert _outputs(out) == []
+
+
+def test_a_folder_without_articles(tmp_path: Path) -> None:
+    (tmp_path / "notes.docx").write_bytes(b"PK")
+    code, output = _invoke(["run", str(tmp_path), "--out", str(tmp_path / "out")])
+    assert code == EXIT_NOTHING_RAN
+    assert "no article files" in output or "not an article file" in output
+    assert "Traceback" not in output
+
+
+def test_unreachable_endpoint_names_it(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    endpoint = "http://127.0.0.1:9/v1"  # discard port: nothing listens
+    code, output = _invoke(["run", str(SEEDS / "council-stadium.txt"), "--out", str(out), "--backend", "openai",
+                            "--base-url", endpoint, "--no-cache"])  # fmt: skip
+    assert code == EXIT_NOTHING_RAN
+    assert endpoint in output and "connect" in output
+    assert "Traceback" not in output and _outputs(out) == []
+
+
+class _Unauthorized(http.server.BaseHTTPRequestHandler):
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        body = json.dumps({"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}).encode()
+        self.send_response(401)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def unauthorized_endpoint() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Unauthorized)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+
+
+def test_invalid_api_key_is_one_line_without_the_key(tmp_path: Path, unauthorized_endpoint: str) -> None:
+    out = tmp_path / "out"
+    secret = "sk-test-THISKEYMUSTNOTAPPEAR0123456789"
+    code, output = _invoke(["run", str(SEEDS / "council-stadium.txt"), "--out", str(out), "--backend", "openai",
+                            "--base-url", unauthorized_endpoint, "--no-cache"], OPENAI_API_KEY=secret)  # fmt: skip
+    assert code == EXIT_NOTHING_RAN
+    assert "API key rejected" in output and unauthorized_endpoint in output
+    assert secret not in output and "Traceback" not in output
+    assert _outputs(out) == []
+    for path in out.rglob("*") if out.exists() else []:
+        if path.is_file():
+            assert secret not in path.read_text(encoding="utf-8", errors="replace")
+
+
+def test_a_long_article_is_split_into_windows_not_truncated() -> None:
+    """Every window reaches the model; results keep article-wide offsets."""
+    import asyncio
+
+    long_text = " ".join(
+        f"Official number {i} said the budget of district {i} rose by {i} percent in {1900 + i}." for i in range(300)
+    )
+    with FakeOpenAI() as fake:
+        llm = LLM(backend="openai", base_url=fake.base_url, api_key="fake", model="fake-model", max_attempts=1)
+        result = asyncio.run(analyze(llm, make_article(long_text, "long.txt"), window_chars=3000))
+    assert result.run.windows >= 8
+    assert sum(u.calls for u in result.run.usage) == 3 * result.run.windows
+    for span in result.spans():
+        assert long_text[span.start : span.end] == span.text
+    assert max(s.end for s in result.spans()) > len(long_text) * 0.85  # findings from the last window too

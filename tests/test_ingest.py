@@ -1,0 +1,76 @@
+"""Reading articles: formats, metadata, and a clear one-line error for each bad input."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.ingest import InputError, article_id, read_articles
+from pipeline.runner import discover
+
+
+def test_text_article_keeps_the_text_exactly(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text("Headline\r\nBody “quoted” text.\n", encoding="utf-8")
+    [article] = read_articles(path)
+    assert article.text == "Headline\nBody “quoted” text.\n"
+    assert article.meta.id == article_id(article.text)
+    assert len(article.meta.id) == 16
+
+
+def test_html_article_text_is_extracted(tmp_path: Path) -> None:
+    body = " ".join(["Senator Jane Roe said the bridge would reopen in May, according to officials."] * 6)
+    path = tmp_path / "page.html"
+    path.write_text(
+        "<html><head><title>Bridge to reopen</title></head><body><nav>Home | Sports | Weather</nav>"
+        f"<article><h1>Bridge to reopen</h1><p>{body}</p><p>The mayor declined to comment.</p></article>"
+        "<footer>Copyright 2024 Example News</footer><script>var x = 1;</script></body></html>",
+        encoding="utf-8",
+    )
+    [article] = read_articles(path)
+    assert "Senator Jane Roe said the bridge would reopen in May" in article.text
+    assert "var x" not in article.text and "Home | Sports" not in article.text
+    assert article.meta.title == "Bridge to reopen"
+
+
+def test_jsonl_records_with_metadata(tmp_path: Path) -> None:
+    path = tmp_path / "batch.jsonl"
+    rows = [
+        {"id": "wire-1", "text": "First article text.", "title": "One", "url": "https://example.org/1", "outlet": "Wire"},
+        {"text": "Second article text."},
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    first, second = read_articles(path)
+    assert (first.meta.external_id, first.meta.url, first.meta.outlet) == ("wire-1", "https://example.org/1", "Wire")
+    assert second.meta.source == f"{path}:2"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.txt", b"", "empty"),
+        ("blank.md", b"  \n\n ", "empty"),
+        ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
+        ("latin1.txt", "Caf\u00e9 au lait, señor".encode("latin-1"), "not UTF-8"),
+        ("broken.json", b'{"text": "unterminated', "invalid JSON"),
+        ("notext.json", b'{"title": "no body"}', "no string 'text'"),
+        ("nothing.html", b"<html><body><script>1</script></body></html>", "no article text"),
+    ],
+)
+def test_bad_input_names_the_file(tmp_path: Path, name: str, content: bytes, message: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(InputError) as caught:
+        list(read_articles(path))
+    text = str(caught.value)
+    assert text.startswith(str(path)) and message in text and "\n" not in text
+
+
+def test_folder_walk_skips_and_lists_unknown_files(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.txt").write_text("x", encoding="utf-8")
+    (tmp_path / "b.html").write_text("<p>x</p>", encoding="utf-8")
+    (tmp_path / "photo.jpg").write_bytes(b"\xff\xd8")
+    files, skipped = discover([tmp_path])
+    assert [f.name for f in files] == ["b.html", "a.txt"]
+    assert any("photo.jpg" in line for line in skipped)

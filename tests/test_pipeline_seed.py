@@ -1,0 +1,79 @@
+"""The three stages on the seed article, replayed from real recordings of the embedded model.
+
+Seed: Ian Bremmer wrote that Elon Musk told him he had spoken with Putin about Ukraine;
+Musk denied it; "SpaceX and the Kremlin did not immediately respond" is not a denial.
+"""
+
+import asyncio
+
+import pytest
+
+from pipeline.analyze import analyze
+from pipeline.ingest import make_article
+from pipeline.llm import LLM
+from schemas import ArticleResult, Claim, VerdictLabel
+from recording import shared_cassette
+
+MUSK_DENIAL = "I have spoken to Putin only once"
+NON_RESPONSE = "did not immediately respond"
+
+
+def _musk_putin_claim(result: ArticleResult) -> Claim:
+    found = [
+        c
+        for c in result.claims
+        if "Putin" in c.statement and "Musk" in c.statement + " ".join(c.via) and any(
+            "Bremmer" in name for name in c.attribution
+        )
+    ]
+    assert found, f"no Musk-Putin claim attributed to Bremmer in {[(c.claimant, c.statement) for c in result.claims]}"
+    return found[0]
+
+
+@pytest.fixture(scope="module")
+def seed_result(request: pytest.FixtureRequest, module_llm: LLM, seed_text: str) -> ArticleResult:
+    with shared_cassette(request.config, "pipeline_seed/seed_run.yaml"):
+        return asyncio.run(analyze(module_llm, make_article(seed_text, "seeds/musk-putin-bremmer.txt")))
+
+
+def test_every_span_is_the_article_text(seed_result: ArticleResult) -> None:
+    spans = seed_result.spans()
+    assert spans
+    for span in spans:
+        assert seed_result.text[span.start : span.end] == span.text
+
+
+def test_three_calls_and_usage_recorded(seed_result: ArticleResult) -> None:
+    usage = {u.stage: u for u in seed_result.run.usage}
+    assert set(usage) == {"claims", "denials", "verify"}
+    assert sum(u.calls for u in usage.values()) <= 3
+    assert all(u.prompt_tokens > 0 and u.completion_tokens > 0 for u in usage.values())
+    assert set(seed_result.run.prompt_versions) == {"system", "claims", "denials", "verify"}
+
+
+def test_nested_attribution_bremmer_via_musk(seed_result: ArticleResult) -> None:
+    claim = _musk_putin_claim(seed_result)
+    assert "Bremmer" in claim.claimant
+    assert any("Musk" in name for name in claim.via)
+
+
+def test_musk_denial_is_linked_to_the_claim(seed_result: ArticleResult) -> None:
+    claim = _musk_putin_claim(seed_result)
+    linked = [d for d in seed_result.denials_of(claim.id) if d.is_denial and "Musk" in d.speaker]
+    assert linked, f"denials: {[(d.speaker, d.kind, d.claim_ids) for d in seed_result.denials]}"
+    assert any(MUSK_DENIAL in span.text for d in linked for span in d.spans)
+
+
+def test_verdict_is_disputed_with_evidence_from_both_sides(seed_result: ArticleResult) -> None:
+    claim = _musk_putin_claim(seed_result)
+    verdict = seed_result.verdict_for(claim.id)
+    assert verdict is not None
+    assert verdict.verdict is VerdictLabel.disputed, verdict.rationale
+    assert any("Bremmer" in s.text for s in verdict.supporting)
+    assert any(MUSK_DENIAL in s.text for s in verdict.contradicting)
+
+
+def test_no_response_is_not_a_denial(seed_result: ArticleResult) -> None:
+    for denial in seed_result.denials:
+        if any(NON_RESPONSE in s.text for s in denial.spans):
+            assert not denial.is_denial and denial.claim_ids == []
