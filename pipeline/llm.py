@@ -81,6 +81,7 @@ class LLM:
         timeout: float = 300.0,
         max_attempts: int = 5,
         reasks: int = 1,
+        max_tokens: int = 1536,
         extra_body: dict[str, object] | None = None,
         http_client: openai.DefaultAsyncHttpxClient | None = None,
     ):
@@ -90,6 +91,9 @@ class LLM:
         self.temperature = temperature
         self.max_attempts = max_attempts
         self.reasks = reasks
+        # A small model under a JSON grammar can loop inside a string until the context
+        # is full; a cap turns minutes of runaway generation into a re-ask.
+        self.max_tokens = max_tokens
         self.extra_body = extra_body or {}
         self.raw = openai.AsyncOpenAI(
             base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0, http_client=http_client
@@ -144,6 +148,7 @@ class LLM:
             response_model=response_model,
             max_retries=self.reasks,
             temperature=self.temperature,
+            max_tokens=self.max_tokens,
             context=context,
             extra_body=self.extra_body or None,
         )

@@ -20,8 +20,14 @@ from schemas import ArticleResult
 runner = CliRunner()
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FACTCHECK_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("FACTCHECK_MAX_ATTEMPTS", "1")
+
+
 def _invoke(args: list[str], **env: str) -> tuple[int, str]:
-    result = runner.invoke(app, args, env={"FACTCHECK_MAX_ATTEMPTS": "1", "FACTCHECK_CACHE_DIR": env.pop("cache", ""), **env})
+    result = runner.invoke(app, args, env=env)
     return result.exit_code, result.output
 
 
@@ -35,7 +41,6 @@ def test_seed_run_through_the_cli_on_its_cassette(request: pytest.FixtureRequest
         code, output = _invoke(
             ["run", str(SEEDS / "musk-putin-bremmer.txt"), "--out", str(out), "--backend", "embedded",
              "--base-url", REPLAY_URL, "--no-cache", "--concurrency", "1"],
-            cache=str(tmp_path / "cache"),
         )  # fmt: skip
     assert code == 0, output
     [path] = _outputs(out)
