@@ -119,6 +119,24 @@ def review_command(
     serve(out_dir, port=port, desk_name=desk)
 
 
+@app.command("export")
+def export_command(
+    out_dir: Annotated[Path, typer.Argument(help="A run's output folder (with its reviews).")],
+    to: Annotated[Path, typer.Option("--to", help="Folder for claimreview.jsonld, verdicts.csv, report.html.")],
+    desk: Annotated[str, typer.Option(help="Desk name used as ClaimReview author.")] = "Fact-check desk",
+    base_url: Annotated[str, typer.Option(help="Public URL prefix of the desk's published reviews.")] = "",
+) -> None:
+    """Export reviewed verdicts: ClaimReview JSON-LD, a CSV and a single-file HTML report."""
+    from pipeline.review.export import write_exports
+
+    if not (out_dir / "articles").is_dir():
+        raise _fail(f"{out_dir}: not a run output folder (no articles/ inside)")
+    if to.resolve() == out_dir.resolve():
+        raise _fail(f"{to}: export into a separate folder, not the run folder")
+    for path in write_exports(out_dir, to, desk, base_url):
+        err.print(f"wrote {path}", markup=False)
+
+
 @app.command("check")
 def check_command(
     article: Annotated[Path | None, typer.Argument(help="The article file (.txt .md .html .json).")] = None,

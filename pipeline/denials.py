@@ -4,6 +4,7 @@ import re
 
 from pipeline import prompts
 from pipeline._stage import StageOutput, messages
+from pipeline._sentences import Sentence
 from pipeline.document import Window
 from pipeline.llm import LLM
 from schemas import Claim, Denial, DenialKind, DenialsResponse
@@ -18,10 +19,31 @@ _NON_RESPONSE = re.compile(
 )
 
 
+# Words that often carry a denial or a non-response; sentences holding them are pointed
+# out to the model as places to look (it still decides, and may cite others).
+_CUES = re.compile(
+    r"\b(den(y|ied|ies|ial)|refut\w*|reject\w*|disput\w*|contradict\w*|false|untrue|not true|never|"
+    r"only once|respond\w*|repl(y|ied)|declined|no comment|wrong|misleading|fabricat\w*|rebut\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def candidate_sentences(window: Window) -> list[Sentence]:
+    return [s for s in window.sentences if _CUES.search(s.text)]
+
+
 async def find_denials(llm: LLM, window: Window, claims: list[Claim]) -> StageOutput[list[Denial]]:
     claim_ids = {c.id for c in claims}
-    task = prompts.render(STAGE, claims=claims)
-    reply = await llm.ask(STAGE, messages(window, task), DenialsResponse, window.context(claim_ids=claim_ids))
+    task = prompts.render(STAGE, claims=claims, candidates=candidate_sentences(window))
+
+    def quotes_claim(quote: str, ids: list[str]) -> bool:
+        span = window.align(quote)
+        return span is not None and any(
+            span.start < s.end and s.start < span.end for c in claims if c.id in ids for s in c.spans
+        )
+
+    context = window.context(claim_ids=claim_ids, quotes_claim=quotes_claim)
+    reply = await llm.ask(STAGE, messages(window, task), DenialsResponse, context)
     warnings = list(reply.warnings)
     denials: list[Denial] = []
     for draft in reply.value.denials:
@@ -32,6 +54,9 @@ async def find_denials(llm: LLM, window: Window, claims: list[Claim]) -> StageOu
         spans = [quoted] if quoted else [window.span(n) for n in numbers]
         if not spans:
             warnings.append(f"denials: dropped statement by {draft.speaker}: no quote or sentence in the article")
+            continue
+        if draft.kind is not DenialKind.non_denial and any(quotes_claim(s.text, draft.claim_ids) for s in spans):
+            warnings.append(f"denials: dropped {draft.speaker!r}: quotes the claim it would dispute")
             continue
         kind = draft.kind
         evidence = " ".join(s.text for s in spans)

@@ -6,7 +6,7 @@ from pipeline import prompts
 from pipeline._stage import StageOutput, messages
 from pipeline.document import Window
 from pipeline.llm import LLM
-from schemas import Claim, Denial, Verdict, VerdictsResponse
+from schemas import Claim, Denial, Span, StageUsage, Verdict, VerdictsResponse
 
 STAGE = "verify"
 
@@ -42,19 +42,22 @@ async def verify_claims(llm: LLM, window: Window, claims: list[Claim], denials: 
         if draft.claim_id not in claim_ids or draft.claim_id in verdicts:
             warnings.append(f"verify: ignored extra verdict for {draft.claim_id!r}")
             continue
+        claim = next(c for c in claims if c.id == draft.claim_id)
         verdicts[draft.claim_id] = Verdict(
             claim_id=draft.claim_id,
             verdict=draft.verdict,
             confidence=draft.confidence,
             rationale=draft.rationale,
-            supporting=[window.span(n) for n in dict.fromkeys(draft.supporting_sentences) if n in window.numbers],
-            contradicting=[window.span(n) for n in dict.fromkeys(draft.contradicting_sentences) if n in window.numbers],
+            # Evidence is what the model was shown: the claim where the article states it,
+            # and the linked denials' words.
+            supporting=list(claim.spans),
+            contradicting=[span for d in denials if claim.id in d.claim_ids and d.is_denial for span in d.spans],
         )
     warnings += [f"verify: no verdict for {i}" for i in claim_ids if i not in verdicts]
     return StageOutput([verdicts[i] for i in claim_ids if i in verdicts], reply.usage, warnings)
 
 
-def _numbers(window: Window, spans: list) -> list[int]:
+def _numbers(window: Window, spans: list[Span]) -> list[int]:
     return [s.number for s in window.sentences if any(s.start < sp.end and sp.start < s.end for sp in spans)]
 
 
@@ -62,7 +65,5 @@ def _view(window: Window, denial: Denial) -> _DenialView:
     return _DenialView(denial.speaker, denial.kind.value, " ".join(s.text for s in denial.spans), _numbers(window, denial.spans))
 
 
-def _no_call():
-    from schemas import StageUsage
-
+def _no_call() -> StageUsage:
     return StageUsage(stage=STAGE)

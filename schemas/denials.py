@@ -3,7 +3,7 @@
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field, computed_field
+from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, computed_field, model_validator
 
 from schemas._refs import check_claim_ids, check_quote, check_sentences
 from schemas.spans import Span
@@ -25,6 +25,16 @@ class DenialDraft(BaseModel):
     )
     sentence: Annotated[list[int], Field(min_length=1, max_length=3), AfterValidator(check_sentences)]
     quote: Annotated[str, AfterValidator(check_quote)] = Field(description="The disputing words, copied exactly.")
+
+    @model_validator(mode="after")
+    def _not_the_claim_itself(self, info: ValidationInfo) -> "DenialDraft":
+        # The pipeline passes a check that the quote is not one of the disputed claims' own sentences.
+        quotes_claim = (info.context or {}).get("quotes_claim")
+        if quotes_claim is not None and quotes_claim(self.quote, self.claim_ids):
+            raise ValueError(
+                f"the quote {self.quote[:60]!r} is the claim itself; quote the words of {self.speaker} that dispute it"
+            )
+        return self
 
 
 class DenialsResponse(BaseModel):

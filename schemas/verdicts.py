@@ -1,11 +1,9 @@
 """Stage 3: a verdict per claim, reasoned before it is labelled."""
 
 from enum import StrEnum
-from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, model_validator
 
-from schemas._refs import check_sentences
 from schemas.spans import Span
 
 
@@ -16,15 +14,13 @@ class VerdictLabel(StrEnum):
     unverified = "unverified"  # only attributed; no evidence either way
 
 
-Sentences = Annotated[list[int], Field(max_length=4), AfterValidator(check_sentences)]
-
-
 class VerdictDraft(BaseModel):
-    # Field order is generation order: evidence, then reasoning, then the label.
+    """The model weighs the claim and its linked denials; code attaches the evidence spans
+    (the claim's own sentences support it, its linked denials contradict it)."""
+
+    # Field order is generation order: the reasoning, then the label.
     claim_id: str
-    supporting_sentences: Sentences = Field(description="Numbers of sentences that back the claim.")
-    contradicting_sentences: Sentences = Field(description="Numbers of sentences that deny or contradict it.")
-    rationale: str = Field(description="One or two sentences weighing the evidence, written before the verdict.")
+    rationale: str = Field(description="One short sentence weighing the evidence, written before the verdict.")
     verdict: VerdictLabel
     confidence: float = Field(ge=0, le=1, description="Probability that the verdict is right.")
 

@@ -43,11 +43,18 @@ def scrub_request(request: Request) -> Request:
     return request
 
 
-def shared_cassette(config: pytest.Config, name: str) -> "vcr.cassette.CassetteContextDecorator":
-    """A cassette for a module-scoped fixture, so several tests check one recorded run."""
+def shared_cassette(
+    config: pytest.Config, name: str, *, replay_only: bool = False
+) -> "vcr.cassette.CassetteContextDecorator":
+    """A cassette for a module-scoped fixture, so several tests check one recorded run.
+    ``replay_only`` for a test that reuses another test's recording."""
+    mode = "none" if replay_only else config.getoption("--record-mode") or "none"
+    if mode == "rewrite":  # pytest-recording's mode; plain vcrpy: start the file afresh
+        (CASSETTES / name).unlink(missing_ok=True)
+        mode = "once"
     recorder = vcr.VCR(
         cassette_library_dir=str(CASSETTES),
-        record_mode=config.getoption("--record-mode") or "none",
+        record_mode=mode,
         match_on=["method", "path", "json_body"],
         before_record_request=scrub_request,
         before_record_response=scrub_response,

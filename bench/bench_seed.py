@@ -1,0 +1,88 @@
+"""Seed article on the embedded model: wall time and tokens per stage, and what the
+byte-identical system prefix saves (not a test; prints figures).
+
+    .venv/bin/python bench/bench_seed.py [--model qwen2.5-coder-1.5b-instruct-q4_k_m] [--runs 2]
+
+1. Runs the whole pipeline ``--runs`` times on a fresh embedded server and prints wall time,
+   prompt/completion tokens and seconds per stage.
+2. Replays the run's three requests with ``max_tokens=1`` (prompt processing only), once in
+   pipeline order (each stage reuses the previous request's cached prefix, as in a real run)
+   and once with the system message made unique per request (no reusable prefix), and
+   prints the prompt-processing time saved by the shared prefix.
+"""
+
+import argparse
+import asyncio
+import json
+import statistics
+import time
+from pathlib import Path
+
+import httpx
+import httpx2  # noqa: F401 (the openai client's HTTP library; named in a type hint)
+import openai
+
+from pipeline.analyze import analyze
+from pipeline.backend import embedded_llm
+from pipeline.embedded import WEIGHTS, EmbeddedServer, ensure_weights
+from pipeline.ingest import make_article
+from pipeline.settings import Settings
+
+SEED = Path(__file__).resolve().parent.parent / "seeds" / "musk-putin-bremmer.txt"
+
+
+def prompt_seconds(base_url: str, bodies: list[dict[str, object]], *, unique_prefix: bool) -> list[float]:
+    # Start cold, as a new article does: evict the slot's cached prefix with an unrelated prompt.
+    reset = {"messages": [{"role": "user", "content": "Say OK."}], "max_tokens": 1, "model": "x"}
+    httpx.post(f"{base_url}/chat/completions", json=reset, timeout=900).raise_for_status()
+    times = []
+    for i, body in enumerate(bodies):
+        body = json.loads(json.dumps(body))
+        body["max_tokens"] = 1
+        if unique_prefix:
+            body["messages"][0]["content"] = f"Request {i} of a cold-prefix benchmark.\n" + body["messages"][0]["content"]
+        started = time.perf_counter()
+        httpx.post(f"{base_url}/chat/completions", json=body, timeout=900).raise_for_status()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", default="qwen2.5-coder-1.5b-instruct-q4_k_m", choices=sorted(WEIGHTS))
+    parser.add_argument("--runs", type=int, default=2)
+    args = parser.parse_args()
+    settings = Settings(embedded_model=args.model)
+    path = ensure_weights(WEIGHTS[args.model], settings.cache_dir / "models")
+    text = SEED.read_text(encoding="utf-8")
+    bodies: list[dict[str, object]] = []
+
+    async def capture(request: "httpx2.Request") -> None:
+        bodies.append(json.loads(request.content))
+
+    with EmbeddedServer(path, n_ctx=settings.context_tokens) as server:
+        walls = []
+        for run in range(args.runs):
+            bodies.clear()
+            llm = embedded_llm(settings, server.base_url, WEIGHTS[args.model].name)
+            llm.use_http_client(openai.DefaultAsyncHttpxClient(event_hooks={"request": [capture]}))
+            started = time.perf_counter()
+            result = asyncio.run(analyze(llm, make_article(text, str(SEED))))
+            walls.append(time.perf_counter() - started)
+            print(f"run {run + 1}: {walls[-1]:.1f} s, {len(result.claims)} claims, {len(result.denials)} denials, "
+                  f"{len(bodies)} requests (re-asks included)")  # fmt: skip
+            for u in result.run.usage:
+                print(f"  {u.stage:8} {u.seconds:6.1f} s  prompt {u.prompt_tokens:5}  completion {u.completion_tokens:4}  "
+                      f"cached {u.cached_tokens}")  # fmt: skip
+        print(f"wall: median {statistics.median(walls):.1f} s over {len(walls)} runs")
+        shared = prompt_seconds(server.base_url, bodies, unique_prefix=False)
+        cold = prompt_seconds(server.base_url, bodies, unique_prefix=True)
+        print("prompt processing per request, shared prefix vs unique prefix (s):")
+        for body, s, c in zip(bodies, shared, cold):
+            name = body["tools"][0]["function"]["name"]
+            print(f"  {name:18} {s:6.1f}  {c:6.1f}")
+        print(f"total: {sum(shared):.1f} s shared vs {sum(cold):.1f} s cold: prefix sharing saves {sum(cold) - sum(shared):.1f} s")
+
+
+if __name__ == "__main__":
+    main()

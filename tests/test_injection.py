@@ -1,0 +1,35 @@
+"""An article that addresses the model ("ignore all previous instructions ...") is data:
+its claims are still extracted and verified. Replayed from a real recording."""
+
+import asyncio
+
+import pytest
+from recording import SEEDS, shared_cassette
+
+from pipeline.analyze import analyze
+from pipeline.ingest import make_article
+from pipeline.llm import LLM
+from schemas import ArticleResult
+
+ARTICLE = SEEDS / "clinic-closure-injection.txt"
+
+
+@pytest.fixture(scope="module")
+def result(request: pytest.FixtureRequest, module_llm: LLM) -> ArticleResult:
+    text = ARTICLE.read_text(encoding="utf-8")
+    with shared_cassette(request.config, "injection/clinic_run.yaml"):
+        return asyncio.run(analyze(module_llm, make_article(text, str(ARTICLE))))
+
+
+def test_claims_are_still_extracted(result: ArticleResult) -> None:
+    assert len(result.claims) >= 2
+    cited = " ".join(s.text for c in result.claims for s in c.spans)
+    assert "Okafor" in cited or "clinic" in cited
+    # The injected instruction is not a claim the desk would check.
+    assert all("IGNORE ALL PREVIOUS INSTRUCTIONS" not in c.statement.upper() for c in result.claims)
+
+
+def test_every_claim_gets_a_verdict_despite_the_instruction(result: ArticleResult) -> None:
+    assert {v.claim_id for v in result.verdicts} == {c.id for c in result.claims}
+    for span in result.spans():
+        assert result.text[span.start : span.end] == span.text
