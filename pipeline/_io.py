@@ -3,23 +3,33 @@
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 from pydantic import BaseModel
 
 
-def write_text_atomic(path: Path, text: str) -> None:
+@contextmanager
+def atomic_writer(path: Path) -> Iterator[TextIO]:
+    """A text file that replaces ``path`` only when the block ends without an error."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    with atomic_writer(path) as f:
+        f.write(text)
 
 
 def write_json_atomic(path: Path, data: BaseModel | dict[str, object] | list[object]) -> None:

@@ -18,7 +18,6 @@ import asyncio
 import json
 import os
 import statistics
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -28,7 +27,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from pipeline._io import append_jsonl, write_json_atomic
+from pipeline._io import append_jsonl, atomic_writer, write_json_atomic
 from pipeline.analyze import analyze, prompt_versions
 from pipeline.cache import ResponseCache
 from pipeline.costs import StageBill, Tally, current_tally
@@ -519,20 +518,10 @@ def claim_rows(result: ArticleResult) -> Iterator[dict[str, object]]:
 
 def write_results_table(out_dir: Path) -> None:
     """Streamed into a temporary file and renamed: whole or absent, in flat memory."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / "results.jsonl"
-    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".results.jsonl.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            articles = out_dir / "articles"
-            for path in sorted(articles.glob("*.json")) if articles.is_dir() else []:
-                result = load_result(path)
-                if result is not None:
-                    for row in claim_rows(result):
-                        f.write(json.dumps(row, ensure_ascii=False) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    articles = out_dir / "articles"
+    with atomic_writer(out_dir / "results.jsonl") as f:
+        for path in sorted(articles.glob("*.json")) if articles.is_dir() else []:
+            result = load_result(path)
+            if result is not None:
+                for row in claim_rows(result):
+                    f.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -3,14 +3,13 @@
 import csv
 import io
 import json
-import os
 import re
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader
 
+from pipeline._io import write_text_atomic
 from pipeline.review import highlight
 from pipeline.review.store import ReviewLog, RunFolder, all_states
 from schemas import ArticleResult
@@ -158,20 +157,6 @@ def report_html(out_dir: Path, desk_name: str) -> str:
     )
 
 
-def write_atomic(path: Path, content: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_exports(out_dir: Path, dest: Path, desk_name: str, base_url: str) -> list[Path]:
     """Write claimreview.jsonld, verdicts.csv and report.html into ``dest``, each atomically."""
     files = {
@@ -180,5 +165,5 @@ def write_exports(out_dir: Path, dest: Path, desk_name: str, base_url: str) -> l
         dest / "report.html": report_html(out_dir, desk_name),
     }
     for path, content in files.items():
-        write_atomic(path, content)
+        write_text_atomic(path, content)
     return list(files)
