@@ -35,7 +35,9 @@ async def verify_claims(llm: LLM, window: Window, claims: list[Claim], denials: 
     ]
     task = prompts.render(STAGE, items=items)
     claim_ids = [c.id for c in claims]
-    reply = await llm.ask(STAGE, messages(window, task), VerdictsResponse, window.context(claim_ids=claim_ids))
+    denied_by = {i.claim.id: ", ".join(d.speaker for d in i.denials) for i in items if i.denials}
+    context = window.context(claim_ids=claim_ids, denied_by=denied_by)
+    reply = await llm.ask(STAGE, messages(window, task), VerdictsResponse, context)
     warnings = list(reply.warnings)
     verdicts: dict[str, Verdict] = {}
     for draft in reply.value.verdicts:

@@ -40,6 +40,19 @@ class VerdictsResponse(BaseModel):
             raise ValueError(
                 f"give exactly one verdict for each of {list(expected)}; missing {missing}, unknown {unknown}"
             )
+        # A claim the article both asserts and denies is disputed unless the article settles it;
+        # a small model often labels it by the claim alone. Point out the denial and ask again.
+        denied_by: dict[str, str] = (info.context or {}).get("denied_by", {})
+        overlooked = [v for v in self.verdicts if v.claim_id in denied_by and v.verdict is not VerdictLabel.disputed]
+        if overlooked:
+            raise ValueError(
+                "; ".join(
+                    f"{v.claim_id} is denied by {denied_by[v.claim_id]} in the article, so it is 'disputed' unless the "
+                    f"article itself proves it {'true' if v.verdict is VerdictLabel.supported else 'false'} with facts"
+                    for v in overlooked
+                )
+                + ". Reconsider these verdicts."
+            )
         return self
 
 
