@@ -1,0 +1,44 @@
+"""Configuration precedence: flags > environment > config file > defaults; secrets stay secret."""
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.settings import Settings
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "FACTCHECK_BACKEND", "FACTCHECK_MODEL", "FACTCHECK_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_defaults_pick_the_embedded_model() -> None:
+    settings = Settings()
+    assert settings.resolved_backend() == "embedded"
+    assert settings.embedded_model == "qwen2.5-coder-1.5b-instruct-q4_k_m"
+
+
+def test_config_file_then_environment_then_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "factcheck.toml").write_text('model = "from-file"\nbase_url = "http://localhost:11434/v1"\nmax_claims = 5\n')
+    assert Settings().model == "from-file"
+    assert Settings().resolved_backend() == "openai"  # a base URL means an OpenAI-compatible server
+    monkeypatch.setenv("FACTCHECK_MODEL", "from-env")
+    assert Settings().model == "from-env"
+    assert Settings(model="from-flag").model == "from-flag"
+    assert Settings().max_claims == 5
+
+
+def test_openai_key_from_the_environment_is_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-abcdefghijklmnop")
+    settings = Settings()
+    assert settings.resolved_backend() == "openai"
+    assert "sk-test" not in repr(settings) and "sk-test" not in settings.model_dump_json()
+
+
+def test_config_file_named_by_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "desk.toml"
+    config.write_text('backend = "embedded"\nembedded_model = "qwen2.5-coder-0.5b-instruct-q4_k_m"\n')
+    monkeypatch.setenv("FACTCHECK_CONFIG", str(config))
+    assert Settings().embedded_model == "qwen2.5-coder-0.5b-instruct-q4_k_m"
