@@ -31,6 +31,9 @@ async def analyze(llm: LLM, article: Article, *, max_claims: int = 8, window_cha
     denials: list[Denial] = []
     verdicts: list[Verdict] = []
     warnings: list[str] = []
+    withheld = sorted({n for window in parts for n in window.withheld})
+    if withheld:
+        warnings.append(f"sentences {withheld} address AI systems; shown to the model as a placeholder, kept in the text")
     for window in parts:
         found = await _analyze_window(llm, window, max_claims, usage, warnings)
         _merge(found, claims, denials, verdicts)

@@ -12,12 +12,14 @@ from pipeline.spans import align_quote
 from schemas import Claim, ClaimDraft, ClaimsResponse, Span
 
 STAGE = "claims"
+_REPORTING = re.compile(r"\b(said|says|wrote|told|claimed|reported|according to|stated|announced)\b", re.IGNORECASE)
 REPOINT_MARGIN = 15  # token_set_ratio points a neighbouring sentence must win by
 
 
 async def extract_claims(llm: LLM, window: Window, *, max_claims: int = 8) -> StageOutput[list[Claim]]:
     task = prompts.render(STAGE, max_claims=max_claims)
-    reply = await llm.ask(STAGE, messages(window, task), ClaimsResponse, window.context())
+    reporting = [s.number for s in window.sentences if _REPORTING.search(s.text)]
+    reply = await llm.ask(STAGE, messages(window, task), ClaimsResponse, window.context(reporting_sentences=reporting))
     warnings = list(reply.warnings)
     claims: list[Claim] = []
     for draft in reply.value.claims[:max_claims]:

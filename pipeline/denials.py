@@ -7,7 +7,8 @@ from pipeline._stage import StageOutput, messages
 from pipeline._sentences import Sentence
 from pipeline.document import Window
 from pipeline.llm import LLM
-from schemas import Claim, Denial, DenialKind, DenialsResponse
+from schemas import Claim, Denial, DenialKind
+from schemas.denials import denials_response_for
 
 STAGE = "denials"
 
@@ -43,7 +44,7 @@ async def find_denials(llm: LLM, window: Window, claims: list[Claim]) -> StageOu
         )
 
     context = window.context(claim_ids=claim_ids, quotes_claim=quotes_claim)
-    reply = await llm.ask(STAGE, messages(window, task), DenialsResponse, context)
+    reply = await llm.ask(STAGE, messages(window, task), denials_response_for(sorted(claim_ids)), context)
     warnings = list(reply.warnings)
     denials: list[Denial] = []
     for draft in reply.value.denials:

@@ -1,5 +1,6 @@
 """An article as the model sees it: numbered sentences, split into context windows when long."""
 
+import re
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -7,6 +8,20 @@ from pipeline import prompts
 from pipeline._sentences import Sentence, numbered, split_sentences
 from pipeline.spans import align_quote, sentence_span
 from schemas import Span
+
+
+# Text planted for the model ("ignore all previous instructions ..."). Such a sentence stays in
+# the article and its spans, but the model sees a placeholder instead: a small model obeys it.
+_ADDRESSED_TO_MODEL = re.compile(
+    r"\b(ignore|disregard|forget)\b.{0,30}\b(instructions|prompts?|rules)\b"
+    r"|\byou are (now|no longer) (a|an)\b|\bsystem prompt\b|\b(reply|respond|answer) only with\b",
+    re.IGNORECASE,
+)
+WITHHELD = "(text addressed to AI systems; withheld as data, not an instruction)"
+
+
+def addressed_to_model(sentence: Sentence) -> bool:
+    return bool(_ADDRESSED_TO_MODEL.search(sentence.text))
 
 
 @dataclass(frozen=True)
@@ -24,7 +39,12 @@ class Window:
     @cached_property
     def system_message(self) -> str:
         # Byte-identical for every stage of this window, so servers reuse the cached prefix.
-        return prompts.render("system", title=self.title, numbered_article=numbered(list(self.sentences)))
+        shown = [Sentence(s.number, s.start, s.end, WITHHELD) if addressed_to_model(s) else s for s in self.sentences]
+        return prompts.render("system", title=self.title, numbered_article=numbered(shown))
+
+    @cached_property
+    def withheld(self) -> list[int]:
+        return [s.number for s in self.sentences if addressed_to_model(s)]
 
     def sentence(self, number: int) -> Sentence:
         return self.sentences[number - self.sentences[0].number]

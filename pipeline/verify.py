@@ -6,7 +6,8 @@ from pipeline import prompts
 from pipeline._stage import StageOutput, messages
 from pipeline.document import Window
 from pipeline.llm import LLM
-from schemas import Claim, Denial, Span, StageUsage, Verdict, VerdictsResponse
+from schemas import Claim, Denial, Span, StageUsage, Verdict
+from schemas.verdicts import verdicts_response_for
 
 STAGE = "verify"
 
@@ -37,7 +38,7 @@ async def verify_claims(llm: LLM, window: Window, claims: list[Claim], denials: 
     claim_ids = [c.id for c in claims]
     denied_by = {i.claim.id: ", ".join(d.speaker for d in i.denials) for i in items if i.denials}
     context = window.context(claim_ids=claim_ids, denied_by=denied_by)
-    reply = await llm.ask(STAGE, messages(window, task), VerdictsResponse, context)
+    reply = await llm.ask(STAGE, messages(window, task), verdicts_response_for(claim_ids), context)
     warnings = list(reply.warnings)
     verdicts: dict[str, Verdict] = {}
     for draft in reply.value.verdicts:

@@ -1,9 +1,9 @@
 """Stage 2: statements that dispute a claim, and non-denials kept apart."""
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, computed_field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, computed_field, create_model, model_validator
 
 from schemas._refs import check_claim_ids, check_quote, check_sentences
 from schemas.spans import Span
@@ -39,6 +39,17 @@ class DenialDraft(BaseModel):
 
 class DenialsResponse(BaseModel):
     denials: list[DenialDraft]
+
+
+def denials_response_for(claim_ids: list[str]) -> type[DenialsResponse]:
+    """The response model with ``claim_ids`` restricted to these ids (see verdicts_response_for)."""
+    ids = Literal[tuple(claim_ids)] if claim_ids else str
+    draft = create_model(
+        "DenialDraft",
+        __base__=DenialDraft,
+        claim_ids=(list[ids], Field(description="Ids of the disputed claims; [] for a non_denial.")),  # type: ignore[valid-type]
+    )
+    return create_model("DenialsResponse", __base__=DenialsResponse, denials=(list[draft], ...))  # type: ignore[valid-type]
 
 
 class Denial(BaseModel):

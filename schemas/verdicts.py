@@ -1,8 +1,9 @@
 """Stage 3: a verdict per claim, reasoned before it is labelled."""
 
 from enum import StrEnum
+from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationInfo, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, create_model, model_validator
 
 from schemas.spans import Span
 
@@ -63,3 +64,10 @@ class Verdict(BaseModel):
     rationale: str
     supporting: list[Span] = Field(default_factory=list)
     contradicting: list[Span] = Field(default_factory=list)
+
+
+def verdicts_response_for(claim_ids: list[str]) -> type[VerdictsResponse]:
+    """The response model with ``claim_id`` restricted to these ids: servers that constrain
+    decoding to the tool's JSON Schema (llama.cpp does) cannot emit an unknown id."""
+    draft = create_model("VerdictDraft", __base__=VerdictDraft, claim_id=(Literal[tuple(claim_ids)], ...))
+    return create_model("VerdictsResponse", __base__=VerdictsResponse, verdicts=(list[draft], ...))  # type: ignore[valid-type]

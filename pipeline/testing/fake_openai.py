@@ -142,6 +142,8 @@ def _fill(schema: dict[str, object], defs: dict[str, dict[str, object]], ctx: di
     number, text = ctx.get("sentence", (1, ""))  # type: ignore[misc]
     if "enum" in schema:
         choices = list(schema["enum"])  # type: ignore[arg-type]
+        if ctx.get(name) in choices:  # e.g. claim_id restricted to the article's ids
+            return ctx[name]
         return _PREFERRED[name] if _PREFERRED.get(name) in choices else choices[0]
     kind = schema.get("type")
     if kind == "object":
