@@ -8,8 +8,12 @@ from pipeline.llm import LLM
 from pipeline.settings import Settings
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
-# llama.cpp's default repeat penalty discourages copying the article's words into quotes.
-EMBEDDED_SAMPLING: dict[str, object] = {"repeat_penalty": 1.0}
+# llama.cpp's default repeat penalty (1.1) discourages copying the article's words into
+# quotes, so the 1.5B runs without it; the 0.5B loops inside JSON strings without it.
+EMBEDDED_SAMPLING: dict[str, dict[str, object]] = {
+    "qwen2.5-coder-1.5b-instruct-q4_k_m": {"repeat_penalty": 1.0},
+    "qwen2.5-coder-0.5b-instruct-q4_k_m": {"repeat_penalty": 1.1},
+}
 
 
 @contextmanager
@@ -51,5 +55,5 @@ def embedded_llm(settings: Settings, base_url: str, model: str) -> LLM:
         timeout=settings.timeout,
         max_attempts=settings.max_attempts,
         reasks=settings.reasks,
-        extra_body=EMBEDDED_SAMPLING,
+        extra_body=EMBEDDED_SAMPLING.get(model, {}),
     )

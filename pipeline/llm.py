@@ -5,12 +5,13 @@ tenacity retries rate limits, 5xx, timeouts and dropped connections (honouring
 Retry-After), and the openai client's own retries are off.
 """
 
-import json
 import time
+import typing
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 import instructor
+import jiter
 import openai
 from instructor.core.exceptions import InstructorRetryException
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
@@ -154,10 +155,13 @@ class LLM:
         )
 
     def _lenient(self, error: InstructorRetryException, response_model: type[T], stage: str) -> tuple[T, ChatCompletion]:
+        """Keep every item that validates on its own. Output cut off at ``max_tokens`` is parsed
+        as partial JSON, so a model that loops after a few good items still yields those items."""
         completion = error.last_completion
         try:
             arguments = completion.choices[0].message.tool_calls[0].function.arguments
-            return response_model.model_validate(json.loads(arguments)), completion
+            data = jiter.from_json(arguments.encode(), partial_mode="trailing-strings")
+            return _valid_items(response_model, data), completion
         except (AttributeError, IndexError, TypeError, ValueError, ValidationError):
             raise LLMError(f"{self.endpoint}: {stage}: model output invalid after re-asks: {_first_line(error)}") from error
 
@@ -193,3 +197,24 @@ class LLM:
 def _first_line(error: BaseException | None) -> str:
     text = str(error).strip().splitlines()
     return text[0][:300] if text else type(error).__name__
+
+
+def _valid_items(response_model: type[T], data: object) -> T:
+    """``response_model`` holds one list (claims, denials or verdicts): validate it item by item."""
+    if not isinstance(data, dict) or not isinstance(data.get(next(iter(response_model.model_fields))), list):
+        raise ValueError("tool arguments hold no list of items")
+    [(name, field)] = response_model.model_fields.items()
+    item_model = typing.get_args(field.annotation)[0]
+    given = data.get(name, [])
+    items = [item for item in given if _validates(item_model, item)]
+    if given and not items:
+        raise ValueError(f"none of the {len(given)} {name} validates")
+    return response_model.model_validate({name: items})
+
+
+def _validates(model: type[BaseModel], item: object) -> bool:
+    try:
+        model.model_validate(item)
+    except ValidationError:
+        return False
+    return True
