@@ -44,15 +44,20 @@ async def analyze(llm: LLM, article: Article, *, max_claims: int = 8, window_cha
         denials=denials,
         verdicts=verdicts,
         warnings=warnings,
-        run=RunInfo(
-            backend=llm.backend,
-            model=llm.model,
-            prompt_versions=prompt_versions(),
-            usage=list(usage.values()),
-            windows=len(parts),
-            started_at=started_at,
-            seconds=round(time.perf_counter() - clock, 3),
-        ),
+        run=run_info(llm, usage, len(parts), started_at, clock),
+    )
+
+
+def run_info(llm: LLM, usage: dict[str, StageUsage], windows: int, started_at: datetime, clock: float) -> RunInfo:
+    """What a result records about how it was made; ``clock`` is the perf_counter at the start."""
+    return RunInfo(
+        backend=llm.backend,
+        model=llm.model,
+        prompt_versions=prompt_versions(),
+        usage=list(usage.values()),
+        windows=windows,
+        started_at=started_at,
+        seconds=round(time.perf_counter() - clock, 3),
     )
 
 
@@ -60,15 +65,15 @@ async def _analyze_window(
     llm: LLM, window: Window, max_claims: int, usage: dict[str, StageUsage], warnings: list[str]
 ) -> tuple[list[Claim], list[Denial], list[Verdict]]:
     found_claims = await claims_stage.extract_claims(llm, window, max_claims=max_claims)
-    _add(usage, found_claims.usage, warnings, found_claims.warnings)
+    add_usage(usage, found_claims.usage, warnings, found_claims.warnings)
     found_denials = await denials_stage.find_denials(llm, window, found_claims.value)
-    _add(usage, found_denials.usage, warnings, found_denials.warnings)
+    add_usage(usage, found_denials.usage, warnings, found_denials.warnings)
     found_verdicts = await verify_stage.verify_claims(llm, window, found_claims.value, found_denials.value)
-    _add(usage, found_verdicts.usage, warnings, found_verdicts.warnings)
+    add_usage(usage, found_verdicts.usage, warnings, found_verdicts.warnings)
     return found_claims.value, found_denials.value, found_verdicts.value
 
 
-def _add(usage: dict[str, StageUsage], stage: StageUsage, warnings: list[str], new: list[str]) -> None:
+def add_usage(usage: dict[str, StageUsage], stage: StageUsage, warnings: list[str], new: list[str]) -> None:
     total = usage[stage.stage]
     for name in ("calls", "prompt_tokens", "completion_tokens", "cached_tokens"):
         setattr(total, name, getattr(total, name) + getattr(stage, name))

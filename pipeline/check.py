@@ -18,11 +18,11 @@ from rapidfuzz import fuzz, utils
 from pipeline import claims as claims_stage
 from pipeline import denials as denials_stage
 from pipeline import verify as verify_stage
-from pipeline.analyze import STAGES, prompt_versions
+from pipeline.analyze import STAGES, add_usage, run_info
 from pipeline.document import Window, windows
 from pipeline.ingest import Article, InputError, make_article, read_articles
 from pipeline.llm import LLM
-from schemas import Claim, ClaimKind, RunInfo, Span, StageUsage
+from schemas import Claim, ClaimKind, Span, StageUsage
 from schemas.check import CheckResult, ClaimOrigin
 
 # A given claim is the article's claim when max(token_set_ratio, partial_ratio) reaches this.
@@ -114,7 +114,7 @@ async def check_claim(
         )
 
     extracted = await claims_stage.extract_claims(llm, window, max_claims=max_claims)
-    _add(usage, extracted.usage, warnings, extracted.warnings)
+    add_usage(usage, extracted.usage, warnings, extracted.warnings)
     article_claims = extracted.value
     match = match_claim(given, article_claims)
     if match is not None:
@@ -126,11 +126,11 @@ async def check_claim(
     # The given claim joins the list only when it is new, so denials can be linked to it.
     candidates = article_claims if origin is ClaimOrigin.article else [*article_claims, claim]
     found = await denials_stage.find_denials(llm, window, candidates)
-    _add(usage, found.usage, warnings, found.warnings)
+    add_usage(usage, found.usage, warnings, found.warnings)
     linked = [d for d in found.value if claim.id in d.claim_ids]
 
     verdicts = await verify_stage.verify_claims(llm, window, [claim], linked)
-    _add(usage, verdicts.usage, warnings, verdicts.warnings)
+    add_usage(usage, verdicts.usage, warnings, verdicts.warnings)
     verdict = next((v for v in verdicts.value if v.claim_id == claim.id), None)
 
     return CheckResult(
@@ -145,26 +145,9 @@ async def check_claim(
         verdict=verdict,
         article_claims=article_claims,
         warnings=warnings,
-        run=RunInfo(
-            backend=llm.backend,
-            model=llm.model,
-            prompt_versions=prompt_versions(),
-            usage=list(usage.values()),
-            windows=len(parts),
-            started_at=started_at,
-            seconds=round(time.perf_counter() - clock, 3),
-        ),
+        run=run_info(llm, usage, len(parts), started_at, clock),
     )
 
-
-def _add(usage: dict[str, StageUsage], stage: StageUsage, warnings: list[str], new: list[str]) -> None:
-    total = usage[stage.stage]
-    total.calls += stage.calls
-    total.prompt_tokens += stage.prompt_tokens
-    total.completion_tokens += stage.completion_tokens
-    total.cached_tokens += stage.cached_tokens
-    total.seconds = round(total.seconds + stage.seconds, 3)
-    warnings.extend(new)
 
 
 def read_article(path: Path) -> Article:
