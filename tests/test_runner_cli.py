@@ -83,7 +83,8 @@ def test_killed_run_resumes_without_losing_or_redoing_anything(fake: FakeOpenAI,
     fake.latency = 0.03
     write_articles(tmp_path / "in", count)
     out = tmp_path / "out"
-    env = env_for(tmp_path)
+    # No faults here: a generous timeout keeps a loaded machine from adding retries (repeats).
+    env = env_for(tmp_path, FACTCHECK_TIMEOUT="10")
     args = [*FACTCHECK, *run_args(tmp_path / "in", out, fake.base_url, "--quiet", "--concurrency", "4")]
     victim = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
