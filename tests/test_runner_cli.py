@@ -117,7 +117,8 @@ def test_killed_run_resumes_without_losing_or_redoing_anything(fake: FakeOpenAI,
             assert after["by_marker"][name] == before["by_marker"][name]
     repeated = [key for key, n in after["by_body"].items() if n > 1]
     assert len(repeated) <= 4
-    assert after["served"] - before["served"] <= 3 * (count - len(finished))
+    # Requests in flight at the kill (<= concurrency) may be answered after the snapshot.
+    assert after["served"] - before["served"] <= 3 * (count - len(finished)) + 4
     manifest = json.loads((out / "run.json").read_text())
     assert manifest["status"] == "complete"
     assert manifest["counts"]["already_done"] == len(finished)
