@@ -5,6 +5,7 @@ evaluation all depend on this package, never the other way round.
 """
 
 from schemas.spans import MatchKind, Span
+from schemas.attribution import Attribution
 from schemas.claims import Claim, ClaimDraft, ClaimKind, ClaimsResponse
 from schemas.denials import Denial, DenialDraft, DenialKind, DenialsResponse
 from schemas.verdicts import Verdict, VerdictDraft, VerdictLabel, VerdictsResponse
@@ -13,6 +14,7 @@ from schemas.result import ArticleMeta, ArticleResult, StageUsage, RunInfo
 __all__ = [
     "ArticleMeta",
     "ArticleResult",
+    "Attribution",
     "Claim",
     "ClaimDraft",
     "ClaimKind",

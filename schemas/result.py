@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from schemas.attribution import Attribution
 from schemas.claims import Claim
 from schemas.denials import Denial
 from schemas.spans import Span
@@ -49,6 +50,9 @@ class ArticleResult(BaseModel):
     claims: list[Claim] = Field(default_factory=list)
     denials: list[Denial] = Field(default_factory=list)
     verdicts: list[Verdict] = Field(default_factory=list)
+    attributions: list[Attribution] = Field(
+        default_factory=list, description="Every reported-speech instance in the article, found by code (no LLM)."
+    )
     warnings: list[str] = Field(default_factory=list)
     run: RunInfo
 
@@ -61,6 +65,8 @@ class ArticleResult(BaseModel):
             found += denial.spans
         for verdict in self.verdicts:
             found += verdict.supporting + verdict.contradicting
+        for attribution in self.attributions:
+            found += attribution.spans()
         return found
 
     @model_validator(mode="after")
