@@ -75,8 +75,17 @@ AUXILIARIES = frozenset(
     "previously later recently again already publicly privately then just quickly often once still has_been "
     "reportedly frequently firmly flatly strongly openly loudly angrily bluntly pointedly proudly simply "
     "explicitly directly falsely wrongly correctly subsequently initially first further always long "
-    "now even privately widely personally quietly sharply immediately formally officially".split()
+    "now even privately widely personally quietly sharply immediately formally officially both".split()
 )
+ADJECTIVE_ENDINGS = ("ed", "ing", "al", "ic", "ive", "ous", "ful", "less", "able", "ible", "ary", "est", "er")
+# Time adjuncts between a subject and its verb: "Pence on Thursday blamed", "Smith last week said".
+TIME_WORDS = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday today yesterday tonight week month year night "
+    "morning afternoon evening weekend earlier later on last this".split()
+)
+# Verbs that still report as a bare infinitive; others ("to ask for", "to support") mostly do not.
+INFINITIVE_CUES = frozenset("say tell call deny endorse announce declare claim criticize warn accuse urge".split())
+NOUN_PREPOSITIONS = frozenset("of on from about for against over by".split())
 MODALS = frozenset("will would shall should can could may might must do does did not n't never".split())
 PASSIVE_BE = frozenset("is was were are be been being".split())
 PRONOUNS = frozenset("he she they we i you it who".split())
@@ -122,6 +131,7 @@ def _inflections(base: str) -> tuple[str, ...]:
 
 
 CUE_FORMS: dict[str, str] = {form: base for base in REPORTING_VERBS for form in _inflections(base)}
+CUE_FORMS["declined"] = "decline"  # "declined to comment"; other forms of decline are mostly about prices
 for _base, _forms in _PHRASAL_FORMS.items():
     for _form in _forms:
         CUE_FORMS.setdefault(_form, _base)
@@ -183,7 +193,9 @@ def _units(text: str, quotes: list[tuple[int, int]]) -> list[_Unit]:
     bounds: list[list[int]] = []
     for sentence in split_sentences(text):
         inside_quote = any(qs < sentence.start < qe for qs, qe in quotes)
-        if bounds and inside_quote and "\n" not in text[bounds[-1][1] : sentence.start]:
+        # The splitter ends a sentence at "(I-Vt.) called": a real sentence never opens in lowercase.
+        continues = sentence.text[0].islower()
+        if bounds and (inside_quote or continues) and "\n" not in text[bounds[-1][1] : sentence.start]:
             bounds[-1][1] = sentence.end
         else:
             bounds.append([sentence.start, sentence.end])
@@ -263,13 +275,17 @@ def _cue_at(text: str, tokens: tuple[_Token, ...], i: int) -> tuple[int, int, in
     if base is None:
         return None
     previous = tokens[i - 1].lower if i else ""
-    if previous in DETERMINERS or previous.endswith(("’s", "'s", "’", "'")):
+    possessive = i > 0 and tokens[i - 1].is_word and previous.endswith(("’s", "'s", "’", "'"))
+    if previous in DETERMINERS or possessive:
         return None  # a noun: "the report", "his claims", "Trump's call", "Sanders’ comments"
     past = token.lower in _PAST_PARTICIPLES or token.lower in _PAST_TENSE
-    if not past and i > 1 and tokens[i - 2].lower in DETERMINERS and tokens[i - 1].is_word:
-        return None  # "a nostalgic note", "the required votes"; a past form stays a verb ("the state admitted")
+    if not past and i > 1 and tokens[i - 2].lower in DETERMINERS and tokens[i - 1].lower.endswith(ADJECTIVE_ENDINGS):
+        return None  # "a nostalgic note", "the required votes"; but "the survey asks", "the state admitted"
     if token.lower == base and not _has_subject_for_base_form(tokens, i):
         return None  # "in order to", "to ask for": a bare base form reports only after a subject or modal
+    following = tokens[i + 1].lower if i + 1 < len(tokens) else ""
+    if token.lower.endswith("s") and following in NOUN_PREPOSITIONS and following not in PHRASAL.get(base, ()):
+        return None  # "attacks on", "chants of", "votes for", "claims of": plural nouns
     last = i
     if base in PHRASAL:
         if i + 1 < len(tokens) and tokens[i + 1].lower in PHRASAL[base]:
@@ -297,6 +313,8 @@ def _has_subject_for_base_form(tokens: tuple[_Token, ...], i: int) -> bool:
     previous = tokens[j]
     if previous.lower in MODALS or previous.lower in ("i", "we", "they", "you", "who"):
         return True
+    if previous.lower == "to" and tokens[i].lower in INFINITIVE_CUES:
+        return True  # "used his address to call ...", "went on to say ...": the sentence subject speaks
     # A plural subject: "officials say", "Democrats believe".
     return previous.is_word and previous.lower.endswith("s") and previous.lower not in NP_BOUNDARY
 
@@ -397,6 +415,11 @@ def _is_name_word(token: _Token) -> bool:
 
 def _subject_before(tokens: tuple[_Token, ...], j: int, earlier: list[_Found]) -> tuple[int, int] | None:
     """The subject noun phrase ending at token ``j`` (the word before the cue)."""
+    adjunct = j
+    while adjunct > 0 and j - adjunct < 4 and tokens[adjunct].lower in TIME_WORDS:
+        adjunct -= 1
+    if adjunct < j and tokens[adjunct + 1].lower in ("on", "last", "this", "earlier", "later"):
+        j = adjunct  # skip "on Thursday" / "last week" back to the subject
     token = tokens[j]
     if token.lower in PRONOUNS:
         return token.start, token.end
@@ -485,7 +508,7 @@ def _by_agent(tokens: tuple[_Token, ...], i: int) -> tuple[tuple[int, int], int]
 def _appositive_subject(tokens: tuple[_Token, ...], comma: int) -> tuple[int, int] | None:
     """'Erin Brockovich, the activist and lawyer, said': the name, its appositive and the comma."""
     opening = next((k for k in range(comma - 1, max(comma - 14, -1), -1) if tokens[k].text == ","), None)
-    if opening is None or opening == 0 or not _is_name_word(tokens[opening - 1]):
+    if opening is None or opening == 0 or not tokens[opening - 1].is_word:
         return None
     inner = tokens[opening + 1]
     if not (inner.lower in DETERMINERS or inner.capitalized or inner.lower in TITLES):
