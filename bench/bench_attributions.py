@@ -46,7 +46,9 @@ def print_table(title: str, totals: dict[str, m.PRF]) -> None:
     print(f"\n{title}")
     print(f"  {'span':<16}{'P':>7}{'R':>7}{'F1':>7}   tp / pred / gold")
     for name, prf in totals.items():
-        print(f"  {name:<16}{prf.precision:7.3f}{prf.recall:7.3f}{prf.f1:7.3f}   {prf.tp} / {prf.n_pred} / {prf.n_gold}")
+        print(
+            f"  {name:<16}{prf.precision:7.3f}{prf.recall:7.3f}{prf.f1:7.3f}   {prf.tp} / {prf.n_pred} / {prf.n_gold}"
+        )
 
 
 def show_misses(doc: PolnearDoc, found: list[Attribution], limit: int) -> None:
@@ -57,7 +59,7 @@ def show_misses(doc: PolnearDoc, found: list[Attribution], limit: int) -> None:
     for gold in doc.attributions[:limit]:
         if gold.source and not any(m.overlap_chars(m.normalize_span(gold.source), p) for p in predicted):
             s, e = gold.source[0]
-            print(f"  missed source {text[s:e]!r} cue {text[gold.cue[0][0]:gold.cue[-1][1]]!r}" if gold.cue else "")
+            print(f"  missed source {text[s:e]!r} cue {text[gold.cue[0][0] : gold.cue[-1][1]]!r}" if gold.cue else "")
 
 
 def main() -> None:
@@ -78,14 +80,18 @@ def main() -> None:
         milliseconds.append((time.perf_counter() - clock) * 1000 / TIMING_ROUNDS)
     words = [len(doc.article.text.split()) for doc in docs]
 
-    print(f"{len(docs)} docs, {sum(len(d.attributions) for d in docs)} gold attributions, "
-          f"{sum(len(f) for f in found.values())} found")
+    print(
+        f"{len(docs)} docs, {sum(len(d.attributions) for d in docs)} gold attributions, "
+        f"{sum(len(f) for f in found.values())} found"
+    )
     print_table(f"development half (first {half} docs by id)", score(docs[:half], found))
     print_table(f"held-out half (last {len(docs) - half} docs)", score(docs[half:], found))
     print_table("overall", score(docs, found))
     per_1000 = [ms * 1000 / w for ms, w in zip(milliseconds, words)]
-    print(f"\ntime: median {statistics.median(milliseconds):.2f} ms per article, max {max(milliseconds):.2f} ms; "
-          f"median {statistics.median(per_1000):.2f} ms per 1,000 words")
+    print(
+        f"\ntime: median {statistics.median(milliseconds):.2f} ms per article, max {max(milliseconds):.2f} ms; "
+        f"median {statistics.median(per_1000):.2f} ms per 1,000 words"
+    )
     if args.show:
         for doc in docs[:half]:
             show_misses(doc, found[doc.id], args.show)

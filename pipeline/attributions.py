@@ -12,14 +12,19 @@ it is fast (about a millisecond for a 1,000-word article) and deterministic.
 import re
 from dataclasses import dataclass
 
-from pipeline._sentences import split_sentences
+from pipeline._sentences import _ABBREVIATIONS, _END
 from schemas import Attribution, MatchKind, Span
 
 # ---------------------------------------------------------------- the lexicon
 
+
+def _words(listing: str) -> frozenset[str]:
+    return frozenset(listing.split())
+
+
 # Reporting, attitude and stance verbs of general English (base forms). Inflections are generated
 # by rule; irregular ones are listed below.
-REPORTING_VERBS = frozenset(
+REPORTING_VERBS = _words(
     """
     say tell claim deny argue insist warn announce accuse add note explain write report acknowledge admit
     suggest believe criticize criticise urge promise ask testify predict estimate state declare assert
@@ -28,12 +33,12 @@ REPORTING_VERBS = frozenset(
     reject blame praise endorse pledge vow threaten forecast project conclude indicate think expect hope
     fear worry doubt question wonder agree disagree dispute challenge refute rebut contradict slam blast
     attack condemn denounce chastise charge allege propose recommend demand request plead caution advise
-    proclaim boast brag joke quip shout yell chant tweet hint imply insinuate signal acknowledge applaud
-    welcome thank apologize apologise tout highlight underscore lament concede recount speculate
+    proclaim boast brag joke quip shout yell chant tweet hint imply insinuate signal applaud
+    welcome thank apologize apologise tout highlight underscore lament recount speculate
     guarantee assure reassure remind inform notify order instruct vote support oppose favor favour
-    criticize decry deride mock ridicule scoff question acknowledge affirm reaffirm contest protest
-    object grumble muse ponder reckon figure recognize recognise decide insinuate show find
-    """.split()
+    decry deride mock ridicule scoff affirm reaffirm contest protest object grumble muse ponder reckon
+    figure recognize recognise decide show find
+    """
 )
 _IRREGULAR = {
     "say": ("says", "said", "saying"),
@@ -69,45 +74,45 @@ _PHRASAL_FORMS = {
     "hit": ("hit", "hits", "hitting"),
 }
 # A verb form that is usually a noun after a determiner ("a claim", "the report") is not a cue then.
-DETERMINERS = frozenset("a an the this that these those his her its their our my your some any no each every".split())
-AUXILIARIES = frozenset(
+DETERMINERS = _words("a an the this that these those his her its their our my your some any no each every")
+AUXILIARIES = _words(
     "has have had will would shall should can could may might must did does do also not never n't repeatedly "
-    "previously later recently again already publicly privately then just quickly often once still has_been "
+    "previously later recently again already publicly privately then just quickly often once still "
     "reportedly frequently firmly flatly strongly openly loudly angrily bluntly pointedly proudly simply "
     "explicitly directly falsely wrongly correctly subsequently initially first further always long "
-    "now even privately widely personally quietly sharply immediately formally officially both".split()
+    "now even privately widely personally quietly sharply immediately formally officially both"
 )
 ADJECTIVE_ENDINGS = ("ed", "ing", "al", "ic", "ive", "ous", "ful", "less", "able", "ible", "ary", "est", "er")
 # Time adjuncts between a subject and its verb: "Pence on Thursday blamed", "Smith last week said".
-TIME_WORDS = frozenset(
+TIME_WORDS = _words(
     "monday tuesday wednesday thursday friday saturday sunday today yesterday tonight week month year night "
-    "morning afternoon evening weekend earlier later on last this".split()
+    "morning afternoon evening weekend earlier later on last this"
 )
 # Verbs that still report as a bare infinitive; others ("to ask for", "to support") mostly do not.
-INFINITIVE_CUES = frozenset("say tell call deny endorse announce declare claim criticize warn accuse urge".split())
-NOUN_PREPOSITIONS = frozenset("of on from about for against over by".split())
-MODALS = frozenset("will would shall should can could may might must do does did not n't never".split())
-PASSIVE_BE = frozenset("is was were are be been being".split())
-PRONOUNS = frozenset("he she they we i you it who".split())
+INFINITIVE_CUES = _words("say tell call deny endorse announce declare claim criticize warn accuse urge")
+NOUN_PREPOSITIONS = _words("of on from about for against over by")
+MODALS = _words("will would shall should can could may might must do does did not n't never")
+PASSIVE_BE = _words("is was were are be been being")
+PRONOUNS = _words("he she they we i you it who")
 # Words that end a subject noun phrase when scanning back from the cue.
-NP_BOUNDARY = frozenset(
+NP_BOUNDARY = _words(
     """
     and but or nor that which because when while if as after before since although though where so than
     whether until unless whom whose what why how to in on at by with from for into about against over under
     without between during through than is was were are be been being has have had do does did not
     there here said says told according
-    """.split()
+    """
 )
 # A sentence that opens with one of these has an introductory phrase before its subject.
-INTRO_WORDS = frozenset(
+INTRO_WORDS = _words(
     """
     on in at since after before during for by with meanwhile still but and yet however also instead later
     earlier last now then today yesterday as when while if although though because speaking asked in
-    """.split()
+    """
 )
-TITLES = frozenset("mr mrs ms dr prof sen rep gov gen col lt sgt st jr sr president gov. pres".split())
+TITLES = _words("mr mrs ms dr prof sen rep gov gen col lt sgt st jr sr president pres")
 # Objects told/asked/urged..., skipped before the content: "told reporters that ...".
-ADDRESSEE_VERBS = frozenset("tell ask urge warn assure reassure remind inform notify order instruct thank".split())
+ADDRESSEE_VERBS = _words("tell ask urge warn assure reassure remind inform notify order instruct thank")
 # "said in a statement": the channel belongs to the cue.
 _CHANNEL = re.compile(
     r"\s+in\s+(?:a|an|his|her|its|their|the)\s+(?:[\w-]+\s+){0,2}?"
@@ -135,7 +140,9 @@ CUE_FORMS["declined"] = "decline"  # "declined to comment"; other forms of decli
 for _base, _forms in _PHRASAL_FORMS.items():
     for _form in _forms:
         CUE_FORMS.setdefault(_form, _base)
-_PAST_PARTICIPLES = frozenset(f for f in CUE_FORMS if f.endswith(("ed", "en")) or f in {"said", "told", "found", "thought"})
+_PAST_PARTICIPLES = frozenset(
+    f for f in CUE_FORMS if f.endswith(("ed", "en")) or f in {"said", "told", "found", "thought"}
+)
 _PAST_TENSE = frozenset({"wrote", "spoke", "shot", "hit"})
 
 # ---------------------------------------------------------------- tokens and quotes
@@ -143,8 +150,7 @@ _PAST_TENSE = frozenset({"wrote", "spoke", "shot", "hit"})
 _TOKEN = re.compile(r"(?:[A-Z]\.){2,}|\w+(?:[’'\-&.]\w+)*(?:’s|'s|s’|s')?|[^\w\s]")
 # Curly pairs, straight pairs, and the typewriter convention of two apostrophes (''...'').
 _QUOTE = re.compile(r"“[^“”\n]*”|\"[^\"\n]*\"|''(?:(?!'')[^\n])*''")
-_CLOSERS = frozenset("”\"")
-_CLAUSE_PUNCT = frozenset(",;:—–()[]")
+_CLOSERS = frozenset('”"')
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,16 +195,48 @@ def _tokens(text: str, start: int, end: int) -> list[_Token]:
     return found
 
 
+def _sentence_bounds(text: str) -> list[tuple[int, int]]:
+    """The sentence splitter's boundaries (same end pattern and abbreviations as
+    ``pipeline._sentences``), with a linear-time abbreviation check: that module looks back
+    with a regex over the whole preceding text at every period, which dominates a long article."""
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    for match in _END.finditer(text):
+        dot = match.start()
+        if match.group().startswith("."):
+            word_start = dot
+            while word_start > 0 and not text[word_start - 1].isspace():
+                word_start -= 1
+            token = text[word_start:dot].lstrip("(\"'“‘").lower()
+            if token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
+                continue
+        bounds.append((start, match.end()))
+        start = match.end()
+    bounds.append((start, len(text)))
+    trimmed: list[tuple[int, int]] = []
+    for start, end in bounds:
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if end > start:
+            trimmed.append((start, end))
+    return trimmed
+
+
 def _units(text: str, quotes: list[tuple[int, int]]) -> list[_Unit]:
     bounds: list[list[int]] = []
-    for sentence in split_sentences(text):
-        inside_quote = any(qs < sentence.start < qe for qs, qe in quotes)
+    quote_index = 0
+    for start, end in _sentence_bounds(text):
+        while quote_index < len(quotes) and quotes[quote_index][1] <= start:
+            quote_index += 1
+        inside_quote = quote_index < len(quotes) and quotes[quote_index][0] < start
         # The splitter ends a sentence at "(I-Vt.) called": a real sentence never opens in lowercase.
-        continues = sentence.text[0].islower()
-        if bounds and (inside_quote or continues) and "\n" not in text[bounds[-1][1] : sentence.start]:
-            bounds[-1][1] = sentence.end
+        continues = text[start].islower()
+        if bounds and (inside_quote or continues) and "\n" not in text[bounds[-1][1] : start]:
+            bounds[-1][1] = end
         else:
-            bounds.append([sentence.start, sentence.end])
+            bounds.append([start, end])
     return [_Unit(s, e, tuple(_tokens(text, s, e))) for s, e in bounds]
 
 
@@ -547,7 +585,9 @@ def _sentence_subject(tokens: tuple[_Token, ...], limit: int) -> tuple[int, int]
 # ---------------------------------------------------------------- contents
 
 
-def _quote_ending_before(text: str, quotes: list[tuple[int, int]], tokens: tuple[_Token, ...], j: int) -> tuple[int, int] | None:
+def _quote_ending_before(
+    text: str, quotes: list[tuple[int, int]], tokens: tuple[_Token, ...], j: int
+) -> tuple[int, int] | None:
     """A quotation closing just before the cue, possibly with its speaker between: '"...," Smith said'."""
     if j < 0:
         return None
@@ -589,8 +629,8 @@ def _content(
         following = next(((s, e) for s, e in quotes if s == start), None)
         if following is not None:
             return following
-        if tokens[after].is_word or tokens[after].text in "“\"‘(":
-            end = _clause_end(text, unit, start, quotes)
+        if tokens[after].is_word or tokens[after].text in '“"‘(':
+            end = _clause_end(unit, quotes)
             if end - start >= 8:
                 return _trimmed(text, start, end)
     # Nothing after the cue ("..., Smith said."): the fronted clause is the content.
@@ -600,8 +640,8 @@ def _content(
     return None
 
 
-def _clause_end(text: str, unit: _Unit, start: int, quotes: list[tuple[int, int]]) -> int:
-    """Where reported content after a cue ends: the unit's end, or before a trailing ", he said"."""
+def _clause_end(unit: _Unit, quotes: list[tuple[int, int]]) -> int:
+    """Where reported content after a cue ends: the unit's end, or the end of a quotation running past it."""
     end = unit.end
     for quote_start, quote_end in quotes:
         if quote_start < end < quote_end:
