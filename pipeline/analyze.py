@@ -9,6 +9,7 @@ from pipeline import claims as claims_stage
 from pipeline import denials as denials_stage
 from pipeline import prompts
 from pipeline import verify as verify_stage
+from pipeline.attributions import find_attributions
 from pipeline.document import Window, windows
 from pipeline.ingest import Article
 from pipeline.llm import LLM
@@ -43,6 +44,7 @@ async def analyze(llm: LLM, article: Article, *, max_claims: int = 8, window_cha
         claims=claims,
         denials=denials,
         verdicts=verdicts,
+        attributions=find_attributions(article.text),  # code, not LLM: every who-said-what
         warnings=warnings,
         run=run_info(llm, usage, len(parts), started_at, clock),
     )

@@ -340,11 +340,17 @@ def _progress(on_item: Progress | None) -> Progress:
 
 
 def predicted_attributions(result: ArticleResult) -> tuple[list[m.SpanSegments], list[m.SpanSegments], list[m.SpanSegments], list[str]]:
-    """Sources, cues, contents and claimant names the pipeline's claims imply."""
-    sources = [((c.claimant_span.start, c.claimant_span.end),) for c in result.claims if c.claimant_span]
-    cues = [((c.cue_span.start, c.cue_span.end),) for c in result.claims if c.cue_span]
-    contents = [tuple((s.start, s.end) for s in c.spans) for c in result.claims]
-    names = [c.claimant for c in result.claims if m.normalize_name(c.claimant) not in AUTHOR_CLAIMANTS]
+    """Sources, cues, contents and claimant names: the attribution stage's findings plus what the
+    claims imply. A span found by both counts once (``span_prf`` dedupes per document)."""
+    found = result.attributions
+    sources = [((a.source.start, a.source.end),) for a in found if a.source]
+    sources += [((c.claimant_span.start, c.claimant_span.end),) for c in result.claims if c.claimant_span]
+    cues = [((a.cue.start, a.cue.end),) for a in found]
+    cues += [((c.cue_span.start, c.cue_span.end),) for c in result.claims if c.cue_span]
+    contents = [((a.content.start, a.content.end),) for a in found if a.content]
+    contents += [tuple((s.start, s.end) for s in c.spans) for c in result.claims]
+    names = [a.source.text for a in found if a.source]
+    names += [c.claimant for c in result.claims if m.normalize_name(c.claimant) not in AUTHOR_CLAIMANTS]
     return sources, cues, contents, names
 
 
