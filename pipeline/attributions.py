@@ -93,6 +93,7 @@ INFINITIVE_CUES = _words("say tell call deny endorse announce declare claim crit
 NOUN_PREPOSITIONS = _words("of on from about for against over by")
 MODALS = _words("will would shall should can could may might must do does did not n't never")
 PASSIVE_BE = _words("is was were are be been being")
+QUANTIFIERS = _words("many several some most few both two three four five six seven eight nine ten dozens hundreds")
 PRONOUNS = _words("he she they we i you it who")
 # Words that end a subject noun phrase when scanning back from the cue.
 NP_BOUNDARY = _words(
@@ -426,7 +427,7 @@ def _source_after(tokens: tuple[_Token, ...], i: int) -> tuple[tuple[int, int] |
 
 def _according_to(text: str, unit: _Unit, first: int, last: int, cue_end: int) -> _Found | None:
     tokens = unit.tokens
-    following = _np_forward(tokens, last + 1, allow_pronoun=False, max_words=10)
+    following = _np_forward(tokens, last + 1, allow_pronoun=False, any_word=True, max_words=10)
     if following is None:
         return None
     source = (tokens[following[0]].start, tokens[following[1]].end)
@@ -500,15 +501,17 @@ def _np_backward(tokens: tuple[_Token, ...], j: int, max_words: int = 8) -> int 
 
 
 def _np_forward(
-    tokens: tuple[_Token, ...], i: int, *, allow_pronoun: bool = True, max_words: int = 6
+    tokens: tuple[_Token, ...], i: int, *, allow_pronoun: bool = True, any_word: bool = False, max_words: int = 6
 ) -> tuple[int, int] | None:
-    """(first, last) token indices of a noun phrase starting at ``i``: "Smith", "the senator", "Mr. Trump"."""
+    """(first, last) token indices of a noun phrase starting at ``i``: "Smith", "the senator", "Mr. Trump";
+    ``any_word`` where a phrase is certain to follow, so it may open in lowercase ("according to officials")."""
     if i >= len(tokens) or not tokens[i].is_word:
         return None
     first = tokens[i]
     if first.lower in PRONOUNS:
         return (i, i) if allow_pronoun and first.lower != "who" else None
-    if not (first.capitalized or first.lower in DETERMINERS or first.lower in TITLES) or first.lower == "that":
+    opens = first.capitalized or first.lower in DETERMINERS or first.lower in TITLES or first.lower in QUANTIFIERS
+    if not (opens or (any_word and first.lower not in NP_BOUNDARY)) or first.lower == "that":
         return None
     determined = first.lower in DETERMINERS
     last = i
@@ -622,13 +625,15 @@ def _content(
             addressee = _np_forward(tokens, after)
             if addressee is not None and addressee[1] + 1 < len(tokens) and not tokens[addressee[1] + 1].is_word:
                 after = addressee[1] + 1
+    # 'told reporters: "..."', 'said Tuesday, "..."': a quotation opening just after the cue.
+    for k in range(after, min(after + 5, len(tokens))):
+        opening = next(((s, e) for s, e in quotes if s == tokens[k].start), None)
+        if opening is not None and (k == after or tokens[k - 1].text in ",:"):
+            return opening
     while after < len(tokens) and tokens[after].text in ",:":
         after += 1
     if after < len(tokens):
         start = tokens[after].start
-        following = next(((s, e) for s, e in quotes if s == start), None)
-        if following is not None:
-            return following
         if tokens[after].is_word or tokens[after].text in '“"‘(':
             end = _clause_end(unit, quotes)
             if end - start >= 8:
