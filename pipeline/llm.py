@@ -7,6 +7,7 @@ Retry-After), and the openai client's own retries are off.
 
 import time
 import typing
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -68,6 +69,31 @@ def _wait(state: RetryCallState) -> float:
     error = state.outcome.exception() if state.outcome else None
     asked = retry_after(error) if error else None
     return asked if asked is not None else _backoff(state)
+
+
+class _ToolModels:
+    """instructor wraps a plain response model in a new ResponseSchema class on every call, and
+    its tool-schema cache is keyed by class, so every call regenerated the JSON schema (~5 ms of
+    CPU per call). A model that is already a ResponseSchema passes through unwrapped: wrap each
+    response model once and reuse it. The schema, and so the request body, is the same."""
+
+    def __init__(self, size: int = 256):
+        self.size = size  # bounded: a stage that builds a new model class per call must not leak
+        self._wrapped: OrderedDict[type[BaseModel], type[BaseModel]] = OrderedDict()
+
+    def __call__(self, response_model: type[T]) -> type[T]:
+        wrapped = self._wrapped.get(response_model)
+        if wrapped is None:
+            wrapped = instructor.response_schema(response_model)
+            self._wrapped[response_model] = wrapped
+            if len(self._wrapped) > self.size:
+                self._wrapped.popitem(last=False)
+        else:
+            self._wrapped.move_to_end(response_model)
+        return typing.cast(type[T], wrapped)
+
+
+_tool_model = _ToolModels()
 
 
 class LLM:
@@ -146,7 +172,7 @@ class LLM:
         return await self.client.chat.completions.create_with_completion(
             model=self.model,
             messages=messages,
-            response_model=response_model,
+            response_model=_tool_model(response_model),
             max_retries=self.reasks,
             temperature=self.temperature,
             max_tokens=self.max_tokens,
