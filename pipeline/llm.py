@@ -5,6 +5,8 @@ tenacity retries rate limits, 5xx, timeouts and dropped connections (honouring
 Retry-After), and the openai client's own retries are off.
 """
 
+import importlib
+import sys
 import time
 import typing
 from collections import OrderedDict
@@ -94,6 +96,42 @@ class _ToolModels:
 
 
 _tool_model = _ToolModels()
+
+
+def _remember_passed_checks(module_name: str, function: str, *users: str) -> None:
+    """instructor walks the response model's whole class tree for async validators seven times
+    per call (~2 ms of CPU); a class that passed the check passes it again. Checks that raise
+    are not remembered. Left alone if this instructor version has no such function."""
+    try:
+        module = importlib.import_module(module_name)
+        check = getattr(module, function)
+    except (ImportError, AttributeError):
+        return
+    passed: OrderedDict[object, None] = OrderedDict()
+
+    def remembered(response_model: object) -> None:
+        try:
+            if response_model in passed:
+                passed.move_to_end(response_model)
+                return
+        except TypeError:  # unhashable: check every time
+            check(response_model)
+            return
+        check(response_model)
+        passed[response_model] = None
+        if len(passed) > 1024:
+            passed.popitem(last=False)
+
+    remembered.__wrapped__ = check  # type: ignore[attr-defined]
+    for name in (module_name, *users):  # modules that imported the function by name
+        user = sys.modules.get(name) or importlib.import_module(name)
+        if getattr(user, function, None) is check:
+            setattr(user, function, remembered)
+
+
+_remember_passed_checks(
+    "instructor.v2.validation.async_validators", "reject_async_validators", "instructor.v2.core.patch"
+)
 
 
 class LLM:
