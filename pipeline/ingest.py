@@ -1,5 +1,6 @@
 """Reading articles from files: plain text, Markdown, HTML, JSON and JSONL."""
 
+import codecs
 import hashlib
 import json
 from collections.abc import Iterator
@@ -37,23 +38,48 @@ def make_article(text: str, source: str, **meta: str | None) -> Article:
 
 
 def read_articles(path: Path) -> Iterator[Article]:
-    """Every article in one file (JSONL holds many). Raises InputError naming the file."""
+    """Every article in one file (JSONL holds many, read line by line). Raises InputError naming the file."""
     suffix = path.suffix.lower()
     if suffix not in ARTICLE_SUFFIXES:
         raise InputError(f"{path}: not an article file (expected {', '.join(sorted(ARTICLE_SUFFIXES))})")
+    if suffix == ".jsonl":
+        yield from _jsonl_articles(path)
+        return
     raw = _read_text(path)
     if suffix in TEXT_SUFFIXES:
         yield make_article(raw, str(path))
     elif suffix in HTML_SUFFIXES:
         yield _from_html(raw, path)
-    elif suffix == ".json":
-        yield _from_record(_parse_json(raw, str(path)), str(path))
     else:
-        lines = [(n, line) for n, line in enumerate(raw.splitlines(), 1) if line.strip()]
-        if not lines:
-            raise InputError(f"{path}: no article text (empty)")
-        for n, line in lines:
-            yield _from_record(_parse_json(line, f"{path}:{n}"), f"{path}:{n}")
+        yield _from_record(_parse_json(raw, str(path)), str(path))
+
+
+def _jsonl_articles(path: Path) -> Iterator[Article]:
+    """One article per non-blank line, streamed: a JSONL file of any size costs one line of memory."""
+    found = False
+    try:
+        with path.open("rb") as f:
+            if b"\x00" in f.read(8192):
+                raise InputError(f"{path}: binary file, not text")
+            f.seek(0)
+            offset = 0
+            for n, data in enumerate(f, 1):
+                line = _decode(data[3:] if n == 1 and data.startswith(codecs.BOM_UTF8) else data, path, offset)
+                offset += len(data)
+                if line.strip():
+                    found = True
+                    yield _from_record(_parse_json(line, f"{path}:{n}"), f"{path}:{n}")
+    except OSError as error:
+        raise InputError(f"{path}: cannot read ({error.strerror or error})") from None
+    if not found:
+        raise InputError(f"{path}: no article text (empty file)")
+
+
+def _decode(data: bytes, path: Path, offset: int) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(f"{path}: not UTF-8 text (invalid byte at offset {offset + error.start})") from None
 
 
 def _read_text(path: Path) -> str:

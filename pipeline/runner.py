@@ -17,13 +17,16 @@ point and started again redoes no finished article and re-asks no finished call.
 import asyncio
 import json
 import os
+import random
+import sqlite3
 import statistics
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 from pydantic import ValidationError
 
@@ -40,12 +43,15 @@ from pipeline.progress import Reporter
 from pipeline.settings import Settings
 from schemas import ArticleResult
 
-OWN_ENTRIES = ("run.json", "articles", "batch.json")  # any of these marks a folder as ours
+OWN_ENTRIES = ("run.json", "articles", "batch.json")
+SKIPPED_FILE = "skipped.txt"  # any of these marks a folder as ours
 # Budget estimate before anything is measured: tokens of one call's fixed part
 # (instructions, worked example, tool schema) and of one call's answer.
 CALL_OVERHEAD_TOKENS = 1_300
 CALL_OUTPUT_TOKENS = 400
 CALLS_PER_ARTICLE = 3
+SKIPPED_LISTED = 100  # skipped files named in run.json and on stderr; all of them go to skipped.txt
+SECONDS_SAMPLE = 2048  # article durations kept for the median: a uniform sample, not every article
 
 
 class NoArticlesError(InputError):
@@ -61,9 +67,11 @@ class RunSummary:
     failed: int = 0
     not_started: int = 0  # left out by the budget
     duplicates: int = 0
-    skipped_files: list[str] = field(default_factory=list)
+    files: int = 0  # article files read
+    skipped: int = 0  # skipped files and duplicates, all listed in skipped.txt
+    skipped_files: list[str] = field(default_factory=list)  # the first SKIPPED_LISTED of them (+ a note)
     bill: Tally = field(default_factory=Tally)
-    article_seconds: list[float] = field(default_factory=list)
+    article_seconds: "SecondsSample" = field(default_factory=lambda: SecondsSample())
     budget_message: str | None = None
 
     @property
@@ -96,6 +104,79 @@ class RunSummary:
         return self.total.cost_usd
 
 
+class SecondsSample:
+    """A uniform sample of article durations (reservoir sampling): the median in bounded memory;
+    exact for runs of up to SECONDS_SAMPLE articles."""
+
+    def __init__(self, size: int = SECONDS_SAMPLE):
+        self.size = size
+        self.count = 0
+        self.values: list[float] = []
+        self._random = random.Random(0)
+
+    def append(self, value: float) -> None:
+        self.count += 1
+        if len(self.values) < self.size:
+            self.values.append(value)
+        elif (slot := self._random.randrange(self.count)) < self.size:
+            self.values[slot] = value
+
+    def median(self) -> float | None:
+        return statistics.median(self.values) if self.values else None
+
+    def __len__(self) -> int:
+        return self.count
+
+
+class SeenTexts:
+    """Article ids seen in this run and the first source of each, in a private temporary SQLite
+    database (deleted on close) with a small page cache: memory stays flat however many
+    articles a run reads; the same text twice is analysed once."""
+
+    def __init__(self) -> None:
+        self._db = sqlite3.connect("")  # "": a private temporary on-disk database
+        self._db.execute("PRAGMA cache_size = -1024")  # KiB
+        self._db.execute("CREATE TABLE seen (id TEXT PRIMARY KEY, source TEXT NOT NULL) WITHOUT ROWID")
+
+    def first_source(self, article_id: str, source: str) -> str | None:
+        """None the first time ``article_id`` is seen (it is remembered); else its first source."""
+        if self._db.execute("INSERT OR IGNORE INTO seen VALUES (?, ?)", (article_id, source)).rowcount:
+            return None
+        row = self._db.execute("SELECT source FROM seen WHERE id = ?", (article_id,)).fetchone()
+        return str(row[0])
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class SkippedList:
+    """Every skipped file and duplicate, one line each, streamed to OUT/skipped.txt (rewritten by
+    every run); the summary keeps the first SKIPPED_LISTED lines and the count."""
+
+    def __init__(self, out_dir: Path, summary: RunSummary, reporter: Reporter):
+        self.path = out_dir / SKIPPED_FILE
+        self.summary = summary
+        self.reporter = reporter
+        self.path.unlink(missing_ok=True)
+        self._file: IO[str] | None = None
+
+    def add(self, line: str) -> None:
+        self.summary.skipped += 1
+        if len(self.summary.skipped_files) < SKIPPED_LISTED:
+            self.summary.skipped_files.append(line)
+        if self._file is None:
+            self._file = self.path.open("a", encoding="utf-8")
+        self._file.write(line + "\n")
+        self.reporter.emit("file_skipped", reason=line)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        more = self.summary.skipped - len(self.summary.skipped_files)
+        if more > 0:
+            self.summary.skipped_files.append(f"... and {more} more: every skipped file is listed in {self.path}")
+
+
 @dataclass
 class RunOptions:
     concurrency: int = 4
@@ -115,36 +196,80 @@ class _Quiet:
 # -- inputs ----------------------------------------------------------------------------------
 
 
-def discover(paths: list[Path], exclude: Path | None = None) -> tuple[list[Path], list[str]]:
-    """Article files under ``paths`` (recursively, sorted) and one line per skipped file.
-    Files under ``exclude`` (the output folder) are never inputs."""
-    files: list[Path] = []
-    skipped: list[str] = []
-    excluded = exclude.resolve() if exclude is not None else None
-    for path in paths:
-        if path.is_dir():
-            for child in sorted(p for p in path.rglob("*") if p.is_file()):
-                if child.name.startswith(".") or (excluded and child.resolve().is_relative_to(excluded)):
-                    continue
-                if child.suffix.lower() in ARTICLE_SUFFIXES:
-                    files.append(child)
-                else:
-                    skipped.append(f"{child}: skipped (not an article file type)")
-        elif path.is_file():
-            files.append(path)
-        else:
-            skipped.append(f"{path}: no such file or folder")
-    return files, skipped
+class Inputs:
+    """The article files under some paths, found lazily: each iteration walks the folders again
+    with ``os.scandir`` (in directory order), so no list of files is ever held. Files under
+    ``exclude`` (the output folder) are never inputs; hidden files are ignored."""
+
+    def __init__(self, paths: list[Path], exclude: Path | None = None):
+        self.paths = paths
+        self.excluded = exclude.resolve() if exclude is not None else None
+
+    def __iter__(self) -> Iterator[Path]:
+        return self.walk()
+
+    def __bool__(self) -> bool:
+        return next(self.walk(), None) is not None
+
+    def walk(self, on_skipped: Callable[[str], None] | None = None) -> Iterator[Path]:
+        """Article files one at a time; ``on_skipped`` hears of every other file."""
+        for path in self.paths:
+            if path.is_dir():
+                yield from self._walk_folder(path, on_skipped)
+            elif path.is_file():
+                yield path
+
+    def census(self) -> tuple[int, bool]:
+        """How many article files, and whether any may hold several articles (JSON): one walk."""
+        files = 0
+        several = False
+        for path in self.walk():
+            files += 1
+            several = several or path.suffix.lower() in JSON_SUFFIXES
+        return files, several
+
+    def _walk_folder(self, root: Path, on_skipped: Callable[[str], None] | None) -> Iterator[Path]:
+        pending = [root]  # folders still to read: grows with the depth and breadth of folders, not files
+        while pending:
+            folder = pending.pop()
+            try:
+                with os.scandir(folder) as entries:
+                    for entry in entries:
+                        if entry.is_dir(follow_symlinks=False):
+                            if not self._excluded(entry):
+                                pending.append(Path(entry.path))
+                        elif entry.is_file() and not entry.name.startswith(".") and not self._excluded(entry):
+                            if os.path.splitext(entry.name)[1].lower() in ARTICLE_SUFFIXES:
+                                yield Path(entry.path)
+                            elif on_skipped is not None:
+                                on_skipped(f"{entry.path}: skipped (not an article file type)")
+            except OSError as error:  # an unreadable folder is reported, the rest goes on
+                if on_skipped is not None:
+                    on_skipped(f"{folder}: cannot read folder ({error.strerror or error})")
+
+    def _excluded(self, entry: os.DirEntry[str]) -> bool:
+        if self.excluded is None:
+            return False
+        if entry.is_symlink() or entry.is_dir(follow_symlinks=False):  # resolve only what can lead elsewhere
+            return Path(entry.path).resolve().is_relative_to(self.excluded)
+        return False
 
 
-def discover_or_fail(paths: list[Path], exclude: Path | None = None) -> tuple[list[Path], list[str]]:
+def discover(paths: list[Path], exclude: Path | None = None) -> tuple[Inputs, list[str]]:
+    """The article files under ``paths`` (a lazy :class:`Inputs`) and one line per path that
+    does not exist. Files of other types are reported while the run walks the folders."""
+    missing = [f"{path}: no such file or folder" for path in paths if not path.exists()]
+    return Inputs(paths, exclude), missing
+
+
+def discover_or_fail(paths: list[Path], exclude: Path | None = None) -> tuple[Inputs, list[str]]:
     files, skipped = discover(paths, exclude)
-    if not files:
+    if not files:  # stops at the first article file found
         raise NoArticlesError("; ".join(skipped[:3]) or f"{', '.join(map(str, paths))}: no article files found")
     return files, skipped
 
 
-def iter_articles(files: list[Path], on_error: Callable[[str, str], None]) -> Iterator[Article]:
+def iter_articles(files: Iterable[Path], on_error: Callable[[str, str], None]) -> Iterator[Article]:
     """Articles one at a time, file by file: memory does not grow with the folder."""
     for path in files:
         try:
@@ -216,7 +341,7 @@ class Budget:
 
 async def run(
     llm: LLM,
-    files: list[Path],
+    files: Iterable[Path],
     skipped: list[str],
     out_dir: Path,
     settings: Settings,
@@ -225,7 +350,8 @@ async def run(
     reporter: Reporter | None = None,
 ) -> RunSummary:
     """Analyse every article with bounded concurrency; one article's failure is recorded and
-    does not stop the others."""
+    does not stop the others. ``files`` is streamed (an :class:`Inputs` is walked as the run goes);
+    ``skipped`` are lines about inputs already known to be unusable."""
     options = options or RunOptions(
         concurrency=settings.concurrency, budget_usd=settings.budget_usd, cache=settings.cache
     )
@@ -242,22 +368,26 @@ async def run(
     llm.use_http_client(
         http_client(limiter=limiter, price=price, cache=cache, identity=backend_identity(llm.backend, llm.endpoint))
     )
-    summary = RunSummary(run_id=datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6], skipped_files=skipped)
-    manifest = _Manifest(llm, settings, options, out_dir, summary, price, limiter, files)
+    summary = RunSummary(run_id=datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6])
+    # One cheap walk (names only) for the progress bar's total; the run walks again as it goes.
+    counted, several = files.census() if isinstance(files, Inputs) else (None, True)
+    manifest = _Manifest(llm, settings, options, out_dir, summary, price, limiter, counted)
     _sweep_temporaries(out_dir)
     _set_aside_errors(out_dir)
     manifest.write()
     reporter.emit(
-        "run_started", run_id=summary.run_id, files=len(files), out=str(out_dir), concurrency=options.concurrency,
-        budget_usd=options.budget_usd, cache=options.cache,
-        articles_estimate=None if any(f.suffix.lower() in JSON_SUFFIXES for f in files) else len(files),
+        "run_started", run_id=summary.run_id, files=counted, out=str(out_dir), concurrency=options.concurrency,
+        budget_usd=options.budget_usd, cache=options.cache, articles_estimate=None if several else counted,
     )
+    skipped_list = SkippedList(out_dir, summary, reporter)
     for line in skipped:
-        reporter.emit("file_skipped", reason=line)
+        skipped_list.add(line)
+    pipeline = _Pipeline(llm, out_dir, settings, options, summary, Budget(options.budget_usd, price), reporter, skipped_list)
     try:
-        await _Pipeline(llm, out_dir, settings, options, summary, Budget(options.budget_usd, price), reporter).go(files)
+        await pipeline.go(files)
         summary.status = "budget_exhausted" if summary.not_started else "complete"
     finally:
+        pipeline.close()
         if cache is not None:
             cache.close()
         if summary.status == "running":
@@ -275,7 +405,7 @@ async def run(
 class _Pipeline:
     def __init__(
         self, llm: LLM, out_dir: Path, settings: Settings, options: RunOptions, summary: RunSummary,
-        budget: Budget, reporter: Reporter,
+        budget: Budget, reporter: Reporter, skipped: SkippedList,
     ):
         self.llm = llm
         self.out_dir = out_dir
@@ -285,9 +415,20 @@ class _Pipeline:
         self.budget = budget
         self.reporter = reporter
         self.errors = out_dir / "errors.jsonl"
-        self.seen: dict[str, str] = {}  # article id -> first source: the same text twice is one article
+        self.skipped = skipped
+        self.seen = SeenTexts()
 
-    async def go(self, files: list[Path]) -> None:
+    def close(self) -> None:
+        self.seen.close()
+        self.skipped.close()
+
+    def _files(self, files: Iterable[Path]) -> Iterator[Path]:
+        walk = files.walk(self.skipped.add) if isinstance(files, Inputs) else iter(files)
+        for path in walk:
+            self.summary.files += 1
+            yield path
+
+    async def go(self, files: Iterable[Path]) -> None:
         # A small queue: the producer reads ahead only as far as the workers can take.
         queue: asyncio.Queue[tuple[Article, float] | None] = asyncio.Queue(maxsize=self.options.concurrency)
         workers = [asyncio.create_task(self._work(queue)) for _ in range(self.options.concurrency)]
@@ -298,16 +439,15 @@ class _Pipeline:
             for worker in workers:
                 worker.cancel()
 
-    async def _produce(self, files: list[Path], queue: "asyncio.Queue[tuple[Article, float] | None]") -> None:
+    async def _produce(self, files: Iterable[Path], queue: "asyncio.Queue[tuple[Article, float] | None]") -> None:
         count = 0
-        for article in iter_articles(files, self._unreadable):
+        for article in iter_articles(self._files(files), self._unreadable):
             count += 1
-            first = self.seen.get(article.meta.id)
+            first = self.seen.first_source(article.meta.id, article.meta.source)
             if first is not None:
                 self.summary.duplicates += 1
-                self.summary.skipped_files.append(f"{article.meta.source}: same text as {first}, analysed once")
+                self.skipped.add(f"{article.meta.source}: same text as {first}, analysed once")
                 continue
-            self.seen[article.meta.id] = article.meta.source
             if self.options.resume and load_result(result_path(self.out_dir, article.meta.id)) is not None:
                 self.summary.reused += 1
                 self.reporter.emit("article_reused", article=article.meta.id, source=article.meta.source)
@@ -397,7 +537,8 @@ def _set_aside_errors(out_dir: Path) -> None:
     errors = out_dir / "errors.jsonl"
     if not errors.exists():
         return
-    first = errors.read_text(encoding="utf-8").split("\n", 1)[0]
+    with errors.open(encoding="utf-8") as f:
+        first = f.readline()
     try:
         old_run = str(json.loads(first).get("run_id") or "earlier")
     except ValueError:
@@ -415,7 +556,7 @@ def _set_aside_errors(out_dir: Path) -> None:
 class _Manifest:
     def __init__(
         self, llm: LLM, settings: Settings, options: RunOptions, out_dir: Path, summary: RunSummary,
-        price: ModelPrice | None, limiter: AdaptiveLimiter, files: list[Path],
+        price: ModelPrice | None, limiter: AdaptiveLimiter, files: int | None,
     ):
         self.llm = llm
         self.settings = settings
@@ -424,7 +565,7 @@ class _Manifest:
         self.summary = summary
         self.price = price
         self.limiter = limiter
-        self.files = len(files)
+        self.files = files  # counted before the run (None for a plain iterable); the final count after
         self.started = datetime.now(UTC)
         self.clock = time.perf_counter()
 
@@ -454,15 +595,16 @@ class _Manifest:
                     "resume": self.options.resume,
                 },
                 "counts": {
-                    "files": self.files,
+                    "files": s.files if s.status != "running" else self.files,
                     "done": s.done,
                     "already_done": s.reused,
                     "failed": s.failed,
                     "not_started": s.not_started,
                     "duplicates": s.duplicates,
-                    "skipped_files": len(s.skipped_files),
+                    "skipped_files": s.skipped,
                 },
                 "skipped_files": s.skipped_files,
+                "skipped_list": SKIPPED_FILE if s.skipped else None,
                 "tokens": {
                     "calls": total.calls,
                     "cache_hits": total.cache_hits,
@@ -485,7 +627,7 @@ class _Manifest:
                 "timings": {
                     "seconds": seconds,
                     "articles_per_second": round(s.done / seconds, 3) if seconds else None,
-                    "article_seconds_median": round(statistics.median(s.article_seconds), 3) if s.article_seconds else None,
+                    "article_seconds_median": round(median, 3) if (median := s.article_seconds.median()) is not None else None,
                 },
                 "limiter": {"limit": self.limiter.limit, "maximum": self.limiter.maximum, "decreases": self.limiter.decreases},
                 "errors": {"count": s.failed, "file": "errors.jsonl"},
@@ -520,8 +662,18 @@ def write_results_table(out_dir: Path) -> None:
     """Streamed into a temporary file and renamed: whole or absent, in flat memory."""
     articles = out_dir / "articles"
     with atomic_writer(out_dir / "results.jsonl") as f:
-        for path in sorted(articles.glob("*.json")) if articles.is_dir() else []:
+        for path in _result_files(articles):
             result = load_result(path)
             if result is not None:
                 for row in claim_rows(result):
                     f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _result_files(articles: Path) -> Iterator[Path]:
+    """The result files in directory order, streamed: no listing of the folder is held."""
+    if not articles.is_dir():
+        return
+    with os.scandir(articles) as entries:
+        for entry in entries:
+            if entry.name.endswith(".json") and not entry.name.startswith(".") and entry.is_file():
+                yield Path(entry.path)

@@ -71,6 +71,9 @@ def test_folder_walk_skips_and_lists_unknown_files(tmp_path: Path) -> None:
     (tmp_path / "sub" / "a.txt").write_text("x", encoding="utf-8")
     (tmp_path / "b.html").write_text("<p>x</p>", encoding="utf-8")
     (tmp_path / "photo.jpg").write_bytes(b"\xff\xd8")
-    files, skipped = discover([tmp_path])
-    assert [f.name for f in files] == ["b.html", "a.txt"]
-    assert any("photo.jpg" in line for line in skipped)
+    (tmp_path / ".hidden.txt").write_text("x", encoding="utf-8")
+    files, missing = discover([tmp_path, tmp_path / "gone"])
+    skipped: list[str] = []
+    assert sorted(f.name for f in files.walk(skipped.append)) == ["a.txt", "b.html"]
+    assert [line for line in skipped if "photo.jpg" in line] == [f"{tmp_path / 'photo.jpg'}: skipped (not an article file type)"]
+    assert missing == [f"{tmp_path / 'gone'}: no such file or folder"]
