@@ -23,7 +23,7 @@ def prompt_versions() -> dict[str, str]:
     return {name: prompts.version(name) for name in ("system", *STAGES)}
 
 
-async def analyze(llm: LLM, article: Article, *, max_claims: int = 8, window_chars: int = 12_000) -> ArticleResult:
+async def analyze(llm: LLM, article: Article, *, max_claims: int = 5, window_chars: int = 12_000) -> ArticleResult:
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
     parts = windows(article.text, title=article.meta.title, max_chars=window_chars)

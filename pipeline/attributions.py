@@ -660,3 +660,21 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int] | None:
     while start < end and (text[start].isspace() or text[start] in ",;:—–-"):
         start += 1
     return (start, end) if end > start else None
+
+
+def names_in(text: str) -> frozenset[str]:
+    """Capitalised words of three letters or more: enough to tell whether two mentions
+    ("Elon Musk", "Tesla CEO Musk") name the same person."""
+    return frozenset(w for w in re.findall(r"[A-Z][\w’'-]+", text) if len(w) > 2)
+
+
+def credited_with(span: Span, attributions: list[Attribution]) -> Attribution | None:
+    """The attribution whose content holds ``span`` (most of it), when it names a source."""
+    for attribution in attributions:
+        content, source = attribution.content, attribution.source
+        if content is None or source is None:
+            continue
+        overlap = min(content.end, span.end) - max(content.start, span.start)
+        if overlap >= 0.6 * (span.end - span.start):
+            return attribution
+    return None

@@ -10,6 +10,7 @@ from pipeline.settings import Settings
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 # llama.cpp's default repeat penalty (1.1) discourages copying the article's words into
 # quotes, so the 1.5B runs without it; the 0.5B loops inside JSON strings without it.
+LABEL_LOGPROBS = 8  # alternatives per token: enough to hold every verdict label at the label's first token
 EMBEDDED_SAMPLING: dict[str, dict[str, object]] = {
     "qwen2.5-coder-1.5b-instruct-q4_k_m": {"repeat_penalty": 1.0},
     "qwen2.5-coder-0.5b-instruct-q4_k_m": {"repeat_penalty": 1.1},
@@ -42,6 +43,7 @@ def open_llm(settings: Settings) -> Iterator[LLM]:
         timeout=settings.timeout,
         max_attempts=settings.max_attempts,
         reasks=settings.reasks,
+        top_logprobs=LABEL_LOGPROBS if settings.label_probabilities else 0,
     )
 
 
@@ -56,4 +58,5 @@ def embedded_llm(settings: Settings, base_url: str, model: str) -> LLM:
         max_attempts=settings.max_attempts,
         reasks=settings.reasks,
         extra_body=EMBEDDED_SAMPLING.get(model, {}),
+        top_logprobs=LABEL_LOGPROBS if settings.label_probabilities else 0,
     )

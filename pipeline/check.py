@@ -19,6 +19,7 @@ from pipeline import claims as claims_stage
 from pipeline import denials as denials_stage
 from pipeline import verify as verify_stage
 from pipeline.analyze import STAGES, add_usage, run_info
+from pipeline.attributions import find_attributions
 from pipeline.document import Window, windows
 from pipeline.ingest import Article, InputError, make_article, read_articles
 from pipeline.llm import LLM
@@ -30,7 +31,7 @@ from schemas.check import CheckResult, ClaimOrigin
 # statement); partial_ratio catches a short claim quoted inside a longer statement.
 MATCH_THRESHOLD = 85.0
 GIVEN_CLAIM_ID = "c0"  # extracted claims are c1..cN, so c0 never collides
-GIVEN_CLAIMANT = "the reader's claim"
+ARTICLE_VOICE = "the article"  # the claimant of what the article states in its own voice
 MAX_GIVEN_SENTENCES = 2
 SENTENCE_TIE = 5.0  # a second sentence joins the given claim's spans when this close to the best
 
@@ -80,14 +81,28 @@ def similar_sentences(window: Window, given: str) -> list[Span]:
 
 
 def given_claim(window: Window, given: str) -> Claim:
+    """The given claim located at its most similar sentences, credited to whoever the article
+    credits there ("city officials said"), or to the article itself when nobody is: whether the
+    article reports a claim or asserts it is what the verdict turns on."""
+    spans = similar_sentences(window, given)
+    credited = next(
+        (
+            a
+            for a in find_attributions(window.text)
+            if a.source is not None and any(s.start <= a.cue.start < s.end for s in spans)
+        ),
+        None,
+    )
     return Claim(
         id=GIVEN_CLAIM_ID,
         statement=given,
-        claimant=GIVEN_CLAIMANT,
-        cue="none",
+        claimant=credited.source.text if credited and credited.source else ARTICLE_VOICE,
+        cue=credited.cue.text if credited else "none",
         kind=ClaimKind.fact,
         checkworthiness=1.0,
-        spans=similar_sentences(window, given),
+        spans=spans,
+        claimant_span=credited.source if credited else None,
+        cue_span=credited.cue if credited else None,
     )
 
 
@@ -97,7 +112,7 @@ def best_window(parts: list[Window], given: str) -> Window:
 
 
 async def check_claim(
-    llm: LLM, article: Article, given: str, *, pair_id: str | None = None, max_claims: int = 8, window_chars: int = 12_000
+    llm: LLM, article: Article, given: str, *, pair_id: str | None = None, max_claims: int = 5, window_chars: int = 12_000
 ) -> CheckResult:
     if not given.strip():
         raise ValueError("the claim to check is empty")

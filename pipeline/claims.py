@@ -6,28 +6,30 @@ from rapidfuzz import fuzz
 
 from pipeline import prompts
 from pipeline._stage import StageOutput, messages
+from pipeline.attributions import find_attributions, names_in
 from pipeline.document import Window
 from pipeline.llm import LLM
 from pipeline.spans import align_quote
-from schemas import Claim, ClaimDraft, ClaimsResponse, Span
+from schemas import Attribution, Claim, ClaimDraft, ClaimsResponse, Span
 
 STAGE = "claims"
 _REPORTING = re.compile(r"\b(said|says|wrote|told|claimed|reported|according to|stated|announced)\b", re.IGNORECASE)
 REPOINT_MARGIN = 15  # token_set_ratio points a neighbouring sentence must win by
 
 
-async def extract_claims(llm: LLM, window: Window, *, max_claims: int = 8) -> StageOutput[list[Claim]]:
+async def extract_claims(llm: LLM, window: Window, *, max_claims: int = 5) -> StageOutput[list[Claim]]:
     task = prompts.render(STAGE, max_claims=max_claims)
     reporting = [s.number for s in window.sentences if _REPORTING.search(s.text)]
     reply = await llm.ask(STAGE, messages(window, task), ClaimsResponse, window.context(reporting_sentences=reporting))
     warnings = list(reply.warnings)
+    credits = [a for a in find_attributions(window.text) if a.source is not None and a.content is not None]
     claims: list[Claim] = []
     for draft in reply.value.claims[:max_claims]:
         numbers = sorted({_repoint(window, draft.statement, n) for n in draft.sentences if n in window.numbers})
         if not numbers:
             warnings.append(f"claims: dropped {draft.statement[:60]!r}: cites no sentence of the article")
             continue
-        claims.append(_claim(window, draft, numbers, f"c{len(claims) + 1}"))
+        claims.append(_claim(window, draft, numbers, f"c{len(claims) + 1}", credits))
     return StageOutput(claims, reply.usage, warnings)
 
 
@@ -47,24 +49,49 @@ def _passed_on_by(text: str, claimant: str) -> list[str]:
     return [n for n in dict.fromkeys(names) if n.lower() not in claimant.lower()]
 
 
-def _claim(window: Window, draft: ClaimDraft, numbers: list[int], claim_id: str) -> Claim:
+def _claim(window: Window, draft: ClaimDraft, numbers: list[int], claim_id: str, credits: list[Attribution]) -> Claim:
     spans = [window.span(n) for n in numbers]
     via = list(draft.via)
     for name in _passed_on_by(" ".join(s.text for s in spans), draft.claimant):
         if not any(name.split()[-1].lower() in v.lower() or v.lower() in name.lower() for v in via):
             via.append(name)
+    if (credit := _credited_elsewhere(draft.claimant, spans, credits)) is not None and credit.source is not None:
+        claimant, cue, claimant_span, cue_span = credit.source.text, credit.cue.text, credit.source, credit.cue
+    else:
+        claimant, cue = draft.claimant, draft.cue
+        claimant_span, cue_span = _name_span(window.text, claimant, spans), _word_span(window.text, cue, spans)
     return Claim(
         id=claim_id,
         statement=draft.statement,
-        claimant=draft.claimant,
+        claimant=claimant,
         via=via,
-        cue=draft.cue,
+        cue=cue,
         kind=draft.kind,
         checkworthiness=draft.checkworthiness,
         spans=spans,
-        claimant_span=_name_span(window.text, draft.claimant, spans),
-        cue_span=_word_span(window.text, draft.cue, spans),
+        claimant_span=claimant_span,
+        cue_span=cue_span,
     )
+
+
+def _credited_elsewhere(claimant: str, spans: list[Span], credits: list[Attribution]) -> Attribution | None:
+    """The attribution in the claim's sentences whose content names the model's claimant while its
+    source does not: the model took the claim's subject for its source ("Musk spoke with Putin,
+    according to Bremmer" is Bremmer's claim, not Musk's)."""
+    names = names_in(claimant)
+    if not names:
+        return None
+
+    def mentions(text: str) -> bool:
+        return bool(names & names_in(text))
+
+    for credit in credits:
+        if credit.source is None or credit.content is None:
+            continue
+        inside = any(s.start <= credit.cue.start < s.end for s in spans)
+        if inside and mentions(credit.content.text) and not mentions(credit.source.text):
+            return credit
+    return None
 
 
 def _name_span(text: str, name: str, spans: list[Span]) -> Span | None:

@@ -3,11 +3,12 @@
 import re
 
 from pipeline import prompts
-from pipeline._stage import StageOutput, messages
 from pipeline._sentences import Sentence
+from pipeline._stage import StageOutput, messages
+from pipeline.attributions import credited_with, find_attributions, names_in
 from pipeline.document import Window
 from pipeline.llm import LLM
-from schemas import Claim, Denial, DenialKind
+from schemas import Attribution, Claim, Denial, DenialKind, Span
 from schemas.denials import denials_response_for
 
 STAGE = "denials"
@@ -24,7 +25,8 @@ _NON_RESPONSE = re.compile(
 # out to the model as places to look (it still decides, and may cite others).
 _CUES = re.compile(
     r"\b(den(y|ied|ies|ial)|refut\w*|reject\w*|disput\w*|contradict\w*|false|untrue|not true|never|"
-    r"only once|respond\w*|repl(y|ied)|declined|no comment|wrong|misleading|fabricat\w*|rebut\w*)\b",
+    r"only once|respond\w*|repl(y|ied)|declined|no comment|wrong|misleading|fabricat\w*|rebut\w*|"
+    r"hoax\w*|fake|satir\w*|debunk\w*|no evidence|baseless|unfounded)\b",
     re.IGNORECASE,
 )
 
@@ -44,8 +46,10 @@ async def find_denials(llm: LLM, window: Window, claims: list[Claim]) -> StageOu
         )
 
     context = window.context(claim_ids=claim_ids, quotes_claim=quotes_claim)
-    reply = await llm.ask(STAGE, messages(window, task), denials_response_for(sorted(claim_ids)), context)
+    reply = await llm.ask(STAGE, messages(window, task), denials_response_for(tuple(sorted(claim_ids))), context)
     warnings = list(reply.warnings)
+    attributions = find_attributions(window.text)
+    claimants = {c.id: names_in(c.claimant) for c in claims}
     denials: list[Denial] = []
     for draft in reply.value.denials:
         numbers = sorted({n for n in draft.sentence if n in window.numbers})
@@ -64,11 +68,17 @@ async def find_denials(llm: LLM, window: Window, claims: list[Claim]) -> StageOu
         if kind is not DenialKind.non_denial and _NON_RESPONSE.search(evidence) and not _disputes_words(evidence):
             warnings.append(f"denials: {draft.speaker!r} only did not respond; recorded as non_denial, not {kind}")
             kind = DenialKind.non_denial
-        targets = [] if kind is DenialKind.non_denial else [i for i in draft.claim_ids if i in claim_ids]
+        speaker = _speaker(draft.speaker, spans, attributions)
+        # Nobody denies their own claim: such a link is the model pairing a denial with every claim.
+        targets = [
+            i
+            for i in draft.claim_ids
+            if i in claim_ids and kind is not DenialKind.non_denial and not claimants[i] & names_in(speaker)
+        ]
         denials.append(
             Denial(
                 id=f"d{len(denials) + 1}",
-                speaker=draft.speaker,
+                speaker=speaker,
                 disputes=draft.disputes,
                 kind=kind,
                 claim_ids=targets,
@@ -76,6 +86,15 @@ async def find_denials(llm: LLM, window: Window, claims: list[Claim]) -> StageOu
             )
         )
     return StageOutput(denials, reply.usage, warnings)
+
+
+def _speaker(named: str, spans: list[Span], attributions: list[Attribution]) -> str:
+    """Whoever the article credits with the quoted words, when the model named someone else
+    (on the seed the 1.5B gave Musk's "I have spoken to Putin only once" to Bremmer)."""
+    credit = next((a for s in spans if (a := credited_with(s, attributions)) is not None), None)
+    if credit is None or credit.source is None or names_in(credit.source.text) & names_in(named):
+        return named
+    return credit.source.text
 
 
 def _disputes_words(text: str) -> bool:

@@ -223,6 +223,7 @@ def fingerprint(llm: LLM, settings: Settings) -> str:
         "model": llm.model,
         "prompts": prompt_versions(),
         "max_claims": settings.max_claims,
+        "label_probabilities": settings.label_probabilities,
         "window_chars": settings.window_chars,
         "temperature": settings.temperature,
     }
@@ -316,6 +317,7 @@ async def evaluate(
         attribution=score_attribution(scored_docs, article_results) if scored_docs else None,
         stance=score_stance(scored_pairs, check_results) if scored_pairs else None,
         calibration=score_calibration(scored_pairs, check_results) if scored_pairs else None,
+        calibration_stated=score_calibration(scored_pairs, check_results, stated=True) if scored_pairs else None,
         cost=[
             *([cost("polnear", [r.run for r in article_results.values()])] if article_results else []),
             *([cost("fnc", [r.run for r in check_results.values()])] if check_results else []),
@@ -409,14 +411,16 @@ def score_stance(pairs: Sequence[FncPair], results: dict[str, CheckResult]) -> S
     )
 
 
-def score_calibration(pairs: Sequence[FncPair], results: dict[str, CheckResult]) -> CalibrationMetrics:
-    """Over pairs with a verdict; correct means the mapped label is the gold one."""
+def score_calibration(pairs: Sequence[FncPair], results: dict[str, CheckResult], *, stated: bool = False) -> CalibrationMetrics:
+    """Over pairs with a verdict; correct means the mapped label is the gold one. ``stated``
+    scores the confidence the model wrote rather than the verdict's confidence."""
     confidences: list[float] = []
     correct: list[bool] = []
     for pair in pairs:
         verdict = results[pair.id].verdict
         if verdict is not None:
-            confidences.append(verdict.confidence)
+            written = verdict.stated_confidence if verdict.stated_confidence is not None else verdict.confidence
+            confidences.append(written if stated else verdict.confidence)
             correct.append(VERDICT_TO_STANCE[verdict.verdict] == pair.gold)
     bins = m.reliability_bins(confidences, correct, 10)
     return CalibrationMetrics(
@@ -510,9 +514,11 @@ def tables(report: EvalReport) -> list[Table]:
     if report.calibration is not None:
         c = report.calibration
         table = Table(title=f"Calibration ({c.n} verdicts)")
-        for column in ("ECE (5 bins)", "ECE (10 bins)", "Brier"):
+        for column in ("confidence", "ECE (5 bins)", "ECE (10 bins)", "Brier"):
             table.add_column(column, justify="right")
-        table.add_row(f"{c.ece_5:.3f}", f"{c.ece_10:.3f}", f"{c.brier:.3f}")
+        table.add_row("verdict's", f"{c.ece_5:.3f}", f"{c.ece_10:.3f}", f"{c.brier:.3f}")
+        if (w := report.calibration_stated) is not None:
+            table.add_row("as written", f"{w.ece_5:.3f}", f"{w.ece_10:.3f}", f"{w.brier:.3f}")
         found.append(table)
     if report.cost:
         table = Table(title="Cost per item")

@@ -10,6 +10,7 @@ import sys
 import time
 import typing
 from collections import OrderedDict
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -17,7 +18,7 @@ import instructor
 import jiter
 import openai
 from instructor.core.exceptions import InstructorRetryException
-from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+from openai.types.chat import ChatCompletion, ChatCompletionMessageParam, ChatCompletionTokenLogprob
 from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
@@ -36,6 +37,9 @@ class Reply(Generic[T]):
     value: T
     usage: StageUsage
     warnings: list[str] = field(default_factory=list)
+    # The answer's tokens with their most likely alternatives, when asked for and the server
+    # gives them (llama.cpp does for tool calls; OpenAI does not).
+    logprobs: list[ChatCompletionTokenLogprob] = field(default_factory=list)
 
 
 def _api_error(error: BaseException) -> BaseException:
@@ -134,6 +138,22 @@ _remember_passed_checks(
 )
 
 
+# Model answers received during the current ask(), re-asks included: instructor's hook runs
+# in the asking task, so a context variable keeps concurrent asks apart.
+_answers: ContextVar[list[int] | None] = ContextVar("answers", default=None)
+
+
+def _count_answer(*_: object, **__: object) -> None:
+    if (counter := _answers.get()) is not None:
+        counter[0] += 1
+
+
+def _instructor(raw: openai.AsyncOpenAI) -> instructor.AsyncInstructor:
+    client = instructor.from_openai(raw, mode=instructor.Mode.TOOLS)
+    client.on("completion:response", _count_answer)
+    return client
+
+
 class LLM:
     def __init__(
         self,
@@ -149,6 +169,7 @@ class LLM:
         max_tokens: int = 1536,
         extra_body: dict[str, object] | None = None,
         http_client: openai.DefaultAsyncHttpxClient | None = None,
+        top_logprobs: int = 0,
     ):
         self.backend = backend
         self.model = model
@@ -160,16 +181,17 @@ class LLM:
         # is full; a cap turns minutes of runaway generation into a re-ask.
         self.max_tokens = max_tokens
         self.extra_body = extra_body or {}
+        self.top_logprobs = top_logprobs  # 0: never ask for token probabilities
         self.raw = openai.AsyncOpenAI(
             base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0, http_client=http_client
         )
-        self.client = instructor.from_openai(self.raw, mode=instructor.Mode.TOOLS)
+        self.client = _instructor(self.raw)
 
     def use_http_client(self, http_client: openai.DefaultAsyncHttpxClient) -> None:
         """Send every call through ``http_client`` (e.g. cache, limiter and metering transports)
         for an LLM that the backend opened without one."""
         self.raw = self.raw.with_options(http_client=http_client)
-        self.client = instructor.from_openai(self.raw, mode=instructor.Mode.TOOLS)
+        self.client = _instructor(self.raw)
 
     async def ask(
         self,
@@ -177,7 +199,10 @@ class LLM:
         messages: list[ChatCompletionMessageParam],
         response_model: type[T],
         context: dict[str, object],
+        *,
+        logprobs: bool = False,
     ) -> Reply[T]:
+        """``logprobs``: ask for the answer's token probabilities, if this LLM is set to (``top_logprobs``)."""
         started = time.perf_counter()
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.max_attempts),
@@ -186,10 +211,11 @@ class LLM:
             reraise=True,
         )
         warnings: list[str] = []
+        answers = _answers.set([0])
         try:
             async for attempt in retrying:
                 with attempt:
-                    value, completion = await self._create(messages, response_model, context)
+                    value, completion = await self._create(messages, response_model, context, self.top_logprobs if logprobs else 0)
         except InstructorRetryException as error:
             cause = _api_error(error)
             if isinstance(cause, openai.OpenAIError):
@@ -202,11 +228,21 @@ class LLM:
             warnings.append(f"{stage}: model output still invalid after {self.reasks} re-ask(s): {_first_line(error)}")
         except openai.OpenAIError as error:
             raise self._describe(error) from error
-        return Reply(value, self._usage(stage, completion, time.perf_counter() - started), warnings)
+        finally:
+            answered = (_answers.get() or [0])[0]
+            _answers.reset(answers)
+        usage = self._usage(stage, completion, time.perf_counter() - started, max(1, answered))
+        return Reply(value, usage, warnings, _token_logprobs(completion))
 
     async def _create(
-        self, messages: list[ChatCompletionMessageParam], response_model: type[T], context: dict[str, object]
+        self,
+        messages: list[ChatCompletionMessageParam],
+        response_model: type[T],
+        context: dict[str, object],
+        top_logprobs: int,
     ) -> tuple[T, ChatCompletion]:
+        logprobs: dict[str, object] = {"logprobs": True, "top_logprobs": top_logprobs} if top_logprobs else {}
+        messages, context = _verbatim(messages, context)
         return await self.client.chat.completions.create_with_completion(
             model=self.model,
             messages=messages,
@@ -216,6 +252,7 @@ class LLM:
             max_tokens=self.max_tokens,
             context=context,
             extra_body=self.extra_body or None,
+            **logprobs,
         )
 
     def _lenient(self, error: InstructorRetryException, response_model: type[T], stage: str) -> tuple[T, ChatCompletion]:
@@ -242,12 +279,12 @@ class LLM:
             return LLMError(f"{self.endpoint}: HTTP {error.status_code}: {_first_line(error)}")
         return LLMError(f"{self.endpoint}: {_first_line(error)}")
 
-    def _usage(self, stage: str, completion: ChatCompletion, seconds: float) -> StageUsage:
+    def _usage(self, stage: str, completion: ChatCompletion, seconds: float, calls: int) -> StageUsage:
         usage = completion.usage
         details = getattr(usage, "prompt_tokens_details", None) if usage else None
         return StageUsage(
             stage=stage,
-            calls=1,
+            calls=calls,
             prompt_tokens=usage.prompt_tokens if usage else 0,
             completion_tokens=usage.completion_tokens if usage else 0,
             cached_tokens=(getattr(details, "cached_tokens", None) or 0) if details else 0,
@@ -258,16 +295,43 @@ class LLM:
         await self.raw.close()
 
 
+def _verbatim(
+    messages: list[ChatCompletionMessageParam], context: dict[str, object]
+) -> tuple[list[ChatCompletionMessageParam], dict[str, object]]:
+    """instructor renders every message as a Jinja template over the validation context, so an
+    article holding "{{" or "{%" would be altered, or fail. Each message's text goes in as a
+    variable instead, which renders to exactly itself (and skips parsing the article as a template)."""
+    shown: list[ChatCompletionMessageParam] = []
+    texts: dict[str, object] = {}
+    for number, message in enumerate(messages):
+        content = message.get("content")
+        if isinstance(content, str):
+            name = f"_message_{number}"
+            texts[name] = content
+            message = typing.cast(ChatCompletionMessageParam, {**message, "content": "{{ " + name + " }}"})
+        shown.append(message)
+    return shown, {**context, **texts}
+
+
+def _token_logprobs(completion: ChatCompletion) -> list[ChatCompletionTokenLogprob]:
+    choice = completion.choices[0] if completion.choices else None
+    return list(choice.logprobs.content or []) if choice is not None and choice.logprobs is not None else []
+
+
 def _first_line(error: BaseException | None) -> str:
     text = str(error).strip().splitlines()
     return text[0][:300] if text else type(error).__name__
 
 
 def _valid_items(response_model: type[T], data: object) -> T:
-    """``response_model`` holds one list (claims, denials or verdicts): validate it item by item."""
-    if not isinstance(data, dict) or not isinstance(data.get(next(iter(response_model.model_fields))), list):
+    """Validate without the article context, whose checks are what kept failing. A model that
+    holds one list (claims, denials) keeps the items that validate on their own."""
+    fields = list(response_model.model_fields.items())
+    if len(fields) != 1 or typing.get_origin(fields[0][1].annotation) is not list:
+        return response_model.model_validate(data)  # e.g. verdicts keyed by claim id: all or nothing
+    [(name, field)] = fields
+    if not isinstance(data, dict) or not isinstance(data.get(name), list):
         raise ValueError("tool arguments hold no list of items")
-    [(name, field)] = response_model.model_fields.items()
     item_model = typing.get_args(field.annotation)[0]
     given = data.get(name, [])
     items = [item for item in given if _validates(item_model, item)]

@@ -33,7 +33,12 @@ class Settings(BaseSettings):
     timeout: float = Field(default=600.0, description="Seconds per HTTP request.")
     max_attempts: int = Field(default=5, ge=1, description="Attempts per call on 429, 5xx, timeouts (tenacity).")
     reasks: int = Field(default=1, ge=0, description="Re-asks on invalid model output (instructor).")
-    max_claims: int = Field(default=8, ge=1)
+    max_claims: int = Field(default=5, ge=1)
+    label_probabilities: bool = Field(
+        default=False,
+        description="Ask the server for token probabilities; a verdict's confidence becomes the model's probability "
+        "of its label. llama-cpp-python computes them in Python (about 0.25 s per generated token here).",
+    )
     window_chars: int = Field(default=12_000, ge=500, description="Article characters per context window.")
     context_tokens: int = Field(default=8192, description="Context size of the embedded model server.")
     cache_dir: Path = Field(default=Path.home() / ".cache" / "factcheck")

@@ -3,11 +3,12 @@
 from dataclasses import dataclass
 
 from pipeline import prompts
+from pipeline._label_probability import label_probabilities
 from pipeline._stage import StageOutput, messages
 from pipeline.document import Window
 from pipeline.llm import LLM
 from schemas import Claim, Denial, Span, StageUsage, Verdict
-from schemas.verdicts import verdicts_response_for
+from schemas.verdicts import WHEN_DENIED, WHEN_UNDENIED, ConfidenceBasis, verdicts_response_for
 
 STAGE = "verify"
 
@@ -35,29 +36,30 @@ async def verify_claims(llm: LLM, window: Window, claims: list[Claim], denials: 
         for claim in claims
     ]
     task = prompts.render(STAGE, items=items)
-    claim_ids = [c.id for c in claims]
+    claim_ids = tuple(c.id for c in claims)
     denied_by = {i.claim.id: ", ".join(d.speaker for d in i.denials) for i in items if i.denials}
-    context = window.context(claim_ids=claim_ids, denied_by=denied_by)
-    reply = await llm.ask(STAGE, messages(window, task), verdicts_response_for(claim_ids), context)
-    warnings = list(reply.warnings)
-    verdicts: dict[str, Verdict] = {}
-    for draft in reply.value.verdicts:
-        if draft.claim_id not in claim_ids or draft.claim_id in verdicts:
-            warnings.append(f"verify: ignored extra verdict for {draft.claim_id!r}")
-            continue
-        claim = next(c for c in claims if c.id == draft.claim_id)
-        verdicts[draft.claim_id] = Verdict(
-            claim_id=draft.claim_id,
-            verdict=draft.verdict,
-            confidence=draft.confidence,
-            rationale=draft.rationale,
+    context = window.context()
+    response_model = verdicts_response_for(claim_ids, frozenset(denied_by))
+    reply = await llm.ask(STAGE, messages(window, task), response_model, context, logprobs=True)
+    drafts = reply.value.drafts()
+    allowed = [[label.value for label in (WHEN_DENIED if i in denied_by else WHEN_UNDENIED)] for i in claim_ids]
+    probabilities = label_probabilities(reply.logprobs, [drafts[i].verdict for i in claim_ids], allowed)
+    verdicts = [
+        Verdict(
+            claim_id=claim.id,
+            verdict=drafts[claim.id].verdict,
+            confidence=round(probability, 3) if probability is not None else drafts[claim.id].confidence,
+            confidence_basis=ConfidenceBasis.stated if probability is None else ConfidenceBasis.label_probability,
+            stated_confidence=drafts[claim.id].confidence,
+            rationale=drafts[claim.id].rationale,
             # Evidence is what the model was shown: the claim where the article states it,
             # and the linked denials' words.
             supporting=list(claim.spans),
             contradicting=[span for d in denials if claim.id in d.claim_ids and d.is_denial for span in d.spans],
         )
-    warnings += [f"verify: no verdict for {i}" for i in claim_ids if i not in verdicts]
-    return StageOutput([verdicts[i] for i in claim_ids if i in verdicts], reply.usage, warnings)
+        for claim, probability in zip(claims, probabilities, strict=True)
+    ]
+    return StageOutput(verdicts, reply.usage, list(reply.warnings))
 
 
 def _numbers(window: Window, spans: list[Span]) -> list[int]:

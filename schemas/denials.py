@@ -1,5 +1,6 @@
 """Stage 2: statements that dispute a claim, and non-denials kept apart."""
 
+import functools
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -41,8 +42,10 @@ class DenialsResponse(BaseModel):
     denials: list[DenialDraft]
 
 
-def denials_response_for(claim_ids: list[str]) -> type[DenialsResponse]:
-    """The response model with ``claim_ids`` restricted to these ids (see verdicts_response_for)."""
+@functools.lru_cache(maxsize=64)  # the same few id lists recur: reuse the class, and so its tool schema
+def denials_response_for(claim_ids: tuple[str, ...]) -> type[DenialsResponse]:
+    """The response model with ``claim_ids`` restricted to these ids: servers that constrain
+    decoding to the tool's JSON Schema (llama.cpp does) cannot emit an unknown id."""
     ids = Literal[tuple(claim_ids)] if claim_ids else str
     draft = create_model(
         "DenialDraft",

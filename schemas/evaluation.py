@@ -100,6 +100,9 @@ class EvalReport(BaseModel):
     attribution: AttributionMetrics | None = None
     stance: StanceMetrics | None = None
     calibration: CalibrationMetrics | None = None
+    calibration_stated: CalibrationMetrics | None = Field(
+        default=None, description="The same verdicts scored with the confidence the model wrote instead."
+    )
     cost: list[CostMetrics] = Field(default_factory=list)
     failures: list[ItemFailure] = Field(default_factory=list)
     plots: list[str] = Field(default_factory=list, description="PNG files written next to metrics.json.")

@@ -1,9 +1,11 @@
 """Stage 3: a verdict per claim, reasoned before it is labelled."""
 
+import functools
 from enum import StrEnum
+from types import EllipsisType
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationInfo, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from schemas.spans import Span
 
@@ -15,59 +17,69 @@ class VerdictLabel(StrEnum):
     unverified = "unverified"  # only attributed; no evidence either way
 
 
+RATIONALE_CHARS = 200
+
+
 class VerdictDraft(BaseModel):
-    """The model weighs the claim and its linked denials; code attaches the evidence spans
+    """The model weighs one claim and its linked denials; code attaches the evidence spans
     (the claim's own sentences support it, its linked denials contradict it)."""
 
     # Field order is generation order: the reasoning, then the label.
-    claim_id: str
-    rationale: str = Field(description="One short sentence weighing the evidence, written before the verdict.")
+    # maxLength binds only servers that decode under the schema (llama.cpp): the 1.5B otherwise
+    # writes 100-word rationales that cost a minute per claim. Not validated, so no re-ask elsewhere.
+    rationale: str = Field(
+        description="At most 15 words weighing the evidence, written before the verdict.",
+        json_schema_extra={"maxLength": RATIONALE_CHARS},
+    )
     verdict: VerdictLabel
     confidence: float = Field(ge=0, le=1, description="Probability that the verdict is right.")
 
 
-class VerdictsResponse(BaseModel):
-    verdicts: list[VerdictDraft]
+# What a claim can be labelled follows from the denials stage. A claim someone denies is
+# "disputed": a small model cannot weigh a denial against a claim (on the seed the 1.5B called
+# such claims "refuted" or "supported" even when asked again), so the denial settles the label
+# and the model writes the rationale and confidence. A claim nobody denies is "unverified" unless
+# the article's own facts support or refute it.
+WHEN_DENIED = (VerdictLabel.disputed,)
+WHEN_UNDENIED = (VerdictLabel.unverified, VerdictLabel.supported, VerdictLabel.refuted)
 
-    @model_validator(mode="after")
-    def _one_per_claim(self, info: ValidationInfo) -> "VerdictsResponse":
-        expected = (info.context or {}).get("claim_ids")
-        if expected is None:
-            return self
-        given = [v.claim_id for v in self.verdicts]
-        missing = [i for i in expected if i not in given]
-        unknown = [i for i in given if i not in expected]
-        if missing or unknown:
-            raise ValueError(
-                f"give exactly one verdict for each of {list(expected)}; missing {missing}, unknown {unknown}"
-            )
-        # A claim the article both asserts and denies is disputed unless the article settles it;
-        # a small model often labels it by the claim alone. Point out the denial and ask again.
-        denied_by: dict[str, str] = (info.context or {}).get("denied_by", {})
-        overlooked = [v for v in self.verdicts if v.claim_id in denied_by and v.verdict is not VerdictLabel.disputed]
-        if overlooked:
-            raise ValueError(
-                "; ".join(
-                    f"{v.claim_id} is denied by {denied_by[v.claim_id]} in the article, so it is 'disputed' unless the "
-                    f"article itself proves it {'true' if v.verdict is VerdictLabel.supported else 'false'} with facts"
-                    for v in overlooked
-                )
-                + ". Reconsider these verdicts."
-            )
-        return self
+
+class VerdictsResponse(BaseModel):
+    """One field per claim id (``c1``, ``c2``...), each holding that claim's verdict: a server
+    that constrains decoding to the tool's schema (llama.cpp does) then gives exactly one
+    verdict per claim, in order, from the labels the claim can take."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    def drafts(self) -> dict[str, VerdictDraft]:
+        return {name: getattr(self, name) for name in type(self).model_fields}
+
+
+class ConfidenceBasis(StrEnum):
+    label_probability = "label_probability"  # the model's own probability of the label, from token logprobs
+    stated = "stated"  # the number the model wrote (servers that give no token probabilities)
 
 
 class Verdict(BaseModel):
     claim_id: str
     verdict: VerdictLabel
-    confidence: float = Field(ge=0, le=1)
+    confidence: float = Field(ge=0, le=1, description="Probability that the verdict is right; see confidence_basis.")
+    confidence_basis: ConfidenceBasis = ConfidenceBasis.stated
+    stated_confidence: float | None = Field(default=None, ge=0, le=1, description="The confidence the model wrote.")
     rationale: str
     supporting: list[Span] = Field(default_factory=list)
     contradicting: list[Span] = Field(default_factory=list)
 
 
-def verdicts_response_for(claim_ids: list[str]) -> type[VerdictsResponse]:
-    """The response model with ``claim_id`` restricted to these ids: servers that constrain
-    decoding to the tool's JSON Schema (llama.cpp does) cannot emit an unknown id."""
-    draft = create_model("VerdictDraft", __base__=VerdictDraft, claim_id=(Literal[tuple(claim_ids)], ...))
-    return create_model("VerdictsResponse", __base__=VerdictsResponse, verdicts=(list[draft], ...))  # type: ignore[valid-type]
+@functools.lru_cache(maxsize=256)  # the same few id lists recur: reuse the class, and so its tool schema
+def verdicts_response_for(claim_ids: tuple[str, ...], denied: frozenset[str]) -> type[VerdictsResponse]:
+    """The response model for these claims: a field per id, its verdict limited to the labels
+    the claim can take given whether a denial of it was found."""
+    fields: dict[str, tuple[type[VerdictDraft], EllipsisType]] = {}
+    for claim_id in claim_ids:
+        labels = WHEN_DENIED if claim_id in denied else WHEN_UNDENIED
+        draft = create_model(
+            f"Verdict_{claim_id}", __base__=VerdictDraft, verdict=(Literal[tuple(label.value for label in labels)], ...)
+        )
+        fields[claim_id] = (draft, ...)
+    return create_model("VerdictsResponse", __base__=VerdictsResponse, **fields)

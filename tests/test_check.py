@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from pipeline.backend import LABEL_LOGPROBS
 from pipeline.check import (
+    ARTICLE_VOICE,
     GIVEN_CLAIM_ID,
-    GIVEN_CLAIMANT,
     best_window,
     check_claim,
     given_claim,
@@ -26,6 +27,7 @@ from pipeline.llm import LLM
 from pipeline.testing.fake_openai import FakeOpenAI
 from schemas import Claim, ClaimKind, Span
 from schemas.check import CheckResult, ClaimOrigin
+from schemas.verdicts import ConfidenceBasis, VerdictLabel
 
 SAMPLES = Path(__file__).parent / "eval_samples"
 SEED = Path(__file__).parent.parent / "seeds" / "musk-putin-bremmer.txt"
@@ -57,12 +59,22 @@ def test_a_paraphrased_headline_matches_the_article_claim() -> None:
 
 def test_an_unmatched_claim_is_built_on_its_most_similar_sentence() -> None:
     window = windows(LIBRARY)[0]
-    claim = given_claim(window, "The library issued 412 new cards on its first day")
-    assert (claim.id, claim.claimant, claim.kind, claim.checkworthiness) == (GIVEN_CLAIM_ID, GIVEN_CLAIMANT, ClaimKind.fact, 1.0)
+    claim = given_claim(window, "The building cost 14 million dollars")
+    assert (claim.id, claim.claimant, claim.kind, claim.checkworthiness) == (GIVEN_CLAIM_ID, ARTICLE_VOICE, ClaimKind.fact, 1.0)
+    assert (claim.cue, claim.claimant_span) == ("none", None)  # the article says it in its own voice
     assert len(claim.spans) == 1
     span = claim.spans[0]
-    assert "412 new cards" in span.text
+    assert "14 million" in span.text
     assert LIBRARY[span.start : span.end] == span.text
+
+
+def test_a_given_claim_is_credited_to_whoever_the_article_credits_at_its_sentence() -> None:
+    claim = given_claim(windows(LIBRARY)[0], "The library issued 412 new cards on its first day")
+    assert "412 new cards" in claim.spans[0].text
+    assert claim.cue == "according to"
+    assert claim.claimant_span is not None and LIBRARY[claim.claimant_span.start : claim.claimant_span.end] == claim.claimant
+    opening = given_claim(windows(LIBRARY)[0], "The opening went smoothly")
+    assert (opening.claimant, opening.cue) == ("Head librarian Omar Haddad", "said")
 
 
 def test_a_long_article_is_checked_in_the_window_closest_to_the_claim() -> None:
@@ -180,7 +192,7 @@ def test_an_unknown_claim_is_verified_as_the_readers_claim_in_three_calls(fake: 
     result = _check(_fake_llm(fake), LIBRARY, "Head librarian Omar Haddad said the opening went smoothly")
     assert fake.stats.requests == 3
     assert result.origin is ClaimOrigin.given
-    assert (result.claim.id, result.claim.claimant) == (GIVEN_CLAIM_ID, GIVEN_CLAIMANT)
+    assert (result.claim.id, result.claim.claimant) == (GIVEN_CLAIM_ID, "Head librarian Omar Haddad")
     assert result.claim.spans[0].text.startswith("Head librarian Omar Haddad")
     assert result.verdict is not None and result.verdict.claim_id == GIVEN_CLAIM_ID
     assert [c.id for c in result.article_claims] == ["c1", "c2"]
@@ -205,8 +217,12 @@ def test_cli_pairs_write_jsonl_atomically(fake: FakeOpenAI, tmp_path: Path) -> N
 
 @pytest.mark.vcr
 def test_seed_claim_is_checked_by_the_model(llm: LLM) -> None:
+    llm.top_logprobs = LABEL_LOGPROBS  # as with label_probabilities = true
     result = _check(llm, SEED.read_text(encoding="utf-8"), "Elon Musk spoke with Vladimir Putin about Ukraine")
-    assert sum(u.calls for u in result.run.usage) <= 3
+    assert all(1 <= u.calls <= 2 for u in result.run.usage)  # one call per stage, re-asks counted
     assert result.verdict is not None and result.verdict.claim_id == result.claim.id
+    # Musk's denial is linked, so "disputed" is imposed and the confidence is the one the model wrote
+    assert result.denials and result.verdict.verdict is VerdictLabel.disputed
+    assert result.verdict.confidence_basis is ConfidenceBasis.stated
     assert all(d.is_denial and result.claim.id in d.claim_ids for d in result.denials)
     CheckResult.model_validate_json(result.model_dump_json())

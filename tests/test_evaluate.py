@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from pipeline.backend import LABEL_LOGPROBS
 from pipeline.cli import app
 from pipeline.evaluate import (
     NO_VERDICT,
@@ -24,9 +25,10 @@ from pipeline.ingest import InputError
 from pipeline.llm import LLM
 from pipeline.settings import Settings
 from pipeline.testing.fake_openai import FakeOpenAI
-from schemas import ArticleMeta, ArticleResult, Claim, ClaimKind, RunInfo, Span, Verdict, VerdictLabel
+from schemas import ArticleResult, Claim, ClaimKind, RunInfo, Span, Verdict, VerdictLabel
 from schemas.check import CheckResult, ClaimOrigin
 from schemas.evaluation import EvalReport
+from schemas.verdicts import ConfidenceBasis
 
 SAMPLES = Path(__file__).parent / "eval_samples"
 FNC = SAMPLES / "fnc_sample"
@@ -235,9 +237,21 @@ def test_cli_eval_bad_input_fails_before_any_model(args: list[str], message: str
 
 @pytest.mark.vcr
 def test_eval_on_samples_with_the_model(llm: LLM, tmp_path: Path) -> None:
+    llm.top_logprobs = LABEL_LOGPROBS  # as with label_probabilities = true
     report = _evaluate(llm, tmp_path / "eval", limit=2)
     assert not report.failures
     assert report.stance is not None and report.stance.pairs == 2
     assert report.attribution is not None and report.attribution.documents == 2
-    assert all(c.calls_per_item <= 3 for c in report.cost)
+    # three stages, each one call plus at most one re-ask (calls count re-asks)
+    assert all(c.calls_per_item <= 3 * 2 for c in report.cost)
     assert report.calibration is not None and 0.0 <= report.calibration.brier <= 1.0
+    assert report.calibration_stated is not None and report.calibration_stated.n == report.calibration.n
+    rows = (tmp_path / "eval" / "predictions-fnc.jsonl").read_text(encoding="utf-8").splitlines()
+    checked = [CheckResult.model_validate(json.loads(row)["result"]) for row in rows]
+    assert len(checked) == 2
+    for result in checked:
+        verdict = result.verdict
+        assert verdict is not None
+        # a label the model chose among several carries its probability; a denied claim's label is imposed
+        expected = ConfidenceBasis.stated if result.denials else ConfidenceBasis.label_probability
+        assert verdict.confidence_basis is expected, (verdict, result.denials)

@@ -1,10 +1,18 @@
 """Salvaging model output after re-asks: whole items survive, broken ones do not."""
 
+import asyncio
+import json
+
+import httpx2
 import jiter
+import openai
 import pytest
 
-from pipeline.llm import _valid_items
-from schemas import ClaimsResponse
+from pipeline import claims as claims_stage
+from pipeline.document import windows
+from pipeline.llm import LLM, _valid_items
+from pipeline.testing.fake_openai import completion, tool_arguments
+from schemas import ClaimsResponse, StageUsage
 
 GOOD = '{"statement": "A", "claimant": "B", "via": [], "cue": "said", "sentences": [2], "kind": "fact", "checkworthiness": 0.5}'
 
@@ -19,3 +27,52 @@ def test_output_cut_off_mid_item_keeps_the_complete_items() -> None:
 def test_nothing_valid_is_an_error_not_an_empty_answer(raw: str) -> None:
     with pytest.raises(ValueError):
         _valid_items(ClaimsResponse, jiter.from_json(raw.encode()))
+
+
+def test_a_reask_counts_as_a_second_call() -> None:
+    # The server's first answer breaks the schema; instructor re-asks, and the stage's usage
+    # must show both calls, not the one that finally validated.
+    answers = ['{"claims": [{"statement": "no sentences"}]}', None]
+
+    def server(request: httpx2.Request) -> httpx2.Response:
+        body = json.loads(request.content)
+        arguments = answers.pop(0) or json.dumps(tool_arguments(body))
+        return httpx2.Response(200, json=completion(body, arguments))
+
+    http_client = openai.DefaultAsyncHttpxClient(transport=httpx2.MockTransport(server))
+    llm = LLM(backend="openai", base_url="http://model.test/v1", api_key="test", model="fake", http_client=http_client)
+
+    async def go() -> StageUsage:
+        try:
+            return (await claims_stage.extract_claims(llm, windows("Mayor Ana Ruiz said the bridge reopens in May.")[0])).usage
+        finally:
+            await llm.close()
+
+    usage = asyncio.run(go())
+    assert answers == []
+    assert usage.calls == 2
+
+
+def test_article_text_with_template_syntax_reaches_the_model_verbatim() -> None:
+    # instructor renders messages as Jinja templates; an article is data and must arrive unchanged.
+    text = "The post read {{ user.name }} and {% if admin %}grant access{% endif %}, the council said. {# note #}"
+    sent: list[str] = []
+
+    def server(request: httpx2.Request) -> httpx2.Response:
+        body = json.loads(request.content)
+        sent.append(body["messages"][0]["content"])
+        return httpx2.Response(200, json=completion(body, json.dumps(tool_arguments(body))))
+
+    http_client = openai.DefaultAsyncHttpxClient(transport=httpx2.MockTransport(server))
+    llm = LLM(backend="openai", base_url="http://model.test/v1", api_key="test", model="fake", http_client=http_client)
+    window = windows(text)[0]
+
+    async def go() -> None:
+        try:
+            await claims_stage.extract_claims(llm, window)
+        finally:
+            await llm.close()
+
+    asyncio.run(go())
+    assert sent and sent[0] == window.system_message
+    assert "{{ user.name }}" in sent[0] and "{% if admin %}" in sent[0] and "{# note #}" in sent[0]

@@ -7,8 +7,20 @@ import pytest
 from pydantic import ValidationError
 
 import schemas
+from schemas import (
+    ArticleMeta,
+    ArticleResult,
+    Claim,
+    ClaimKind,
+    Denial,
+    DenialKind,
+    RunInfo,
+    Span,
+    Verdict,
+    VerdictLabel,
+)
 from schemas.__main__ import SCHEMA_FILE, exported
-from schemas import ArticleMeta, ArticleResult, Claim, ClaimKind, Denial, DenialKind, RunInfo, Span, Verdict, VerdictLabel
+from schemas.verdicts import verdicts_response_for
 
 
 def _result(text: str, claim_span: Span) -> ArticleResult:
@@ -60,3 +72,30 @@ def test_schemas_import_nothing_from_pipeline() -> None:
     for path in pathlib.Path(schemas.__file__).parent.glob("*.py"):
         source = path.read_text(encoding="utf-8")
         assert "from pipeline" not in source and "import pipeline" not in source, path.name
+
+
+def test_verdicts_response_has_one_field_per_claim_with_the_labels_it_can_take() -> None:
+    model = verdicts_response_for(("c1", "c2"), frozenset({"c2"}))
+    schema = model.model_json_schema()
+    assert list(schema["properties"]) == ["c1", "c2"]
+    assert schema["required"] == ["c1", "c2"]  # a constrained decoder must give both, in order
+    verdict_of = {
+        claim_id: schema["$defs"][ref["$ref"].rsplit("/", 1)[-1]]["properties"]["verdict"]
+        for claim_id, ref in schema["properties"].items()
+    }
+    labels = {claim_id: v.get("enum", [v.get("const")]) for claim_id, v in verdict_of.items()}
+    assert labels == {"c1": ["unverified", "supported", "refuted"], "c2": ["disputed"]}
+    assert verdicts_response_for(("c1", "c2"), frozenset({"c2"})) is model  # one class, so one cached tool schema
+
+
+def test_verdicts_response_rejects_missing_extra_and_impossible_verdicts() -> None:
+    model = verdicts_response_for(("c1",), frozenset())
+    good = {"c1": {"rationale": "Only Ruiz says so.", "verdict": "unverified", "confidence": 0.6}}
+    assert model.model_validate(good).drafts()["c1"].verdict == VerdictLabel.unverified
+    for bad in (
+        {},
+        {**good, "c2": good["c1"]},
+        {"c1": {**good["c1"], "verdict": "disputed"}},  # nobody denies c1
+    ):
+        with pytest.raises(ValidationError):
+            model.model_validate(bad)

@@ -32,7 +32,6 @@ from dataclasses import asdict, dataclass, field
 from aiohttp import web
 
 _NUMBERED = re.compile(r"^\[(\d+)\] (.*)$", re.MULTILINE)
-_VERDICT_IDS = re.compile(r"one verdict for each of:\s*([^\n]*?)\.?\s*$", re.MULTILINE)
 
 
 @dataclass
@@ -93,14 +92,6 @@ def _article_sentences(body: dict[str, object]) -> list[tuple[int, str]]:
     return [(int(n), text) for n, text in _NUMBERED.findall(tail)]
 
 
-def _claim_ids(body: dict[str, object]) -> list[str]:
-    user = _user_text(body)
-    found = _VERDICT_IDS.search(user)
-    if found:
-        return [i.strip() for i in found.group(1).split(",") if i.strip()]
-    return list(dict.fromkeys(re.findall(r"^\s*(c\d+):", user, re.MULTILINE)))
-
-
 def tool_arguments(body: dict[str, object]) -> dict[str, object]:
     """Schema-valid arguments for the stage the request asks for, built from the tool's own
     JSON schema (so a changed response model still gets valid answers): two claims citing
@@ -113,7 +104,8 @@ def tool_arguments(body: dict[str, object]) -> dict[str, object]:
     if tool == "ClaimsResponse":
         contexts = [{"sentence": s} for s in sentences[:2]]
     elif tool == "VerdictsResponse":
-        contexts = [{"sentence": sentences[0], "claim_id": i} for i in _claim_ids(body)]
+        # One property per claim id asked about, each that claim's verdict.
+        return {key: _fill(sub, defs, {"sentence": sentences[0]}, key) for key, sub in schema["properties"].items()}
     elif tool == "DenialsResponse":
         contexts = []
     else:

@@ -1,0 +1,63 @@
+"""Denials post-processing: who said the quoted words, and which claims a denial can target."""
+
+import asyncio
+import json
+from pathlib import Path
+
+import httpx2
+import openai
+
+from pipeline import denials as denials_stage
+from pipeline.attributions import find_attributions
+from pipeline.denials import _speaker
+from pipeline.document import windows
+from pipeline.llm import LLM
+from pipeline.testing.fake_openai import completion
+from schemas import Claim, ClaimKind
+
+SEED = (Path(__file__).parent.parent / "seeds" / "musk-putin-bremmer.txt").read_text(encoding="utf-8")
+MUSK_WORDS = "I have spoken to Putin only once and that was about 18 months ago."
+
+
+def test_the_speaker_is_whoever_the_article_credits_with_the_quoted_words() -> None:
+    window = windows(SEED)[0]
+    quote = window.align(MUSK_WORDS)
+    assert quote is not None
+    attributions = find_attributions(SEED)
+    assert _speaker("Eurasia Group’s Ian Bremmer", [quote], attributions) == "Musk"
+    assert _speaker("Elon Musk", [quote], attributions) == "Elon Musk"  # a fuller name of the same person stays
+
+
+def _claim(claim_id: str, claimant: str, sentence: str) -> Claim:
+    start = SEED.index(sentence)
+    return Claim(
+        id=claim_id, statement=sentence, claimant=claimant, cue="said", kind=ClaimKind.quote, checkworthiness=0.8,
+        spans=[{"start": start, "end": start + len(sentence), "text": sentence}],  # type: ignore[list-item]
+    )
+
+
+def test_a_denial_is_credited_to_its_speaker_and_never_targets_the_speakers_own_claim() -> None:
+    claims = [
+        _claim("c1", "Bremmer", "Bremmer claimed Musk told him"),
+        _claim("c2", "Elon Musk", "Musk subsequently denied the conversation"),
+    ]
+    # What the 1.5B answered on the seed, cold: the right words, the wrong speaker, every claim.
+    answer = {"denials": [{"speaker": "Eurasia Group’s Ian Bremmer", "disputes": "the call", "kind": "explicit_denial",
+                           "claim_ids": ["c1", "c2"], "sentence": [14], "quote": MUSK_WORDS}]}
+
+    def server(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, json=completion(json.loads(request.content), json.dumps(answer)))
+
+    llm = LLM(backend="openai", base_url="http://model.test/v1", api_key="test", model="fake",
+              http_client=openai.DefaultAsyncHttpxClient(transport=httpx2.MockTransport(server)))
+
+    async def go() -> list:
+        try:
+            return (await denials_stage.find_denials(llm, windows(SEED)[0], claims)).value
+        finally:
+            await llm.close()
+
+    [denial] = asyncio.run(go())
+    assert denial.speaker == "Musk"
+    assert denial.claim_ids == ["c1"]  # not Musk's own c2
+    assert denial.spans[0].text == MUSK_WORDS
