@@ -471,7 +471,12 @@ class _Pipeline:
 
     async def _work(self, queue: "asyncio.Queue[tuple[Article, float] | None]") -> None:
         while (item := await queue.get()) is not None:
-            await self._analyse(*item)
+            article = item[0]
+            try:
+                await self._analyse(*item)
+            except Exception as error:  # a bug must not kill the worker and stall an overnight run
+                detail = f"internal error, please report: {type(error).__name__}: {_one_line(error)}"
+                self._failed(article.meta.source, article.meta.id, "internal", detail)
 
     async def _analyse(self, article: Article, estimate: float) -> None:
         tally = Tally()

@@ -2,17 +2,21 @@
 
 import asyncio
 import json
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from pipeline import runner
+from pipeline.ingest import Article
 from pipeline.llm import LLM
 from pipeline.prices import ModelPrice
 from pipeline.runner import RunOptions, RunSummary, discover, load_result, run
 from pipeline.settings import Settings
 from pipeline.testing.articles import marker, write_articles
 from pipeline.testing.fake_openai import FakeOpenAI, Faults
+from schemas import ArticleResult
 
 MODEL = "gpt-4o-mini"
 
@@ -165,3 +169,33 @@ def test_the_output_folder_inside_the_input_folder_is_not_read_as_input(fake: Fa
     analyse(fake, tmp_path / "in", out, settings_for(tmp_path))
     again = analyse(fake, tmp_path / "in", out, settings_for(tmp_path))
     assert (again.reused, again.done, again.failed) == (3, 0, 0)
+
+
+def test_an_unexpected_error_fails_only_its_article_and_never_stalls_the_run(
+    fake: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A bug (here a TypeError raised for one article) used to kill its worker, and the producer
+    # then waited forever on the full queue.
+    real_analyze = runner.analyze
+
+    async def buggy(llm: LLM, article: Article, **kwargs: int) -> ArticleResult:
+        if marker(2) in article.text:
+            raise TypeError("unsupported operand")
+        return await real_analyze(llm, article, **kwargs)
+
+    monkeypatch.setattr(runner, "analyze", buggy)
+    inputs, out = tmp_path / "in", tmp_path / "out"
+    write_articles(inputs, 12)
+    def stalled(*_: object) -> None:
+        raise TimeoutError("the run stalled")
+
+    previous = signal.signal(signal.SIGALRM, stalled)
+    signal.alarm(120)  # a stalled run fails the test instead of hanging it
+    try:
+        summary = analyse(fake, inputs, out, settings_for(tmp_path, concurrency=2))
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert (summary.done, summary.failed) == (11, 1)
+    [error] = [json.loads(line) for line in (out / "errors.jsonl").read_text().splitlines()]
+    assert error["stage"] == "internal" and "TypeError: unsupported operand" in error["reason"]
