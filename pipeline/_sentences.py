@@ -34,10 +34,12 @@ def split_sentences(text: str) -> list[Sentence]:
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:
-    word = re.search(r"(\S+)$", text[:dot])
-    if word is None:
-        return False
-    token = word.group(1).lstrip("(\"'“‘").lower()
+    # Walk back to the word's start: a regex over text[:dot] would rescan the whole
+    # preceding text at every period (quadratic; seconds on a long article).
+    start = dot
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    token = text[start:dot].lstrip("(\"'“‘").lower()
     return token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha())
 
 

@@ -12,7 +12,7 @@ it is fast (about a millisecond for a 1,000-word article) and deterministic.
 import re
 from dataclasses import dataclass
 
-from pipeline._sentences import _ABBREVIATIONS, _END
+from pipeline._sentences import split_sentences
 from schemas import Attribution, MatchKind, Span
 
 # ---------------------------------------------------------------- the lexicon
@@ -196,39 +196,10 @@ def _tokens(text: str, start: int, end: int) -> list[_Token]:
     return found
 
 
-def _sentence_bounds(text: str) -> list[tuple[int, int]]:
-    """The sentence splitter's boundaries (same end pattern and abbreviations as
-    ``pipeline._sentences``), with a linear-time abbreviation check: that module looks back
-    with a regex over the whole preceding text at every period, which dominates a long article."""
-    bounds: list[tuple[int, int]] = []
-    start = 0
-    for match in _END.finditer(text):
-        dot = match.start()
-        if match.group().startswith("."):
-            word_start = dot
-            while word_start > 0 and not text[word_start - 1].isspace():
-                word_start -= 1
-            token = text[word_start:dot].lstrip("(\"'“‘").lower()
-            if token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
-                continue
-        bounds.append((start, match.end()))
-        start = match.end()
-    bounds.append((start, len(text)))
-    trimmed: list[tuple[int, int]] = []
-    for start, end in bounds:
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        if end > start:
-            trimmed.append((start, end))
-    return trimmed
-
-
 def _units(text: str, quotes: list[tuple[int, int]]) -> list[_Unit]:
     bounds: list[list[int]] = []
     quote_index = 0
-    for start, end in _sentence_bounds(text):
+    for start, end in ((sentence.start, sentence.end) for sentence in split_sentences(text)):
         while quote_index < len(quotes) and quotes[quote_index][1] <= start:
             quote_index += 1
         inside_quote = quote_index < len(quotes) and quotes[quote_index][0] < start
