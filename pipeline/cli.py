@@ -210,6 +210,9 @@ def eval_command(
     fnc: Annotated[Path | None, typer.Option(help="FNC-1 style folder with labels.jsonl (stance).")] = None,
     polnear: Annotated[Path | None, typer.Option(help="PolNeAR style folder with attributions.jsonl.")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Only the first N items of each dataset.")] = None,
+    per_label: Annotated[
+        int | None, typer.Option(min=1, help="Only the first N FNC pairs of each gold label (stratified).")
+    ] = None,
     backend: BackendOpt = None,
     base_url: BaseUrlOpt = None,
     model: ModelOpt = None,
@@ -224,7 +227,7 @@ def eval_command(
         raise _fail("give --fnc DIR and/or --polnear DIR")
     settings = _settings(backend=backend, base_url=base_url, model=model, embedded_model=embedded_model, max_claims=max_claims)
     try:  # a bad dataset fails before a model starts
-        fnc_pairs = load_fnc(fnc, limit) if fnc else []
+        fnc_pairs = load_fnc(fnc, limit, per_label=per_label) if fnc else []
         polnear_docs = load_polnear(polnear, limit) if polnear else []
     except InputError as error:
         raise _fail(str(error)) from None
@@ -239,7 +242,7 @@ def eval_command(
             result = asyncio.run(
                 evaluate(
                     llm, settings, out, fnc=fnc_pairs, polnear=polnear_docs,
-                    datasets=datasets, limit=limit, on_item=report,
+                    datasets=datasets, limit=limit, per_label=per_label, on_item=report,
                 )
             )
     except (EmbeddedModelError, LLMError) as error:

@@ -87,13 +87,20 @@ class PolnearDoc:
 # ---------------------------------------------------------------- reading the datasets
 
 
-def load_fnc(folder: Path, limit: int | None = None) -> list[FncPair]:
+def load_fnc(folder: Path, limit: int | None = None, *, per_label: int | None = None) -> list[FncPair]:
+    """``per_label``: only the first N pairs of each gold label, a stratified sample (FNC-1 dev
+    files are often ordered by label, so ``limit`` alone would pick one class)."""
     labels = folder / "labels.jsonl"
     pairs: list[FncPair] = []
-    for where, record in _records(labels, limit):
+    taken: dict[str, int] = {}
+    for where, record in _records(labels, None if per_label else limit):
         gold = _field(record, "gold_stance", str, where)
         if gold not in STANCE_LABELS:
             raise InputError(f"{where}: gold_stance {gold!r} is not one of {', '.join(STANCE_LABELS)}")
+        if per_label is not None:
+            if taken.get(gold, 0) >= per_label or (limit is not None and len(pairs) >= limit):
+                continue
+            taken[gold] = taken.get(gold, 0) + 1
         pair_id = _field(record, "id", str, where)
         text_file = _field(record, "text_file", str, where)
         article = make_article(_text(folder, text_file, where), text_file, external_id=pair_id)
@@ -245,6 +252,7 @@ async def evaluate(
     polnear: Sequence[PolnearDoc] = (),
     datasets: dict[str, str] | None = None,
     limit: int | None = None,
+    per_label: int | None = None,
     on_item: Progress | None = None,
 ) -> EvalReport:
     """Predict every item not already cached, score, and write metrics.json and the plots."""
@@ -312,6 +320,7 @@ async def evaluate(
         model=llm.model,
         prompt_versions=prompt_versions(),
         limit=limit,
+        per_label=per_label,
         datasets=datasets or {},
         reused=reused,
         attribution=score_attribution(scored_docs, article_results) if scored_docs else None,

@@ -95,6 +95,7 @@ class EvalReport(BaseModel):
     model: str
     prompt_versions: dict[str, str]
     limit: int | None
+    per_label: int | None = Field(default=None, description="FNC pairs taken per gold label (stratified sample).")
     datasets: dict[str, str] = Field(description="Dataset name -> folder evaluated.")
     reused: int = Field(description="Items whose cached predictions were reused instead of re-run.")
     attribution: AttributionMetrics | None = None

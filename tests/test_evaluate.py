@@ -255,3 +255,12 @@ def test_eval_on_samples_with_the_model(llm: LLM, tmp_path: Path) -> None:
         # a label the model chose among several carries its probability; a denied claim's label is imposed
         expected = ConfidenceBasis.stated if result.denials else ConfidenceBasis.label_probability
         assert verdict.confidence_basis is expected, (verdict, result.denials)
+
+
+def test_per_label_takes_a_stratified_sample_in_file_order() -> None:
+    pairs = load_fnc(FNC)
+    sample = load_fnc(FNC, per_label=1)
+    assert [p.gold for p in sample] == ["disagree", "agree", "discuss"]
+    assert [p.id for p in sample] == [pairs[0].id, pairs[1].id, pairs[2].id]
+    assert len(load_fnc(FNC, per_label=2)) == 6
+    assert [p.gold for p in load_fnc(FNC, limit=2, per_label=1)] == ["disagree", "agree"]
