@@ -25,9 +25,9 @@ class AttributionMetrics(BaseModel):
     documents: int
     gold_attributions: int
     predicted_claims: int
-    source: SpanScores = Field(description="Claim claimant_span vs gold source.")
-    cue: SpanScores = Field(description="Claim cue_span vs gold cue.")
-    content: SpanScores = Field(description="Claim spans (its sentences) vs gold content.")
+    source: SpanScores = Field(description="Attribution sources and claim claimant_spans vs gold source.")
+    cue: SpanScores = Field(description="Attribution cues and claim cue_spans vs gold cue.")
+    content: SpanScores = Field(description="Attribution contents and claim spans (their sentences) vs gold content.")
     claimant_name: Scores = Field(description="Normalized claimant names vs gold source texts, per document.")
 
 
