@@ -44,7 +44,7 @@ async def analyze(llm: LLM, article: Article, *, max_claims: int = 5, window_cha
         claims=claims,
         denials=denials,
         verdicts=verdicts,
-        attributions=find_attributions(article.text),  # code, not LLM: every who-said-what
+        attributions=list(find_attributions(article.text)),  # code, not LLM: every who-said-what
         warnings=warnings,
         run=run_info(llm, usage, len(parts), started_at, clock),
     )

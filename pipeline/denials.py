@@ -1,6 +1,7 @@
 """Stage 2: statements disputing the claims, with non-denials kept apart."""
 
 import re
+from collections.abc import Sequence
 
 from pipeline import prompts
 from pipeline._sentences import Sentence
@@ -88,7 +89,7 @@ async def find_denials(llm: LLM, window: Window, claims: list[Claim]) -> StageOu
     return StageOutput(denials, reply.usage, warnings)
 
 
-def _speaker(named: str, spans: list[Span], attributions: list[Attribution]) -> str:
+def _speaker(named: str, spans: list[Span], attributions: Sequence[Attribution]) -> str:
     """Whoever the article credits with the quoted words, when the model named someone else
     (on the seed the 1.5B gave Musk's "I have spoken to Putin only once" to Bremmer)."""
     credit = next((a for s in spans if (a := credited_with(s, attributions)) is not None), None)

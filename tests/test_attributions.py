@@ -90,9 +90,9 @@ def test_a_quotation_spanning_sentences_is_one_content() -> None:
 
 
 def test_no_attribution_without_a_reporting_cue() -> None:
-    assert find_attributions("The river flooded the valley after three days of rain.") == []
+    assert find_attributions("The river flooded the valley after three days of rain.") == ()
     # Reporting words used as nouns, and words inside a quotation, are not the article's attributions.
-    assert find_attributions("The report was delayed by a week, and the claims of fraud were dropped.") == []
+    assert find_attributions("The report was delayed by a week, and the claims of fraud were dropped.") == ()
     assert triples("“Tell them I said no,” Ray shouted.") == [("Ray", "shouted", "“Tell them I said no,”")]
 
 
