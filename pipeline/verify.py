@@ -37,12 +37,12 @@ async def verify_claims(llm: LLM, window: Window, claims: list[Claim], denials: 
     ]
     task = prompts.render(STAGE, items=items)
     claim_ids = tuple(c.id for c in claims)
-    denied_by = {i.claim.id: ", ".join(d.speaker for d in i.denials) for i in items if i.denials}
+    denied = frozenset(i.claim.id for i in items if i.denials)
     context = window.context()
-    response_model = verdicts_response_for(claim_ids, frozenset(denied_by))
+    response_model = verdicts_response_for(claim_ids, denied)
     reply = await llm.ask(STAGE, messages(window, task), response_model, context, logprobs=True)
     drafts = reply.value.drafts()
-    allowed = [[label.value for label in (WHEN_DENIED if i in denied_by else WHEN_UNDENIED)] for i in claim_ids]
+    allowed = [[label.value for label in (WHEN_DENIED if i in denied else WHEN_UNDENIED)] for i in claim_ids]
     probabilities = label_probabilities(reply.logprobs, [drafts[i].verdict for i in claim_ids], allowed)
     verdicts = [
         Verdict(
