@@ -113,6 +113,13 @@ INTRO_WORDS = _words(
     earlier last now then today yesterday as when while if although though because speaking asked in
     """
 )
+# Labels that open a line with a colon without anyone speaking ("RELATED: ...", "Editor's note: ...").
+SECTION_LABELS = _words(
+    """
+    related update updated correction clarification note editor's photo photos video watch read listen
+    origins origin claim rating example source sources advertisement image caption credit disclaimer
+    """
+) | {"editor's note", "read more", "see also", "more", "also", "the facts", "fact check"}
 TITLES = _words("mr mrs ms dr prof sen rep gov gen col lt sgt st jr sr president pres")
 # Objects told/asked/urged..., skipped before the content: "told reporters that ...".
 ADDRESSEE_VERBS = _words("tell ask urge warn assure reassure remind inform notify order instruct thank")
@@ -341,6 +348,13 @@ def _transcript_line(text: str, unit: _Unit) -> _Found | None:
         return None
     colon = next((k for k, t in enumerate(tokens[:6]) if t.text == ":"), None)
     if not colon or not all(_is_name_word(t) for t in tokens[:colon]) or colon + 1 >= len(tokens):
+        return None
+    label = text[tokens[0].start : tokens[colon - 1].end]
+    if label.lower() in SECTION_LABELS:
+        return None
+    # One capitalized word before a colon is usually a caption or a section label ("Agony: ...",
+    # "Origins: ..."), unless the article names it elsewhere, as it does a transcript's speakers.
+    if colon == 1 and not re.search(rf"\b{re.escape(label)}\b(?!\s*:)", text):
         return None
     return _Found(
         (tokens[0].start, tokens[colon - 1].end),

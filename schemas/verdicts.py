@@ -71,15 +71,24 @@ class Verdict(BaseModel):
     contradicting: list[Span] = Field(default_factory=list)
 
 
+class DeniedClaimVerdict(VerdictDraft):
+    """A claim someone denies."""
+
+    verdict: Literal[tuple(label.value for label in WHEN_DENIED)]  # type: ignore[valid-type]
+
+
+class UndeniedClaimVerdict(VerdictDraft):
+    """A claim nobody denies."""
+
+    verdict: Literal[tuple(label.value for label in WHEN_UNDENIED)]  # type: ignore[valid-type]
+
+
 @functools.lru_cache(maxsize=256)  # the same few id lists recur: reuse the class, and so its tool schema
 def verdicts_response_for(claim_ids: tuple[str, ...], denied: frozenset[str]) -> type[VerdictsResponse]:
     """The response model for these claims: a field per id, its verdict limited to the labels
-    the claim can take given whether a denial of it was found."""
-    fields: dict[str, tuple[type[VerdictDraft], EllipsisType]] = {}
-    for claim_id in claim_ids:
-        labels = WHEN_DENIED if claim_id in denied else WHEN_UNDENIED
-        draft = create_model(
-            f"Verdict_{claim_id}", __base__=VerdictDraft, verdict=(Literal[tuple(label.value for label in labels)], ...)
-        )
-        fields[claim_id] = (draft, ...)
+    the claim can take given whether a denial of it was found. Fields share the two verdict
+    classes, so the tool schema defines each once (it is prompt the model reads every call)."""
+    fields: dict[str, tuple[type[VerdictDraft], EllipsisType]] = {
+        claim_id: (DeniedClaimVerdict if claim_id in denied else UndeniedClaimVerdict, ...) for claim_id in claim_ids
+    }
     return create_model("VerdictsResponse", __base__=VerdictsResponse, **fields)

@@ -96,6 +96,14 @@ def test_no_attribution_without_a_reporting_cue() -> None:
     assert triples("“Tell them I said no,” Ray shouted.") == [("Ray", "shouted", "“Tell them I said no,”")]
 
 
+def test_transcript_speakers_but_not_captions_or_section_labels() -> None:
+    transcript = "Chris Matthews spoke with Maria Lopez.\nMatthews: Prices are up.\nLopez: Wages are not."
+    assert [(s, c) for s, c, _ in triples(transcript)] == [("Matthews", ":"), ("Lopez", ":")]
+    # Photo captions and section labels open lines with a word and a colon; nobody speaks.
+    captions = "Agony: the farmer tries to block out the pain.\nRELATED: Ten foods to avoid\nOrigins: A satire site ran it."
+    assert triples(captions) == []
+
+
 def test_the_seed_article_finds_bremmer_and_musk_and_every_span_aligns() -> None:
     text = SEED.read_text(encoding="utf-8")
     found = find_attributions(text)
