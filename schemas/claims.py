@@ -19,12 +19,11 @@ class ClaimKind(StrEnum):
     prediction = "prediction"
 
 
+# A claim as the model states it; code turns its sentence numbers into spans. Comments, not a
+# docstring: pydantic would send a docstring to the model in the tool schema, on every call.
+# Field order is generation order: the claim first, then who asserts it and where, so the
+# small model has decided what it is citing before it cites.
 class ClaimDraft(BaseModel):
-    """A claim as the model states it; code turns its sentence numbers into spans.
-
-    Field order is generation order: the claim first, then who asserts it and
-    where, so the small model has decided what it is citing before it cites.
-    """
 
     statement: str = Field(description="The claim in short own words with full names, without the attribution.")
     claimant: str = Field(description="The person credited with the claim, by name.")
