@@ -219,9 +219,15 @@ def eval_command(
     embedded_model: EmbeddedOpt = None,
     max_claims: Annotated[int | None, typer.Option(help="Most claims kept per context window.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the tables and errors.")] = False,
+    cache: Annotated[
+        bool, typer.Option("--cache/--no-cache", help="Reuse LLM responses from the on-disk cache (as `run` does).")
+    ] = True,
 ) -> None:
     """Run the pipeline over labeled data; print and write attribution, stance, calibration and cost metrics."""
+    from pipeline.cache import ResponseCache
     from pipeline.evaluate import evaluate, load_fnc, load_polnear, tables
+    from pipeline.http_stack import backend_identity, http_client
+    from pipeline.limiter import AdaptiveLimiter
 
     if fnc is None and polnear is None:
         raise _fail("give --fnc DIR and/or --polnear DIR")
@@ -239,6 +245,15 @@ def eval_command(
 
     try:
         with open_llm(settings) as llm:
+            if cache and settings.cache:
+                # Changing one stage's prompt then re-asks only that stage: the others' identical
+                # requests are answered from the cache that `factcheck run` shares.
+                llm.use_http_client(
+                    http_client(
+                        limiter=AdaptiveLimiter(1), price=None, cache=ResponseCache(settings.cache_dir / "responses"),
+                        identity=backend_identity(llm.backend, llm.endpoint),
+                    )
+                )
             result = asyncio.run(
                 evaluate(
                     llm, settings, out, fnc=fnc_pairs, polnear=polnear_docs,

@@ -203,18 +203,30 @@ def test_eval_cache_is_ignored_for_another_model(fake: FakeOpenAI, tmp_path: Pat
 runner = CliRunner()
 
 
+def eval_args(fake: FakeOpenAI, out: Path) -> list[str]:
+    return ["eval", "--fnc", str(FNC), "--polnear", str(POLNEAR), "--out", str(out), "--limit", "2", "-q",
+            "--backend", "openai", "--base-url", fake.base_url, "--model", "fake"]  # fmt: skip
+
+
 def test_cli_eval_prints_tables_and_exits_zero(fake: FakeOpenAI, tmp_path: Path) -> None:
     out = tmp_path / "eval"
-    result = runner.invoke(
-        app,
-        ["eval", "--fnc", str(FNC), "--polnear", str(POLNEAR), "--out", str(out), "--limit", "2", "-q",
-         "--backend", "openai", "--base-url", fake.base_url, "--model", "fake"],
-    )
+    result = runner.invoke(app, eval_args(fake, out), env={"FACTCHECK_CACHE_DIR": str(tmp_path / "cache")})
     assert result.exit_code == 0, result.output
     for title in ("Attribution", "Stance", "Calibration", "Cost per item"):
         assert title in result.stdout
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["limit"] == 2 and metrics["stance"]["pairs"] == 2 and metrics["attribution"]["documents"] == 2
+
+
+def test_cli_eval_answers_repeated_requests_from_the_response_cache(fake: FakeOpenAI, tmp_path: Path) -> None:
+    env = {"FACTCHECK_CACHE_DIR": str(tmp_path / "cache")}
+    assert runner.invoke(app, eval_args(fake, tmp_path / "first"), env=env).exit_code == 0
+    before = fake.stats.requests
+    # A fresh --out predicts every item again, but each request was answered before.
+    assert runner.invoke(app, eval_args(fake, tmp_path / "second"), env=env).exit_code == 0
+    assert fake.stats.requests == before
+    assert runner.invoke(app, [*eval_args(fake, tmp_path / "third"), "--no-cache"], env=env).exit_code == 0
+    assert fake.stats.requests > before
 
 
 @pytest.mark.parametrize(
