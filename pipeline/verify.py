@@ -9,7 +9,7 @@ from pipeline.document import Window
 from pipeline.hedges import hedges_in
 from pipeline.llm import LLM
 from schemas import Claim, Denial, Span, StageUsage, Verdict
-from schemas.verdicts import WHEN_DENIED, WHEN_UNDENIED, ConfidenceBasis, verdicts_response_for
+from schemas.verdicts import RATIONALE_CHARS, WHEN_DENIED, WHEN_UNDENIED, ConfidenceBasis, verdicts_response_for
 
 STAGE = "verify"
 
@@ -58,7 +58,7 @@ async def verify_claims(llm: LLM, window: Window, claims: list[Claim], denials: 
             confidence=round(probability, 3) if probability is not None else drafts[claim.id].confidence,
             confidence_basis=ConfidenceBasis.stated if probability is None else ConfidenceBasis.label_probability,
             stated_confidence=drafts[claim.id].confidence,
-            rationale=drafts[claim.id].rationale,
+            rationale=_finished(drafts[claim.id].rationale),
             # Evidence is what the model was shown: the claim where the article states it,
             # and the linked denials' words.
             supporting=list(claim.spans),
@@ -67,6 +67,18 @@ async def verify_claims(llm: LLM, window: Window, claims: list[Claim], denials: 
         for claim, probability in zip(claims, probabilities, strict=True)
     ]
     return StageOutput(verdicts, reply.usage, list(reply.warnings))
+
+
+def _finished(rationale: str) -> str:
+    """A rationale the length cap cut off mid-sentence ends at its last whole sentence, or word,
+    with an ellipsis: a desk should see that it was cut, not read "... Elon Musk denied" as complete."""
+    rationale = rationale.strip()
+    if len(rationale) < RATIONALE_CHARS - 1 or rationale.endswith((".", "!", "?", "…")):
+        return rationale
+    sentence_end = max(rationale.rfind(". "), rationale.rfind("! "), rationale.rfind("? "))
+    if sentence_end >= RATIONALE_CHARS // 2:
+        return rationale[: sentence_end + 1]
+    return rationale.rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 def _numbers(window: Window, spans: list[Span]) -> list[int]:

@@ -12,7 +12,9 @@ from pipeline.document import windows
 from pipeline.hedges import hedges_in
 from pipeline.llm import LLM
 from pipeline.testing.fake_openai import completion
+from pipeline.verify import _finished
 from schemas import Claim, ClaimKind, Verdict
+from schemas.verdicts import RATIONALE_CHARS
 
 SEED = (Path(__file__).parent.parent / "seeds" / "musk-putin-bremmer.txt").read_text(encoding="utf-8")
 HEDGED = "Technology mogul Elon Musk allegedly spoke to Russian President Vladimir Putin"
@@ -58,3 +60,15 @@ def test_the_model_is_told_which_claims_the_article_only_hedges() -> None:
     assert "hedged by the article" not in plain.split("\nThe verdicts:")[0]
     assert [v.verdict for v in verdicts] == ["unverified", "unverified"]
     assert verdicts[0].supporting[0].text == HEDGED
+
+
+def test_a_rationale_cut_by_the_length_cap_ends_at_a_whole_sentence_or_word() -> None:
+    # What the 1.5B wrote on the seed, cut at 200 characters by the schema's maxLength.
+    cut = ("The Eurasia Group's Ian Bremmer, who is an expert on Russia-Ukraine relations, is quoted as saying Elon Musk "
+           "spoke to Putin around two weeks ago regarding a negotiated end to the war. Elon Musk denied")
+    assert len(cut) == RATIONALE_CHARS
+    assert _finished(cut) == cut[: cut.index(" Elon Musk denied")]
+    no_stop = "Bremmer says the meeting happened " * 10
+    kept = _finished(no_stop[:RATIONALE_CHARS])
+    assert kept.endswith("…") and no_stop.startswith(kept[:-1]) and no_stop[len(kept) - 1] == " "  # whole words only
+    assert _finished("Musk denies it.") == "Musk denies it."
