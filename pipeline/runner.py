@@ -52,15 +52,18 @@ CALL_OUTPUT_TOKENS = 400
 CALLS_PER_ARTICLE = 3
 SKIPPED_LISTED = 100  # skipped files named in run.json and on stderr; all of them go to skipped.txt
 SECONDS_SAMPLE = 2048  # article durations kept for the median: a uniform sample, not every article
-ARTICLES_PER_SLOT = 2  # articles in progress per LLM call allowed in flight (see in_progress)
 
 
 def in_progress(concurrency: int) -> int:
-    """How many articles a run has in progress: twice the calls allowed in flight. While some
-    articles' calls are at the server, the others are being read, post-processed or written,
-    or wait with their next request built, so a freed slot is taken at once; memory stays
-    bounded by this number, not by the folder."""
-    return ARTICLES_PER_SLOT * max(1, concurrency)
+    """How many articles a run has in progress: 2 x concurrency - 1. While some articles' calls
+    are at the server, the others are being read, post-processed or written, or wait with their
+    next request built, so a slot that frees is taken at once instead of idling while one event
+    loop works through a burst of answers (that idle time grows with the concurrency). At
+    concurrency 1 it is one article at a time, as before: the gap is a few milliseconds against
+    seconds of model time, and the events of a run stay in article order. Memory stays bounded
+    by this number, not by the folder."""
+    concurrency = max(1, concurrency)
+    return 2 * concurrency - 1
 
 
 class NoArticlesError(InputError):
