@@ -3,12 +3,15 @@
 Key: sha256 of the backend identity, the model and the canonical JSON request body
 (the model is in the body). Only 200 chat-completion responses that parse as a
 completion are stored, so errors and truncated bodies are always asked again. The
-store is diskcache (SQLite, one committed transaction per entry), shared by every
-run and safe across processes; a killed run loses at most the calls in flight.
+store is diskcache (SQLite, one committed transaction per entry, written from one thread of
+its own), shared by every run and safe across processes; a killed run loses at most the
+calls in flight.
 """
 
+import asyncio
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import diskcache
@@ -48,6 +51,7 @@ class ResponseCache:
         )
         self.hits = 0
         self.misses = 0
+        self._writer: ThreadPoolExecutor | None = None
 
     @staticmethod
     def key(identity: str, body: bytes) -> str:
@@ -60,7 +64,20 @@ class ResponseCache:
     def put(self, key: str, body: bytes) -> None:
         self._store.set(key, body)
 
+    async def store(self, key: str, body: bytes) -> None:
+        """:meth:`put` in the cache's own writer thread: the SQLite commit (~0.1-1 ms, more when it
+        writes to disk) no longer holds up the event loop that serves every other call. One
+        thread, so stores are in order and never contend for the write lock; awaited, so an
+        answer is stored before the client sees it, as before."""
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="response-cache")
+        await asyncio.get_running_loop().run_in_executor(self._writer, self.put, key, body)
+
     def close(self) -> None:
+        if self._writer is not None:  # after the stores it has queued; closes that thread's connection
+            self._writer.submit(self._store.close).result()
+            self._writer.shutdown()
+            self._writer = None
         self._store.close()
 
 
@@ -87,7 +104,7 @@ class CachingTransport(httpx2.AsyncBaseTransport):
             return response
         body = await response.aread()
         if is_completion(body):
-            self.cache.put(key, body)
+            await self.cache.store(key, body)
         headers = [(k, v) for k, v in response.headers.items() if k.lower() not in _DROP_HEADERS]
         return httpx2.Response(200, headers=headers, content=body, request=request, extensions=response.extensions)
 

@@ -55,7 +55,7 @@ def run_command(
     model: ModelOpt = None,
     embedded_model: EmbeddedOpt = None,
     max_claims: Annotated[int | None, typer.Option(help="Most claims kept per context window.")] = None,
-    concurrency: Annotated[int | None, typer.Option(help="Articles analysed at once (default 4).")] = None,
+    concurrency: Annotated[int | None, typer.Option(help="Most LLM calls in flight (default 4); up to 2N-1 articles in progress.")] = None,
     cache: Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse LLM responses from the on-disk cache.")] = True,
     resume: Annotated[
         bool, typer.Option("--resume/--no-resume", help="Keep articles already finished in OUT (default) or redo them.")

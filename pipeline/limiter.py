@@ -1,20 +1,30 @@
 """How many LLM calls are in flight: an AIMD limiter, as an httpx2 transport layer.
 
-The runner bounds how many articles overlap; this bounds how many requests reach
-the server. A 429 (or 503) halves the limit and pauses new requests for the
-Retry-After the server sent; every ``limit`` successes in a row add one slot back,
-up to the configured maximum. The LLM client's tenacity layer still waits
-Retry-After per call; this layer stops the *other* calls from piling on.
+The runner bounds how many articles are in progress (more than the concurrency, so
+a built request always waits for the next free slot); this bounds how many requests
+reach the server. Waiting requests get slots in priority order (lowest first; the
+runner gives each article its start number, so articles already started finish
+before new ones take slots). A 429 (or 503) halves the limit and pauses new
+requests for the Retry-After the server sent; every ``limit`` successes in a row add
+one slot back, up to the configured maximum. The LLM client's tenacity layer still
+waits Retry-After per call; this layer stops the *other* calls from piling on.
 """
 
 import asyncio
+import heapq
+import itertools
 import time
+from contextvars import ContextVar
 
 import httpx2
 
 from pipeline.llm import MAX_RETRY_AFTER
 
 CONGESTED = frozenset({429, 503})
+
+# The priority of the requests made in the current context: lower goes first; equal
+# priorities go in the order they asked. The runner sets it per article.
+request_priority: ContextVar[int] = ContextVar("request_priority", default=0)
 
 
 class AdaptiveLimiter:
@@ -24,47 +34,75 @@ class AdaptiveLimiter:
         self.limit = self.maximum
         self.in_flight = 0
         self.decreases = 0
+        self.most_in_flight = 0  # the high-water mark of in_flight: never above the maximum
         self._generation = 0  # bumped on each decrease; a 429 from an older request does not halve again
         self._successes = 0
         self._resume_at = 0.0
-        self._changed: asyncio.Condition | None = None
+        # Requests waiting for a slot: (priority, arrival, future). A slot is handed to one
+        # waiter at a time (no thundering herd of wake-ups when many requests wait).
+        self._waiting: list[tuple[int, int, asyncio.Future[int]]] = []
+        self._arrivals = itertools.count()
+        self._timer: asyncio.TimerHandle | None = None
 
     @property
-    def _condition(self) -> asyncio.Condition:
-        if self._changed is None:
-            self._changed = asyncio.Condition()
-        return self._changed
+    def waiting(self) -> int:
+        return sum(not future.done() for _, _, future in self._waiting)
 
-    async def acquire(self) -> int:
-        """Wait for a free slot; returns the generation to hand back to :meth:`release`."""
-        async with self._condition:
-            while True:
-                pause = self._resume_at - time.monotonic()
-                if pause <= 0 and self.in_flight < self.limit:
-                    self.in_flight += 1
-                    return self._generation
-                try:
-                    await asyncio.wait_for(self._condition.wait(), pause if pause > 0 else None)
-                except TimeoutError:
-                    pass
+    async def acquire(self, priority: int | None = None) -> int:
+        """Wait for a free slot; returns the generation to hand back to :meth:`release`.
+        ``priority`` defaults to :data:`request_priority` of the calling context."""
+        if not self._waiting and self.in_flight < self.limit and time.monotonic() >= self._resume_at:
+            return self._take()
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        order = request_priority.get() if priority is None else priority
+        heapq.heappush(self._waiting, (order, next(self._arrivals), future))
+        self._grant()
+        try:
+            return await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():  # granted, then cancelled: hand the slot on
+                self.in_flight -= 1
+                self._grant()
+            raise
 
     async def release(self, generation: int, status: int | None, retry_after: float | None = None) -> None:
-        async with self._condition:
-            self.in_flight -= 1
-            if status in CONGESTED:
-                if generation == self._generation:
-                    self.limit = max(self.minimum, self.limit // 2)
-                    self._generation += 1
-                    self.decreases += 1
+        self.in_flight -= 1
+        if status in CONGESTED:
+            if generation == self._generation:
+                self.limit = max(self.minimum, self.limit // 2)
+                self._generation += 1
+                self.decreases += 1
+            self._successes = 0
+            if retry_after:
+                self._resume_at = max(self._resume_at, time.monotonic() + retry_after)
+        elif status is not None and status < 400:
+            self._successes += 1
+            if self._successes >= self.limit and self.limit < self.maximum:
+                self.limit += 1
                 self._successes = 0
-                if retry_after:
-                    self._resume_at = max(self._resume_at, time.monotonic() + retry_after)
-            elif status is not None and status < 400:
-                self._successes += 1
-                if self._successes >= self.limit and self.limit < self.maximum:
-                    self.limit += 1
-                    self._successes = 0
-            self._condition.notify_all()
+        self._grant()
+
+    def _take(self) -> int:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        return self._generation
+
+    def _grant(self) -> None:
+        """Hand free slots to the waiting requests, best priority first; while paused, come back
+        when the pause ends."""
+        pause = self._resume_at - time.monotonic()
+        if pause > 0:
+            if self._waiting and self._timer is None:
+                self._timer = asyncio.get_running_loop().call_later(pause, self._resume)
+            return
+        while self._waiting and self.in_flight < self.limit:
+            _, _, future = heapq.heappop(self._waiting)
+            if not future.done():  # a cancelled waiter is dropped
+                future.set_result(self._take())
+
+    def _resume(self) -> None:
+        self._timer = None
+        self._grant()
 
 
 def _retry_after(response: httpx2.Response) -> float | None:

@@ -36,7 +36,7 @@ from pipeline.cache import ResponseCache
 from pipeline.costs import StageBill, Tally, current_tally
 from pipeline.http_stack import backend_identity, http_client
 from pipeline.ingest import ARTICLE_SUFFIXES, JSON_SUFFIXES, Article, InputError, read_articles
-from pipeline.limiter import AdaptiveLimiter
+from pipeline.limiter import AdaptiveLimiter, request_priority
 from pipeline.llm import LLM, LLMError
 from pipeline.prices import ModelPrice, price_for
 from pipeline.progress import Reporter
@@ -52,6 +52,18 @@ CALL_OUTPUT_TOKENS = 400
 CALLS_PER_ARTICLE = 3
 SKIPPED_LISTED = 100  # skipped files named in run.json and on stderr; all of them go to skipped.txt
 SECONDS_SAMPLE = 2048  # article durations kept for the median: a uniform sample, not every article
+
+
+def in_progress(concurrency: int) -> int:
+    """How many articles a run has in progress: 2 x concurrency - 1. While some articles' calls
+    are at the server, the others are being read, post-processed or written, or wait with their
+    next request built, so a slot that frees is taken at once instead of idling while one event
+    loop works through a burst of answers (that idle time grows with the concurrency). At
+    concurrency 1 it is one article at a time, as before: the gap is a few milliseconds against
+    seconds of model time, and the events of a run stay in article order. Memory stays bounded
+    by this number, not by the folder."""
+    concurrency = max(1, concurrency)
+    return 2 * concurrency - 1
 
 
 class NoArticlesError(InputError):
@@ -429,18 +441,33 @@ class _Pipeline:
             yield path
 
     async def go(self, files: Iterable[Path]) -> None:
-        # A small queue: the producer reads ahead only as far as the workers can take.
-        queue: asyncio.Queue[tuple[Article, float] | None] = asyncio.Queue(maxsize=self.options.concurrency)
-        workers = [asyncio.create_task(self._work(queue)) for _ in range(self.options.concurrency)]
+        """Start articles as long as fewer than ``in_progress`` are: the limiter caps the LLM calls
+        in flight at the concurrency, and the extra articles keep a built request waiting for
+        every slot that frees. Each article's calls have its start number as priority, so the
+        articles already started are finished first and the tail stays short."""
+        slots = asyncio.Semaphore(in_progress(self.options.concurrency))
+        running: set[asyncio.Task[None]] = set()
+        startable = self._startable(files)
         try:
-            await self._produce(files, queue)
-            await asyncio.gather(*workers)
+            while True:
+                await slots.acquire()  # before the next article is read: reading keeps pace with the run
+                item = next(startable, None)
+                if item is None:
+                    slots.release()
+                    break
+                task = asyncio.create_task(self._work(*item, slots))
+                running.add(task)
+                task.add_done_callback(running.discard)
+            while running:
+                await asyncio.gather(*running)
         finally:
-            for worker in workers:
-                worker.cancel()
+            for task in running:
+                task.cancel()
 
-    async def _produce(self, files: Iterable[Path], queue: "asyncio.Queue[tuple[Article, float] | None]") -> None:
-        count = 0
+    def _startable(self, files: Iterable[Path]) -> Iterator[tuple[Article, float, int]]:
+        """The articles to analyse, one at a time, each with its budget reservation and start
+        number; duplicates, finished articles and what the budget leaves out are counted here."""
+        count = started = 0
         for article in iter_articles(self._files(files), self._unreadable):
             count += 1
             first = self.seen.first_source(article.meta.id, article.meta.source)
@@ -463,20 +490,20 @@ class _Pipeline:
                     self.reporter.emit("budget_stop", message=self.summary.budget_message, spent_usd=self.budget.spent)
                 self.summary.not_started += 1
                 continue
-            await queue.put((article, estimate))
-            await asyncio.sleep(0)  # let workers start while a big folder is still being read
+            started += 1
+            yield article, estimate, started
         self.reporter.emit("articles_counted", articles=count)
-        for _ in range(self.options.concurrency):
-            await queue.put(None)
 
-    async def _work(self, queue: "asyncio.Queue[tuple[Article, float] | None]") -> None:
-        while (item := await queue.get()) is not None:
-            article = item[0]
-            try:
-                await self._analyse(*item)
-            except Exception as error:  # a bug must not kill the worker and stall an overnight run
-                detail = f"internal error, please report: {type(error).__name__}: {_one_line(error)}"
-                self._failed(article.meta.source, article.meta.id, "internal", detail)
+    async def _work(self, article: Article, estimate: float, number: int, slots: asyncio.Semaphore) -> None:
+        priority = request_priority.set(number)  # this task's calls: the earlier started, the sooner served
+        try:
+            await self._analyse(article, estimate)
+        except Exception as error:  # a bug must fail only its article, never stall an overnight run
+            detail = f"internal error, please report: {type(error).__name__}: {_one_line(error)}"
+            self._failed(article.meta.source, article.meta.id, "internal", detail)
+        finally:
+            request_priority.reset(priority)
+            slots.release()
 
     async def _analyse(self, article: Article, estimate: float) -> None:
         tally = Tally()

@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     window_chars: int = Field(default=12_000, ge=500, description="Article characters per context window.")
     context_tokens: int = Field(default=8192, description="Context size of the embedded model server.")
     cache_dir: Path = Field(default=Path.home() / ".cache" / "factcheck")
-    concurrency: int = Field(default=4, ge=1, le=256, description="Articles analysed at once; also the most LLM calls in flight.")
+    concurrency: int = Field(default=4, ge=1, le=256, description="Most LLM calls in flight; up to 2 x concurrency - 1 articles are in progress.")
     cache: bool = Field(default=True, description="Reuse LLM responses stored under cache_dir/responses.")
     budget_usd: float | None = Field(default=None, gt=0, description="Start no article once the estimated spend would pass this.")
     prices: dict[str, ModelPrice] = Field(

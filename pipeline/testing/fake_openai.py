@@ -70,6 +70,8 @@ class Stats:
     by_tool: Counter[str] = field(default_factory=Counter)  # 200 answers per tool name
     by_marker: Counter[str] = field(default_factory=Counter)  # 200 answers per article (its first sentence)
     by_body: Counter[str] = field(default_factory=Counter)  # 200 answers per request body hash
+    in_flight: int = 0  # chat-completion requests being answered now
+    most_in_flight: int = 0  # the most answered at once
     batch_items: int = 0
     files: int = 0
     batches: int = 0
@@ -281,6 +283,15 @@ class FakeOpenAI:
 
     # -- chat completions ----------------------------------------------------------------------
     async def _chat(self, request: web.Request) -> web.StreamResponse:
+        stats = self.stats
+        stats.in_flight += 1
+        stats.most_in_flight = max(stats.most_in_flight, stats.in_flight)
+        try:
+            return await self._answer(request)
+        finally:
+            stats.in_flight -= 1
+
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
         raw = await request.text()
         body = json.loads(raw)
         self.stats.requests += 1
