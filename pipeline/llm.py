@@ -215,13 +215,18 @@ class LLM:
         self.raw = openai.AsyncOpenAI(
             base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0, http_client=http_client
         )
-        self.client = _instructor(self.raw)
+
+    @functools.cached_property
+    def client(self) -> instructor.AsyncInstructor:
+        # Built at the first call: it imports the openai SDK's resources (0.7 s), which a
+        # re-run whose every article is already done never needs.
+        return _instructor(self.raw)
 
     def use_http_client(self, http_client: openai.DefaultAsyncHttpxClient) -> None:
         """Send every call through ``http_client`` (e.g. cache, limiter and metering transports)
         for an LLM that the backend opened without one."""
         self.raw = self.raw.with_options(http_client=http_client)
-        self.client = _instructor(self.raw)
+        self.__dict__.pop("client", None)
 
     async def ask(
         self,
