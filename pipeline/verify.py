@@ -6,7 +6,6 @@ from pipeline import prompts
 from pipeline._label_probability import label_probabilities
 from pipeline._stage import StageOutput, messages
 from pipeline.document import Window
-from pipeline.hedges import hedges_in
 from pipeline.llm import LLM
 from schemas import Claim, Denial, Span, StageUsage, Verdict
 from schemas.verdicts import RATIONALE_CHARS, WHEN_DENIED, WHEN_UNDENIED, ConfidenceBasis, verdicts_response_for
@@ -27,19 +26,13 @@ class _Item:
     claim: Claim
     sentences: list[int]
     denials: list[_DenialView]
-    hedges: tuple[str, ...]  # in the claim's sentences: the article passes it on without vouching for it
 
 
 async def verify_claims(llm: LLM, window: Window, claims: list[Claim], denials: list[Denial]) -> StageOutput[list[Verdict]]:
     if not claims:
         return StageOutput([], _no_call(), [])
     items = [
-        _Item(
-            claim,
-            _numbers(window, claim.spans),
-            [_view(window, d) for d in denials if claim.id in d.claim_ids and d.is_denial],
-            hedges_in(" ".join(window.text[s.start : s.end] for s in claim.spans)),
-        )
+        _Item(claim, _numbers(window, claim.spans), [_view(window, d) for d in denials if claim.id in d.claim_ids and d.is_denial])
         for claim in claims
     ]
     task = prompts.render(STAGE, items=items)

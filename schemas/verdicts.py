@@ -71,15 +71,12 @@ class Verdict(BaseModel):
     contradicting: list[Span] = Field(default_factory=list)
 
 
+# No docstrings on these two: pydantic would put them in the tool schema the model reads.
 class DeniedClaimVerdict(VerdictDraft):
-    """A claim someone denies."""
-
     verdict: Literal[tuple(label.value for label in WHEN_DENIED)]  # type: ignore[valid-type]
 
 
 class UndeniedClaimVerdict(VerdictDraft):
-    """A claim nobody denies."""
-
     verdict: Literal[tuple(label.value for label in WHEN_UNDENIED)]  # type: ignore[valid-type]
 
 

@@ -1,4 +1,4 @@
-"""Verification post-processing and what the model is shown: hedges, and labels fixed by denials."""
+"""Verification: what the model is sent, and what code does with its answer."""
 
 import asyncio
 import json
@@ -9,57 +9,62 @@ import openai
 
 from pipeline import verify as verify_stage
 from pipeline.document import windows
-from pipeline.hedges import hedges_in
 from pipeline.llm import LLM
 from pipeline.testing.fake_openai import completion
 from pipeline.verify import _finished
-from schemas import Claim, ClaimKind, Verdict
+from schemas import Claim, ClaimKind, Denial, DenialKind, Verdict
 from schemas.verdicts import RATIONALE_CHARS
 
 SEED = (Path(__file__).parent.parent / "seeds" / "musk-putin-bremmer.txt").read_text(encoding="utf-8")
-HEDGED = "Technology mogul Elon Musk allegedly spoke to Russian President Vladimir Putin"
-PLAIN = "Putin has resolved to absorb the self-declared independent republics"
+CLAIMED = "Technology mogul Elon Musk allegedly spoke to Russian President Vladimir Putin"
+DENIAL = "I have spoken to Putin only once and that was about 18 months ago."
+OTHER = "Putin has resolved to absorb the self-declared independent republics"
 
 
-def test_hedges_are_found_once_each_in_order() -> None:
-    text = "He allegedly met them. A rumor says so; it is said to be true. Reportedly, allegedly."
-    assert hedges_in(text) == ("allegedly", "rumor", "is said to", "reportedly")
-    assert hedges_in("The committee said the dam was unsafe.") == ()
+def _span(text: str) -> dict[str, object]:
+    start = SEED.index(text)
+    return {"start": start, "end": start + len(text), "text": text}
 
 
 def _claim(claim_id: str, sentence: str) -> Claim:
-    start = SEED.index(sentence)
-    return Claim(
-        id=claim_id, statement=sentence, claimant="the article", cue="none", kind=ClaimKind.fact, checkworthiness=0.8,
-        spans=[{"start": start, "end": start + len(sentence), "text": sentence}],  # type: ignore[list-item]
-    )
+    return Claim(id=claim_id, statement=sentence, claimant="Bremmer", cue="said", kind=ClaimKind.fact,
+                 checkworthiness=0.8, spans=[_span(sentence)])  # type: ignore[list-item]
 
 
-def test_the_model_is_told_which_claims_the_article_only_hedges() -> None:
-    shown: list[str] = []
-    answer = {c: {"rationale": "Only reported.", "verdict": "unverified", "confidence": 0.6} for c in ("c1", "c2")}
+def test_each_verdict_class_is_defined_once_in_the_tool_schema_and_denied_claims_are_disputed() -> None:
+    sent: list[dict[str, object]] = []
+    answer = {
+        "c1": {"rationale": "Bremmer asserts it; Musk denies it.", "verdict": "disputed", "confidence": 0.7},
+        **{f"c{i}": {"rationale": "Only reported.", "verdict": "unverified", "confidence": 0.6} for i in (2, 3, 4)},
+    }
 
     def server(request: httpx2.Request) -> httpx2.Response:
         body = json.loads(request.content)
-        shown.append(body["messages"][-1]["content"])
+        sent.append(body)
         return httpx2.Response(200, json=completion(body, json.dumps(answer)))
 
     llm = LLM(backend="openai", base_url="http://model.test/v1", api_key="test", model="fake",
               http_client=openai.DefaultAsyncHttpxClient(transport=httpx2.MockTransport(server)))
+    claims = [_claim("c1", CLAIMED), *(_claim(f"c{i}", OTHER) for i in (2, 3, 4))]
+    denial = Denial(id="d1", speaker="Musk", disputes="the call", kind=DenialKind.explicit_denial,
+                    claim_ids=["c1"], spans=[_span(DENIAL)])  # type: ignore[list-item]
 
     async def go() -> list[Verdict]:
         try:
-            return (await verify_stage.verify_claims(llm, windows(SEED)[0], [_claim("c1", HEDGED), _claim("c2", PLAIN)], [])).value
+            return (await verify_stage.verify_claims(llm, windows(SEED)[0], claims, [denial])).value
         finally:
             await llm.close()
 
     verdicts = asyncio.run(go())
-    [prompt] = shown
-    hedged, plain = prompt.split("\nc2: ")
-    assert "hedged by the article: allegedly" in hedged
-    assert "hedged by the article" not in plain.split("\nThe verdicts:")[0]
-    assert [v.verdict for v in verdicts] == ["unverified", "unverified"]
-    assert verdicts[0].supporting[0].text == HEDGED
+    [body] = sent
+    schema = body["tools"][0]["function"]["parameters"]  # type: ignore[index]
+    # Four claims, two kinds of verdict: the schema the model reads every call stays short.
+    assert sorted(schema["$defs"]) == ["DeniedClaimVerdict", "UndeniedClaimVerdict"]
+    assert schema["$defs"]["DeniedClaimVerdict"]["properties"]["verdict"]["const"] == "disputed"
+    assert schema["properties"]["c1"] == {"$ref": "#/$defs/DeniedClaimVerdict"}
+    assert schema["properties"]["c4"] == {"$ref": "#/$defs/UndeniedClaimVerdict"}
+    assert [v.verdict for v in verdicts] == ["disputed", "unverified", "unverified", "unverified"]
+    assert [s.text for s in verdicts[0].contradicting] == [DENIAL] and verdicts[1].contradicting == []
 
 
 def test_a_rationale_cut_by_the_length_cap_ends_at_a_whole_sentence_or_word() -> None:
