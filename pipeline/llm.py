@@ -260,7 +260,7 @@ class LLM:
             # Re-asks exhausted: keep what validates without the article context;
             # the stage drops unresolvable references and reports them as warnings.
             value, completion = self._lenient(error, response_model, stage)
-            warnings.append(f"{stage}: model output still invalid after {self.reasks} re-ask(s): {_first_line(error)}")
+            warnings.append(f"{stage}: model output still invalid after {self.reasks} re-ask(s): {_invalid_output_reason(error)}")
         except openai.OpenAIError as error:
             raise self._describe(error) from error
         finally:
@@ -299,7 +299,7 @@ class LLM:
             data = jiter.from_json(arguments.encode(), partial_mode="trailing-strings")
             return _valid_items(response_model, data), completion
         except (AttributeError, IndexError, TypeError, ValueError, ValidationError):
-            raise LLMError(f"{self.endpoint}: {stage}: model output invalid after re-asks: {_first_line(error)}") from error
+            raise LLMError(f"{self.endpoint}: {stage}: model output invalid after re-asks: {_invalid_output_reason(error)}") from error
 
     def _describe(self, error: BaseException) -> LLMError:
         if isinstance(error, openai.AuthenticationError):
@@ -351,6 +351,18 @@ def _verbatim(
 def _token_logprobs(completion: ChatCompletion) -> list[ChatCompletionTokenLogprob]:
     choice = completion.choices[0] if completion.choices else None
     return list(choice.logprobs.content or []) if choice is not None and choice.logprobs is not None else []
+
+
+def _invalid_output_reason(error: InstructorRetryException) -> str:
+    """What was wrong with the last answer ("claims.1.sentences: Field required"); the
+    exception's own text starts with an XML dump of every attempt, useless in a warning."""
+    attempts = error.failed_attempts or []
+    cause = attempts[-1].exception if attempts else error.__cause__
+    if isinstance(cause, ValidationError) and cause.errors():
+        first = cause.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        return f"{where}: {first['msg']}"[:300] if where else first["msg"][:300]
+    return _first_line(cause or error)
 
 
 def _first_line(error: BaseException | None) -> str:

@@ -9,10 +9,11 @@ import openai
 import pytest
 
 from pipeline import claims as claims_stage
+from pipeline._stage import StageOutput
 from pipeline.document import windows
 from pipeline.llm import LLM, _valid_items
 from pipeline.testing.fake_openai import completion, tool_arguments
-from schemas import ClaimsResponse, StageUsage
+from schemas import Claim, ClaimsResponse, StageUsage
 
 GOOD = '{"statement": "A", "claimant": "B", "via": [], "cue": "said", "sentences": [2], "kind": "fact", "checkworthiness": 0.5}'
 
@@ -76,3 +77,30 @@ def test_article_text_with_template_syntax_reaches_the_model_verbatim() -> None:
     asyncio.run(go())
     assert sent and sent[0] == window.system_message
     assert "{{ user.name }}" in sent[0] and "{% if admin %}" in sent[0] and "{# note #}" in sent[0]
+
+
+def test_output_still_invalid_after_reasks_is_salvaged_with_a_warning_naming_the_fault() -> None:
+    # Every answer holds one good claim and one without its sentences: the good one is kept,
+    # and the desk's warning says what was wrong, not instructor's XML dump of the attempts.
+    broken = '{"claims": [' + GOOD.replace('"sentences": [2]', '"sentences": [1]') + ', {"statement": "no sentences"}]}'
+    requests: list[int] = []
+
+    def server(request: httpx2.Request) -> httpx2.Response:
+        requests.append(1)
+        return httpx2.Response(200, json=completion(json.loads(request.content), broken))
+
+    http_client = openai.DefaultAsyncHttpxClient(transport=httpx2.MockTransport(server))
+    llm = LLM(backend="openai", base_url="http://model.test/v1", api_key="test", model="fake", http_client=http_client)
+
+    async def go() -> StageOutput[list[Claim]]:
+        try:
+            return await claims_stage.extract_claims(llm, windows("Mayor Ana Ruiz said the bridge reopens in May.")[0])
+        finally:
+            await llm.close()
+
+    outcome = asyncio.run(go())
+    assert len(requests) == 2
+    assert [claim.statement for claim in outcome.value] == ["A"]
+    [warning] = [w for w in outcome.warnings if "still invalid" in w]
+    assert "<failed_attempts>" not in warning
+    assert "claims.1." in warning and "Field required" in warning
