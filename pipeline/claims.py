@@ -29,8 +29,19 @@ async def extract_claims(llm: LLM, window: Window, *, max_claims: int = 5) -> St
         if not numbers:
             warnings.append(f"claims: dropped {draft.statement[:60]!r}: cites no sentence of the article")
             continue
+        if _names_no_one_here(draft.statement, window.text):
+            warnings.append(f"claims: dropped {draft.statement[:60]!r}: names no one the article names")
+            continue
         claims.append(_claim(window, draft, numbers, f"c{len(claims) + 1}", credits))
     return StageOutput(claims, reply.usage, warnings)
+
+
+def _names_no_one_here(statement: str, text: str) -> bool:
+    """A statement whose every capitalised name is missing from the article was not read from
+    it: the 1.5B copies the prompt's own example ("Tom Lee signed the deal.") into articles."""
+    names = names_in(statement)
+    lowered = text.lower()
+    return bool(names) and not any(re.search(rf"\b{re.escape(name.lower())}\b", lowered) for name in names)
 
 
 def _repoint(window: Window, statement: str, number: int) -> int:

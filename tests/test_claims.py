@@ -1,0 +1,51 @@
+"""Claims post-processing: a claim must come from the article, not from the prompt."""
+
+import asyncio
+import json
+
+import httpx2
+import openai
+
+from pipeline import claims as claims_stage
+from pipeline._stage import StageOutput
+from pipeline.document import windows
+from pipeline.llm import LLM
+from pipeline.testing.fake_openai import completion
+from schemas import Claim
+
+ARTICLE = "A teenager poured acid on her boyfriend, police said. Officers arrested Maria Gomez, 17, on Friday."
+
+
+def _draft(statement: str, claimant: str, sentence: int) -> dict[str, object]:
+    return {"statement": statement, "claimant": claimant, "via": [], "cue": "said", "sentences": [sentence],
+            "kind": "fact", "checkworthiness": 0.8}
+
+
+def _extract(answer: dict[str, object]) -> StageOutput[list[Claim]]:
+    def server(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, json=completion(json.loads(request.content), json.dumps(answer)))
+
+    llm = LLM(backend="openai", base_url="http://model.test/v1", api_key="test", model="fake",
+              http_client=openai.DefaultAsyncHttpxClient(transport=httpx2.MockTransport(server)))
+
+    async def go() -> StageOutput[list[Claim]]:
+        try:
+            return await claims_stage.extract_claims(llm, windows(ARTICLE)[0])
+        finally:
+            await llm.close()
+
+    return asyncio.run(go())
+
+
+def test_a_claim_copied_from_the_prompts_example_is_dropped_with_a_warning() -> None:
+    # What the cold 1.5B returned on two fnc1_dev articles: the claims prompt's own example.
+    answer = {"claims": [
+        _draft("Tom Lee signed the deal.", "X", 1),
+        _draft("A teenager poured acid on her boyfriend.", "police", 1),
+        _draft("Police arrested Maria Gomez on Friday.", "police", 2),  # "Police" is in the article in lower case
+    ]}
+    outcome = _extract(answer)
+    assert [c.statement for c in outcome.value] == [
+        "A teenager poured acid on her boyfriend.", "Police arrested Maria Gomez on Friday."]
+    assert [c.id for c in outcome.value] == ["c1", "c2"]
+    assert any("Tom Lee signed the deal." in w and "names no one the article names" in w for w in outcome.warnings)
