@@ -1,16 +1,12 @@
 """Claims post-processing: a claim must come from the article, not from the prompt."""
 
-import asyncio
 import json
 
-import httpx2
-import openai
+from scripted import run_scripted
 
 from pipeline import claims as claims_stage
 from pipeline._stage import StageOutput
 from pipeline.document import windows
-from pipeline.llm import LLM
-from pipeline.testing.fake_openai import completion
 from schemas import Claim
 
 ARTICLE = "A teenager poured acid on her boyfriend, police said. Officers arrested Maria Gomez, 17, on Friday."
@@ -22,19 +18,7 @@ def _draft(statement: str, claimant: str, sentence: int) -> dict[str, object]:
 
 
 def _extract(answer: dict[str, object]) -> StageOutput[list[Claim]]:
-    def server(request: httpx2.Request) -> httpx2.Response:
-        return httpx2.Response(200, json=completion(json.loads(request.content), json.dumps(answer)))
-
-    llm = LLM(backend="openai", base_url="http://model.test/v1", api_key="test", model="fake",
-              http_client=openai.DefaultAsyncHttpxClient(transport=httpx2.MockTransport(server)))
-
-    async def go() -> StageOutput[list[Claim]]:
-        try:
-            return await claims_stage.extract_claims(llm, windows(ARTICLE)[0])
-        finally:
-            await llm.close()
-
-    return asyncio.run(go())
+    return run_scripted(lambda body: json.dumps(answer), lambda llm: claims_stage.extract_claims(llm, windows(ARTICLE)[0]))
 
 
 def test_a_claim_copied_from_the_prompts_example_is_dropped_with_a_warning() -> None:

@@ -1,18 +1,14 @@
 """Denials post-processing: who said the quoted words, and which claims a denial can target."""
 
-import asyncio
 import json
 from pathlib import Path
 
-import httpx2
-import openai
+from scripted import run_scripted
 
 from pipeline import denials as denials_stage
 from pipeline.attributions import find_attributions
 from pipeline.denials import _speaker
 from pipeline.document import windows
-from pipeline.llm import LLM
-from pipeline.testing.fake_openai import completion
 from schemas import Claim, ClaimKind
 
 SEED = (Path(__file__).parent.parent / "seeds" / "musk-putin-bremmer.txt").read_text(encoding="utf-8")
@@ -45,19 +41,8 @@ def test_a_denial_is_credited_to_its_speaker_and_never_targets_the_speakers_own_
     answer = {"denials": [{"speaker": "Eurasia Group’s Ian Bremmer", "disputes": "the call", "kind": "explicit_denial",
                            "claim_ids": ["c1", "c2"], "sentence": [14], "quote": MUSK_WORDS}]}
 
-    def server(request: httpx2.Request) -> httpx2.Response:
-        return httpx2.Response(200, json=completion(json.loads(request.content), json.dumps(answer)))
-
-    llm = LLM(backend="openai", base_url="http://model.test/v1", api_key="test", model="fake",
-              http_client=openai.DefaultAsyncHttpxClient(transport=httpx2.MockTransport(server)))
-
-    async def go() -> list:
-        try:
-            return (await denials_stage.find_denials(llm, windows(SEED)[0], claims)).value
-        finally:
-            await llm.close()
-
-    [denial] = asyncio.run(go())
+    [denial] = run_scripted(lambda body: json.dumps(answer),
+                            lambda llm: denials_stage.find_denials(llm, windows(SEED)[0], claims)).value
     assert denial.speaker == "Musk"
     assert denial.claim_ids == ["c1"]  # not Musk's own c2
     assert denial.spans[0].text == MUSK_WORDS

@@ -1,20 +1,18 @@
 """Salvaging model output after re-asks: whole items survive, broken ones do not."""
 
-import asyncio
 import json
 
-import httpx2
 import jiter
-import openai
 import pytest
+from scripted import Body, run_scripted
 
 from pipeline import claims as claims_stage
-from pipeline._stage import StageOutput
 from pipeline.document import windows
-from pipeline.llm import LLM, _valid_items
-from pipeline.testing.fake_openai import completion, tool_arguments
-from schemas import Claim, ClaimsResponse, StageUsage
+from pipeline.llm import _valid_items
+from pipeline.testing.fake_openai import tool_arguments
+from schemas import ClaimsResponse
 
+BRIDGE = "Mayor Ana Ruiz said the bridge reopens in May."
 GOOD = '{"statement": "A", "claimant": "B", "via": [], "cue": "said", "sentences": [2], "kind": "fact", "checkworthiness": 0.5}'
 
 
@@ -35,23 +33,12 @@ def test_a_reask_counts_as_a_second_call() -> None:
     # must show both calls, not the one that finally validated.
     answers = ['{"claims": [{"statement": "no sentences"}]}', None]
 
-    def server(request: httpx2.Request) -> httpx2.Response:
-        body = json.loads(request.content)
-        arguments = answers.pop(0) or json.dumps(tool_arguments(body))
-        return httpx2.Response(200, json=completion(body, arguments))
+    def answer(body: Body) -> str:
+        return answers.pop(0) or json.dumps(tool_arguments(body))
 
-    http_client = openai.DefaultAsyncHttpxClient(transport=httpx2.MockTransport(server))
-    llm = LLM(backend="openai", base_url="http://model.test/v1", api_key="test", model="fake", http_client=http_client)
-
-    async def go() -> StageUsage:
-        try:
-            return (await claims_stage.extract_claims(llm, windows("Mayor Ana Ruiz said the bridge reopens in May.")[0])).usage
-        finally:
-            await llm.close()
-
-    usage = asyncio.run(go())
+    outcome = run_scripted(answer, lambda llm: claims_stage.extract_claims(llm, windows(BRIDGE)[0]))
     assert answers == []
-    assert usage.calls == 2
+    assert outcome.usage.calls == 2
 
 
 def test_article_text_with_template_syntax_reaches_the_model_verbatim() -> None:
@@ -59,22 +46,12 @@ def test_article_text_with_template_syntax_reaches_the_model_verbatim() -> None:
     text = "The post read {{ user.name }} and {% if admin %}grant access{% endif %}, the council said. {# note #}"
     sent: list[str] = []
 
-    def server(request: httpx2.Request) -> httpx2.Response:
-        body = json.loads(request.content)
-        sent.append(body["messages"][0]["content"])
-        return httpx2.Response(200, json=completion(body, json.dumps(tool_arguments(body))))
+    def answer(body: Body) -> str:
+        sent.append(body["messages"][0]["content"])  # type: ignore[index]
+        return json.dumps(tool_arguments(body))
 
-    http_client = openai.DefaultAsyncHttpxClient(transport=httpx2.MockTransport(server))
-    llm = LLM(backend="openai", base_url="http://model.test/v1", api_key="test", model="fake", http_client=http_client)
     window = windows(text)[0]
-
-    async def go() -> None:
-        try:
-            await claims_stage.extract_claims(llm, window)
-        finally:
-            await llm.close()
-
-    asyncio.run(go())
+    run_scripted(answer, lambda llm: claims_stage.extract_claims(llm, window))
     assert sent and sent[0] == window.system_message
     assert "{{ user.name }}" in sent[0] and "{% if admin %}" in sent[0] and "{# note #}" in sent[0]
 
@@ -83,22 +60,13 @@ def test_output_still_invalid_after_reasks_is_salvaged_with_a_warning_naming_the
     # Every answer holds one good claim and one without its sentences: the good one is kept,
     # and the desk's warning says what was wrong, not instructor's XML dump of the attempts.
     broken = '{"claims": [' + GOOD.replace('"sentences": [2]', '"sentences": [1]') + ', {"statement": "no sentences"}]}'
-    requests: list[int] = []
+    requests: list[Body] = []
 
-    def server(request: httpx2.Request) -> httpx2.Response:
-        requests.append(1)
-        return httpx2.Response(200, json=completion(json.loads(request.content), broken))
+    def answer(body: Body) -> str:
+        requests.append(body)
+        return broken
 
-    http_client = openai.DefaultAsyncHttpxClient(transport=httpx2.MockTransport(server))
-    llm = LLM(backend="openai", base_url="http://model.test/v1", api_key="test", model="fake", http_client=http_client)
-
-    async def go() -> StageOutput[list[Claim]]:
-        try:
-            return await claims_stage.extract_claims(llm, windows("Mayor Ana Ruiz said the bridge reopens in May.")[0])
-        finally:
-            await llm.close()
-
-    outcome = asyncio.run(go())
+    outcome = run_scripted(answer, lambda llm: claims_stage.extract_claims(llm, windows(BRIDGE)[0]))
     assert len(requests) == 2
     assert [claim.statement for claim in outcome.value] == ["A"]
     [warning] = [w for w in outcome.warnings if "still invalid" in w]

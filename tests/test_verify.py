@@ -1,18 +1,14 @@
 """Verification: what the model is sent, and what code does with its answer."""
 
-import asyncio
 import json
 from pathlib import Path
 
-import httpx2
-import openai
+from scripted import run_scripted
 
 from pipeline import verify as verify_stage
 from pipeline.document import windows
-from pipeline.llm import LLM
-from pipeline.testing.fake_openai import completion
 from pipeline.verify import _finished
-from schemas import Claim, ClaimKind, Denial, DenialKind, Verdict
+from schemas import Claim, ClaimKind, Denial, DenialKind
 from schemas.verdicts import RATIONALE_CHARS
 
 SEED = (Path(__file__).parent.parent / "seeds" / "musk-putin-bremmer.txt").read_text(encoding="utf-8")
@@ -38,24 +34,15 @@ def test_each_verdict_class_is_defined_once_in_the_tool_schema_and_denied_claims
         **{f"c{i}": {"rationale": "Only reported.", "verdict": "unverified", "confidence": 0.6} for i in (2, 3, 4)},
     }
 
-    def server(request: httpx2.Request) -> httpx2.Response:
-        body = json.loads(request.content)
+    def answer_with(body: dict[str, object]) -> str:
         sent.append(body)
-        return httpx2.Response(200, json=completion(body, json.dumps(answer)))
+        return json.dumps(answer)
 
-    llm = LLM(backend="openai", base_url="http://model.test/v1", api_key="test", model="fake",
-              http_client=openai.DefaultAsyncHttpxClient(transport=httpx2.MockTransport(server)))
     claims = [_claim("c1", CLAIMED), *(_claim(f"c{i}", OTHER) for i in (2, 3, 4))]
     denial = Denial(id="d1", speaker="Musk", disputes="the call", kind=DenialKind.explicit_denial,
                     claim_ids=["c1"], spans=[_span(DENIAL)])  # type: ignore[list-item]
 
-    async def go() -> list[Verdict]:
-        try:
-            return (await verify_stage.verify_claims(llm, windows(SEED)[0], claims, [denial])).value
-        finally:
-            await llm.close()
-
-    verdicts = asyncio.run(go())
+    verdicts = run_scripted(answer_with, lambda llm: verify_stage.verify_claims(llm, windows(SEED)[0], claims, [denial])).value
     [body] = sent
     schema = body["tools"][0]["function"]["parameters"]  # type: ignore[index]
     # Four claims, two kinds of verdict: the schema the model reads every call stays short.

@@ -1,0 +1,34 @@
+"""A stage run against a scripted model: each request gets the tool arguments a test chose."""
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import httpx2
+import openai
+
+from pipeline.llm import LLM
+from pipeline.testing.fake_openai import completion
+
+T = TypeVar("T")
+Body = dict[str, object]
+
+
+def run_scripted(answer: Callable[[Body], str], call: Callable[[LLM], Awaitable[T]]) -> T:
+    """Run ``call`` with an LLM whose server answers each request body with ``answer(body)``."""
+
+    def server(request: httpx2.Request) -> httpx2.Response:
+        body = json.loads(request.content)
+        return httpx2.Response(200, json=completion(body, answer(body)))
+
+    llm = LLM(backend="openai", base_url="http://model.test/v1", api_key="test", model="fake",
+              http_client=openai.DefaultAsyncHttpxClient(transport=httpx2.MockTransport(server)))
+
+    async def go() -> T:
+        try:
+            return await call(llm)
+        finally:
+            await llm.close()
+
+    return asyncio.run(go())
