@@ -361,7 +361,7 @@ def _invalid_output_reason(error: InstructorRetryException) -> str:
     if isinstance(cause, ValidationError) and cause.errors():
         first = cause.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
-        return f"{where}: {first['msg']}"[:300] if where else first["msg"][:300]
+        return (f"{where}: {first['msg']}" if where else first["msg"])[:300]
     return _first_line(cause or error)
 
 

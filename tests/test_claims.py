@@ -5,9 +5,7 @@ import json
 from scripted import run_scripted
 
 from pipeline import claims as claims_stage
-from pipeline._stage import StageOutput
 from pipeline.document import windows
-from schemas import Claim
 
 ARTICLE = "A teenager poured acid on her boyfriend, police said. Officers arrested Maria Gomez, 17, on Friday."
 
@@ -17,10 +15,6 @@ def _draft(statement: str, claimant: str, sentence: int) -> dict[str, object]:
             "kind": "fact", "checkworthiness": 0.8}
 
 
-def _extract(answer: dict[str, object]) -> StageOutput[list[Claim]]:
-    return run_scripted(lambda body: json.dumps(answer), lambda llm: claims_stage.extract_claims(llm, windows(ARTICLE)[0]))
-
-
 def test_a_claim_copied_from_the_prompts_example_is_dropped_with_a_warning() -> None:
     # What the cold 1.5B returned on two fnc1_dev articles: the claims prompt's own example.
     answer = {"claims": [
@@ -28,7 +22,7 @@ def test_a_claim_copied_from_the_prompts_example_is_dropped_with_a_warning() -> 
         _draft("A teenager poured acid on her boyfriend.", "police", 1),
         _draft("Police arrested Maria Gomez on Friday.", "police", 2),  # "Police" is in the article in lower case
     ]}
-    outcome = _extract(answer)
+    outcome = run_scripted(lambda body: json.dumps(answer), lambda llm: claims_stage.extract_claims(llm, windows(ARTICLE)[0]))
     assert [c.statement for c in outcome.value] == [
         "A teenager poured acid on her boyfriend.", "Police arrested Maria Gomez on Friday."]
     assert [c.id for c in outcome.value] == ["c1", "c2"]
