@@ -6,7 +6,10 @@ from pathlib import Path
 
 import jinja2
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+import prompts
+
+# The templates are package data of the top-level ``prompts`` package, so a wheel has them too.
+PROMPTS_DIR = Path(prompts.__file__).resolve().parent
 
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(PROMPTS_DIR),
