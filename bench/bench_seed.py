@@ -1,7 +1,7 @@
 """Seed article on the embedded model: wall time and tokens per stage, and what the
 byte-identical system prefix saves (not a test; prints figures).
 
-    .venv/bin/python bench/bench_seed.py [--model qwen2.5-coder-1.5b-instruct-q4_k_m] [--runs 2]
+    .venv/bin/python bench/bench_seed.py [--model qwen2.5-coder-1.5b-instruct-q4_k_m] [--runs 2] [--verifier trained|llm]
 
 1. Runs the whole pipeline ``--runs`` times on a fresh embedded server and prints wall time,
    prompt/completion tokens and seconds per stage.
@@ -26,6 +26,7 @@ from pipeline.analyze import analyze
 from pipeline.backend import embedded_llm
 from pipeline.embedded import WEIGHTS, EmbeddedServer, ensure_weights
 from pipeline.ingest import make_article
+from pipeline.options import AnalysisOptions
 from pipeline.settings import Settings
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "musk-putin-bremmer.txt"
@@ -51,6 +52,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default="qwen2.5-coder-1.5b-instruct-q4_k_m", choices=sorted(WEIGHTS))
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--verifier", default="trained", choices=("trained", "llm"), help="llm: the verify call, as before")
     args = parser.parse_args()
     settings = Settings(embedded_model=args.model)
     path = ensure_weights(WEIGHTS[args.model], settings.cache_dir / "models")
@@ -67,14 +69,14 @@ def main() -> None:
             llm = embedded_llm(settings, server.base_url, WEIGHTS[args.model].name)
             llm.use_http_client(openai.DefaultAsyncHttpxClient(event_hooks={"request": [capture]}))
             started = time.perf_counter()
-            result = asyncio.run(analyze(llm, make_article(text, str(SEED))))
+            result = asyncio.run(analyze(llm, make_article(text, str(SEED)), AnalysisOptions(verifier=args.verifier)))
             walls.append(time.perf_counter() - started)
             print(f"run {run + 1}: {walls[-1]:.1f} s, {len(result.claims)} claims, {len(result.denials)} denials, "
                   f"{len(bodies)} requests (re-asks included)")  # fmt: skip
             for u in result.run.usage:
                 print(f"  {u.stage:8} {u.seconds:6.1f} s  prompt {u.prompt_tokens:5}  completion {u.completion_tokens:4}  "
                       f"cached {u.cached_tokens}")  # fmt: skip
-        print(f"wall: median {statistics.median(walls):.1f} s over {len(walls)} runs")
+        print(f"wall ({args.verifier} verifier): median {statistics.median(walls):.1f} s over {len(walls)} runs")
         shared = prompt_seconds(server.base_url, bodies, unique_prefix=False)
         cold = prompt_seconds(server.base_url, bodies, unique_prefix=True)
         print("prompt processing per request, shared prefix vs unique prefix (s):")

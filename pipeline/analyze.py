@@ -1,5 +1,6 @@
 """One article through the three stages: claims -> denials -> verdicts, per context window."""
 
+import asyncio
 import time
 from datetime import UTC, datetime
 
@@ -13,6 +14,9 @@ from pipeline.attributions import find_attributions
 from pipeline.document import Window, windows
 from pipeline.ingest import Article
 from pipeline.llm import LLM
+from pipeline.options import AnalysisOptions, Verifier
+from pipeline.stance import verdicts as stance_verdicts
+from pipeline.stance.model import stance_model_sha256
 from schemas import ArticleResult, Claim, Denial, RunInfo, StageUsage, Verdict
 
 STAGES = (claims_stage.STAGE, denials_stage.STAGE, verify_stage.STAGE)
@@ -23,10 +27,10 @@ def prompt_versions() -> dict[str, str]:
     return {name: prompts.version(name) for name in ("system", *STAGES)}
 
 
-async def analyze(llm: LLM, article: Article, *, max_claims: int = 5, window_chars: int = 12_000) -> ArticleResult:
+async def analyze(llm: LLM, article: Article, options: AnalysisOptions = AnalysisOptions()) -> ArticleResult:
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
-    parts = windows(article.text, title=article.meta.title, max_chars=window_chars)
+    parts = windows(article.text, title=article.meta.title, max_chars=options.window_chars)
     usage = {stage: StageUsage(stage=stage) for stage in STAGES}
     claims: list[Claim] = []
     denials: list[Denial] = []
@@ -36,8 +40,11 @@ async def analyze(llm: LLM, article: Article, *, max_claims: int = 5, window_cha
     if withheld:
         warnings.append(f"sentences {withheld} address AI systems; shown to the model as a placeholder, kept in the text")
     for window in parts:
-        found = await _analyze_window(llm, window, max_claims, usage, warnings)
+        found = await _analyze_window(llm, window, options, usage, warnings)
         _merge(found, claims, denials, verdicts)
+    if options.verifier == "trained":
+        # One judgement per claim over the whole article, after the windows are merged.
+        verdicts = await judge_with_stance_model(article.text, claims, denials, usage)
     return ArticleResult(
         article=article.meta,
         text=article.text,
@@ -46,30 +53,47 @@ async def analyze(llm: LLM, article: Article, *, max_claims: int = 5, window_cha
         verdicts=verdicts,
         attributions=list(find_attributions(article.text)),  # code, not LLM: every who-said-what
         warnings=warnings,
-        run=run_info(llm, usage, len(parts), started_at, clock),
+        run=run_info(llm, usage, len(parts), started_at, clock, options.verifier),
     )
 
 
-def run_info(llm: LLM, usage: dict[str, StageUsage], windows: int, started_at: datetime, clock: float) -> RunInfo:
-    """What a result records about how it was made; ``clock`` is the perf_counter at the start."""
+async def judge_with_stance_model(
+    text: str, claims: list[Claim], denials: list[Denial], usage: dict[str, StageUsage]
+) -> list[Verdict]:
+    """The trained verifier in a worker thread (embedding is CPU work; other articles' calls go on)."""
+    clock = time.perf_counter()
+    verdicts = await asyncio.to_thread(stance_verdicts.stance_verdicts, text, claims, denials)
+    usage[verify_stage.STAGE].seconds = round(usage[verify_stage.STAGE].seconds + time.perf_counter() - clock, 3)
+    return verdicts
+
+
+def run_info(
+    llm: LLM | None, usage: dict[str, StageUsage], windows: int, started_at: datetime, clock: float, verifier: Verifier = "llm"
+) -> RunInfo:
+    """What a result records about how it was made; ``clock`` is the perf_counter at the start.
+    ``llm=None``: no LLM took part (``check --no-llm``)."""
     return RunInfo(
-        backend=llm.backend,
-        model=llm.model,
+        backend=llm.backend if llm is not None else "none",
+        model=llm.model if llm is not None else "none",
         prompt_versions=prompt_versions(),
         usage=list(usage.values()),
         windows=windows,
+        verifier=verifier,
+        stance_model=stance_model_sha256() if verifier == "trained" else None,
         started_at=started_at,
         seconds=round(time.perf_counter() - clock, 3),
     )
 
 
 async def _analyze_window(
-    llm: LLM, window: Window, max_claims: int, usage: dict[str, StageUsage], warnings: list[str]
+    llm: LLM, window: Window, options: AnalysisOptions, usage: dict[str, StageUsage], warnings: list[str]
 ) -> tuple[list[Claim], list[Denial], list[Verdict]]:
-    found_claims = await claims_stage.extract_claims(llm, window, max_claims=max_claims)
+    found_claims = await claims_stage.extract_claims(llm, window, max_claims=options.max_claims)
     add_usage(usage, found_claims.usage, warnings, found_claims.warnings)
     found_denials = await denials_stage.find_denials(llm, window, found_claims.value)
     add_usage(usage, found_denials.usage, warnings, found_denials.warnings)
+    if options.verifier == "trained":
+        return found_claims.value, found_denials.value, []
     found_verdicts = await verify_stage.verify_claims(llm, window, found_claims.value, found_denials.value)
     add_usage(usage, found_verdicts.usage, warnings, found_verdicts.warnings)
     return found_claims.value, found_denials.value, found_verdicts.value

@@ -33,6 +33,7 @@ from pipeline.cache import CachingTransport, ResponseCache, is_chat_completion
 from pipeline.costs import STAGE_BY_TOOL
 from pipeline.http_stack import backend_identity
 from pipeline.ingest import Article
+from pipeline.options import AnalysisOptions
 from pipeline.llm import LLM, LLMError
 from pipeline.prices import BATCH_DISCOUNT, price_for
 from pipeline.runner import check_out_dir, discover, iter_articles, load_result, result_path
@@ -43,7 +44,9 @@ ENDPOINT = "/v1/chat/completions"
 MAX_REQUESTS_PER_BATCH = 50_000  # the Batch API's limit per input file
 FINAL_STATUSES = {"completed", "failed", "expired", "cancelled"}
 # Settings that change request bodies: fixed at submit so later rounds and collect match.
-PINNED_SETTINGS = ("base_url", "model", "temperature", "max_claims", "window_chars", "reasks", "cache_dir", "prices")
+PINNED_SETTINGS = (
+    "base_url", "model", "temperature", "max_claims", "window_chars", "verifier", "reasks", "cache_dir", "prices",
+)  # fmt: skip
 
 
 class BatchError(RuntimeError):
@@ -167,7 +170,7 @@ async def _next_request(llm: LLM, article: Article, settings: Settings) -> dict[
     sink: list[dict[str, object]] = []
     token = _capture.set(sink)
     try:
-        await analyze(llm, article, max_claims=settings.max_claims, window_chars=settings.window_chars)
+        await analyze(llm, article, AnalysisOptions.from_settings(settings, llm.backend))
         return None
     except LLMError:
         return sink[0] if sink else False

@@ -1,10 +1,10 @@
-"""Checking a given claim against an article with the pipeline's own stages.
+"""Checking a given claim against an article: one LLM call at most, or none.
 
-At most three LLM calls per pair: claims, then denials, then verification of
-the one claim. The given claim is matched to the article's own claims first,
-so it inherits their spans, claimant and linked denials; otherwise it is built
-from the given text at the article's most similar sentences, and the denials
-stage (run after matching) sees it among the claims to link denials to.
+The claim is given, so no claims call is made: it is located at the article's most similar
+sentences and credited to whoever the article credits there (the attribution stage, code only).
+The denials stage (one call) finds who disputes it; ``llm=None`` skips it, for an answer with
+no LLM at all. The trained stance model then judges it, including whether the article addresses
+it at all (``not_addressed``); ``verifier="llm"`` asks the LLM's verify call instead.
 """
 
 import json
@@ -15,21 +15,17 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, utils
 
-from pipeline import claims as claims_stage
 from pipeline import denials as denials_stage
 from pipeline import verify as verify_stage
-from pipeline.analyze import STAGES, add_usage, run_info
+from pipeline.analyze import STAGES, add_usage, judge_with_stance_model, run_info
 from pipeline.attributions import find_attributions
 from pipeline.document import Window, windows
 from pipeline.ingest import Article, InputError, make_article, read_articles
 from pipeline.llm import LLM
-from schemas import Claim, ClaimKind, Span, StageUsage
+from pipeline.options import AnalysisOptions
+from schemas import Claim, ClaimKind, Denial, Span, StageUsage
 from schemas.check import CheckResult, ClaimOrigin
 
-# A given claim is the article's claim when max(token_set_ratio, partial_ratio) reaches this.
-# token_set_ratio forgives extra words on either side (a headline vs a decontextualized
-# statement); partial_ratio catches a short claim quoted inside a longer statement.
-MATCH_THRESHOLD = 85.0
 GIVEN_CLAIM_ID = "c0"  # extracted claims are c1..cN, so c0 never collides
 ARTICLE_VOICE = "the article"  # the claimant of what the article states in its own voice
 MAX_GIVEN_SENTENCES = 2
@@ -45,27 +41,12 @@ class Pair:
     id: str | None = None
 
 
-@dataclass(frozen=True)
-class Match:
-    claim: Claim
-    score: float  # 0-100
-
-
 def similarity(a: str, b: str) -> float:
     """0-100; case, punctuation and word order do not matter."""
     return max(
         fuzz.token_set_ratio(a, b, processor=utils.default_process),
         fuzz.partial_ratio(a, b, processor=utils.default_process),
     )
-
-
-def match_claim(given: str, claims: list[Claim], threshold: float = MATCH_THRESHOLD) -> Match | None:
-    """The article claim most similar to ``given``, if similar enough; ties go to the more check-worthy."""
-    scored = [Match(c, similarity(given, c.statement)) for c in claims]
-    scored = [m for m in scored if m.score >= threshold]
-    if not scored:
-        return None
-    return max(scored, key=lambda m: (m.score, m.claim.checkworthiness))
 
 
 def similar_sentences(window: Window, given: str) -> list[Span]:
@@ -112,57 +93,56 @@ def best_window(parts: list[Window], given: str) -> Window:
 
 
 async def check_claim(
-    llm: LLM, article: Article, given: str, *, pair_id: str | None = None, max_claims: int = 5, window_chars: int = 12_000
+    llm: LLM | None, article: Article, given: str, options: AnalysisOptions = AnalysisOptions(), *, pair_id: str | None = None
 ) -> CheckResult:
+    """``llm=None``: no LLM at all (no denials are looked for; the trained verifier judges)."""
     if not given.strip():
         raise ValueError("the claim to check is empty")
+    if llm is None and options.verifier == "llm":
+        raise ValueError("the LLM verifier needs an LLM")
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
-    parts = windows(article.text, title=article.meta.title, max_chars=window_chars)
+    parts = windows(article.text, title=article.meta.title, max_chars=options.window_chars)
     window = best_window(parts, given)
     usage = {stage: StageUsage(stage=stage) for stage in STAGES}
     warnings: list[str] = []
     if len(parts) > 1:
         warnings.append(
-            f"check: article split into {len(parts)} windows; checked in the window of sentences "
+            f"check: article split into {len(parts)} windows; denials looked for in the window of sentences "
             f"{min(window.numbers)}-{max(window.numbers)}, closest to the claim"
         )
-
-    extracted = await claims_stage.extract_claims(llm, window, max_claims=max_claims)
-    add_usage(usage, extracted.usage, warnings, extracted.warnings)
-    article_claims = extracted.value
-    match = match_claim(given, article_claims)
-    if match is not None:
-        claim, origin, score = match.claim, ClaimOrigin.article, match.score
+    claim = given_claim(window, given)
+    linked: list[Denial] = []
+    if llm is not None:
+        found = await denials_stage.find_denials(llm, window, [claim])
+        add_usage(usage, found.usage, warnings, found.warnings)
+        linked = [d for d in found.value if claim.id in d.claim_ids]
     else:
-        claim, origin = given_claim(window, given), ClaimOrigin.given
-        score = similarity(given, claim.statement)
+        warnings.append("check: no LLM; denials were not looked for")
 
-    # The given claim joins the list only when it is new, so denials can be linked to it.
-    candidates = article_claims if origin is ClaimOrigin.article else [*article_claims, claim]
-    found = await denials_stage.find_denials(llm, window, candidates)
-    add_usage(usage, found.usage, warnings, found.warnings)
-    linked = [d for d in found.value if claim.id in d.claim_ids]
-
-    verdicts = await verify_stage.verify_claims(llm, window, [claim], linked)
-    add_usage(usage, verdicts.usage, warnings, verdicts.warnings)
-    verdict = next((v for v in verdicts.value if v.claim_id == claim.id), None)
+    if options.verifier == "trained":
+        verdicts = await judge_with_stance_model(article.text, [claim], linked, usage)
+    else:
+        assert llm is not None
+        asked = await verify_stage.verify_claims(llm, window, [claim], linked)
+        add_usage(usage, asked.usage, warnings, asked.warnings)
+        verdicts = asked.value
+    verdict = next((v for v in verdicts if v.claim_id == claim.id), None)
 
     return CheckResult(
         id=pair_id,
         given_claim=given,
         article=article.meta,
         text=article.text,
-        origin=origin,
-        match_score=round(score / 100, 3),
+        origin=ClaimOrigin.given,
+        match_score=round(similarity(given, claim.statement) / 100, 3),
         claim=claim,
         denials=linked,
         verdict=verdict,
-        article_claims=article_claims,
+        article_claims=[],
         warnings=warnings,
-        run=run_info(llm, usage, len(parts), started_at, clock),
+        run=run_info(llm, usage, len(parts), started_at, clock, options.verifier),
     )
-
 
 
 def read_article(path: Path) -> Article:

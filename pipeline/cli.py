@@ -15,6 +15,8 @@ from pipeline.ingest import InputError
 from pipeline.llm import LLMError
 from pipeline.runner import NoArticlesError, discover_or_fail, run
 from pipeline.settings import Settings
+from pipeline.stance.embedder import EmbeddingModelError
+from pipeline.stance.model import StanceModelError
 
 # Exit codes: 0 every article done; 1 nothing could run; 3 some articles failed or were left
 # out by --budget.
@@ -40,10 +42,23 @@ def _settings(**overrides: object) -> Settings:
         raise _fail(f"configuration: {error}") from None
 
 
+def _load_stance_model() -> None:
+    from pipeline.stance.embedder import shared_embedder
+    from pipeline.stance.model import load
+
+    load()
+    shared_embedder()
+
+
 BackendOpt = Annotated[str | None, typer.Option(help="embedded | openai | auto (default: auto).")]
 BaseUrlOpt = Annotated[str | None, typer.Option(help="OpenAI-compatible base URL, e.g. http://localhost:11434/v1.")]
 ModelOpt = Annotated[str | None, typer.Option(help="Model name for the openai backend.")]
 EmbeddedOpt = Annotated[str | None, typer.Option(help="Embedded model: qwen2.5-coder-1.5b-instruct-q4_k_m or -0.5b-.")]
+VerifierOpt = Annotated[
+    str | None,
+    typer.Option(help="trained (calibrated stance model, no LLM call) | llm (the model's verify call) | auto "
+                 "(default: trained on the embedded backend, llm on a hosted one)."),
+]  # fmt: skip
 
 
 @app.command("run")
@@ -55,6 +70,7 @@ def run_command(
     model: ModelOpt = None,
     embedded_model: EmbeddedOpt = None,
     max_claims: Annotated[int | None, typer.Option(help="Most claims kept per context window.")] = None,
+    verifier: VerifierOpt = None,
     concurrency: Annotated[int | None, typer.Option(help="Most LLM calls in flight (default 4); up to 2N-1 articles in progress.")] = None,
     cache: Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse LLM responses from the on-disk cache.")] = True,
     resume: Annotated[
@@ -72,7 +88,7 @@ def run_command(
 
     settings = _settings(
         backend=backend, base_url=base_url, model=model, embedded_model=embedded_model, max_claims=max_claims,
-        concurrency=concurrency, budget_usd=budget,
+        verifier=verifier, concurrency=concurrency, budget_usd=budget,
     )
     options = RunOptions(concurrency=settings.concurrency, budget_usd=settings.budget_usd, cache=cache and settings.cache, resume=resume)
     reporters = Reporters()
@@ -82,9 +98,11 @@ def run_command(
         reporters.reporters.append(FailurePrinter(err) if quiet or not err.is_terminal else ProgressBar(err))
     try:
         files, skipped = discover_or_fail(paths, exclude=out)  # before starting a model for nothing
+        if settings.resolved_verifier() == "trained":
+            _load_stance_model()  # a missing or altered artifact stops the run before any LLM call
         with open_llm(settings) as llm:
             summary = asyncio.run(run(llm, files, skipped, out, settings, options=options, reporter=reporters))
-    except (NoArticlesError, EmbeddedModelError, LLMError, InputError) as error:
+    except (NoArticlesError, EmbeddedModelError, LLMError, InputError, StanceModelError, EmbeddingModelError) as error:
         raise _fail(str(error)) from None
     finally:
         reporters.close()
@@ -147,14 +165,27 @@ def check_command(
     base_url: BaseUrlOpt = None,
     model: ModelOpt = None,
     embedded_model: EmbeddedOpt = None,
+    verifier: VerifierOpt = None,
+    no_llm: Annotated[
+        bool, typer.Option("--no-llm", help="No LLM at all: the stance model and rule-based attributions only (seconds).")
+    ] = False,
 ) -> None:
-    """Verify a given claim against an article: verdict, confidence and evidence spans."""
+    """Verify a given claim against an article: verdict, confidence and evidence spans.
+
+    No claims call is made: one LLM call looks for denials of the claim, then the trained stance
+    model judges it (`not_addressed` when the article does not address it)."""
+    from contextlib import nullcontext
+
     from pipeline._io import write_text_atomic
     from pipeline.check import Pair, check_claim, read_article, read_pairs
     from pipeline.llm import LLM
+    from pipeline.options import AnalysisOptions
     from schemas.check import CheckResult
 
-    settings = _settings(backend=backend, base_url=base_url, model=model, embedded_model=embedded_model)
+    settings = _settings(backend=backend, base_url=base_url, model=model, embedded_model=embedded_model, verifier=verifier)
+    if no_llm and settings.resolved_verifier() == "llm":
+        raise _fail("--no-llm needs the trained verifier (not --verifier llm)")
+    options = AnalysisOptions.from_settings(settings)
     try:  # every input is read before a model starts
         if pairs is not None and claim is None and article is None:
             todo = read_pairs(pairs)
@@ -167,17 +198,12 @@ def check_command(
     except InputError as error:
         raise _fail(str(error)) from None
 
-    async def check_all(llm: LLM) -> tuple[list[CheckResult], int]:
+    async def check_all(llm: LLM | None) -> tuple[list[CheckResult], int]:
         done: list[CheckResult] = []
         failed = 0
         for pair in todo:
             try:
-                done.append(
-                    await check_claim(
-                        llm, pair.article, pair.claim, pair_id=pair.id,
-                        max_claims=settings.max_claims, window_chars=settings.window_chars,
-                    )
-                )
+                done.append(await check_claim(llm, pair.article, pair.claim, options, pair_id=pair.id))
             except LLMError as error:
                 if len(todo) == 1:
                     raise
@@ -186,9 +212,9 @@ def check_command(
         return done, failed
 
     try:
-        with open_llm(settings) as llm:
+        with nullcontext(None) if no_llm else open_llm(settings) as llm:
             results, failed = asyncio.run(check_all(llm))
-    except (EmbeddedModelError, LLMError) as error:
+    except (EmbeddedModelError, LLMError, StanceModelError, EmbeddingModelError) as error:
         raise _fail(str(error)) from None
     if pairs:
         text = "".join(r.model_dump_json() + "\n" for r in results)
@@ -218,12 +244,18 @@ def eval_command(
     model: ModelOpt = None,
     embedded_model: EmbeddedOpt = None,
     max_claims: Annotated[int | None, typer.Option(help="Most claims kept per context window.")] = None,
+    verifier: VerifierOpt = None,
+    no_llm: Annotated[
+        bool, typer.Option("--no-llm", help="FNC pairs with no LLM at all: the stance model and rule-based attributions.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the tables and errors.")] = False,
     cache: Annotated[
         bool, typer.Option("--cache/--no-cache", help="Reuse LLM responses from the on-disk cache (as `run` does).")
     ] = True,
 ) -> None:
     """Run the pipeline over labeled data; print and write attribution, stance, calibration and cost metrics."""
+    from contextlib import nullcontext
+
     from pipeline.cache import ResponseCache
     from pipeline.evaluate import evaluate, load_fnc, load_polnear, tables
     from pipeline.http_stack import backend_identity, http_client
@@ -231,7 +263,11 @@ def eval_command(
 
     if fnc is None and polnear is None:
         raise _fail("give --fnc DIR and/or --polnear DIR")
-    settings = _settings(backend=backend, base_url=base_url, model=model, embedded_model=embedded_model, max_claims=max_claims)
+    settings = _settings(
+        backend=backend, base_url=base_url, model=model, embedded_model=embedded_model, max_claims=max_claims, verifier=verifier
+    )
+    if no_llm and (polnear is not None or settings.resolved_verifier() == "llm"):
+        raise _fail("--no-llm scores FNC pairs with the trained verifier only (no --polnear, no --verifier llm)")
     try:  # a bad dataset fails before a model starts
         fnc_pairs = load_fnc(fnc, limit, per_label=per_label) if fnc else []
         polnear_docs = load_polnear(polnear, limit) if polnear else []
@@ -244,8 +280,8 @@ def eval_command(
             err.print(f"{item}: {status}", markup=False, soft_wrap=True)
 
     try:
-        with open_llm(settings) as llm:
-            if cache and settings.cache:
+        with nullcontext(None) if no_llm else open_llm(settings) as llm:
+            if llm is not None and cache and settings.cache:
                 # Changing one stage's prompt then re-asks only that stage: the others' identical
                 # requests are answered from the cache that `factcheck run` shares.
                 llm.use_http_client(
@@ -260,7 +296,7 @@ def eval_command(
                     datasets=datasets, limit=limit, per_label=per_label, on_item=report,
                 )
             )
-    except (EmbeddedModelError, LLMError) as error:
+    except (EmbeddedModelError, LLMError, StanceModelError, EmbeddingModelError) as error:
         raise _fail(str(error)) from None
     console = Console()
     for table in tables(result):

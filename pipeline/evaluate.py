@@ -30,7 +30,9 @@ from pipeline.analyze import analyze, prompt_versions
 from pipeline.check import check_claim
 from pipeline.ingest import Article, InputError, make_article
 from pipeline.llm import LLM, LLMError
+from pipeline.options import AnalysisOptions
 from pipeline.settings import Settings
+from pipeline.stance.model import stance_model_sha256
 from schemas import ArticleResult, RunInfo, VerdictLabel
 from schemas.check import CheckResult, ClaimOrigin
 from schemas.evaluation import (
@@ -55,6 +57,7 @@ VERDICT_TO_STANCE: dict[VerdictLabel, str] = {
     VerdictLabel.refuted: "disagree",
     VerdictLabel.disputed: "disagree",
     VerdictLabel.unverified: "discuss",
+    VerdictLabel.not_addressed: "unrelated",  # never gold in fnc1_dev: always wrong there
 }
 F = TypeVar("F")
 R = TypeVar("R", bound=BaseModel)
@@ -225,9 +228,12 @@ class PredictionCache:
         append_jsonl(self.path, {"id": item_id, "fingerprint": self.fingerprint, "result": result.model_dump(mode="json")})
 
 
-def fingerprint(llm: LLM, settings: Settings) -> str:
+def fingerprint(llm: LLM | None, settings: Settings) -> str:
+    verifier = settings.resolved_verifier(llm.backend if llm is not None else None)
     key = {
-        "model": llm.model,
+        "model": llm.model if llm is not None else None,
+        "verifier": verifier,
+        "stance_model": stance_model_sha256() if verifier == "trained" else None,
         "prompts": prompt_versions(),
         "max_claims": settings.max_claims,
         "label_probabilities": settings.label_probabilities,
@@ -244,7 +250,7 @@ Progress = Callable[[str, str], None]
 
 
 async def evaluate(
-    llm: LLM,
+    llm: LLM | None,
     settings: Settings,
     out_dir: Path,
     *,
@@ -255,7 +261,11 @@ async def evaluate(
     per_label: int | None = None,
     on_item: Progress | None = None,
 ) -> EvalReport:
-    """Predict every item not already cached, score, and write metrics.json and the plots."""
+    """Predict every item not already cached, score, and write metrics.json and the plots.
+    ``llm=None``: FNC pairs with no LLM at all (the trained verifier, no denials)."""
+    options = AnalysisOptions.from_settings(settings, llm.backend if llm is not None else None)
+    if llm is None and polnear:
+        raise ValueError("PolNeAR scoring needs the LLM's claims")
     started = datetime.now(UTC)
     clock = time.perf_counter()
     key = fingerprint(llm, settings)
@@ -274,7 +284,8 @@ async def evaluate(
                 report(doc.id, "cached")
                 continue
             try:
-                result = await analyze(llm, doc.article, max_claims=settings.max_claims, window_chars=settings.window_chars)
+                assert llm is not None
+                result = await analyze(llm, doc.article, options)
             except LLMError as error:
                 failures.append(ItemFailure(dataset="polnear", id=doc.id, reason=str(error)))
                 report(doc.id, f"failed: {error}")
@@ -294,14 +305,7 @@ async def evaluate(
                 report(pair.id, "cached")
                 continue
             try:
-                checked = await check_claim(
-                    llm,
-                    pair.article,
-                    pair.claim,
-                    pair_id=pair.id,
-                    max_claims=settings.max_claims,
-                    window_chars=settings.window_chars,
-                )
+                checked = await check_claim(llm, pair.article, pair.claim, options, pair_id=pair.id)
             except LLMError as error:
                 failures.append(ItemFailure(dataset="fnc", id=pair.id, reason=str(error)))
                 report(pair.id, f"failed: {error}")
@@ -316,8 +320,8 @@ async def evaluate(
     result = EvalReport(
         started_at=started,
         seconds=0.0,
-        backend=llm.backend,
-        model=llm.model,
+        backend=llm.backend if llm is not None else "none",
+        model=llm.model if llm is not None else "none",
         prompt_versions=prompt_versions(),
         limit=limit,
         per_label=per_label,
@@ -405,7 +409,7 @@ def predicted_stance(result: CheckResult) -> str:
 def score_stance(pairs: Sequence[FncPair], results: dict[str, CheckResult]) -> StanceMetrics:
     gold = [p.gold for p in pairs]
     predicted = [predicted_stance(results[p.id]) for p in pairs]
-    labels = [*STANCE_LABELS, *([NO_VERDICT] if NO_VERDICT in predicted else [])]
+    labels = [*STANCE_LABELS, *(extra for extra in ("unrelated", NO_VERDICT) if extra in predicted)]
     per_class = [_class_scores(gold, predicted, label) for label in STANCE_LABELS]
     return StanceMetrics(
         pairs=len(pairs),

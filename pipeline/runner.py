@@ -36,6 +36,7 @@ from pipeline.cache import ResponseCache
 from pipeline.costs import StageBill, Tally, current_tally
 from pipeline.http_stack import backend_identity, http_client
 from pipeline.ingest import ARTICLE_SUFFIXES, JSON_SUFFIXES, Article, InputError, read_articles
+from pipeline.options import AnalysisOptions
 from pipeline.limiter import AdaptiveLimiter, request_priority
 from pipeline.llm import LLM, LLMError
 from pipeline.prices import ModelPrice, price_for
@@ -509,9 +510,7 @@ class _Pipeline:
         tally = Tally()
         token = current_tally.set(tally)
         try:
-            result = await analyze(
-                self.llm, article, max_claims=self.settings.max_claims, window_chars=self.settings.window_chars
-            )
+            result = await analyze(self.llm, article, options=AnalysisOptions.from_settings(self.settings, self.llm.backend))
             # fsync blocks for milliseconds: in a thread, so other articles' answers keep flowing.
             await asyncio.to_thread(write_json_atomic, result_path(self.out_dir, article.meta.id), result)
         except LLMError as error:

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from pipeline.prices import ModelPrice
 
 Backend = Literal["auto", "embedded", "openai"]
+VerifierChoice = Literal["auto", "trained", "llm"]
 
 
 def config_file() -> Path:
@@ -39,6 +40,11 @@ class Settings(BaseSettings):
         description="Ask the server for token probabilities; a verdict's confidence becomes the model's probability "
         "of its label. llama-cpp-python computes them in Python (about 0.25 s per generated token here).",
     )
+    verifier: VerifierChoice = Field(
+        default="auto",
+        description="Who gives verdicts: trained (the calibrated stance model, no LLM call), llm (the model's "
+        "verify call), or auto: trained on the embedded backend, llm on a hosted one.",
+    )
     window_chars: int = Field(default=12_000, ge=500, description="Article characters per context window.")
     context_tokens: int = Field(default=8192, description="Context size of the embedded model server.")
     cache_dir: Path = Field(default=Path.home() / ".cache" / "factcheck")
@@ -59,6 +65,12 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=config_file())
+
+    def resolved_verifier(self, backend: str | None = None) -> Literal["trained", "llm"]:
+        """``backend``: the LLM's own, when one is open (it may differ from the settings')."""
+        if self.verifier != "auto":
+            return self.verifier
+        return "trained" if (backend or self.resolved_backend()) == "embedded" else "llm"
 
     def resolved_backend(self) -> Literal["embedded", "openai"]:
         if self.backend != "auto":

@@ -39,6 +39,10 @@ class RunInfo(BaseModel):
     prompt_versions: dict[str, str] = Field(description="Stage name -> content hash of its prompt template.")
     usage: list[StageUsage] = Field(default_factory=list)
     windows: int = Field(default=1, description="Context windows the article was split into.")
+    verifier: Literal["llm", "trained"] = Field(
+        default="llm", description="Who gave the verdicts: the LLM's verify call, or the trained stance model."
+    )
+    stance_model: str | None = Field(default=None, description="sha256 of the stance model artifact, when it judged.")
     started_at: datetime
     seconds: float
 

@@ -15,6 +15,7 @@ class VerdictLabel(StrEnum):
     refuted = "refuted"  # the article's evidence shows it is false
     disputed = "disputed"  # a claim and a denial both stand
     unverified = "unverified"  # only attributed; no evidence either way
+    not_addressed = "not_addressed"  # the article does not address the claim (a reader's claim in ``check``)
 
 
 RATIONALE_CHARS = 200
@@ -58,6 +59,7 @@ class VerdictsResponse(BaseModel):
 class ConfidenceBasis(StrEnum):
     label_probability = "label_probability"  # the model's own probability of the label, from token logprobs
     stated = "stated"  # the number the model wrote (servers that give no token probabilities)
+    stance_model = "stance_model"  # the trained stance model's calibrated probability of the label
 
 
 class Verdict(BaseModel):
@@ -69,6 +71,10 @@ class Verdict(BaseModel):
     rationale: str
     supporting: list[Span] = Field(default_factory=list)
     contradicting: list[Span] = Field(default_factory=list)
+    probabilities: dict[str, float] | None = Field(
+        default=None,
+        description="The stance model's calibrated distribution: backs, debunks, reports, unrelated (sums to 1).",
+    )
 
 
 # No docstrings on these two: pydantic would put them in the tool schema the model reads.

@@ -14,6 +14,7 @@ from pipeline.analyze import analyze
 from pipeline.cli import EXIT_NOTHING_RAN, app
 from pipeline.ingest import make_article
 from pipeline.llm import LLM
+from pipeline.options import AnalysisOptions
 from pipeline.testing.fake_openai import FakeOpenAI
 from schemas import ArticleResult
 
@@ -136,7 +137,7 @@ def test_a_long_article_is_split_into_windows_not_truncated() -> None:
     )
     with FakeOpenAI() as fake:
         llm = LLM(backend="openai", base_url=fake.base_url, api_key="fake", model="fake-model", max_attempts=1)
-        result = asyncio.run(analyze(llm, make_article(long_text, "long.txt"), window_chars=3000))
+        result = asyncio.run(analyze(llm, make_article(long_text, "long.txt"), AnalysisOptions(window_chars=3000, verifier="llm")))
     assert result.run.windows >= 8
     assert sum(u.calls for u in result.run.usage) == 3 * result.run.windows
     for span in result.spans():

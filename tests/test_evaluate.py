@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.backend import LABEL_LOGPROBS
 from pipeline.cli import app
 from pipeline.evaluate import (
     NO_VERDICT,
@@ -120,6 +119,7 @@ def test_attribution_scores_from_claims_by_hand() -> None:
 
 def test_verdicts_map_to_stance_labels() -> None:
     assert {v.value: VERDICT_TO_STANCE[v] for v in VerdictLabel} == {
+        "not_addressed": "unrelated",
         "supported": "agree",
         "refuted": "disagree",
         "disputed": "disagree",
@@ -145,16 +145,17 @@ def fake() -> Iterator[FakeOpenAI]:
         yield server
 
 
-def _evaluate(llm: LLM, out: Path, *, limit: int | None = None) -> EvalReport:
-    settings = Settings(cache_dir=out / "cache")
+def _evaluate(llm: LLM | None, out: Path, *, limit: int | None = None, verifier: str = "auto", polnear: bool = True) -> EvalReport:
+    settings = Settings(cache_dir=out / "cache", verifier=verifier)
 
     async def go() -> EvalReport:
         try:
             return await evaluate(
-                llm, settings, out, fnc=load_fnc(FNC, limit), polnear=load_polnear(POLNEAR, limit), limit=limit
+                llm, settings, out, fnc=load_fnc(FNC, limit), polnear=load_polnear(POLNEAR, limit) if polnear else [], limit=limit
             )
         finally:
-            await llm.close()
+            if llm is not None:
+                await llm.close()
 
     return asyncio.run(go())
 
@@ -165,7 +166,7 @@ def _fake_llm(fake: FakeOpenAI) -> LLM:
 
 def test_eval_end_to_end_writes_metrics_plots_and_resumes(fake: FakeOpenAI, tmp_path: Path) -> None:
     out = tmp_path / "eval"
-    report = _evaluate(_fake_llm(fake), out)
+    report = _evaluate(_fake_llm(fake), out, verifier="llm")
     # The fake labels every claim 'unverified', so every pair is predicted 'discuss'.
     assert report.stance is not None and report.stance.pairs == 6
     assert report.stance.confusion == [[0, 0, 2], [0, 0, 2], [0, 0, 2]]
@@ -174,8 +175,9 @@ def test_eval_end_to_end_writes_metrics_plots_and_resumes(fake: FakeOpenAI, tmp_
     assert report.calibration is not None and report.calibration.n == 6
     assert report.attribution is not None and report.attribution.documents == 3
     cost = {c.dataset: c for c in report.cost}
-    assert cost["fnc"].calls_per_item == 3 and cost["polnear"].calls_per_item == 3
-    assert fake.stats.requests == 3 * 6 + 3 * 3
+    # check: denials and verify (no claims call for a given claim); a whole article: three stages
+    assert cost["fnc"].calls_per_item == 2 and cost["polnear"].calls_per_item == 3
+    assert fake.stats.requests == 2 * 6 + 3 * 3
     assert EvalReport.model_validate_json((out / "metrics.json").read_text(encoding="utf-8")) == report
     for plot in ("reliability.png", "confusion.png"):
         assert (out / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -185,8 +187,8 @@ def test_eval_end_to_end_writes_metrics_plots_and_resumes(fake: FakeOpenAI, tmp_
     rows = cache.read_text(encoding="utf-8").splitlines()
     cache.write_text("\n".join(rows[:-1]) + "\n", encoding="utf-8")
     before = fake.stats.requests
-    again = _evaluate(_fake_llm(fake), out)
-    assert fake.stats.requests - before == 3
+    again = _evaluate(_fake_llm(fake), out, verifier="llm")
+    assert fake.stats.requests - before == 2
     assert again.reused == 5 + 3
     assert again.stance == report.stance
 
@@ -197,7 +199,20 @@ def test_eval_cache_is_ignored_for_another_model(fake: FakeOpenAI, tmp_path: Pat
     other = LLM(backend="openai", base_url=fake.base_url, api_key="test", model="other", timeout=10, max_attempts=2)
     before = fake.stats.requests
     report = _evaluate(other, out, limit=1)
-    assert report.reused == 0 and fake.stats.requests - before == 6
+    assert report.reused == 0 and fake.stats.requests - before == 2 + 3  # a check (denials, verify), an article (3 stages)
+
+
+def test_eval_with_the_trained_verifier_and_no_llm_scores_every_pair(tmp_path: Path) -> None:
+    report = _evaluate(None, tmp_path / "eval", polnear=False)
+    assert report.stance is not None and report.stance.pairs == 6 and not report.failures
+    assert report.calibration is not None and report.calibration.n == 6
+    assert report.backend == "none" and all(c.calls_per_item == 0 for c in report.cost)
+    rows = (tmp_path / "eval" / "predictions-fnc.jsonl").read_text(encoding="utf-8").splitlines()
+    for row in rows:
+        verdict = CheckResult.model_validate(json.loads(row)["result"]).verdict
+        assert verdict is not None and verdict.confidence_basis is ConfidenceBasis.stance_model
+    # The same settings and stance model: every pair comes from the prediction cache.
+    assert _evaluate(None, tmp_path / "eval", polnear=False).reused == 6
 
 
 runner = CliRunner()
@@ -206,6 +221,15 @@ runner = CliRunner()
 def eval_args(fake: FakeOpenAI, out: Path) -> list[str]:
     return ["eval", "--fnc", str(FNC), "--polnear", str(POLNEAR), "--out", str(out), "--limit", "2", "-q",
             "--backend", "openai", "--base-url", fake.base_url, "--model", "fake"]  # fmt: skip
+
+
+def test_cli_eval_no_llm_scores_fnc_pairs_in_seconds(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["eval", "--no-llm", "--fnc", str(FNC), "--out", str(tmp_path / "eval"), "-q"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["stance"]["pairs"] == 6 and metrics["backend"] == "none"
+    refused = runner.invoke(app, ["eval", "--no-llm", "--polnear", str(POLNEAR), "--out", str(tmp_path / "x")])
+    assert refused.exit_code == 1 and "--no-llm" in refused.output
 
 
 def test_cli_eval_prints_tables_and_exits_zero(fake: FakeOpenAI, tmp_path: Path) -> None:
@@ -249,13 +273,12 @@ def test_cli_eval_bad_input_fails_before_any_model(args: list[str], message: str
 
 @pytest.mark.vcr
 def test_eval_on_samples_with_the_model(llm: LLM, tmp_path: Path) -> None:
-    llm.top_logprobs = LABEL_LOGPROBS  # as with label_probabilities = true
     report = _evaluate(llm, tmp_path / "eval", limit=2)
     assert not report.failures
     assert report.stance is not None and report.stance.pairs == 2
     assert report.attribution is not None and report.attribution.documents == 2
-    # three stages, each one call plus at most one re-ask (calls count re-asks)
-    assert all(c.calls_per_item <= 3 * 2 for c in report.cost)
+    # claims and denials for an article, denials for a check: one call each plus at most one re-ask
+    assert all(c.calls_per_item <= 2 * 2 for c in report.cost)
     assert report.calibration is not None and 0.0 <= report.calibration.brier <= 1.0
     assert report.calibration_stated is not None and report.calibration_stated.n == report.calibration.n
     rows = (tmp_path / "eval" / "predictions-fnc.jsonl").read_text(encoding="utf-8").splitlines()
@@ -264,9 +287,7 @@ def test_eval_on_samples_with_the_model(llm: LLM, tmp_path: Path) -> None:
     for result in checked:
         verdict = result.verdict
         assert verdict is not None
-        # a label the model chose among several carries its probability; a denied claim's label is imposed
-        expected = ConfidenceBasis.stated if result.denials else ConfidenceBasis.label_probability
-        assert verdict.confidence_basis is expected, (verdict, result.denials)
+        assert verdict.confidence_basis is ConfidenceBasis.stance_model and verdict.probabilities is not None
 
 
 def test_per_label_takes_a_stratified_sample_in_file_order() -> None:

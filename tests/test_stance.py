@@ -1,0 +1,157 @@
+"""The trained stance model: its training script, the shipped artifact against its card, the
+embedding weights' pins, and its judgements on articles the tests write themselves."""
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.stance import embedder, model
+from pipeline.stance.data import DataError, read_fnc
+from pipeline.stance.features import DENSE_NAMES
+from pipeline.stance.model import Stance, StanceModelError
+from pipeline.stance.train import main as train
+from pipeline.stance.verdicts import judge, read_article
+from schemas import Claim, ClaimKind, Denial, DenialKind, MatchKind, Span, VerdictLabel
+
+FNC_TRAIN = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "fnc1_train"
+MAX_ARTIFACT_BYTES = 50_000_000
+
+
+def _claim(text: str, statement: str, sentence: str | None = None, claim_id: str = "c1") -> Claim:
+    start = text.index(sentence) if sentence else 0
+    quoted = sentence or text[: text.index(".") + 1]
+    return Claim(
+        id=claim_id,
+        statement=statement,
+        claimant="the article",
+        cue="none",
+        kind=ClaimKind.fact,
+        checkworthiness=0.9,
+        spans=[Span(start=start, end=start + len(quoted), text=quoted, match=MatchKind.exact)],
+    )
+
+
+@pytest.mark.skipif(not FNC_TRAIN.is_dir(), reason="needs ../shared/data/fnc1_train")
+def test_training_runs_on_a_small_sample_and_writes_a_model_its_card_describes(tmp_path: Path) -> None:
+    assert train([str(FNC_TRAIN), "--sample", "30", "--folds", "2", "--out", str(tmp_path), "--cache", str(tmp_path / "cache")]) == 0
+    assert list((tmp_path / "cache").glob("minilm-*.npz"))  # vectors kept for the next run
+    artifact, card_file = tmp_path / model.ARTIFACT.name, tmp_path / model.CARD.name
+    card = json.loads(card_file.read_text(encoding="utf-8"))
+    assert card["sha256"] == hashlib.sha256(artifact.read_bytes()).hexdigest()
+    assert card["data"]["bodies"] >= 30 and all(card["data"]["stances"][s] > 0 for s in ("agree", "disagree", "discuss", "unrelated"))
+    assert len(card["validation"]["folds"]) == 2 and 0 <= card["validation"]["mean"]["macro_f1"] <= 1
+    fitted = __import__("joblib").load(artifact)
+    rows = fitted.distribution(np.zeros((2, len(DENSE_NAMES)), dtype=np.float32))
+    assert all(abs(sum(row.values()) - 1) < 1e-6 and set(row) == set(Stance) for row in rows)
+
+
+def test_a_folder_without_fnc_files_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="train_bodies.csv"):
+        read_fnc(tmp_path)
+    assert train([str(tmp_path)]) == 1
+
+
+def test_the_shipped_artifact_matches_its_card() -> None:
+    card = model.card()
+    assert model.ARTIFACT.stat().st_size == card["bytes"] <= MAX_ARTIFACT_BYTES
+    assert hashlib.sha256(model.ARTIFACT.read_bytes()).hexdigest() == card["sha256"]
+    assert card["inputs"]["embeddings"]["sha256"] == embedder.MODEL_SHA256
+    assert card["inputs"]["dense_features"] == list(DENSE_NAMES)
+    assert card["data"]["pairs"] == 49_924  # trained on all of fnc1_train, not a sample
+    assert set(card["validation"]["mean"]) >= {"macro_f1", "f1_disagree", "f1_discuss", "ece10_balanced", "related_accuracy"}
+    assert isinstance(model.load(), model.StanceModel)
+
+
+def test_a_tampered_artifact_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    copy = tmp_path / model.ARTIFACT.name
+    shutil.copy(model.ARTIFACT, copy)
+    with copy.open("ab") as f:
+        f.write(b"\0")
+    monkeypatch.setattr(model, "ARTIFACT", copy)
+    model.load.cache_clear()
+    try:
+        with pytest.raises(StanceModelError, match="refusing to load"):
+            model.load()
+    finally:
+        model.load.cache_clear()
+
+
+def test_embedding_files_are_checked_against_their_pins(tmp_path: Path) -> None:
+    wrong = tmp_path / "tokenizer.json"
+    wrong.write_text("{}", encoding="utf-8")
+    with pytest.raises(embedder.EmbeddingModelError, match="pinned sha256"):
+        embedder._checked(wrong, embedder.TOKENIZER_SHA256, "MiniLM tokenizer")
+    with pytest.raises(embedder.EmbeddingModelError, match="not found"):
+        embedder._checked(tmp_path / "missing.onnx", embedder.MODEL_SHA256, "embedding model")
+
+
+def test_embeddings_are_normalised_and_capture_meaning() -> None:
+    vectors = embedder.shared_embedder().embed(
+        ["The mayor resigned on Monday.", "On Monday the mayor stepped down.", "Heavy rain flooded the harbour."]
+    )
+    assert vectors.shape == (3, embedder.DIMENSIONS)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.3
+
+
+ARTICLE = (
+    "The city council approved a new stadium on Tuesday. The vote was 7 to 2. "
+    "Construction will start in the spring and cost 300 million dollars. "
+    "Mayor Lena Ortiz said the stadium would bring jobs to the east side. "
+    "Critics argued the money should go to schools instead."
+)
+
+
+def test_an_article_that_does_not_address_the_claim_is_not_addressed() -> None:
+    view = read_article(ARTICLE)
+    claim = _claim(ARTICLE, "A rare comet will be visible over Antarctica next week")
+    judgement = judge(view, claim, [])
+    assert judgement.verdict is VerdictLabel.not_addressed
+    assert abs(sum(judgement.distribution.values()) - 1) < 1e-3
+
+
+def test_a_claim_the_article_states_is_related_and_its_distribution_is_a_probability() -> None:
+    view = read_article(ARTICLE)
+    claim = _claim(ARTICLE, "The city council approved a new stadium", "The city council approved a new stadium on Tuesday.")
+    judgement = judge(view, claim, [])
+    assert judgement.verdict is not VerdictLabel.not_addressed
+    assert judgement.distribution[Stance.unrelated] < 0.5
+    assert 0 < judgement.confidence <= 1 and judgement.confidence == pytest.approx(max(judgement.distribution.values()), abs=1e-3)
+
+
+DENIED = (
+    "Singer Mara Vell secretly married her manager in Las Vegas, the tabloid Star Weekly reported on Friday. "
+    "Vell denied the report on Saturday. \"I am not married, and I have never been to Las Vegas,\" she said. "
+    "Her publicist called the story false."
+)
+
+
+def test_a_linked_denial_makes_a_claim_disputed_and_is_its_contradicting_evidence() -> None:
+    from pipeline.stance.verdicts import verdict_of
+
+    view = read_article(DENIED)
+    claim = _claim(DENIED, "Mara Vell secretly married her manager in Las Vegas", DENIED.split(" Vell denied")[0])
+    quote = "\"I am not married, and I have never been to Las Vegas,\""
+    start = DENIED.index(quote)
+    denial = Denial(
+        id="d1", speaker="Mara Vell", disputes="the marriage", kind=DenialKind.explicit_denial, claim_ids=["c1"],
+        spans=[Span(start=start, end=start + len(quote), text=quote)],
+    )  # fmt: skip
+    judgement = judge(view, claim, [denial])
+    assert judgement.verdict in (VerdictLabel.disputed, VerdictLabel.refuted)
+    verdict = verdict_of(view, claim, [denial], judgement)
+    assert any(quote in s.text for s in verdict.contradicting)
+    assert "Mara Vell disputes it" in verdict.rationale
+    for span in verdict.supporting + verdict.contradicting:
+        assert DENIED[span.start : span.end] == span.text
+
+
+def test_a_claim_that_reports_a_denial_is_never_refuted() -> None:
+    view = read_article(DENIED)
+    claim = _claim(DENIED, "Mara Vell denied the report that she married her manager", "Vell denied the report on Saturday.")
+    judgement = judge(view, claim, [])
+    assert judgement.verdict is not VerdictLabel.refuted
