@@ -3,7 +3,8 @@
 Layout of OUT_DIR:
   articles/<article_id>.json   one ArticleResult per article (atomic write: whole or absent)
   results.jsonl                one row per claim, rebuilt (streamed) from articles/ at the end of a run
-  errors.jsonl                 one row per failed article or unreadable file of the latest run
+  errors.jsonl                 one row per failed article, unreadable file or entry, or missing input
+                               path of the latest run
   errors/<run_id>.jsonl        the errors of earlier runs, moved aside when a new run starts
   usage.jsonl                  one row per analysed article: tokens, calls, cache hits, cost per stage
   run.json                     manifest: config, backend, model, prompt versions, counts, tokens, cost,
@@ -15,6 +16,7 @@ point and started again redoes no finished article and re-asks no finished call.
 """
 
 import asyncio
+import errno
 import json
 import os
 import random
@@ -223,11 +225,14 @@ class Inputs:
     def __bool__(self) -> bool:
         return next(self.walk(), None) is not None
 
-    def walk(self, on_skipped: Callable[[str], None] | None = None) -> Iterator[Path]:
-        """Article files one at a time; ``on_skipped`` hears of every other file."""
+    def walk(
+        self, on_skipped: Callable[[str], None] | None = None, on_unreadable: Callable[[str, str], None] | None = None
+    ) -> Iterator[Path]:
+        """Article files one at a time; ``on_skipped`` hears of every other file, ``on_unreadable``
+        (path, reason) of every entry or folder that cannot be read; the walk goes on past both."""
         for path in self.paths:
             if path.is_dir():
-                yield from self._walk_folder(path, on_skipped)
+                yield from self._walk_folder(path, on_skipped, on_unreadable)
             elif path.is_file():
                 yield path
 
@@ -240,30 +245,67 @@ class Inputs:
             several = several or path.suffix.lower() in JSON_SUFFIXES
         return files, several
 
-    def _walk_folder(self, root: Path, on_skipped: Callable[[str], None] | None) -> Iterator[Path]:
+    def _walk_folder(
+        self, root: Path, on_skipped: Callable[[str], None] | None, on_unreadable: Callable[[str, str], None] | None
+    ) -> Iterator[Path]:
         pending = [root]  # folders still to read: grows with the depth and breadth of folders, not files
         while pending:
             folder = pending.pop()
             try:
-                with os.scandir(folder) as entries:
-                    for entry in entries:
-                        if entry.is_dir(follow_symlinks=False):
-                            if not self._excluded(entry):
-                                pending.append(Path(entry.path))
-                        elif entry.is_file() and not entry.name.startswith(".") and not self._excluded(entry):
-                            if os.path.splitext(entry.name)[1].lower() in ARTICLE_SUFFIXES:
-                                yield Path(entry.path)
-                            elif on_skipped is not None:
-                                on_skipped(f"{entry.path}: skipped (not an article file type)")
+                scanner = os.scandir(folder)
             except OSError as error:  # an unreadable folder is reported, the rest goes on
-                if on_skipped is not None:
-                    on_skipped(f"{folder}: cannot read folder ({error.strerror or error})")
+                if on_unreadable is not None:
+                    on_unreadable(str(folder), f"{folder}: cannot read folder ({error.strerror or error})")
+                continue
+            with scanner:
+                while True:
+                    try:
+                        entry = next(scanner, None)
+                    except OSError as error:
+                        if on_unreadable is not None:
+                            on_unreadable(str(folder), f"{folder}: cannot read folder ({error.strerror or error})")
+                        break
+                    if entry is None:
+                        break
+                    yield from self._visit(entry, pending, on_skipped, on_unreadable)
+
+    def _visit(
+        self, entry: os.DirEntry[str], pending: list[Path],
+        on_skipped: Callable[[str], None] | None, on_unreadable: Callable[[str, str], None] | None,
+    ) -> Iterator[Path]:
+        """One folder entry: a subfolder to walk, an article file, or a line about it. One bad
+        entry (a symlink loop, a dangling link, a file gone mid-walk) never ends the walk."""
+        is_article = os.path.splitext(entry.name)[1].lower() in ARTICLE_SUFFIXES
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                if not self._excluded(entry):
+                    pending.append(Path(entry.path))
+                return
+            if entry.name.startswith(".") or self._excluded(entry):
+                return
+            if not entry.is_file():  # raises on a symlink loop; False for a dangling link
+                if entry.is_symlink() and is_article:
+                    raise FileNotFoundError(errno.ENOENT, "dangling symbolic link")
+                return
+        except OSError as error:
+            if is_article and on_unreadable is not None:
+                on_unreadable(entry.path, f"{entry.path}: cannot read ({error.strerror or error})")
+            elif not is_article and on_skipped is not None:
+                on_skipped(f"{entry.path}: skipped (cannot read: {error.strerror or error})")
+            return
+        if is_article:
+            yield Path(entry.path)
+        elif on_skipped is not None:
+            on_skipped(f"{entry.path}: skipped (not an article file type)")
 
     def _excluded(self, entry: os.DirEntry[str]) -> bool:
         if self.excluded is None:
             return False
         if entry.is_symlink() or entry.is_dir(follow_symlinks=False):  # resolve only what can lead elsewhere
-            return Path(entry.path).resolve().is_relative_to(self.excluded)
+            try:
+                return Path(entry.path).resolve().is_relative_to(self.excluded)
+            except RuntimeError:  # a symlink loop (Python 3.11); reading it fails and is reported
+                return False
         return False
 
 
@@ -282,12 +324,16 @@ def discover_or_fail(paths: list[Path], exclude: Path | None = None) -> tuple[In
 
 
 def iter_articles(files: Iterable[Path], on_error: Callable[[str, str], None]) -> Iterator[Article]:
-    """Articles one at a time, file by file: memory does not grow with the folder."""
+    """Articles one at a time, file by file: memory does not grow with the folder. Whatever goes
+    wrong reading one file (a bad file, JSON nested past the recursion limit, an HTML reader
+    missing from the install) is that file's error, reported in one line; the next file is read."""
     for path in files:
         try:
             yield from read_articles(path)
         except InputError as error:
             on_error(str(path), str(error))
+        except Exception as error:  # noqa: BLE001 - one file's failure, whatever it is (RecursionError, ImportError)
+            on_error(str(path), f"{path}: cannot read as an article ({_one_line(error)})")
 
 
 def check_out_dir(out_dir: Path) -> None:
@@ -354,7 +400,7 @@ class Budget:
 async def run(
     llm: LLM,
     files: Iterable[Path],
-    skipped: list[str],
+    missing: list[str],
     out_dir: Path,
     settings: Settings,
     *,
@@ -363,7 +409,7 @@ async def run(
 ) -> RunSummary:
     """Analyse every article with bounded concurrency; one article's failure is recorded and
     does not stop the others. ``files`` is streamed (an :class:`Inputs` is walked as the run goes);
-    ``skipped`` are lines about inputs already known to be unusable."""
+    ``missing`` are lines about inputs given that do not exist: each is a failed input."""
     options = options or RunOptions(
         concurrency=settings.concurrency, budget_usd=settings.budget_usd, cache=settings.cache
     )
@@ -392,10 +438,10 @@ async def run(
         budget_usd=options.budget_usd, cache=options.cache, articles_estimate=None if several else counted,
     )
     skipped_list = SkippedList(out_dir, summary, reporter)
-    for line in skipped:
-        skipped_list.add(line)
     pipeline = _Pipeline(llm, out_dir, settings, options, summary, Budget(options.budget_usd, price), reporter, skipped_list)
     try:
+        for line in missing:
+            pipeline.failed_input(line.rsplit(": ", 1)[0], line)
         await pipeline.go(files)
         summary.status = "budget_exhausted" if summary.not_started else "complete"
     finally:
@@ -435,7 +481,7 @@ class _Pipeline:
         self.skipped.close()
 
     def _files(self, files: Iterable[Path]) -> Iterator[Path]:
-        walk = files.walk(self.skipped.add) if isinstance(files, Inputs) else iter(files)
+        walk = files.walk(self.skipped.add, self.failed_input) if isinstance(files, Inputs) else iter(files)
         for path in walk:
             self.summary.files += 1
             yield path
@@ -499,7 +545,7 @@ class _Pipeline:
         try:
             await self._analyse(article, estimate)
         except Exception as error:  # a bug must fail only its article, never stall an overnight run
-            detail = f"internal error, please report: {type(error).__name__}: {_one_line(error)}"
+            detail = f"internal error, please report: {_one_line(error)}"
             self._failed(article.meta.source, article.meta.id, "internal", detail)
         finally:
             request_priority.reset(priority)
@@ -541,6 +587,10 @@ class _Pipeline:
 
     def _unreadable(self, source: str, reason: str) -> None:
         self._failed(source, None, "ingest", reason)
+
+    def failed_input(self, source: str, reason: str) -> None:
+        """A path given or found that cannot be read at all (missing, a symlink loop)."""
+        self._failed(source, None, "input", reason)
 
     def _failed(self, source: str, article_id: str | None, stage: str, reason: str) -> None:
         self.summary.failed += 1
