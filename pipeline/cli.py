@@ -2,17 +2,21 @@
 
 import asyncio
 import logging
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.text import Text
 
 from pipeline.backend import open_llm
 from pipeline.embedded import EmbeddedModelError
 from pipeline.ingest import InputError
 from pipeline.llm import LLMError
+from pipeline.redaction import RedactedStderr, register_secret
 from pipeline.runner import NoArticlesError, discover_or_fail, run
 from pipeline.settings import Settings
 
@@ -21,23 +25,30 @@ from pipeline.settings import Settings
 EXIT_NOTHING_RAN = 1
 EXIT_SOME_FAILED = 3
 
-app = typer.Typer(help="Fact-check news articles: claims, denials and verdicts with evidence spans.", no_args_is_help=True)
-err = Console(stderr=True, highlight=False)
+app = typer.Typer(
+    help="Fact-check news articles: claims, denials and verdicts with evidence spans.", no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals hold the API key
+)
+# Every line on stderr is redacted (keys, tokens, URL passwords) and printed as plain text:
+# messages quote paths and server replies, which must never be read as Rich markup.
+err = Console(file=RedactedStderr(), highlight=False)  # type: ignore[arg-type]
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", markup=True, soft_wrap=True)
+    err.print(Text.assemble(("error:", "red"), " ", message), soft_wrap=True)
     return typer.Exit(EXIT_NOTHING_RAN)
 
 
 def _settings(**overrides: object) -> Settings:
     try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+        settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as error:
         first = error.errors()[0]
         raise _fail(f"configuration: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
     except ValueError as error:  # an unreadable config file
         raise _fail(f"configuration: {error}") from None
+    register_secret(settings.api_key.get_secret_value() if settings.api_key else None)
+    return settings
 
 
 BackendOpt = Annotated[str | None, typer.Option(help="embedded | openai | auto (default: auto).")]
@@ -276,7 +287,20 @@ def eval_command(
 def main() -> None:
     # instructor logs every failed attempt at ERROR; the CLI reports outcomes itself.
     logging.getLogger("instructor").setLevel(logging.CRITICAL)
-    app()
+    try:
+        app()
+    except Exception as error:  # a bug: one redacted line, not a traceback that may quote secrets
+        if os.environ.get("FACTCHECK_DEBUG"):
+            raise
+        first = str(error).strip().splitlines()
+        err.print(
+            Text.assemble(
+                ("error:", "red"), f" internal error, please report: {type(error).__name__}: {first[0][:300] if first else ''}"
+                " (set FACTCHECK_DEBUG=1 for the traceback)"
+            ),
+            soft_wrap=True,
+        )
+        sys.exit(EXIT_NOTHING_RAN)
 
 
 # Last: the batch commands reuse this module's helpers and exit codes.

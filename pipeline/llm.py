@@ -24,6 +24,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionMessageParam, ChatCo
 from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
+from pipeline.redaction import redact, register_secret
 from schemas import StageUsage
 
 T = TypeVar("T", bound=BaseModel)
@@ -31,7 +32,11 @@ MAX_RETRY_AFTER = 120.0
 
 
 class LLMError(RuntimeError):
-    """A call that cannot succeed: the message names the endpoint and the cause in one line."""
+    """A call that cannot succeed: the message names the endpoint and the cause in one line.
+    The message is redacted: a server's error body may quote the request's credentials."""
+
+    def __init__(self, message: str):
+        super().__init__(redact(message))
 
 
 @dataclass
@@ -203,7 +208,8 @@ class LLM:
     ):
         self.backend = backend
         self.model = model
-        self.endpoint = base_url or "https://api.openai.com/v1"
+        register_secret(api_key)
+        self.endpoint = redact(base_url or "https://api.openai.com/v1")  # shown and stored: no userinfo
         self.temperature = temperature
         self.max_attempts = max_attempts
         self.reasks = reasks

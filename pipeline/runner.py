@@ -42,6 +42,7 @@ from pipeline.limiter import AdaptiveLimiter, request_priority
 from pipeline.llm import LLM, LLMError
 from pipeline.prices import ModelPrice, price_for
 from pipeline.progress import Reporter
+from pipeline.redaction import redact, redact_data
 from pipeline.settings import Settings
 from schemas import ArticleResult
 
@@ -594,6 +595,7 @@ class _Pipeline:
 
     def _failed(self, source: str, article_id: str | None, stage: str, reason: str) -> None:
         self.summary.failed += 1
+        reason = redact(reason)  # exception text may quote a server's echo of the credentials
         append_jsonl(
             self.errors,
             {"run_id": self.summary.run_id, "article": article_id, "source": source, "stage": stage,
@@ -660,7 +662,7 @@ class _Manifest:
         seconds = self.seconds()
         write_json_atomic(
             self.out_dir / "run.json",
-            {
+            redact_data({  # the config holds the base URL, and with it any user:password
                 "run_id": s.run_id,
                 "status": s.status,
                 "started_at": self.started.isoformat(),
@@ -713,7 +715,7 @@ class _Manifest:
                 },
                 "limiter": {"limit": self.limiter.limit, "maximum": self.limiter.maximum, "decreases": self.limiter.decreases},
                 "errors": {"count": s.failed, "file": "errors.jsonl"},
-            },
+            }),  # type: ignore[arg-type]
         )
 
 

@@ -45,6 +45,7 @@ class Faults:
     drop: float = 0.0  # close the connection without a response
     invalid_json: float = 0.0  # 200 with a truncated body
     bad_tool_call: float = 0.0  # 200 with tool arguments that violate the schema
+    echo_credentials: float = 0.0  # 502 whose body quotes the request's Authorization header and URL
     retry_after: float = 0.05  # seconds, sent with 429 and 503
     timeout_sleep: float = 2.0
     max_faults_per_request: int = 2
@@ -55,7 +56,9 @@ class Faults:
         if attempt >= self.max_faults_per_request or (self.target is not None and self.target not in raw):
             return None
         draw = random.Random(f"{self.seed}:{key}:{attempt}").random()
-        for name in ("rate_limit", "server_error", "unavailable", "timeout", "drop", "invalid_json", "bad_tool_call"):
+        for name in (
+            "rate_limit", "server_error", "unavailable", "timeout", "drop", "invalid_json", "bad_tool_call", "echo_credentials",
+        ):
             draw -= getattr(self, name)
             if draw < 0:
                 return name
@@ -316,6 +319,11 @@ class FakeOpenAI:
             assert request.transport is not None
             request.transport.abort()
             return web.Response(status=500)  # never reaches the client: the socket is gone
+        if fault == "echo_credentials":  # as a misconfigured proxy does: the secrets come back in the error
+            auth = request.headers.get("Authorization", "")
+            raw_key = auth.split(" ", 1)[-1]
+            message = f"bad gateway: upstream refused {request.url} with Authorization: {auth} (key {raw_key})"
+            return _error(502, message)
         if fault == "invalid_json":
             return web.Response(status=200, text='{"id": "chatcmpl-broken", "choices": [', content_type="application/json")
         arguments = json.dumps({}) if fault == "bad_tool_call" else json.dumps(tool_arguments(body))
