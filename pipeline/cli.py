@@ -15,7 +15,7 @@ from rich.text import Text
 from pipeline.backend import open_llm
 from pipeline.embedded import EmbeddedModelError
 from pipeline.ingest import InputError
-from pipeline.llm import LLMError
+from pipeline.llm import EndpointError, LLMError
 from pipeline.redaction import RedactedStderr, register_secret
 from pipeline.runner import NoArticlesError, discover_or_fail, run
 from pipeline.settings import Settings
@@ -190,7 +190,7 @@ def check_command(
                     )
                 )
             except LLMError as error:
-                if len(todo) == 1:
+                if len(todo) == 1 or isinstance(error, EndpointError):  # EndpointError: no pair can succeed
                     raise
                 failed += 1
                 err.print(f"{pair.article.meta.source}: failed: {error}", markup=False, soft_wrap=True)

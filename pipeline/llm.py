@@ -16,6 +16,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+import httpx2
 import instructor
 import jiter
 import openai
@@ -37,6 +38,11 @@ class LLMError(RuntimeError):
 
     def __init__(self, message: str):
         super().__init__(redact(message))
+
+
+class EndpointError(LLMError):
+    """The endpoint can answer no call at all (nothing listens, the key is rejected, the model is
+    not served there): the whole run stops with this one line rather than failing every article."""
 
 
 @dataclass
@@ -309,13 +315,17 @@ class LLM:
 
     def _describe(self, error: BaseException) -> LLMError:
         if isinstance(error, openai.AuthenticationError):
-            return LLMError(f"{self.endpoint}: API key rejected (HTTP 401); check OPENAI_API_KEY or --api-key")
+            return EndpointError(
+                f"{self.endpoint}: API key rejected (HTTP 401); check OPENAI_API_KEY (or api_key in the config file)"
+            )
         if isinstance(error, openai.NotFoundError):
-            return LLMError(f"{self.endpoint}: not found (HTTP 404): is model {self.model!r} served there?")
+            return EndpointError(f"{self.endpoint}: not found (HTTP 404): is model {self.model!r} served there?")
         if isinstance(error, openai.APITimeoutError):
             return LLMError(f"{self.endpoint}: timed out after {self.max_attempts} attempts")
-        if isinstance(error, openai.APIConnectionError):
-            return LLMError(f"{self.endpoint}: cannot connect ({_first_line(error.__cause__ or error)})")
+        if isinstance(error, openai.APIConnectionError) and isinstance(error.__cause__, httpx2.ConnectError):
+            return EndpointError(f"{self.endpoint}: cannot connect ({_first_line(error.__cause__)})")
+        if isinstance(error, openai.APIConnectionError):  # connected, then dropped: this call's bad luck
+            return LLMError(f"{self.endpoint}: connection lost ({_first_line(error.__cause__ or error)})")
         if isinstance(error, openai.APIStatusError):
             return LLMError(f"{self.endpoint}: HTTP {error.status_code}: {_first_line(error)}")
         return LLMError(f"{self.endpoint}: {_first_line(error)}")

@@ -39,7 +39,7 @@ from pipeline.costs import StageBill, Tally, current_tally
 from pipeline.http_stack import backend_identity, http_client
 from pipeline.ingest import ARTICLE_SUFFIXES, JSON_SUFFIXES, Article, InputError, read_articles
 from pipeline.limiter import AdaptiveLimiter, request_priority
-from pipeline.llm import LLM, LLMError
+from pipeline.llm import LLM, EndpointError, LLMError
 from pipeline.prices import ModelPrice, price_for
 from pipeline.progress import Reporter
 from pipeline.redaction import redact, redact_data
@@ -76,7 +76,7 @@ class NoArticlesError(InputError):
 @dataclass
 class RunSummary:
     run_id: str = ""
-    status: str = "running"  # complete | budget_exhausted | interrupted
+    status: str = "running"  # complete | budget_exhausted | interrupted | failed (the endpoint serves nothing)
     done: int = 0
     reused: int = 0
     failed: int = 0
@@ -88,6 +88,7 @@ class RunSummary:
     bill: Tally = field(default_factory=Tally)
     article_seconds: "SecondsSample" = field(default_factory=lambda: SecondsSample())
     budget_message: str | None = None
+    fatal_error: str | None = None  # why the whole run stopped (status "failed")
 
     @property
     def attempted(self) -> int:
@@ -445,6 +446,10 @@ async def run(
             pipeline.failed_input(line.rsplit(": ", 1)[0], line)
         await pipeline.go(files)
         summary.status = "budget_exhausted" if summary.not_started else "complete"
+    except EndpointError as error:
+        summary.status = "failed"
+        summary.fatal_error = str(error)
+        raise
     finally:
         pipeline.close()
         if cache is not None:
@@ -476,6 +481,8 @@ class _Pipeline:
         self.errors = out_dir / "errors.jsonl"
         self.skipped = skipped
         self.seen = SeenTexts()
+        self.fatal: EndpointError | None = None  # set when the endpoint can serve no call: the run stops
+        self._running: set[asyncio.Task[None]] = set()
 
     def close(self) -> None:
         self.seen.close()
@@ -493,23 +500,35 @@ class _Pipeline:
         every slot that frees. Each article's calls have its start number as priority, so the
         articles already started are finished first and the tail stays short."""
         slots = asyncio.Semaphore(in_progress(self.options.concurrency))
-        running: set[asyncio.Task[None]] = set()
+        running = self._running
         startable = self._startable(files)
         try:
-            while True:
+            while self.fatal is None:
                 await slots.acquire()  # before the next article is read: reading keeps pace with the run
-                item = next(startable, None)
+                item = next(startable, None) if self.fatal is None else None
                 if item is None:
                     slots.release()
                     break
                 task = asyncio.create_task(self._work(*item, slots))
                 running.add(task)
                 task.add_done_callback(running.discard)
-            while running:
-                await asyncio.gather(*running)
+            while running:  # tasks cancelled by a fatal error end with CancelledError: gathered, not raised
+                await asyncio.gather(*running, return_exceptions=True)
         finally:
             for task in running:
                 task.cancel()
+        if self.fatal is not None:
+            raise self.fatal
+
+    def _stop(self, error: EndpointError) -> None:
+        """No call can succeed: start nothing more and cancel the articles in flight (their
+        finished calls are in the response cache; a later run resumes them)."""
+        if self.fatal is None:
+            self.fatal = error
+            current = asyncio.current_task()
+            for task in self._running:
+                if task is not current:
+                    task.cancel()
 
     def _startable(self, files: Iterable[Path]) -> Iterator[tuple[Article, float, int]]:
         """The articles to analyse, one at a time, each with its budget reservation and start
@@ -561,6 +580,9 @@ class _Pipeline:
             )
             # fsync blocks for milliseconds: in a thread, so other articles' answers keep flowing.
             await asyncio.to_thread(write_json_atomic, result_path(self.out_dir, article.meta.id), result)
+        except EndpointError as error:  # not this article's failure: the whole run's
+            self._stop(error)
+            return
         except LLMError as error:
             self._failed(article.meta.source, article.meta.id, tally.last_stage or "llm", str(error))
             return
@@ -714,7 +736,7 @@ class _Manifest:
                     "article_seconds_median": round(median, 3) if (median := s.article_seconds.median()) is not None else None,
                 },
                 "limiter": {"limit": self.limiter.limit, "maximum": self.limiter.maximum, "decreases": self.limiter.decreases},
-                "errors": {"count": s.failed, "file": "errors.jsonl"},
+                "errors": {"count": s.failed, "file": "errors.jsonl", "run_stopped_by": s.fatal_error},
             }),  # type: ignore[arg-type]
         )
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from cli_process import env_for, factcheck, run_args
 
-from pipeline.cli import EXIT_SOME_FAILED
+from pipeline.cli import EXIT_NOTHING_RAN, EXIT_SOME_FAILED
 from pipeline.testing.articles import write_articles
-from pipeline.testing.fake_openai import FakeOpenAI
+from pipeline.testing.fake_openai import FakeOpenAI, Faults
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +99,32 @@ def test_a_missing_input_beside_good_ones_exits_3(fake: FakeOpenAI, tmp_path: Pa
     assert done.returncode == EXIT_SOME_FAILED, done.stderr
     assert "gone.txt: no such file or folder" in done.stderr
     assert errors_of(out)["gone.txt"]["stage"] == "input"
+
+
+def test_an_endpoint_nobody_listens_on_stops_the_run_with_one_line(tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 12)
+    out = tmp_path / "out"
+    dead = "http://127.0.0.1:9/v1"  # the discard port: connection refused
+    done = factcheck(
+        run_args(tmp_path / "in", out, dead, "--concurrency", "2"), env_for(tmp_path, FACTCHECK_MAX_ATTEMPTS="2")
+    )
+    assert done.returncode == EXIT_NOTHING_RAN
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"error: {dead}: cannot connect")
+    manifest = json.loads((out / "run.json").read_text())
+    assert manifest["status"] == "failed" and "cannot connect" in manifest["errors"]["run_stopped_by"]
+    assert not (out / "errors.jsonl").exists()  # not twelve article failures: one run failure
+
+
+def test_a_rejected_key_stops_the_run_with_one_line_and_a_true_hint(fake: FakeOpenAI, tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 12)
+    fake.faults = Faults(unauthorized=1.0, max_faults_per_request=99)
+    try:
+        done = factcheck(run_args(tmp_path / "in", tmp_path / "out", fake.base_url, "--quiet"), env_for(tmp_path))
+    finally:
+        fake.faults = Faults()
+    assert done.returncode == EXIT_NOTHING_RAN
+    [line] = done.stderr.splitlines()
+    assert "API key rejected (HTTP 401)" in line and "OPENAI_API_KEY" in line
+    assert "--api-key" not in line  # no such flag
+    assert fake.stats.faults["unauthorized"] <= 2 * 4 - 1  # articles in flight at most, not all twelve
