@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from pipeline.review import export, highlight
+from pipeline.review.links import web_url
 from pipeline.review.store import ReviewConflict, ReviewLog, RunFolder, all_states, claim_state, group_events
 from schemas import ArticleResult, VerdictLabel
 from schemas.review import ARTICLE_ID_PATTERN, CLAIM_ID_PATTERN, ClaimState, ReviewEvent, ReviewRequest, ReviewStatus
@@ -107,6 +108,7 @@ def create_app(out_dir: Path, desk_name: str = "Fact-check desk", reviewer_defau
     run = RunFolder(out_dir)
     reviews = ReviewLog(out_dir)
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    env.filters["web_url"] = web_url
     app = FastAPI(title=desk_name, docs_url=None, redoc_url=None, openapi_url=None)
     # Static assets come from the package, never from the run folder.
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
