@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from markupsafe import escape
-from review_fixtures import MUSK_PUTIN_CLAIM, build_seed_run, seed_ids
+from review_fixtures import DESK_URL, MUSK_PUTIN_CLAIM, build_seed_run, seed_ids
 
 from pipeline.review.app import create_app
 from pipeline.review.export import write_exports
@@ -45,7 +45,7 @@ def test_a_script_url_is_not_a_link_in_the_report_or_claimreview(tmp_path: Path,
     run_dir = build_seed_run(tmp_path / "run")
     musk, _ = seed_ids()
     with_url(run_dir, musk, url)
-    client = TestClient(create_app(run_dir, reviewer_default="Ann"), base_url="http://127.0.0.1")
+    client = TestClient(create_app(run_dir, reviewer_default="Ann"), base_url=DESK_URL)
     accepted = client.post(f"/api/articles/{musk}/claims/{MUSK_PUTIN_CLAIM}/reviews", json={"action": "accept", "reviewer": "Ann"})
     assert accepted.status_code == 201, accepted.text
     write_exports(run_dir, tmp_path / "published", "Desk", "https://desk.example")
@@ -60,9 +60,9 @@ def test_a_script_url_is_not_a_link_in_the_desk(tmp_path: Path) -> None:
     run_dir = build_seed_run(tmp_path / "run")
     musk, _ = seed_ids()
     with_url(run_dir, musk, HOSTILE[0])
-    page = TestClient(create_app(run_dir), base_url="http://127.0.0.1").get(f"/articles/{musk}").text
+    page = TestClient(create_app(run_dir), base_url=DESK_URL).get(f"/articles/{musk}").text
     assert not [h for h in hrefs(page) if "javascript" in h.lower()]
     assert "javascript:alert(document.domain)" in page  # shown as text
     with_url(run_dir, musk, "https://news.example/musk")
-    page = TestClient(create_app(run_dir), base_url="http://127.0.0.1").get(f"/articles/{musk}").text
+    page = TestClient(create_app(run_dir), base_url=DESK_URL).get(f"/articles/{musk}").text
     assert "https://news.example/musk" in hrefs(page)

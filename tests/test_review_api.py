@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from pipeline.review.app import create_app
 from pipeline.review.store import REVIEWS_FILE, ReviewLog, RunFolder
 from review_fixtures import (
+    DESK_URL,
     MUSK_PUTIN_CLAIM,
     MUSK_PUTIN_STATEMENT,
     build_seed_run,
@@ -37,7 +38,7 @@ def run_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def client(run_dir: Path) -> TestClient:
-    return TestClient(create_app(run_dir, desk_name="Test Desk", reviewer_default="Ann"))
+    return TestClient(create_app(run_dir, desk_name="Test Desk", reviewer_default="Ann"), base_url=DESK_URL)
 
 
 def review_url(article_id: str = MUSK, claim_id: str = MUSK_PUTIN_CLAIM) -> str:
@@ -204,7 +205,7 @@ def test_article_text_is_escaped_piece_by_piece(tmp_path: Path) -> None:
     )
     (tmp_path / "articles").mkdir()
     (tmp_path / "articles" / f"{result.article.id}.json").write_text(result.model_dump_json())
-    page = TestClient(create_app(tmp_path)).get(f"/articles/{result.article.id}").text
+    page = TestClient(create_app(tmp_path), base_url=DESK_URL).get(f"/articles/{result.article.id}").text
     assert "<script>alert" not in page and "<img src=x" not in page and "<b>bold" not in page and "<i>Title" not in page
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
     marks = marks_of(page)
@@ -310,7 +311,7 @@ def test_effective_state_is_latest_event_per_field(client: TestClient, run_dir: 
     assert state["statement"] == "Musk talked to Putin about Ukraine"
     assert [e["action"] for e in state["history"]] == ["override", "edit", "override", "accept"]
     # A fresh app over the same folder sees the same state: the log is the only memory.
-    again = TestClient(create_app(run_dir))
+    again = TestClient(create_app(run_dir), base_url=DESK_URL)
     assert again.get(f"/api/articles/{MUSK}/claims/c1").json()["verdict"] == "unverified"
 
 
@@ -356,7 +357,7 @@ def test_review_of_unknown_claim_or_article_is_404(client: TestClient, run_dir: 
 
 def test_internal_error_is_json_without_traceback(run_dir: Path) -> None:
     (run_dir / REVIEWS_FILE).mkdir()  # the log path is unusable: a real fault, not a mock
-    client = TestClient(create_app(run_dir), raise_server_exceptions=False)
+    client = TestClient(create_app(run_dir), base_url=DESK_URL, raise_server_exceptions=False)
     response = client.post(review_url(), json={"action": "accept", "reviewer": "Ann"})
     assert response.status_code == 500
     assert response.json()["error"].startswith("internal error") and "Traceback" not in response.text
