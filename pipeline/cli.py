@@ -18,7 +18,7 @@ from pipeline.ingest import InputError
 from pipeline.llm import EndpointError, LLMError
 from pipeline.redaction import RedactedStderr, register_secret
 from pipeline.runner import NoArticlesError, discover_or_fail, run
-from pipeline.settings import Settings
+from pipeline.settings import Settings, describe_error
 
 # Exit codes: 0 every article done; 1 nothing could run; 3 some articles failed or were left
 # out by --budget.
@@ -43,8 +43,7 @@ def _settings(**overrides: object) -> Settings:
     try:
         settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as error:
-        first = error.errors()[0]
-        raise _fail(f"configuration: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        raise _fail(f"configuration: {describe_error(error)}") from None
     except ValueError as error:  # an unreadable config file
         raise _fail(f"configuration: {error}") from None
     register_secret(settings.api_key.get_secret_value() if settings.api_key else None)

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 FACTCHECK = [sys.executable, "-c", "from pipeline.cli import main; main()"]
+ROOT = Path(__file__).resolve().parent.parent  # this checkout: its code is what runs, from any cwd
 
 
 def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -15,7 +16,7 @@ def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
     config.touch()
     env.update(
         FACTCHECK_CONFIG=str(config), FACTCHECK_CACHE_DIR=str(tmp_path / "cache"),
-        FACTCHECK_TIMEOUT="0.5", FACTCHECK_MAX_ATTEMPTS="4", OPENAI_API_KEY="test",
+        FACTCHECK_TIMEOUT="0.5", FACTCHECK_MAX_ATTEMPTS="4", OPENAI_API_KEY="test", PYTHONPATH=str(ROOT),
     )
     env.update(extra)
     return env
