@@ -267,6 +267,8 @@ class LLM:
             cause = _api_error(error)
             if isinstance(cause, openai.OpenAIError):
                 raise self._describe(cause) from cause
+            if _without_choices(error.last_completion):  # instructor then fails on choices[0]
+                raise LLMError(f"{self.endpoint}: {stage}: the server's answer has no choices (an empty 'choices' list)") from error
             if cause is not error and not isinstance(cause, (ValidationError, ValueError)):
                 raise cause from error  # a bug, not the model's output: let it surface
             # Re-asks exhausted: keep what validates without the article context;
@@ -379,6 +381,10 @@ def _invalid_output_reason(error: InstructorRetryException) -> str:
         where = ".".join(str(part) for part in first["loc"])
         return (f"{where}: {first['msg']}" if where else first["msg"])[:300]
     return _first_line(cause or error)
+
+
+def _without_choices(completion: object) -> bool:
+    return completion is not None and isinstance(getattr(completion, "choices", None), list) and not completion.choices  # type: ignore[attr-defined]
 
 
 def _first_line(error: BaseException | None) -> str:

@@ -47,6 +47,7 @@ class Faults:
     bad_tool_call: float = 0.0  # 200 with tool arguments that violate the schema
     echo_credentials: float = 0.0  # 502 whose body quotes the request's Authorization header and URL
     unauthorized: float = 0.0  # 401: the key is rejected
+    no_choices: float = 0.0  # 200 with an empty "choices" list
     retry_after: float = 0.05  # seconds, sent with 429 and 503
     timeout_sleep: float = 2.0
     max_faults_per_request: int = 2
@@ -59,7 +60,7 @@ class Faults:
         draw = random.Random(f"{self.seed}:{key}:{attempt}").random()
         for name in (
             "rate_limit", "server_error", "unavailable", "timeout", "drop", "invalid_json", "bad_tool_call", "echo_credentials",
-            "unauthorized",
+            "unauthorized", "no_choices",
         ):
             draw -= getattr(self, name)
             if draw < 0:
@@ -328,6 +329,8 @@ class FakeOpenAI:
             return _error(502, message)
         if fault == "unauthorized":
             return _error(401, "Incorrect API key provided")
+        if fault == "no_choices":
+            return web.json_response({**completion(body, "{}"), "choices": []})
         if fault == "invalid_json":
             return web.Response(status=200, text='{"id": "chatcmpl-broken", "choices": [', content_type="application/json")
         arguments = json.dumps({}) if fault == "bad_tool_call" else json.dumps(tool_arguments(body))
