@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.text import Text
 
 from pipeline.backend import open_llm
+from pipeline.cache import CacheError
 from pipeline.embedded import EmbeddedModelError
 from pipeline.ingest import InputError
 from pipeline.llm import EndpointError, LLMError
@@ -94,7 +95,7 @@ def run_command(
         files, skipped = discover_or_fail(paths, exclude=out)  # before starting a model for nothing
         with open_llm(settings) as llm:
             summary = asyncio.run(run(llm, files, skipped, out, settings, options=options, reporter=reporters))
-    except (NoArticlesError, EmbeddedModelError, LLMError, InputError) as error:
+    except (NoArticlesError, EmbeddedModelError, LLMError, InputError, CacheError) as error:
         raise _fail(str(error)) from None
     finally:
         reporters.close()
@@ -270,7 +271,7 @@ def eval_command(
                     datasets=datasets, limit=limit, per_label=per_label, on_item=report,
                 )
             )
-    except (EmbeddedModelError, LLMError) as error:
+    except (EmbeddedModelError, LLMError, CacheError) as error:
         raise _fail(str(error)) from None
     console = Console()
     for table in tables(result):

@@ -76,3 +76,28 @@ def test_limiter_halves_on_429_pauses_for_retry_after_and_recovers() -> None:
         assert limiter.limit == 8
 
     asyncio.run(scenario())
+
+
+def test_a_corrupt_cache_is_one_line_that_says_how_to_move_it_aside(tmp_path: Path) -> None:
+    import shlex
+    import subprocess
+
+    from cli_process import env_for, factcheck, run_args
+
+    from pipeline.testing.articles import write_articles
+
+    env = env_for(tmp_path)
+    responses = Path(env["FACTCHECK_CACHE_DIR"]) / "responses"
+    responses.mkdir(parents=True)
+    (responses / "cache.db").write_bytes(b"this is not an SQLite database" * 100)
+    write_articles(tmp_path / "in", 1)
+    with FakeOpenAI() as fake:
+        done = factcheck(run_args(tmp_path / "in", tmp_path / "out", fake.base_url), env)
+        assert done.returncode == 1
+        [line] = done.stderr.splitlines()
+        assert line.startswith(f"error: {responses}: response cache cannot be opened (file is not a database)")
+        move = line.split("`")[1]
+        subprocess.run(shlex.split(move), check=True)  # the command the message gives
+        again = factcheck(run_args(tmp_path / "in", tmp_path / "out", fake.base_url), env)
+    assert again.returncode == 0, again.stderr
+    assert (responses.parent / "responses.broken" / "cache.db").exists()
