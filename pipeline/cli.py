@@ -66,6 +66,7 @@ def run_command(
     model: ModelOpt = None,
     embedded_model: EmbeddedOpt = None,
     max_claims: Annotated[int | None, typer.Option(help="Most claims kept per context window.")] = None,
+    max_chars: Annotated[int | None, typer.Option(help="Longest article analysed, in characters (default 200,000).")] = None,
     concurrency: Annotated[int | None, typer.Option(help="Most LLM calls in flight (default 4); up to 2N-1 articles in progress.")] = None,
     cache: Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse LLM responses from the on-disk cache.")] = True,
     resume: Annotated[
@@ -83,7 +84,7 @@ def run_command(
 
     settings = _settings(
         backend=backend, base_url=base_url, model=model, embedded_model=embedded_model, max_claims=max_claims,
-        concurrency=concurrency, budget_usd=budget,
+        max_chars=max_chars, concurrency=concurrency, budget_usd=budget,
     )
     options = RunOptions(concurrency=settings.concurrency, budget_usd=settings.budget_usd, cache=cache and settings.cache, resume=resume)
     reporters = Reporters()

@@ -18,6 +18,7 @@ point and started again redoes no finished article and re-asks no finished call.
 import asyncio
 import errno
 import json
+import math
 import os
 import random
 import sqlite3
@@ -541,6 +542,9 @@ class _Pipeline:
                 self.summary.duplicates += 1
                 self.skipped.add(f"{article.meta.source}: same text as {first}, analysed once")
                 continue
+            if len(article.text) > self.settings.max_chars:
+                self._failed(article.meta.source, article.meta.id, "input", self._too_long(article))
+                continue
             if self.options.resume and load_result(result_path(self.out_dir, article.meta.id)) is not None:
                 self.summary.reused += 1
                 self.reporter.emit("article_reused", article=article.meta.id, source=article.meta.source)
@@ -606,6 +610,20 @@ class _Pipeline:
             "article_done", article=article.meta.id, source=article.meta.source, claims=len(result.claims),
             denials=len(result.denials), seconds=result.run.seconds, calls=bill.calls, cache_hits=bill.cache_hits,
             tokens=bill.prompt_tokens + bill.completion_tokens, cost_usd=round(bill.cost_usd, 6),
+        )
+
+    def _too_long(self, article: Article) -> str:
+        """Why a huge input is not analysed, with what analysing it would take."""
+        chars = len(article.text)
+        calls = CALLS_PER_ARTICLE * math.ceil(chars / self.settings.window_chars)
+        price = self.budget.price
+        cost = (
+            f"~${price.cost(calls * (CALL_OVERHEAD_TOKENS + self.settings.window_chars // 4), 0, calls * CALL_OUTPUT_TOKENS):,.2f}"
+            if price else "cost unknown (no price for this model)"
+        )
+        return (
+            f"{article.meta.source}: {chars:,} characters is over max_chars ({self.settings.max_chars:,}); analysing it "
+            f"would take about {calls:,} LLM calls, {cost}. Raise max_chars (--max-chars, FACTCHECK_MAX_CHARS) to analyse it"
         )
 
     def _unreadable(self, source: str, reason: str) -> None:

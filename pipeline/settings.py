@@ -59,6 +59,11 @@ class Settings(BaseSettings):
         "of its label. llama-cpp-python computes them in Python (about 0.25 s per generated token here).",
     )
     window_chars: int = Field(default=12_000, ge=500, description="Article characters per context window.")
+    max_chars: int = Field(
+        default=200_000, ge=1,
+        description="Longest article analysed (characters); a longer one fails with an estimate of its calls and cost. "
+        "200,000 characters is about 17 context windows, 51 calls.",
+    )
     context_tokens: int = Field(default=8192, description="Context size of the embedded model server.")
     cache_dir: Path = Field(default=Path.home() / ".cache" / "factcheck")
     concurrency: int = Field(default=4, ge=1, le=256, description="Most LLM calls in flight; up to 2 x concurrency - 1 articles are in progress.")

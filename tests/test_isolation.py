@@ -128,3 +128,21 @@ def test_a_rejected_key_stops_the_run_with_one_line_and_a_true_hint(fake: FakeOp
     assert "API key rejected (HTTP 401)" in line and "OPENAI_API_KEY" in line
     assert "--api-key" not in line  # no such flag
     assert fake.stats.faults["unauthorized"] <= 2 * 4 - 1  # articles in flight at most, not all twelve
+
+
+def test_an_input_over_max_chars_fails_with_an_estimate_of_calls_and_cost(fake: FakeOpenAI, tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    write_articles(inputs, 2)
+    long_text = " ".join(f"Sentence number {i} of a very long report says little." for i in range(600))  # ~32k chars
+    (inputs / "huge.txt").write_text(long_text)
+    out = tmp_path / "out"
+    done = factcheck(run_args(inputs, out, fake.base_url, "--quiet", "--max-chars", "20000"), env_for(tmp_path))
+    assert done.returncode == EXIT_SOME_FAILED, done.stderr
+    reason = str(errors_of(out)["huge.txt"]["reason"])
+    assert f"{len(long_text):,} characters is over max_chars (20,000)" in reason
+    assert "about 9 LLM calls, ~$0.0" in reason and "--max-chars" in reason  # 3 windows of 12,000, 3 calls each
+    assert "2 analysed" in done.stderr
+
+    raised = factcheck(run_args(inputs, out, fake.base_url, "--quiet", "--max-chars", "40000"), env_for(tmp_path))
+    assert raised.returncode == 0, raised.stderr
+    assert "1 analysed, 2 already done" in raised.stderr
