@@ -53,9 +53,17 @@ class Faults:
     max_faults_per_request: int = 2
     seed: int = 0
     target: str | None = None  # only requests whose body contains this text meet faults
+    # text -> fault: requests whose body contains the text meet that fault (first attempts, up
+    # to max_faults_per_request), whatever the probabilities; e.g. one article's marker -> "timeout"
+    by_target: dict[str, str] = field(default_factory=dict)
 
     def pick(self, key: str, attempt: int, raw: str = "") -> str | None:
-        if attempt >= self.max_faults_per_request or (self.target is not None and self.target not in raw):
+        if attempt >= self.max_faults_per_request:
+            return None
+        for text, fault in self.by_target.items():
+            if text in raw:
+                return fault
+        if self.target is not None and self.target not in raw:
             return None
         draw = random.Random(f"{self.seed}:{key}:{attempt}").random()
         for name in (
