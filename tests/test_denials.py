@@ -46,3 +46,29 @@ def test_a_denial_is_credited_to_its_speaker_and_never_targets_the_speakers_own_
     assert denial.speaker == "Musk"
     assert denial.claim_ids == ["c1"]  # not Musk's own c2
     assert denial.spans[0].text == MUSK_WORDS
+
+
+NON_RESPONSE = "SpaceX and the Kremlin did not immediately respond to the DCNF’s request for comment."
+
+
+def _denials_for(answer: dict[str, object]) -> list[object]:
+    claims = [_claim("c1", "Bremmer", "Bremmer claimed Musk told him")]
+    return run_scripted(lambda body: json.dumps(answer),
+                        lambda llm: denials_stage.find_denials(llm, windows(SEED)[0], claims)).value
+
+
+def test_did_not_immediately_respond_is_a_non_denial_whatever_the_model_says() -> None:
+    # The model calls the newsroom formula an explicit denial of c1 (the seed's sentence 14).
+    answer = {"denials": [{"speaker": "SpaceX and the Kremlin", "disputes": "the call", "kind": "explicit_denial",
+                           "claim_ids": ["c1"], "sentence": [14], "quote": NON_RESPONSE}]}
+    [denial] = _denials_for(answer)
+    assert denial.spans[0].text == NON_RESPONSE  # the path under test ran on that very sentence
+    assert denial.kind.value == "non_denial" and not denial.is_denial
+    assert denial.claim_ids == []
+
+
+def test_a_non_denial_never_keeps_a_link_to_a_claim() -> None:
+    answer = {"denials": [{"speaker": "SpaceX and the Kremlin", "disputes": "the call", "kind": "non_denial",
+                           "claim_ids": ["c1"], "sentence": [14], "quote": NON_RESPONSE}]}
+    [denial] = _denials_for(answer)
+    assert not denial.is_denial and denial.claim_ids == []

@@ -448,3 +448,32 @@ def test_log_lines_are_the_documented_event_format(client: TestClient, run_dir: 
     assert set(raw) == {"id", "article_id", "claim_id", "reviewer", "timestamp", "action", "before", "after", "reason", "note"}
     assert re.fullmatch(r"[0-9a-f]{32}", raw["id"]) and raw["article_id"] == MUSK and raw["claim_id"] == "c1"
     assert raw["timestamp"].endswith("Z")
+
+
+# ---- reviews belong to one article's claim ----
+
+
+def test_accepting_c1_in_one_article_never_publishes_another_articles_override(run_dir: Path) -> None:
+    # Claim ids restart at c1 in every article: the history is the article's and the claim's.
+    run, log = RunFolder(run_dir), ReviewLog(run_dir)
+    water, musk = run.article(WATER), run.article(MUSK)
+    assert water is not None and musk is not None
+    musk_machine = musk.verdict_for("c1")
+    assert musk_machine is not None and musk_machine.verdict is not VerdictLabel.supported
+    log.append(water, "c1", ReviewRequest(action=ReviewAction.override, reviewer="Bo", verdict=VerdictLabel.supported,
+                                          reason="the filing was withdrawn"))
+    event, state = log.append(musk, "c1", ReviewRequest(action=ReviewAction.accept, reviewer="Ann"))
+    assert event.before == event.after == musk_machine.verdict
+    assert state.verdict is musk_machine.verdict and [e.reviewer for e in state.history] == ["Ann"]
+
+
+def test_a_renamed_article_file_gets_no_other_articles_reviews(client: TestClient, run_dir: Path) -> None:
+    post(client, {"action": "override", "reviewer": "Bo", "verdict": "refuted", "reason": "checked"}, WATER, "c1")
+    articles = run_dir / "articles"
+    (articles / f"{WATER}.json").unlink()
+    (articles / f"{MUSK}.json").rename(articles / f"{WATER}.json")  # Musk's text under the water article's name
+    run = RunFolder(run_dir)
+    assert run.article(WATER) is None and run.article(MUSK) is None
+    assert "does not match article id" in run.errors()[WATER]
+    assert client.get(f"/articles/{WATER}").status_code == 404
+    assert client.get("/api/articles").json()["articles"] == []
