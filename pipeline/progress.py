@@ -62,6 +62,8 @@ class FailurePrinter:
     def emit(self, event: str, **fields: object) -> None:
         if event == "article_failed":
             self.console.print(redact(f"{fields['source']}: failed at {fields['stage']}: {fields['reason']}"), markup=False, soft_wrap=True)
+        elif event == "result_damaged":
+            self.console.print(redact(str(fields["reason"])), markup=False, soft_wrap=True)
 
     def close(self) -> None:
         pass
@@ -105,6 +107,9 @@ class ProgressBar:
             self.progress.console.print(
                 redact(f"{fields['source']}: failed at {fields['stage']}: {fields['reason']}"), markup=False, soft_wrap=True
             )
+        elif event == "result_damaged":
+            self.progress.console.print(redact(str(fields["reason"])), markup=False, soft_wrap=True)
+            return
         elif event == "budget_stop":
             self.progress.console.print(redact(f"budget reached: {fields['message']}"), markup=False, soft_wrap=True)
         else:

@@ -83,6 +83,7 @@ class RunSummary:
     failed: int = 0
     not_started: int = 0  # left out by the budget
     duplicates: int = 0
+    damaged: int = 0  # earlier result files that were unreadable (truncated, corrupt): analysed again
     files: int = 0  # article files read
     skipped: int = 0  # skipped files and duplicates, all listed in skipped.txt
     skipped_files: list[str] = field(default_factory=list)  # the first SKIPPED_LISTED of them (+ a note)
@@ -545,10 +546,18 @@ class _Pipeline:
             if len(article.text) > self.settings.max_chars:
                 self._failed(article.meta.source, article.meta.id, "input", self._too_long(article))
                 continue
-            if self.options.resume and load_result(result_path(self.out_dir, article.meta.id)) is not None:
-                self.summary.reused += 1
-                self.reporter.emit("article_reused", article=article.meta.id, source=article.meta.source)
-                continue
+            if self.options.resume:
+                earlier = result_path(self.out_dir, article.meta.id)
+                if load_result(earlier) is not None:
+                    self.summary.reused += 1
+                    self.reporter.emit("article_reused", article=article.meta.id, source=article.meta.source)
+                    continue
+                if earlier.exists():  # truncated or corrupt: it is no result, so the article is done again
+                    self.summary.damaged += 1
+                    self.reporter.emit(
+                        "result_damaged", article=article.meta.id, source=article.meta.source,
+                        reason=f"{earlier}: earlier result unreadable; analysing {article.meta.source} again",
+                    )
             estimate = self.budget.estimate(article)
             if self.summary.not_started or not self.budget.reserve(estimate):
                 if not self.summary.not_started:
@@ -725,6 +734,7 @@ class _Manifest:
                     "failed": s.failed,
                     "not_started": s.not_started,
                     "duplicates": s.duplicates,
+                    "damaged_results_redone": s.damaged,
                     "skipped_files": s.skipped,
                 },
                 "skipped_files": s.skipped_files,

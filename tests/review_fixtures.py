@@ -152,7 +152,7 @@ def musk_putin_article() -> ArticleResult:
             speaker="SpaceX and the Kremlin",
             disputes="Nothing: they did not respond",
             kind=DenialKind.non_denial,
-            claim_ids=["c1"],
+            claim_ids=[],  # the pipeline never links a non-denial to a claim
             spans=[quote(text, "SpaceX and the Kremlin did not immediately respond")],
         ),
     ]

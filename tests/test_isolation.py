@@ -10,6 +10,7 @@ import pytest
 from cli_process import env_for, factcheck, run_args
 
 from pipeline.cli import EXIT_NOTHING_RAN, EXIT_SOME_FAILED
+from pipeline.runner import load_result
 from pipeline.testing.articles import write_articles
 from pipeline.testing.fake_openai import FakeOpenAI, Faults
 
@@ -146,3 +147,19 @@ def test_an_input_over_max_chars_fails_with_an_estimate_of_calls_and_cost(fake: 
     raised = factcheck(run_args(inputs, out, fake.base_url, "--quiet", "--max-chars", "40000"), env_for(tmp_path))
     assert raised.returncode == 0, raised.stderr
     assert "1 analysed, 2 already done" in raised.stderr
+
+
+def test_a_damaged_result_file_is_reported_and_the_article_redone(fake: FakeOpenAI, tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 4)
+    out = tmp_path / "out"
+    first = factcheck(run_args(tmp_path / "in", out, fake.base_url, "--quiet"), env_for(tmp_path))
+    assert first.returncode == 0, first.stderr
+    truncated, corrupt, *_ = sorted((out / "articles").glob("*.json"))
+    truncated.write_bytes(truncated.read_bytes()[: truncated.stat().st_size // 2])  # a crash mid-copy
+    corrupt.write_text('{"article": "not a result"}')
+    again = factcheck(run_args(tmp_path / "in", out, fake.base_url, "--quiet"), env_for(tmp_path))
+    assert again.returncode == 0, again.stderr
+    assert "2 analysed, 2 already done" in again.stderr
+    assert f"{truncated}: earlier result unreadable" in again.stderr and f"{corrupt}: earlier result unreadable" in again.stderr
+    assert all(load_result(path) is not None for path in (truncated, corrupt))
+    assert json.loads((out / "run.json").read_text())["counts"]["damaged_results_redone"] == 2

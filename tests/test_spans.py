@@ -57,3 +57,10 @@ def test_windows_overlap_and_drop_nothing(seed_text: str, max_chars: int) -> Non
     assert sorted(set(numbers)) == list(range(1, len(split_sentences(seed_text)) + 1))
     if len(parts) > 1:
         assert parts[0].sentences[-1].number >= parts[1].sentences[0].number  # overlap
+
+
+def test_a_short_quote_is_never_matched_fuzzily() -> None:
+    # Eight characters match too much by chance: "He spoke" would land on "have spoken".
+    text = "They have spoken often about it, the report says."
+    assert align_quote(text, "He spoke") is None
+    assert align_quote(text, "have spoken") is not None  # exact still works for short quotes
