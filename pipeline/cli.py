@@ -109,7 +109,7 @@ def run_command(
             + (f", {summary.not_started} not started (budget)" if summary.not_started else "")
             + f"; {total.calls} LLM calls, {total.cache_hits} from cache, "
             f"{total.prompt_tokens + total.completion_tokens} tokens, ~${total.cost_usd:.4f} -> {out}",
-            markup=False,
+            markup=False, soft_wrap=True,  # one line, however narrow the terminal: scripts read it
         )
     if summary.failed and not (summary.done or summary.reused):
         raise typer.Exit(EXIT_NOTHING_RAN)
