@@ -110,3 +110,10 @@ def test_twelve_characters_is_the_shortest_fuzzy_quote_and_its_score_has_three_d
     assert twelve is not None and twelve.match is MatchKind.fuzzy and twelve.text == "reopen in May"
     assert twelve.score == 0.917  # 91.67 / 100, rounded to three decimals
     assert align_quote(HARBOUR, "reopn in Ma") is None  # eleven: too short to trust a fuzzy match
+
+
+def test_exact_and_normalized_matches_score_one_even_at_the_first_character() -> None:
+    exact = align_quote(HARBOUR, "Officials said")
+    assert exact is not None and (exact.start, exact.match, exact.score) == (0, MatchKind.exact, 1.0)
+    folded = align_quote(HARBOUR, "officials  said")
+    assert folded is not None and (folded.start, folded.match, folded.score) == (0, MatchKind.normalized, 1.0)
