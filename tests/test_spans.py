@@ -42,6 +42,7 @@ def test_fuzzy_quote_keeps_its_score(seed_text: str) -> None:
 def test_unalignable_quote_is_none(seed_text: str) -> None:
     assert align_quote(seed_text, "Musk said he met Putin in Moscow last Tuesday to sign a treaty") is None
     assert align_quote(seed_text, "  ") is None
+    assert align_quote(seed_text, "\u00a0\u00a0") is None  # no-break spaces fold to nothing
 
 
 def test_quote_prefers_the_cited_window() -> None:
