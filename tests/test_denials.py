@@ -90,17 +90,20 @@ def test_each_draft_is_kept_or_dropped_on_its_own_and_the_kept_are_numbered_in_o
          "quote": NON_RESPONSE},
         {"speaker": "Kremlin", "disputes": "the call", "kind": "explicit_denial", "claim_ids": ["c2"], "sentence": [2],
          "quote": touching},  # touching the claim's span is not quoting it
+        {"speaker": "Bremmer", "disputes": "nothing", "kind": "non_denial", "claim_ids": ["c1"], "sentence": [3],
+         "quote": "Bremmer claimed Musk told him"},  # a non-denial may quote anything: it disputes nothing
     ]}
     outcome = run_scripted(lambda body: json.dumps(answer),
                            lambda llm: denials_stage.find_denials(llm, windows(SEED)[0], claims))
     kept = outcome.value
     # d3's words are Bremmer's in the article: the speaker is corrected to whom the article credits.
     assert [(d.id, d.speaker) for d in kept] == [
-        ("d1", "Musk"), ("d2", "SpaceX and the Kremlin"), ("d3", "the Eurasia Group’s Ian Bremmer")]
+        ("d1", "Musk"), ("d2", "SpaceX and the Kremlin"), ("d3", "the Eurasia Group’s Ian Bremmer"), ("d4", "Bremmer")]
     assert kept[0].spans[0].text == "“I have spoken to Putin only once and that was about 18 months ago."
     assert kept[0].claim_ids == ["c1"] and kept[2].claim_ids == ["c2"] and kept[2].spans[0].text == touching
+    assert kept[3].claim_ids == []
     warnings = outcome.warnings
     assert any("dropped 'Eurasia Group': quotes the claim it would dispute" in w for w in warnings)
     assert any("dropped statement by Nobody: no quote or sentence" in w for w in warnings)
     assert any(f"dropped unalignable quote {unalignable[:60]!r} by Musk" in w for w in warnings)
-    assert not any("unalignable" in w and "SpaceX" in w for w in warnings)
+    assert not any("SpaceX" in w or "'Bremmer'" in w for w in warnings)  # the non-denials pass untouched
