@@ -120,6 +120,7 @@ def throughput(work: Path, articles: int, latency: float, concurrency: int) -> N
         wall, summary = run_once(server, inputs, out, cache, concurrency)
         print(f"[2] warm re-run (same OUT), in process: {wall:.2f} s, {server.requests() - before} requests, "
               f"{summary.reused} reused")
+        (work / "none.toml").touch()  # an empty config file: no settings from the caller's
         env = {**os.environ, "FACTCHECK_CACHE_DIR": str(cache), "OPENAI_API_KEY": "bench",
                "FACTCHECK_CONFIG": str(work / "none.toml")}
         before = server.requests()
@@ -162,6 +163,7 @@ def memory(work: Path, sizes: list[int], concurrency: int) -> None:
         for size in sizes:
             inputs = work / f"mem-{size}-in"
             write_articles(inputs, size)
+            (work / "none.toml").touch()
             env = {**os.environ, "FACTCHECK_CACHE_DIR": str(work / f"mem-{size}-cache"), "OPENAI_API_KEY": "bench",
                    "FACTCHECK_CONFIG": str(work / "none.toml")}
             script = (

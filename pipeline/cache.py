@@ -11,6 +11,8 @@ calls in flight.
 import asyncio
 import hashlib
 import json
+import shlex
+import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -42,13 +44,23 @@ def is_chat_completion(request: httpx2.Request) -> bool:
     return request.method == "POST" and request.url.path.endswith("/chat/completions")
 
 
+class CacheError(RuntimeError):
+    """The response cache cannot be opened: one line naming it and how to move it aside."""
+
+
 class ResponseCache:
     def __init__(self, directory: Path):
-        directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
-        self._store = diskcache.Cache(
-            str(directory), size_limit=SIZE_LIMIT, sqlite_mmap_size=SQLITE_MMAP_SIZE, sqlite_cache_size=SQLITE_CACHE_PAGES
-        )
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            self._store = diskcache.Cache(
+                str(directory), size_limit=SIZE_LIMIT, sqlite_mmap_size=SQLITE_MMAP_SIZE, sqlite_cache_size=SQLITE_CACHE_PAGES
+            )
+        except (sqlite3.Error, OSError) as error:  # a damaged database file, a full or read-only disk
+            raise CacheError(
+                f"{directory}: response cache cannot be opened ({error}); move it aside with "
+                f"`mv {shlex.quote(str(directory))} {shlex.quote(f'{directory}.broken')}` (it is rebuilt), or run with --no-cache"
+            ) from None
         self.hits = 0
         self.misses = 0
         self._writer: ThreadPoolExecutor | None = None

@@ -7,7 +7,7 @@ from rapidfuzz import fuzz
 from pipeline import prompts
 from pipeline._stage import StageOutput, messages
 from pipeline.attributions import find_attributions, names_in
-from pipeline.document import Window
+from pipeline.document import WITHHELD, Window
 from pipeline.llm import LLM
 from pipeline.spans import align_quote
 from schemas import Attribution, Claim, ClaimDraft, ClaimsResponse, Span
@@ -24,8 +24,13 @@ async def extract_claims(llm: LLM, window: Window, *, max_claims: int = 5) -> St
     warnings = list(reply.warnings)
     credits = [a for a in find_attributions(window.text) if a.source is not None and a.content is not None]
     claims: list[Claim] = []
+    withheld = set(window.withheld)  # the model saw a placeholder there: no claim can come from it
     for draft in reply.value.claims[:max_claims]:
-        numbers = sorted({_repoint(window, draft.statement, n) for n in draft.sentences if n in window.numbers})
+        cited = {_repoint(window, draft.statement, n) for n in draft.sentences if n in window.numbers}
+        numbers = sorted(cited - withheld)
+        if cited and not numbers or WITHHELD in draft.statement:
+            warnings.append(f"claims: dropped {draft.statement[:60]!r}: cites only text withheld from the model")
+            continue
         if not numbers:
             warnings.append(f"claims: dropped {draft.statement[:60]!r}: cites no sentence of the article")
             continue

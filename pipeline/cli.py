@@ -2,19 +2,24 @@
 
 import asyncio
 import logging
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.text import Text
 
 from pipeline.backend import open_llm
+from pipeline.cache import CacheError
 from pipeline.embedded import EmbeddedModelError
 from pipeline.ingest import InputError
-from pipeline.llm import LLMError
+from pipeline.llm import EndpointError, LLMError
+from pipeline.redaction import RedactedStderr, register_secret
 from pipeline.runner import NoArticlesError, discover_or_fail, run
-from pipeline.settings import Settings
+from pipeline.settings import Settings, describe_error
 from pipeline.stance.embedder import EmbeddingModelError
 from pipeline.stance.model import StanceModelError
 
@@ -23,23 +28,29 @@ from pipeline.stance.model import StanceModelError
 EXIT_NOTHING_RAN = 1
 EXIT_SOME_FAILED = 3
 
-app = typer.Typer(help="Fact-check news articles: claims, denials and verdicts with evidence spans.", no_args_is_help=True)
-err = Console(stderr=True, highlight=False)
+app = typer.Typer(
+    help="Fact-check news articles: claims, denials and verdicts with evidence spans.", no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals hold the API key
+)
+# Every line on stderr is redacted (keys, tokens, URL passwords) and printed as plain text:
+# messages quote paths and server replies, which must never be read as Rich markup.
+err = Console(file=RedactedStderr(), highlight=False)  # type: ignore[arg-type]
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", markup=True, soft_wrap=True)
+    err.print(Text.assemble(("error:", "red"), " ", message), soft_wrap=True)
     return typer.Exit(EXIT_NOTHING_RAN)
 
 
 def _settings(**overrides: object) -> Settings:
     try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+        settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as error:
-        first = error.errors()[0]
-        raise _fail(f"configuration: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        raise _fail(f"configuration: {describe_error(error)}") from None
     except ValueError as error:  # an unreadable config file
         raise _fail(f"configuration: {error}") from None
+    register_secret(settings.api_key.get_secret_value() if settings.api_key else None)
+    return settings
 
 
 def _load_stance_model() -> None:
@@ -71,6 +82,7 @@ def run_command(
     embedded_model: EmbeddedOpt = None,
     max_claims: Annotated[int | None, typer.Option(help="Most claims kept per context window.")] = None,
     verifier: VerifierOpt = None,
+    max_chars: Annotated[int | None, typer.Option(help="Longest article analysed, in characters (default 200,000).")] = None,
     concurrency: Annotated[int | None, typer.Option(help="Most LLM calls in flight (default 4); up to 2N-1 articles in progress.")] = None,
     cache: Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse LLM responses from the on-disk cache.")] = True,
     resume: Annotated[
@@ -88,7 +100,7 @@ def run_command(
 
     settings = _settings(
         backend=backend, base_url=base_url, model=model, embedded_model=embedded_model, max_claims=max_claims,
-        verifier=verifier, concurrency=concurrency, budget_usd=budget,
+        verifier=verifier, max_chars=max_chars, concurrency=concurrency, budget_usd=budget,
     )
     options = RunOptions(concurrency=settings.concurrency, budget_usd=settings.budget_usd, cache=cache and settings.cache, resume=resume)
     reporters = Reporters()
@@ -102,7 +114,7 @@ def run_command(
             _load_stance_model()  # a missing or altered artifact stops the run before any LLM call
         with open_llm(settings) as llm:
             summary = asyncio.run(run(llm, files, skipped, out, settings, options=options, reporter=reporters))
-    except (NoArticlesError, EmbeddedModelError, LLMError, InputError, StanceModelError, EmbeddingModelError) as error:
+    except (NoArticlesError, EmbeddedModelError, LLMError, InputError, CacheError, StanceModelError, EmbeddingModelError) as error:
         raise _fail(str(error)) from None
     finally:
         reporters.close()
@@ -115,7 +127,7 @@ def run_command(
             + (f", {summary.not_started} not started (budget)" if summary.not_started else "")
             + f"; {total.calls} LLM calls, {total.cache_hits} from cache, "
             f"{total.prompt_tokens + total.completion_tokens} tokens, ~${total.cost_usd:.4f} -> {out}",
-            markup=False,
+            markup=False, soft_wrap=True,  # one line, however narrow the terminal: scripts read it
         )
     if summary.failed and not (summary.done or summary.reused):
         raise typer.Exit(EXIT_NOTHING_RAN)
@@ -205,7 +217,7 @@ def check_command(
             try:
                 done.append(await check_claim(llm, pair.article, pair.claim, options, pair_id=pair.id))
             except LLMError as error:
-                if len(todo) == 1:
+                if len(todo) == 1 or isinstance(error, EndpointError):  # EndpointError: no pair can succeed
                     raise
                 failed += 1
                 err.print(f"{pair.article.meta.source}: failed: {error}", markup=False, soft_wrap=True)
@@ -296,7 +308,7 @@ def eval_command(
                     datasets=datasets, limit=limit, per_label=per_label, on_item=report,
                 )
             )
-    except (EmbeddedModelError, LLMError, StanceModelError, EmbeddingModelError) as error:
+    except (EmbeddedModelError, LLMError, CacheError, StanceModelError, EmbeddingModelError) as error:
         raise _fail(str(error)) from None
     console = Console()
     for table in tables(result):
@@ -312,7 +324,20 @@ def eval_command(
 def main() -> None:
     # instructor logs every failed attempt at ERROR; the CLI reports outcomes itself.
     logging.getLogger("instructor").setLevel(logging.CRITICAL)
-    app()
+    try:
+        app()
+    except Exception as error:  # a bug: one redacted line, not a traceback that may quote secrets
+        if os.environ.get("FACTCHECK_DEBUG"):
+            raise
+        first = str(error).strip().splitlines()
+        err.print(
+            Text.assemble(
+                ("error:", "red"), f" internal error, please report: {type(error).__name__}: {first[0][:300] if first else ''}"
+                " (set FACTCHECK_DEBUG=1 for the traceback)"
+            ),
+            soft_wrap=True,
+        )
+        sys.exit(EXIT_NOTHING_RAN)
 
 
 # Last: the batch commands reuse this module's helpers and exit codes.

@@ -23,7 +23,7 @@ STAGE_BY_TOOL = {"ClaimsResponse": "claims", "DenialsResponse": "denials", "Verd
 class StageBill:
     calls: int = 0  # answers from the server (billed)
     cache_hits: int = 0  # answers from the response cache (free)
-    failed_attempts: int = 0  # 429, 5xx: retried by the client, not billed
+    failed_attempts: int = 0  # 429, 5xx, timeouts, dropped connections: retried by the client, not billed
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached_tokens: int = 0
@@ -97,7 +97,11 @@ class MeteringTransport(httpx2.AsyncBaseTransport):
             return await self.inner.handle_async_request(request)
         stage = _stage_of(request.content)
         tally.last_stage = stage
-        response = await self.inner.handle_async_request(request)
+        try:
+            response = await self.inner.handle_async_request(request)
+        except httpx2.TransportError:  # a timeout or a dropped connection: retried, not billed
+            tally.stage(stage).failed_attempts += 1
+            raise
         if response.status_code != 200:
             tally.stage(stage).failed_attempts += 1
             return response

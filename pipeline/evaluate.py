@@ -162,13 +162,15 @@ def _text(folder: Path, text_file: str, where: str) -> str:
     """The text exactly as stored: the gold offsets index into it, so no newline translation."""
     # text_file is relative to the dataset's parent ("fnc1_dev/1118.txt"); accept it relative to the folder too.
     for path in (folder.parent / text_file, folder / text_file):
+        if not path.resolve().is_relative_to(folder.resolve()):  # "../x", "/etc/passwd": not this dataset's
+            continue
         if path.is_file():
             try:
                 with path.open(encoding="utf-8", newline="") as f:
                     return f.read()
             except (OSError, UnicodeDecodeError) as error:
                 raise InputError(f"{path}: cannot read as UTF-8 ({error})") from None
-    raise InputError(f"{where}: text_file {text_file!r} not found under {folder.parent}")
+    raise InputError(f"{where}: text_file {text_file!r} not found inside the dataset folder {folder}")
 
 
 def _attribution(raw: object, text: str, where: str) -> Attribution:
@@ -195,6 +197,8 @@ def _gold_span(raw: object, text: str, where: str) -> m.SpanSegments | None:
         span = tuple((int(s), int(e)) for s, e in segments)
     except (TypeError, ValueError):
         raise InputError(f"{where}: segments must be [start, end] integer pairs") from None
+    if not all(0 <= s <= e <= len(text) for s, e in span):  # slicing past the end would quietly match ""
+        raise InputError(f"{where}: segments {list(span)} are outside the text (0 to {len(text)})")
     # The README's invariant; a mismatch means the offsets do not index this text.
     if " ".join(text[s:e] for s, e in span) != raw.get("text"):
         raise InputError(f"{where}: segments {list(span)} do not spell its text {raw.get('text')!r}")

@@ -99,7 +99,10 @@ def _read_text(path: Path) -> str:
 
 
 def _from_html(raw: str, path: Path) -> Article:
-    import trafilatura  # slow to import; only HTML needs it
+    try:
+        import trafilatura  # slow to import; only HTML needs it
+    except ImportError as error:
+        raise InputError(f"{path}: cannot read HTML: the HTML reader is not installed ({error})") from None
 
     text = trafilatura.extract(raw, include_comments=False, include_tables=False, favor_precision=True)
     meta = trafilatura.extract_metadata(raw)
@@ -120,6 +123,8 @@ def _parse_json(raw: str, source: str) -> dict[str, object]:
         record = json.loads(raw)
     except json.JSONDecodeError as error:
         raise InputError(f"{source}: invalid JSON ({error.msg} at line {error.lineno} column {error.colno})") from None
+    except RecursionError:  # the decoder recurses per level: a hostile file nests past the limit
+        raise InputError(f"{source}: invalid JSON (nested too deeply)") from None
     if not isinstance(record, dict):
         raise InputError(f"{source}: expected a JSON object with a 'text' field")
     return record

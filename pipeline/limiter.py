@@ -4,23 +4,24 @@ The runner bounds how many articles are in progress (more than the concurrency, 
 a built request always waits for the next free slot); this bounds how many requests
 reach the server. Waiting requests get slots in priority order (lowest first; the
 runner gives each article its start number, so articles already started finish
-before new ones take slots). A 429 (or 503) halves the limit and pauses new
-requests for the Retry-After the server sent; every ``limit`` successes in a row add
-one slot back, up to the configured maximum. The LLM client's tenacity layer still
-waits Retry-After per call; this layer stops the *other* calls from piling on.
+before new ones take slots). A 429 (or 503) halves the limit, never below the floor;
+every ``limit`` successes in a row add one slot back, up to the configured maximum.
+
+Backoff is per request: the Retry-After a server sends delays only the request that got
+it (the LLM client's tenacity layer waits it out), never the others, so one article's
+long Retry-After does not freeze the healthy ones. The floor (two slots, when the run
+has two) keeps one hung request from holding the only slot until its timeout.
 """
 
 import asyncio
 import heapq
 import itertools
-import time
 from contextvars import ContextVar
 
 import httpx2
 
-from pipeline.llm import MAX_RETRY_AFTER
-
 CONGESTED = frozenset({429, 503})
+FLOOR = 2  # slots a congested limiter keeps (if it has them): one hung request cannot stall the run
 
 # The priority of the requests made in the current context: lower goes first; equal
 # priorities go in the order they asked. The runner sets it per article.
@@ -28,7 +29,7 @@ request_priority: ContextVar[int] = ContextVar("request_priority", default=0)
 
 
 class AdaptiveLimiter:
-    def __init__(self, limit: int, *, minimum: int = 1):
+    def __init__(self, limit: int, *, minimum: int = FLOOR):
         self.maximum = max(1, limit)
         self.minimum = max(1, min(minimum, self.maximum))
         self.limit = self.maximum
@@ -37,12 +38,10 @@ class AdaptiveLimiter:
         self.most_in_flight = 0  # the high-water mark of in_flight: never above the maximum
         self._generation = 0  # bumped on each decrease; a 429 from an older request does not halve again
         self._successes = 0
-        self._resume_at = 0.0
         # Requests waiting for a slot: (priority, arrival, future). A slot is handed to one
         # waiter at a time (no thundering herd of wake-ups when many requests wait).
         self._waiting: list[tuple[int, int, asyncio.Future[int]]] = []
         self._arrivals = itertools.count()
-        self._timer: asyncio.TimerHandle | None = None
 
     @property
     def waiting(self) -> int:
@@ -51,7 +50,7 @@ class AdaptiveLimiter:
     async def acquire(self, priority: int | None = None) -> int:
         """Wait for a free slot; returns the generation to hand back to :meth:`release`.
         ``priority`` defaults to :data:`request_priority` of the calling context."""
-        if not self._waiting and self.in_flight < self.limit and time.monotonic() >= self._resume_at:
+        if not self._waiting and self.in_flight < self.limit:
             return self._take()
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         order = request_priority.get() if priority is None else priority
@@ -65,16 +64,14 @@ class AdaptiveLimiter:
                 self._grant()
             raise
 
-    async def release(self, generation: int, status: int | None, retry_after: float | None = None) -> None:
+    async def release(self, generation: int, status: int | None) -> None:
         self.in_flight -= 1
         if status in CONGESTED:
-            if generation == self._generation:
+            if generation == self._generation and self.limit > self.minimum:
                 self.limit = max(self.minimum, self.limit // 2)
                 self._generation += 1
                 self.decreases += 1
             self._successes = 0
-            if retry_after:
-                self._resume_at = max(self._resume_at, time.monotonic() + retry_after)
         elif status is not None and status < 400:
             self._successes += 1
             if self._successes >= self.limit and self.limit < self.maximum:
@@ -88,29 +85,11 @@ class AdaptiveLimiter:
         return self._generation
 
     def _grant(self) -> None:
-        """Hand free slots to the waiting requests, best priority first; while paused, come back
-        when the pause ends."""
-        pause = self._resume_at - time.monotonic()
-        if pause > 0:
-            if self._waiting and self._timer is None:
-                self._timer = asyncio.get_running_loop().call_later(pause, self._resume)
-            return
+        """Hand free slots to the waiting requests, best priority first."""
         while self._waiting and self.in_flight < self.limit:
             _, _, future = heapq.heappop(self._waiting)
             if not future.done():  # a cancelled waiter is dropped
                 future.set_result(self._take())
-
-    def _resume(self) -> None:
-        self._timer = None
-        self._grant()
-
-
-def _retry_after(response: httpx2.Response) -> float | None:
-    try:
-        value = float(response.headers.get("retry-after", ""))
-    except ValueError:
-        return None
-    return min(max(value, 0.0), MAX_RETRY_AFTER)
 
 
 class LimitedTransport(httpx2.AsyncBaseTransport):
@@ -123,15 +102,13 @@ class LimitedTransport(httpx2.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         generation = await self.limiter.acquire()
         status: int | None = None
-        retry_after: float | None = None
         try:
             response = await self.inner.handle_async_request(request)
             await response.aread()
             status = response.status_code
-            retry_after = _retry_after(response)
             return response
         finally:
-            await self.limiter.release(generation, status, retry_after)
+            await self.limiter.release(generation, status)
 
     async def aclose(self) -> None:
         await self.inner.aclose()

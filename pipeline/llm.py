@@ -16,6 +16,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+import httpx2
 import instructor
 import jiter
 import openai
@@ -24,6 +25,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionMessageParam, ChatCo
 from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
+from pipeline.redaction import redact, register_secret
 from schemas import StageUsage
 
 T = TypeVar("T", bound=BaseModel)
@@ -31,7 +33,16 @@ MAX_RETRY_AFTER = 120.0
 
 
 class LLMError(RuntimeError):
-    """A call that cannot succeed: the message names the endpoint and the cause in one line."""
+    """A call that cannot succeed: the message names the endpoint and the cause in one line.
+    The message is redacted: a server's error body may quote the request's credentials."""
+
+    def __init__(self, message: str):
+        super().__init__(redact(message))
+
+
+class EndpointError(LLMError):
+    """The endpoint can answer no call at all (nothing listens, the key is rejected, the model is
+    not served there): the whole run stops with this one line rather than failing every article."""
 
 
 @dataclass
@@ -203,7 +214,8 @@ class LLM:
     ):
         self.backend = backend
         self.model = model
-        self.endpoint = base_url or "https://api.openai.com/v1"
+        register_secret(api_key)
+        self.endpoint = redact(base_url or "https://api.openai.com/v1")  # shown and stored: no userinfo
         self.temperature = temperature
         self.max_attempts = max_attempts
         self.reasks = reasks
@@ -255,6 +267,8 @@ class LLM:
             cause = _api_error(error)
             if isinstance(cause, openai.OpenAIError):
                 raise self._describe(cause) from cause
+            if _without_choices(error.last_completion):  # instructor then fails on choices[0]
+                raise LLMError(f"{self.endpoint}: {stage}: the server's answer has no choices (an empty 'choices' list)") from error
             if cause is not error and not isinstance(cause, (ValidationError, ValueError)):
                 raise cause from error  # a bug, not the model's output: let it surface
             # Re-asks exhausted: keep what validates without the article context;
@@ -303,13 +317,17 @@ class LLM:
 
     def _describe(self, error: BaseException) -> LLMError:
         if isinstance(error, openai.AuthenticationError):
-            return LLMError(f"{self.endpoint}: API key rejected (HTTP 401); check OPENAI_API_KEY or --api-key")
+            return EndpointError(
+                f"{self.endpoint}: API key rejected (HTTP 401); check OPENAI_API_KEY (or api_key in the config file)"
+            )
         if isinstance(error, openai.NotFoundError):
-            return LLMError(f"{self.endpoint}: not found (HTTP 404): is model {self.model!r} served there?")
+            return EndpointError(f"{self.endpoint}: not found (HTTP 404): is model {self.model!r} served there?")
         if isinstance(error, openai.APITimeoutError):
             return LLMError(f"{self.endpoint}: timed out after {self.max_attempts} attempts")
-        if isinstance(error, openai.APIConnectionError):
-            return LLMError(f"{self.endpoint}: cannot connect ({_first_line(error.__cause__ or error)})")
+        if isinstance(error, openai.APIConnectionError) and isinstance(error.__cause__, httpx2.ConnectError):
+            return EndpointError(f"{self.endpoint}: cannot connect ({_first_line(error.__cause__)})")
+        if isinstance(error, openai.APIConnectionError):  # connected, then dropped: this call's bad luck
+            return LLMError(f"{self.endpoint}: connection lost ({_first_line(error.__cause__ or error)})")
         if isinstance(error, openai.APIStatusError):
             return LLMError(f"{self.endpoint}: HTTP {error.status_code}: {_first_line(error)}")
         return LLMError(f"{self.endpoint}: {_first_line(error)}")
@@ -363,6 +381,10 @@ def _invalid_output_reason(error: InstructorRetryException) -> str:
         where = ".".join(str(part) for part in first["loc"])
         return (f"{where}: {first['msg']}" if where else first["msg"])[:300]
     return _first_line(cause or error)
+
+
+def _without_choices(completion: object) -> bool:
+    return completion is not None and isinstance(getattr(completion, "choices", None), list) and not completion.choices  # type: ignore[attr-defined]
 
 
 def _first_line(error: BaseException | None) -> str:

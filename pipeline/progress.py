@@ -12,6 +12,8 @@ from typing import IO, Protocol
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from pipeline.redaction import redact, redact_data
+
 
 class Reporter(Protocol):
     def emit(self, event: str, **fields: object) -> None: ...
@@ -42,7 +44,7 @@ class JsonLog:
         self.owns = owns
 
     def emit(self, event: str, **fields: object) -> None:
-        row = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "event": event, **fields}
+        row = redact_data({"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "event": event, **fields})
         self.stream.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
         self.stream.flush()
 
@@ -59,7 +61,9 @@ class FailurePrinter:
 
     def emit(self, event: str, **fields: object) -> None:
         if event == "article_failed":
-            self.console.print(f"{fields['source']}: failed at {fields['stage']}: {fields['reason']}", markup=False, soft_wrap=True)
+            self.console.print(redact(f"{fields['source']}: failed at {fields['stage']}: {fields['reason']}"), markup=False, soft_wrap=True)
+        elif event == "result_damaged":
+            self.console.print(redact(str(fields["reason"])), markup=False, soft_wrap=True)
 
     def close(self) -> None:
         pass
@@ -101,10 +105,13 @@ class ProgressBar:
         elif event == "article_failed":
             self.failed += 1
             self.progress.console.print(
-                f"{fields['source']}: failed at {fields['stage']}: {fields['reason']}", markup=False, soft_wrap=True
+                redact(f"{fields['source']}: failed at {fields['stage']}: {fields['reason']}"), markup=False, soft_wrap=True
             )
+        elif event == "result_damaged":
+            self.progress.console.print(redact(str(fields["reason"])), markup=False, soft_wrap=True)
+            return
         elif event == "budget_stop":
-            self.progress.console.print(f"budget reached: {fields['message']}", markup=False, soft_wrap=True)
+            self.progress.console.print(redact(f"budget reached: {fields['message']}"), markup=False, soft_wrap=True)
         else:
             return
         finished = self.done + self.reused + self.failed

@@ -3,7 +3,8 @@
 Layout of OUT_DIR:
   articles/<article_id>.json   one ArticleResult per article (atomic write: whole or absent)
   results.jsonl                one row per claim, rebuilt (streamed) from articles/ at the end of a run
-  errors.jsonl                 one row per failed article or unreadable file of the latest run
+  errors.jsonl                 one row per failed article, unreadable file or entry, or missing input
+                               path of the latest run
   errors/<run_id>.jsonl        the errors of earlier runs, moved aside when a new run starts
   usage.jsonl                  one row per analysed article: tokens, calls, cache hits, cost per stage
   run.json                     manifest: config, backend, model, prompt versions, counts, tokens, cost,
@@ -15,7 +16,9 @@ point and started again redoes no finished article and re-asks no finished call.
 """
 
 import asyncio
+import errno
 import json
+import math
 import os
 import random
 import sqlite3
@@ -38,9 +41,10 @@ from pipeline.http_stack import backend_identity, http_client
 from pipeline.ingest import ARTICLE_SUFFIXES, JSON_SUFFIXES, Article, InputError, read_articles
 from pipeline.options import AnalysisOptions
 from pipeline.limiter import AdaptiveLimiter, request_priority
-from pipeline.llm import LLM, LLMError
+from pipeline.llm import LLM, EndpointError, LLMError
 from pipeline.prices import ModelPrice, price_for
 from pipeline.progress import Reporter
+from pipeline.redaction import redact, redact_data
 from pipeline.settings import Settings
 from schemas import ArticleResult
 
@@ -74,18 +78,20 @@ class NoArticlesError(InputError):
 @dataclass
 class RunSummary:
     run_id: str = ""
-    status: str = "running"  # complete | budget_exhausted | interrupted
+    status: str = "running"  # complete | budget_exhausted | interrupted | failed (the endpoint serves nothing)
     done: int = 0
     reused: int = 0
     failed: int = 0
     not_started: int = 0  # left out by the budget
     duplicates: int = 0
+    damaged: int = 0  # earlier result files that were unreadable (truncated, corrupt): analysed again
     files: int = 0  # article files read
     skipped: int = 0  # skipped files and duplicates, all listed in skipped.txt
     skipped_files: list[str] = field(default_factory=list)  # the first SKIPPED_LISTED of them (+ a note)
     bill: Tally = field(default_factory=Tally)
     article_seconds: "SecondsSample" = field(default_factory=lambda: SecondsSample())
     budget_message: str | None = None
+    fatal_error: str | None = None  # why the whole run stopped (status "failed")
 
     @property
     def attempted(self) -> int:
@@ -224,11 +230,14 @@ class Inputs:
     def __bool__(self) -> bool:
         return next(self.walk(), None) is not None
 
-    def walk(self, on_skipped: Callable[[str], None] | None = None) -> Iterator[Path]:
-        """Article files one at a time; ``on_skipped`` hears of every other file."""
+    def walk(
+        self, on_skipped: Callable[[str], None] | None = None, on_unreadable: Callable[[str, str], None] | None = None
+    ) -> Iterator[Path]:
+        """Article files one at a time; ``on_skipped`` hears of every other file, ``on_unreadable``
+        (path, reason) of every entry or folder that cannot be read; the walk goes on past both."""
         for path in self.paths:
             if path.is_dir():
-                yield from self._walk_folder(path, on_skipped)
+                yield from self._walk_folder(path, on_skipped, on_unreadable)
             elif path.is_file():
                 yield path
 
@@ -241,30 +250,67 @@ class Inputs:
             several = several or path.suffix.lower() in JSON_SUFFIXES
         return files, several
 
-    def _walk_folder(self, root: Path, on_skipped: Callable[[str], None] | None) -> Iterator[Path]:
+    def _walk_folder(
+        self, root: Path, on_skipped: Callable[[str], None] | None, on_unreadable: Callable[[str, str], None] | None
+    ) -> Iterator[Path]:
         pending = [root]  # folders still to read: grows with the depth and breadth of folders, not files
         while pending:
             folder = pending.pop()
             try:
-                with os.scandir(folder) as entries:
-                    for entry in entries:
-                        if entry.is_dir(follow_symlinks=False):
-                            if not self._excluded(entry):
-                                pending.append(Path(entry.path))
-                        elif entry.is_file() and not entry.name.startswith(".") and not self._excluded(entry):
-                            if os.path.splitext(entry.name)[1].lower() in ARTICLE_SUFFIXES:
-                                yield Path(entry.path)
-                            elif on_skipped is not None:
-                                on_skipped(f"{entry.path}: skipped (not an article file type)")
+                scanner = os.scandir(folder)
             except OSError as error:  # an unreadable folder is reported, the rest goes on
-                if on_skipped is not None:
-                    on_skipped(f"{folder}: cannot read folder ({error.strerror or error})")
+                if on_unreadable is not None:
+                    on_unreadable(str(folder), f"{folder}: cannot read folder ({error.strerror or error})")
+                continue
+            with scanner:
+                while True:
+                    try:
+                        entry = next(scanner, None)
+                    except OSError as error:
+                        if on_unreadable is not None:
+                            on_unreadable(str(folder), f"{folder}: cannot read folder ({error.strerror or error})")
+                        break
+                    if entry is None:
+                        break
+                    yield from self._visit(entry, pending, on_skipped, on_unreadable)
+
+    def _visit(
+        self, entry: os.DirEntry[str], pending: list[Path],
+        on_skipped: Callable[[str], None] | None, on_unreadable: Callable[[str, str], None] | None,
+    ) -> Iterator[Path]:
+        """One folder entry: a subfolder to walk, an article file, or a line about it. One bad
+        entry (a symlink loop, a dangling link, a file gone mid-walk) never ends the walk."""
+        is_article = os.path.splitext(entry.name)[1].lower() in ARTICLE_SUFFIXES
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                if not self._excluded(entry):
+                    pending.append(Path(entry.path))
+                return
+            if entry.name.startswith(".") or self._excluded(entry):
+                return
+            if not entry.is_file():  # raises on a symlink loop; False for a dangling link
+                if entry.is_symlink() and is_article:
+                    raise FileNotFoundError(errno.ENOENT, "dangling symbolic link")
+                return
+        except OSError as error:
+            if is_article and on_unreadable is not None:
+                on_unreadable(entry.path, f"{entry.path}: cannot read ({error.strerror or error})")
+            elif not is_article and on_skipped is not None:
+                on_skipped(f"{entry.path}: skipped (cannot read: {error.strerror or error})")
+            return
+        if is_article:
+            yield Path(entry.path)
+        elif on_skipped is not None:
+            on_skipped(f"{entry.path}: skipped (not an article file type)")
 
     def _excluded(self, entry: os.DirEntry[str]) -> bool:
         if self.excluded is None:
             return False
         if entry.is_symlink() or entry.is_dir(follow_symlinks=False):  # resolve only what can lead elsewhere
-            return Path(entry.path).resolve().is_relative_to(self.excluded)
+            try:
+                return Path(entry.path).resolve().is_relative_to(self.excluded)
+            except RuntimeError:  # a symlink loop (Python 3.11); reading it fails and is reported
+                return False
         return False
 
 
@@ -283,12 +329,16 @@ def discover_or_fail(paths: list[Path], exclude: Path | None = None) -> tuple[In
 
 
 def iter_articles(files: Iterable[Path], on_error: Callable[[str, str], None]) -> Iterator[Article]:
-    """Articles one at a time, file by file: memory does not grow with the folder."""
+    """Articles one at a time, file by file: memory does not grow with the folder. Whatever goes
+    wrong reading one file (a bad file, JSON nested past the recursion limit, an HTML reader
+    missing from the install) is that file's error, reported in one line; the next file is read."""
     for path in files:
         try:
             yield from read_articles(path)
         except InputError as error:
             on_error(str(path), str(error))
+        except Exception as error:  # noqa: BLE001 - one file's failure, whatever it is (RecursionError, ImportError)
+            on_error(str(path), f"{path}: cannot read as an article ({_one_line(error)})")
 
 
 def check_out_dir(out_dir: Path) -> None:
@@ -355,7 +405,7 @@ class Budget:
 async def run(
     llm: LLM,
     files: Iterable[Path],
-    skipped: list[str],
+    missing: list[str],
     out_dir: Path,
     settings: Settings,
     *,
@@ -364,7 +414,7 @@ async def run(
 ) -> RunSummary:
     """Analyse every article with bounded concurrency; one article's failure is recorded and
     does not stop the others. ``files`` is streamed (an :class:`Inputs` is walked as the run goes);
-    ``skipped`` are lines about inputs already known to be unusable."""
+    ``missing`` are lines about inputs given that do not exist: each is a failed input."""
     options = options or RunOptions(
         concurrency=settings.concurrency, budget_usd=settings.budget_usd, cache=settings.cache
     )
@@ -393,12 +443,16 @@ async def run(
         budget_usd=options.budget_usd, cache=options.cache, articles_estimate=None if several else counted,
     )
     skipped_list = SkippedList(out_dir, summary, reporter)
-    for line in skipped:
-        skipped_list.add(line)
     pipeline = _Pipeline(llm, out_dir, settings, options, summary, Budget(options.budget_usd, price), reporter, skipped_list)
     try:
+        for line in missing:
+            pipeline.failed_input(line.rsplit(": ", 1)[0], line)
         await pipeline.go(files)
         summary.status = "budget_exhausted" if summary.not_started else "complete"
+    except EndpointError as error:
+        summary.status = "failed"
+        summary.fatal_error = str(error)
+        raise
     finally:
         pipeline.close()
         if cache is not None:
@@ -430,13 +484,15 @@ class _Pipeline:
         self.errors = out_dir / "errors.jsonl"
         self.skipped = skipped
         self.seen = SeenTexts()
+        self.fatal: EndpointError | None = None  # set when the endpoint can serve no call: the run stops
+        self._running: set[asyncio.Task[None]] = set()
 
     def close(self) -> None:
         self.seen.close()
         self.skipped.close()
 
     def _files(self, files: Iterable[Path]) -> Iterator[Path]:
-        walk = files.walk(self.skipped.add) if isinstance(files, Inputs) else iter(files)
+        walk = files.walk(self.skipped.add, self.failed_input) if isinstance(files, Inputs) else iter(files)
         for path in walk:
             self.summary.files += 1
             yield path
@@ -447,23 +503,35 @@ class _Pipeline:
         every slot that frees. Each article's calls have its start number as priority, so the
         articles already started are finished first and the tail stays short."""
         slots = asyncio.Semaphore(in_progress(self.options.concurrency))
-        running: set[asyncio.Task[None]] = set()
+        running = self._running
         startable = self._startable(files)
         try:
-            while True:
+            while self.fatal is None:
                 await slots.acquire()  # before the next article is read: reading keeps pace with the run
-                item = next(startable, None)
+                item = next(startable, None) if self.fatal is None else None
                 if item is None:
                     slots.release()
                     break
                 task = asyncio.create_task(self._work(*item, slots))
                 running.add(task)
                 task.add_done_callback(running.discard)
-            while running:
-                await asyncio.gather(*running)
+            while running:  # tasks cancelled by a fatal error end with CancelledError: gathered, not raised
+                await asyncio.gather(*running, return_exceptions=True)
         finally:
             for task in running:
                 task.cancel()
+        if self.fatal is not None:
+            raise self.fatal
+
+    def _stop(self, error: EndpointError) -> None:
+        """No call can succeed: start nothing more and cancel the articles in flight (their
+        finished calls are in the response cache; a later run resumes them)."""
+        if self.fatal is None:
+            self.fatal = error
+            current = asyncio.current_task()
+            for task in self._running:
+                if task is not current:
+                    task.cancel()
 
     def _startable(self, files: Iterable[Path]) -> Iterator[tuple[Article, float, int]]:
         """The articles to analyse, one at a time, each with its budget reservation and start
@@ -476,10 +544,21 @@ class _Pipeline:
                 self.summary.duplicates += 1
                 self.skipped.add(f"{article.meta.source}: same text as {first}, analysed once")
                 continue
-            if self.options.resume and load_result(result_path(self.out_dir, article.meta.id)) is not None:
-                self.summary.reused += 1
-                self.reporter.emit("article_reused", article=article.meta.id, source=article.meta.source)
+            if len(article.text) > self.settings.max_chars:
+                self._failed(article.meta.source, article.meta.id, "input", self._too_long(article))
                 continue
+            if self.options.resume:
+                earlier = result_path(self.out_dir, article.meta.id)
+                if load_result(earlier) is not None:
+                    self.summary.reused += 1
+                    self.reporter.emit("article_reused", article=article.meta.id, source=article.meta.source)
+                    continue
+                if earlier.exists():  # truncated or corrupt: it is no result, so the article is done again
+                    self.summary.damaged += 1
+                    self.reporter.emit(
+                        "result_damaged", article=article.meta.id, source=article.meta.source,
+                        reason=f"{earlier}: earlier result unreadable; analysing {article.meta.source} again",
+                    )
             estimate = self.budget.estimate(article)
             if self.summary.not_started or not self.budget.reserve(estimate):
                 if not self.summary.not_started:
@@ -500,7 +579,7 @@ class _Pipeline:
         try:
             await self._analyse(article, estimate)
         except Exception as error:  # a bug must fail only its article, never stall an overnight run
-            detail = f"internal error, please report: {type(error).__name__}: {_one_line(error)}"
+            detail = f"internal error, please report: {_one_line(error)}"
             self._failed(article.meta.source, article.meta.id, "internal", detail)
         finally:
             request_priority.reset(priority)
@@ -513,6 +592,9 @@ class _Pipeline:
             result = await analyze(self.llm, article, options=AnalysisOptions.from_settings(self.settings, self.llm.backend))
             # fsync blocks for milliseconds: in a thread, so other articles' answers keep flowing.
             await asyncio.to_thread(write_json_atomic, result_path(self.out_dir, article.meta.id), result)
+        except EndpointError as error:  # not this article's failure: the whole run's
+            self._stop(error)
+            return
         except LLMError as error:
             self._failed(article.meta.source, article.meta.id, tally.last_stage or "llm", str(error))
             return
@@ -538,11 +620,30 @@ class _Pipeline:
             tokens=bill.prompt_tokens + bill.completion_tokens, cost_usd=round(bill.cost_usd, 6),
         )
 
+    def _too_long(self, article: Article) -> str:
+        """Why a huge input is not analysed, with what analysing it would take."""
+        chars = len(article.text)
+        calls = CALLS_PER_ARTICLE * math.ceil(chars / self.settings.window_chars)
+        price = self.budget.price
+        cost = (
+            f"~${price.cost(calls * (CALL_OVERHEAD_TOKENS + self.settings.window_chars // 4), 0, calls * CALL_OUTPUT_TOKENS):,.2f}"
+            if price else "cost unknown (no price for this model)"
+        )
+        return (
+            f"{article.meta.source}: {chars:,} characters is over max_chars ({self.settings.max_chars:,}); analysing it "
+            f"would take about {calls:,} LLM calls, {cost}. Raise max_chars (--max-chars, FACTCHECK_MAX_CHARS) to analyse it"
+        )
+
     def _unreadable(self, source: str, reason: str) -> None:
         self._failed(source, None, "ingest", reason)
 
+    def failed_input(self, source: str, reason: str) -> None:
+        """A path given or found that cannot be read at all (missing, a symlink loop)."""
+        self._failed(source, None, "input", reason)
+
     def _failed(self, source: str, article_id: str | None, stage: str, reason: str) -> None:
         self.summary.failed += 1
+        reason = redact(reason)  # exception text may quote a server's echo of the credentials
         append_jsonl(
             self.errors,
             {"run_id": self.summary.run_id, "article": article_id, "source": source, "stage": stage,
@@ -609,7 +710,7 @@ class _Manifest:
         seconds = self.seconds()
         write_json_atomic(
             self.out_dir / "run.json",
-            {
+            redact_data({  # the config holds the base URL, and with it any user:password
                 "run_id": s.run_id,
                 "status": s.status,
                 "started_at": self.started.isoformat(),
@@ -632,6 +733,7 @@ class _Manifest:
                     "failed": s.failed,
                     "not_started": s.not_started,
                     "duplicates": s.duplicates,
+                    "damaged_results_redone": s.damaged,
                     "skipped_files": s.skipped,
                 },
                 "skipped_files": s.skipped_files,
@@ -661,8 +763,8 @@ class _Manifest:
                     "article_seconds_median": round(median, 3) if (median := s.article_seconds.median()) is not None else None,
                 },
                 "limiter": {"limit": self.limiter.limit, "maximum": self.limiter.maximum, "decreases": self.limiter.decreases},
-                "errors": {"count": s.failed, "file": "errors.jsonl"},
-            },
+                "errors": {"count": s.failed, "file": "errors.jsonl", "run_stopped_by": s.fatal_error},
+            }),  # type: ignore[arg-type]
         )
 
 

@@ -1,10 +1,11 @@
 """Configuration: CLI flags > environment (FACTCHECK_*, OPENAI_*) > config file > defaults."""
 
+import difflib
 import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from pipeline.prices import ModelPrice
@@ -14,12 +15,30 @@ VerifierChoice = Literal["auto", "trained", "llm"]
 
 
 def config_file() -> Path:
-    """``$FACTCHECK_CONFIG``, else ``./factcheck.toml``."""
-    return Path(os.environ.get("FACTCHECK_CONFIG", "factcheck.toml"))
+    """``$FACTCHECK_CONFIG``, which must exist (a typo must not silently mean "no settings"),
+    else ``./factcheck.toml`` if there is one."""
+    named = os.environ.get("FACTCHECK_CONFIG")
+    if named is not None and not Path(named).is_file():
+        raise ValueError(f"{named}: config file named by FACTCHECK_CONFIG not found")
+    return Path(named or "factcheck.toml")
+
+
+def describe_error(error: ValidationError) -> str:
+    """The first problem of a configuration, in one line naming the setting (and where it came from
+    when it is unknown: a misspelt key, e.g. ``budget`` for ``budget_usd``, must not be ignored)."""
+    first = error.errors()[0]
+    where = ".".join(map(str, first["loc"]))
+    if first["type"] == "extra_forbidden":
+        guess = difflib.get_close_matches(where, Settings.model_fields, n=1)
+        hint = f"; did you mean {guess[0]!r}?" if guess else ""
+        return f"{config_file()}: unknown setting {where!r}{hint}"
+    return f"{where}: {first['msg']}"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="FACTCHECK_", extra="ignore", populate_by_name=True)
+    # extra="forbid": an unknown key in the config file is an error (environment variables are
+    # read by field name only, so FACTCHECK_CONFIG and the like are unaffected).
+    model_config = SettingsConfigDict(env_prefix="FACTCHECK_", extra="forbid", populate_by_name=True)
 
     backend: Backend = Field(
         default="auto",
@@ -46,6 +65,11 @@ class Settings(BaseSettings):
         "verify call), or auto: trained on the embedded backend, llm on a hosted one.",
     )
     window_chars: int = Field(default=12_000, ge=500, description="Article characters per context window.")
+    max_chars: int = Field(
+        default=200_000, ge=1,
+        description="Longest article analysed (characters); a longer one fails with an estimate of its calls and cost. "
+        "200,000 characters is about 17 context windows, 51 calls.",
+    )
     context_tokens: int = Field(default=8192, description="Context size of the embedded model server.")
     cache_dir: Path = Field(default=Path.home() / ".cache" / "factcheck")
     concurrency: int = Field(default=4, ge=1, le=256, description="Most LLM calls in flight; up to 2 x concurrency - 1 articles are in progress.")

@@ -7,7 +7,7 @@ Stands in for a recorded pipeline run until one is committed: swap the body of
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +35,7 @@ from schemas import (
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "musk-putin-bremmer.txt"
 MUSK_PUTIN_CLAIM = "c1"  # the Musk-Putin claim in the seed article
 MUSK_PUTIN_STATEMENT = "Elon Musk spoke with Vladimir Putin about Ukraine"
+DESK_URL = "http://127.0.0.1"  # a test client's base URL: the desk answers only for a loopback Host
 
 SECOND_TEXT = """City Says Water Rates Will Not Rise
 The mayor of Riverton, Ana Ortiz, said on Monday that water rates would stay flat through 2026.
@@ -151,7 +152,7 @@ def musk_putin_article() -> ArticleResult:
             speaker="SpaceX and the Kremlin",
             disputes="Nothing: they did not respond",
             kind=DenialKind.non_denial,
-            claim_ids=["c1"],
+            claim_ids=[],  # the pipeline never links a non-denial to a claim
             spans=[quote(text, "SpaceX and the Kremlin did not immediately respond")],
         ),
     ]
@@ -296,12 +297,15 @@ def seed_ids() -> tuple[str, str]:
 
 
 @contextmanager
-def live_server(app: FastAPI) -> Iterator[str]:
-    """Serve ``app`` with uvicorn in a background thread on a free loopback port; yields the base URL."""
+def live_server(app: FastAPI | Callable[[int], FastAPI]) -> Iterator[str]:
+    """Serve ``app`` with uvicorn in a background thread on a free loopback port; yields the base URL.
+    ``app`` may be a function of the port, for an app that checks requests against its own port."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
+    if not isinstance(app, FastAPI):
+        app = app(port)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

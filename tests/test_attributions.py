@@ -5,8 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.attributions import find_attributions
+from pipeline.attributions import credited_with, find_attributions
+from pipeline.denials import _speaker
 from pipeline.evaluate import load_polnear, score_attribution
+from pipeline.spans import align_quote
 from schemas import ArticleMeta, ArticleResult, Attribution, MatchKind, RunInfo, Span
 
 SEED = Path(__file__).parents[1] / "seeds" / "musk-putin-bremmer.txt"
@@ -146,3 +148,23 @@ def test_eval_scores_the_attribution_stage() -> None:
     assert scores.predicted_claims == 0
     assert scores.source.overlap.n_pred == len({(a.source.start, a.source.end) for a in found if a.source}) > 0
     assert scores.source.overlap.tp >= 2 and scores.claimant_name.tp >= 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["The report was published on Monday.", "A claim by the council was false.", "The statement came late.",
+     "This warning was ignored by everyone."],
+)
+def test_a_reporting_word_after_a_determiner_is_a_noun_not_a_cue(text: str) -> None:
+    assert find_attributions(text) == ()
+
+
+def test_a_short_quote_inside_a_longer_content_is_credited_to_its_source() -> None:
+    text = ("Musk told reporters on Monday that the launch would slip to June, that the engines needed more tests, "
+            "and that he had spoken to Putin only once about space.")
+    quote = align_quote(text, "he had spoken to Putin only once")
+    assert quote is not None
+    attributions = find_attributions(text)
+    credit = credited_with(quote, attributions)
+    assert credit is not None and credit.source is not None and credit.source.text == "Musk"
+    assert _speaker("Ian Bremmer", [quote], attributions) == "Musk"  # the model's wrong speaker is corrected

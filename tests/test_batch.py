@@ -63,6 +63,7 @@ def test_one_batch_per_stage_then_collect_validates_and_runs_failures_live(fake:
     assert fake.stats.requests == 0  # no live call so far: everything went through batches
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FACTCHECK_", "OPENAI_"))}
+    (tmp_path / "none.toml").touch()
     env.update(FACTCHECK_CONFIG=str(tmp_path / "none.toml"), OPENAI_API_KEY="test")
     done = subprocess.run(
         [sys.executable, "-c", "from pipeline.cli import main; main()", "batch", "collect", "--out", str(out), "-q"],

@@ -129,13 +129,16 @@ def test_skipped_files_are_capped_in_the_manifest_and_all_listed_in_a_file(fake:
     summary = analyse(fake, [inputs, tmp_path / "gone"], out, tmp_path)
     assert summary.done == 2 and summary.duplicates == 1
     listed = (out / "skipped.txt").read_text(encoding="utf-8").splitlines()
-    assert len(listed) == junk + 2  # every .pdf, the missing path, the duplicate
-    assert any("gone: no such file" in line for line in listed)
+    assert len(listed) == junk + 1  # every .pdf and the duplicate
     assert any("same text as" in line for line in listed)
+    # A missing input is not skipped quietly: it is a failure, so the run exits 3.
+    assert summary.failed == 1
+    [missing] = [json.loads(line) for line in (out / "errors.jsonl").read_text().splitlines()]
+    assert missing["stage"] == "input" and missing["reason"].endswith("gone: no such file or folder")
     manifest = json.loads((out / "run.json").read_text())
-    assert manifest["counts"]["skipped_files"] == junk + 2
+    assert manifest["counts"]["skipped_files"] == junk + 1
     assert len(manifest["skipped_files"]) == SKIPPED_LISTED + 1
-    assert manifest["skipped_files"][-1].startswith(f"... and {junk + 2 - SKIPPED_LISTED} more")
+    assert manifest["skipped_files"][-1].startswith(f"... and {junk + 1 - SKIPPED_LISTED} more")
     assert manifest["skipped_list"] == "skipped.txt"
 
     # A later run rewrites the list: nothing skipped, no list.

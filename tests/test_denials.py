@@ -46,3 +46,64 @@ def test_a_denial_is_credited_to_its_speaker_and_never_targets_the_speakers_own_
     assert denial.speaker == "Musk"
     assert denial.claim_ids == ["c1"]  # not Musk's own c2
     assert denial.spans[0].text == MUSK_WORDS
+
+
+NON_RESPONSE = "SpaceX and the Kremlin did not immediately respond to the DCNF’s request for comment."
+
+
+def _denials_for(answer: dict[str, object]) -> list[object]:
+    claims = [_claim("c1", "Bremmer", "Bremmer claimed Musk told him")]
+    return run_scripted(lambda body: json.dumps(answer),
+                        lambda llm: denials_stage.find_denials(llm, windows(SEED)[0], claims)).value
+
+
+def test_did_not_immediately_respond_is_a_non_denial_whatever_the_model_says() -> None:
+    # The model calls the newsroom formula an explicit denial of c1 (the seed's sentence 14).
+    answer = {"denials": [{"speaker": "SpaceX and the Kremlin", "disputes": "the call", "kind": "explicit_denial",
+                           "claim_ids": ["c1"], "sentence": [14], "quote": NON_RESPONSE}]}
+    [denial] = _denials_for(answer)
+    assert denial.spans[0].text == NON_RESPONSE  # the path under test ran on that very sentence
+    assert denial.kind.value == "non_denial" and not denial.is_denial
+    assert denial.claim_ids == []
+
+
+def test_a_non_denial_never_keeps_a_link_to_a_claim() -> None:
+    answer = {"denials": [{"speaker": "SpaceX and the Kremlin", "disputes": "the call", "kind": "non_denial",
+                           "claim_ids": ["c1"], "sentence": [14], "quote": NON_RESPONSE}]}
+    [denial] = _denials_for(answer)
+    assert not denial.is_denial and denial.claim_ids == []
+
+
+def test_each_draft_is_kept_or_dropped_on_its_own_and_the_kept_are_numbered_in_order() -> None:
+    claims = [_claim("c1", "Bremmer", "Bremmer claimed Musk told him"),
+              _claim("c2", "Vice News", "Technology mogul Elon Musk allegedly spoke ")]
+    unalignable = "Musk said that no conversation of any kind with the Russian president ever took place"
+    touching = "to Russian President Vladimir Putin around two weeks ago"  # starts where c2's span ends
+    answer = {"denials": [
+        {"speaker": "Eurasia Group", "disputes": "x", "kind": "explicit_denial", "claim_ids": ["c1"], "sentence": [3],
+         "quote": "Bremmer claimed Musk told him"},  # the claim's own words: no denial of it
+        {"speaker": "Nobody", "disputes": "x", "kind": "explicit_denial", "claim_ids": ["c1"], "sentence": [99],
+         "quote": ""},  # nothing in the article
+        {"speaker": "Musk", "disputes": "the call", "kind": "explicit_denial", "claim_ids": ["c1"], "sentence": [14],
+         "quote": unalignable},  # words not in the article: the cited sentence stands in
+        {"speaker": "SpaceX and the Kremlin", "disputes": "x", "kind": "non_denial", "claim_ids": [], "sentence": [26],
+         "quote": NON_RESPONSE},
+        {"speaker": "Kremlin", "disputes": "the call", "kind": "explicit_denial", "claim_ids": ["c2"], "sentence": [2],
+         "quote": touching},  # touching the claim's span is not quoting it
+        {"speaker": "Bremmer", "disputes": "nothing", "kind": "non_denial", "claim_ids": ["c1"], "sentence": [3],
+         "quote": "Bremmer claimed Musk told him"},  # a non-denial may quote anything: it disputes nothing
+    ]}
+    outcome = run_scripted(lambda body: json.dumps(answer),
+                           lambda llm: denials_stage.find_denials(llm, windows(SEED)[0], claims))
+    kept = outcome.value
+    # d3's words are Bremmer's in the article: the speaker is corrected to whom the article credits.
+    assert [(d.id, d.speaker) for d in kept] == [
+        ("d1", "Musk"), ("d2", "SpaceX and the Kremlin"), ("d3", "the Eurasia Group’s Ian Bremmer"), ("d4", "Bremmer")]
+    assert kept[0].spans[0].text == "“I have spoken to Putin only once and that was about 18 months ago."
+    assert kept[0].claim_ids == ["c1"] and kept[2].claim_ids == ["c2"] and kept[2].spans[0].text == touching
+    assert kept[3].claim_ids == []
+    warnings = outcome.warnings
+    assert any("dropped 'Eurasia Group': quotes the claim it would dispute" in w for w in warnings)
+    assert any("dropped statement by Nobody: no quote or sentence" in w for w in warnings)
+    assert any(f"dropped unalignable quote {unalignable[:60]!r} by Musk" in w for w in warnings)
+    assert not any("SpaceX" in w or "'Bremmer'" in w for w in warnings)  # the non-denials pass untouched

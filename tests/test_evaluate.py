@@ -73,6 +73,23 @@ def test_bad_datasets_name_the_file(tmp_path: Path) -> None:
         load_polnear(polnear)
 
 
+def test_gold_spans_past_the_text_and_files_outside_the_dataset_are_refused(tmp_path: Path) -> None:
+    polnear = _copy(POLNEAR, tmp_path)
+    gold = polnear / "attributions.jsonl"
+    first = json.loads(gold.read_text(encoding="utf-8").splitlines()[0])
+    past_end = {**first, "attributions": [{**first["attributions"][0], "source": {"segments": [[90000, 90010]], "text": ""}}]}
+    gold.write_text(json.dumps(past_end) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"source: segments \[\(90000, 90010\)\] are outside the text"):
+        load_polnear(polnear)
+
+    secret = tmp_path / "secret.txt"  # beside the dataset, not in it
+    secret.write_text("Senator Jane Ortiz said nothing.", encoding="utf-8")
+    for outside in ("../secret.txt", str(secret)):
+        gold.write_text(json.dumps({**first, "text_file": outside}) + "\n", encoding="utf-8")
+        with pytest.raises(InputError, match="not found inside the dataset folder"):
+            load_polnear(polnear)
+
+
 def _span(text: str, start: int, end: int) -> Span:
     return Span(start=start, end=end, text=text[start:end])
 

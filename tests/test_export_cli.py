@@ -4,23 +4,40 @@ import csv
 import json
 from pathlib import Path
 
-from review_fixtures import build_seed_run
+from review_fixtures import MUSK_PUTIN_CLAIM, build_seed_run, seed_ids
 from typer.testing import CliRunner
 
 from pipeline.cli import EXIT_NOTHING_RAN, app
+from pipeline.review.store import ReviewLog, RunFolder
+from schemas import VerdictLabel
+from schemas.review import ReviewAction, ReviewRequest
 
 runner = CliRunner()
 
 
 def test_export_writes_the_three_files(tmp_path: Path) -> None:
     run_dir = build_seed_run(tmp_path / "run")
+    run, log = RunFolder(run_dir), ReviewLog(run_dir)
+    musk, water = (run.article(i) for i in seed_ids())
+    assert musk is not None and water is not None
+    log.append(musk, MUSK_PUTIN_CLAIM, ReviewRequest(action=ReviewAction.accept, reviewer="Ann"))
+    log.append(water, "c1", ReviewRequest(action=ReviewAction.override, reviewer="Bo", verdict=VerdictLabel.supported,
+                                          reason="the filing was withdrawn"))
     dest = tmp_path / "published"
     result = runner.invoke(app, ["export", str(run_dir), "--to", str(dest), "--desk", "Desk", "--base-url", "https://x.test/fc"])
     assert result.exit_code == 0, result.output
     reviews = json.loads((dest / "claimreview.jsonld").read_text(encoding="utf-8"))
-    assert isinstance(reviews, list)
+    published = {(r["url"], r["reviewRating"]["alternateName"]) for r in reviews}
+    assert published == {
+        (f"https://x.test/fc/articles/{musk.article.id}?claim=c1", "disputed"),  # accepted: the machine's verdict
+        (f"https://x.test/fc/articles/{water.article.id}?claim=c1", "supported"),  # overridden: the reviewer's
+    }
+    assert all(r["author"]["name"] == "Desk" for r in reviews)
     rows = list(csv.DictReader((dest / "verdicts.csv").open(encoding="utf-8")))
-    assert rows and "Elon Musk" in (dest / "report.html").read_text(encoding="utf-8")
+    effective = {(row["article_id"], row["claim_id"]): row for row in rows}
+    assert len(rows) == sum(len(a.claims) for a in (musk, water))
+    assert effective[(water.article.id, "c1")]["verdict"] == "supported"
+    assert "Elon Musk" in (dest / "report.html").read_text(encoding="utf-8")
 
 
 def test_export_refuses_a_folder_that_is_not_a_run(tmp_path: Path) -> None:

@@ -151,3 +151,16 @@ def test_brier_score_by_hand() -> None:
     # (.05² + .85² + .3² + .35²) / 4 = (.0025 + .7225 + .09 + .1225) / 4
     assert brier_score(CONF, CORRECT) == pytest.approx(0.234375)
     assert brier_score([1.0, 0.0], [True, False]) == 0.0
+
+
+def test_macro_f1_averages_over_every_label_even_one_nobody_used() -> None:
+    # Only 'agree' occurs, in gold and predictions alike: F1 1 for it, 0 for the two labels
+    # absent from both sides; averaging over the labels present would report 1.0.
+    assert macro_f1(["agree", "agree"], ["agree", "agree"], LABELS) == pytest.approx(1 / 3)
+
+
+def test_reliability_bins_truncate_rather_than_round() -> None:
+    # 0.7 and 0.78 both belong to [0.6, 0.8) of five bins; rounding 3.5 and 3.9 would put them in [0.8, 1].
+    bins = reliability_bins([0.7, 0.78], [True, False], 5)
+    assert (bins[3].lo, bins[3].count, bins[3].accuracy) == (pytest.approx(0.6), 2, 0.5)
+    assert bins[4].count == 0

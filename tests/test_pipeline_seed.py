@@ -76,9 +76,14 @@ def test_verdict_is_disputed_with_evidence_from_both_sides(seed_result: ArticleR
 
 
 def test_no_response_is_not_a_denial(seed_result: ArticleResult) -> None:
-    for denial in seed_result.denials:
-        if any(NON_RESPONSE in s.text for s in denial.spans):
-            assert not denial.is_denial and denial.claim_ids == []
+    # On this recording the 1.5B does not cite the non-response sentence at all, so this checks
+    # only that it counts against no claim; tests/test_denials.py forces the non-denial path on
+    # that sentence with a scripted answer (the model calling it an explicit denial of c1).
+    counted = [d for d in seed_result.denials if d.is_denial or d.claim_ids]
+    assert counted, "the seed's one real denial (Musk's) must be there, or this test checks nothing"
+    assert not [d.id for d in counted if any(NON_RESPONSE in s.text for s in d.spans)]
+    for claim in seed_result.claims:
+        assert NON_RESPONSE not in " ".join(s.text for v in seed_result.verdicts if v.claim_id == claim.id for s in v.contradicting)
 
 
 def test_labels_follow_the_denials_and_confidences_are_the_stance_models(seed_result: ArticleResult) -> None:

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from pipeline.review.app import create_app
 from pipeline.review.store import REVIEWS_FILE, ReviewLog, RunFolder
 from review_fixtures import (
+    DESK_URL,
     MUSK_PUTIN_CLAIM,
     MUSK_PUTIN_STATEMENT,
     build_seed_run,
@@ -37,7 +38,7 @@ def run_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def client(run_dir: Path) -> TestClient:
-    return TestClient(create_app(run_dir, desk_name="Test Desk", reviewer_default="Ann"))
+    return TestClient(create_app(run_dir, desk_name="Test Desk", reviewer_default="Ann"), base_url=DESK_URL)
 
 
 def review_url(article_id: str = MUSK, claim_id: str = MUSK_PUTIN_CLAIM) -> str:
@@ -179,8 +180,9 @@ def test_article_view_highlights_every_span_at_its_offsets(client: TestClient) -
     assert rendered("c1-claimant") == "Ian Bremmer"
     assert rendered("d3-s0") == "SpaceX and the Kremlin did not immediately respond"
     # Roles tell the page what to light up when c1 is selected: its evidence and linked denials.
+    # A non-denial is shown (d3 above) but bears on no claim, as the pipeline never links one.
     roles = {r for m in marks for r in m["data-roles"].split()}
-    assert {"c1:claim", "c1:support", "c1:contra", "c1:denial", "c1:nondenial"} <= roles
+    assert {"c1:claim", "c1:support", "c1:contra", "c1:denial"} <= roles and "c1:nondenial" not in roles
     # The side panel shows the claimant chain, verdict, confidence and rationale.
     assert "Ian Bremmer <span class=\"arrow\">→ via</span> Elon Musk" in page.text
     assert 'data-testid="effective-verdict">disputed<' in page.text
@@ -204,7 +206,7 @@ def test_article_text_is_escaped_piece_by_piece(tmp_path: Path) -> None:
     )
     (tmp_path / "articles").mkdir()
     (tmp_path / "articles" / f"{result.article.id}.json").write_text(result.model_dump_json())
-    page = TestClient(create_app(tmp_path)).get(f"/articles/{result.article.id}").text
+    page = TestClient(create_app(tmp_path), base_url=DESK_URL).get(f"/articles/{result.article.id}").text
     assert "<script>alert" not in page and "<img src=x" not in page and "<b>bold" not in page and "<i>Title" not in page
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
     marks = marks_of(page)
@@ -310,7 +312,7 @@ def test_effective_state_is_latest_event_per_field(client: TestClient, run_dir: 
     assert state["statement"] == "Musk talked to Putin about Ukraine"
     assert [e["action"] for e in state["history"]] == ["override", "edit", "override", "accept"]
     # A fresh app over the same folder sees the same state: the log is the only memory.
-    again = TestClient(create_app(run_dir))
+    again = TestClient(create_app(run_dir), base_url=DESK_URL)
     assert again.get(f"/api/articles/{MUSK}/claims/c1").json()["verdict"] == "unverified"
 
 
@@ -356,7 +358,7 @@ def test_review_of_unknown_claim_or_article_is_404(client: TestClient, run_dir: 
 
 def test_internal_error_is_json_without_traceback(run_dir: Path) -> None:
     (run_dir / REVIEWS_FILE).mkdir()  # the log path is unusable: a real fault, not a mock
-    client = TestClient(create_app(run_dir), raise_server_exceptions=False)
+    client = TestClient(create_app(run_dir), base_url=DESK_URL, raise_server_exceptions=False)
     response = client.post(review_url(), json={"action": "accept", "reviewer": "Ann"})
     assert response.status_code == 500
     assert response.json()["error"].startswith("internal error") and "Traceback" not in response.text
@@ -447,3 +449,32 @@ def test_log_lines_are_the_documented_event_format(client: TestClient, run_dir: 
     assert set(raw) == {"id", "article_id", "claim_id", "reviewer", "timestamp", "action", "before", "after", "reason", "note"}
     assert re.fullmatch(r"[0-9a-f]{32}", raw["id"]) and raw["article_id"] == MUSK and raw["claim_id"] == "c1"
     assert raw["timestamp"].endswith("Z")
+
+
+# ---- reviews belong to one article's claim ----
+
+
+def test_accepting_c1_in_one_article_never_publishes_another_articles_override(run_dir: Path) -> None:
+    # Claim ids restart at c1 in every article: the history is the article's and the claim's.
+    run, log = RunFolder(run_dir), ReviewLog(run_dir)
+    water, musk = run.article(WATER), run.article(MUSK)
+    assert water is not None and musk is not None
+    musk_machine = musk.verdict_for("c1")
+    assert musk_machine is not None and musk_machine.verdict is not VerdictLabel.supported
+    log.append(water, "c1", ReviewRequest(action=ReviewAction.override, reviewer="Bo", verdict=VerdictLabel.supported,
+                                          reason="the filing was withdrawn"))
+    event, state = log.append(musk, "c1", ReviewRequest(action=ReviewAction.accept, reviewer="Ann"))
+    assert event.before == event.after == musk_machine.verdict
+    assert state.verdict is musk_machine.verdict and [e.reviewer for e in state.history] == ["Ann"]
+
+
+def test_a_renamed_article_file_gets_no_other_articles_reviews(client: TestClient, run_dir: Path) -> None:
+    post(client, {"action": "override", "reviewer": "Bo", "verdict": "refuted", "reason": "checked"}, WATER, "c1")
+    articles = run_dir / "articles"
+    (articles / f"{WATER}.json").unlink()
+    (articles / f"{MUSK}.json").rename(articles / f"{WATER}.json")  # Musk's text under the water article's name
+    run = RunFolder(run_dir)
+    assert run.article(WATER) is None and run.article(MUSK) is None
+    assert "does not match article id" in run.errors()[WATER]
+    assert client.get(f"/articles/{WATER}").status_code == 404
+    assert client.get("/api/articles").json()["articles"] == []

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from pipeline.review.app import create_app
 from pipeline.review.export import CSV_FIELDS, write_exports
-from review_fixtures import MUSK_PUTIN_STATEMENT, build_seed_run, seed_ids
+from review_fixtures import DESK_URL, MUSK_PUTIN_STATEMENT, build_seed_run, seed_ids
 from schemas import VerdictLabel
 
 MUSK, WATER = seed_ids()
@@ -42,7 +42,7 @@ def run_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def client(run_dir: Path) -> TestClient:
-    return TestClient(create_app(run_dir, desk_name=DESK))
+    return TestClient(create_app(run_dir, desk_name=DESK), base_url=DESK_URL)
 
 
 def review(client: TestClient, article_id: str, claim_id: str, body: dict[str, object]) -> None:
@@ -79,9 +79,9 @@ def test_claimreview_jsonld_has_required_fields(reviewed: TestClient) -> None:
     assert len(items) == 3
     urls = {i["url"] for i in items}
     assert urls == {
-        f"http://testserver/articles/{MUSK}?claim=c1",
-        f"http://testserver/articles/{MUSK}?claim=c4",
-        f"http://testserver/articles/{WATER}?claim=c1",
+        f"{DESK_URL}/articles/{MUSK}?claim=c1",
+        f"{DESK_URL}/articles/{MUSK}?claim=c4",
+        f"{DESK_URL}/articles/{WATER}?claim=c1",
     }
     today = datetime.now(UTC).date().isoformat()
     for item in items:

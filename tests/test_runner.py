@@ -137,10 +137,11 @@ def test_schema_violating_tool_calls_fail_only_that_article(fake: FakeOpenAI, tm
     assert error["stage"] == "claims" and "invalid" in error["reason"]
 
 
-def test_budget_stops_before_the_spend_passes_it(fake: FakeOpenAI, tmp_path: Path) -> None:
+@pytest.mark.parametrize("concurrency", [2, 8])  # at 8, up to 15 articles are in flight: each one's money is reserved
+def test_budget_stops_before_the_spend_passes_it(fake: FakeOpenAI, tmp_path: Path, concurrency: int) -> None:
     write_articles(tmp_path / "in", 20)
     price = {MODEL: ModelPrice(input=100.0, cached_input=50.0, output=400.0)}  # dear, so a few articles reach it
-    settings = settings_for(tmp_path, prices=price, concurrency=2, budget_usd=1.0)
+    settings = settings_for(tmp_path, prices=price, concurrency=concurrency, budget_usd=1.0)
     summary = analyse(fake, tmp_path / "in", tmp_path / "out", settings)
     assert summary.done > 0 and summary.not_started > 0
     assert summary.done + summary.not_started == 20

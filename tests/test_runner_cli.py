@@ -1,47 +1,26 @@
 """``factcheck run`` as a user runs it: a subprocess against the fake server, killed and resumed."""
 
 import json
-import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_process import FACTCHECK, env_for, factcheck, run_args
 
 from pipeline.cli import EXIT_NOTHING_RAN, EXIT_SOME_FAILED
 from pipeline.runner import load_result
 from pipeline.testing.articles import marker, write_articles
 from pipeline.testing.fake_openai import FakeOpenAI, Faults
 
-FACTCHECK = [sys.executable, "-c", "from pipeline.cli import main; main()"]
-
 
 @pytest.fixture
 def fake() -> Iterator[FakeOpenAI]:
     with FakeOpenAI(latency=0.002) as server:
         yield server
-
-
-def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FACTCHECK_", "OPENAI_"))}
-    env.update(
-        FACTCHECK_CONFIG=str(tmp_path / "none.toml"), FACTCHECK_CACHE_DIR=str(tmp_path / "cache"),
-        FACTCHECK_TIMEOUT="0.5", FACTCHECK_MAX_ATTEMPTS="4", OPENAI_API_KEY="test",
-    )
-    env.update(extra)
-    return env
-
-
-def factcheck(args: list[str], env: dict[str, str], **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*FACTCHECK, *args], env=env, capture_output=True, text=True, timeout=120, **kwargs)  # type: ignore[call-overload]
-
-
-def run_args(inputs: Path, out: Path, base_url: str, *more: str) -> list[str]:
-    return ["run", str(inputs), "--out", str(out), "--base-url", base_url, "--model", "gpt-4o-mini", *more]
 
 
 def test_exit_codes_and_skipped_files(fake: FakeOpenAI, tmp_path: Path) -> None:

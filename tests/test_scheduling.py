@@ -56,10 +56,10 @@ class WatchedLimiter(AdaptiveLimiter):
         self.idle_while_waiting = 0
         WatchedLimiter.instances.append(self)
 
-    async def release(self, generation: int, status: int | None, retry_after: float | None = None) -> None:
+    async def release(self, generation: int, status: int | None) -> None:
         self.releases += 1
         self.releases_with_a_request_waiting += self.waiting > 0
-        await super().release(generation, status, retry_after)
+        await super().release(generation, status)
         self.idle_while_waiting += self.waiting > 0 and self.in_flight < self.limit
 
 
@@ -159,11 +159,11 @@ def test_the_limiter_serves_waiting_requests_by_priority_and_never_exceeds_its_l
     asyncio.run(scenario())
 
 
-def test_a_paused_limiter_hands_out_slots_when_the_pause_ends() -> None:
+def test_a_congested_limiter_hands_out_its_remaining_slots() -> None:
     async def scenario() -> None:
         limiter = AdaptiveLimiter(4)
         ticket = await limiter.acquire()
-        await limiter.release(ticket, 429, retry_after=0.05)
+        await limiter.release(ticket, 429)
         assert limiter.limit == 2
         tickets = await asyncio.wait_for(asyncio.gather(*(limiter.acquire() for _ in range(2))), 5)
         assert limiter.in_flight == 2

@@ -3,8 +3,9 @@
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
-from pipeline.settings import Settings
+from pipeline.settings import Settings, describe_error
 
 
 @pytest.fixture(autouse=True)
@@ -42,3 +43,28 @@ def test_config_file_named_by_environment(tmp_path: Path, monkeypatch: pytest.Mo
     config.write_text('backend = "embedded"\nembedded_model = "qwen2.5-coder-0.5b-instruct-q4_k_m"\n')
     monkeypatch.setenv("FACTCHECK_CONFIG", str(config))
     assert Settings().embedded_model == "qwen2.5-coder-0.5b-instruct-q4_k_m"
+
+
+def test_an_unknown_key_in_the_config_file_is_an_error_with_a_guess(tmp_path: Path) -> None:
+    (tmp_path / "factcheck.toml").write_text("budget = 1\n")  # the setting is budget_usd
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    assert describe_error(caught.value) == "factcheck.toml: unknown setting 'budget'; did you mean 'budget_usd'?"
+
+
+def test_a_missing_config_file_named_by_the_environment_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FACTCHECK_CONFIG", str(tmp_path / "typo.toml"))
+    with pytest.raises(ValueError, match="typo.toml: config file named by FACTCHECK_CONFIG not found"):
+        Settings()
+
+
+def test_config_errors_are_one_line_from_the_cli(tmp_path: Path) -> None:
+    from cli_process import env_for, factcheck
+
+    env = env_for(tmp_path)
+    Path(env["FACTCHECK_CONFIG"]).write_text("budget = 1\n")
+    done = factcheck(["run", str(tmp_path), "--out", str(tmp_path / "out")], env)
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"error: configuration: {env['FACTCHECK_CONFIG']}: unknown setting 'budget'; did you mean 'budget_usd'?"
+    missing = factcheck(["run", str(tmp_path), "--out", str(tmp_path / "out")], {**env, "FACTCHECK_CONFIG": "nope.toml"})
+    assert missing.stderr.strip() == "error: configuration: nope.toml: config file named by FACTCHECK_CONFIG not found"

@@ -1,12 +1,19 @@
 """Verification: what the model is sent, and what code does with its answer."""
 
+import asyncio
 import json
+import math
 from pathlib import Path
 
+import httpx2
+import openai
+import pytest
 from scripted import run_scripted
 
 from pipeline import verify as verify_stage
 from pipeline.document import windows
+from pipeline.llm import LLM
+from pipeline.testing.fake_openai import completion
 from pipeline.verify import _finished
 from schemas import Claim, ClaimKind, Denial, DenialKind
 from schemas.verdicts import RATIONALE_CHARS
@@ -64,3 +71,35 @@ def test_a_rationale_cut_by_the_length_cap_ends_at_a_whole_sentence_or_word() ->
     kept = _finished(no_stop[:RATIONALE_CHARS])
     assert kept.endswith("…") and no_stop.startswith(kept[:-1]) and no_stop[len(kept) - 1] == " "  # whole words only
     assert _finished("Musk denies it.") == "Musk denies it."
+
+
+def test_a_label_probability_confidence_is_that_probability_and_the_stated_one_is_kept_apart() -> None:
+    prefix = '{"c2": {"rationale": "The filing says otherwise.", "verdict": "'
+    label = {"token": "ref", "logprob": -0.5, "bytes": None, "top_logprobs": [
+        {"token": t, "logprob": lp, "bytes": None} for t, lp in (("ref", -0.5), ("un", -1.5), ("supported", -2.0))]}
+    rest = 'uted", "confidence": 0.9}}'
+
+    def server(request: httpx2.Request) -> httpx2.Response:
+        body = json.loads(request.content)
+        assert body.get("logprobs") is True  # asked for, since this LLM wants label probabilities
+        answer = completion(body, prefix + "ref" + rest)  # the tokens spell the arguments exactly
+        answer["choices"][0]["logprobs"] = {"content": [  # type: ignore[index]
+            {"token": prefix, "logprob": 0.0, "bytes": None, "top_logprobs": []}, label,
+            {"token": rest, "logprob": 0.0, "bytes": None, "top_logprobs": []}]}
+        return httpx2.Response(200, json=answer)
+
+    llm = LLM(backend="openai", base_url="http://model.test/v1", api_key="test", model="fake", top_logprobs=8,
+              http_client=openai.DefaultAsyncHttpxClient(transport=httpx2.MockTransport(server)))
+
+    async def go() -> list[object]:
+        try:
+            return (await verify_stage.verify_claims(llm, windows(SEED)[0], [_claim("c2", OTHER)], [])).value
+        finally:
+            await llm.close()
+
+    [verdict] = asyncio.run(go())
+    masses = [math.exp(x) for x in (-0.5, -1.5, -2.0)]
+    assert verdict.verdict == "refuted"
+    assert verdict.confidence_basis == "label_probability"
+    assert verdict.confidence == pytest.approx(round(masses[0] / sum(masses), 3))
+    assert verdict.stated_confidence == 0.9 and verdict.confidence != 0.9

@@ -5,14 +5,12 @@ Reads ``OUT_DIR/articles/*.json`` (never writes them) and appends reviews to
 selects claims and posts reviews as JSON.
 """
 
-import ipaddress
 import json
 import logging
 import socket
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
 
 import uvicorn
 from fastapi import FastAPI, Path as PathParam, Query, Request
@@ -25,6 +23,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from pipeline.review import export, highlight
+from pipeline.review.guard import RequestGuard, is_loopback
+from pipeline.review.links import web_url
 from pipeline.review.store import ReviewConflict, ReviewLog, RunFolder, all_states, claim_state, group_events
 from schemas import ArticleResult, VerdictLabel
 from schemas.review import ARTICLE_ID_PATTERN, CLAIM_ID_PATTERN, ClaimState, ReviewEvent, ReviewRequest, ReviewStatus
@@ -103,10 +103,14 @@ def _validation_details(errors: list[dict[str, object]]) -> list[dict[str, str]]
     return details
 
 
-def create_app(out_dir: Path, desk_name: str = "Fact-check desk", reviewer_default: str | None = None) -> FastAPI:
+def create_app(
+    out_dir: Path, desk_name: str = "Fact-check desk", reviewer_default: str | None = None, port: int | None = None
+) -> FastAPI:
+    """``port``: the port the desk is served on; requests for any other Host are refused."""
     run = RunFolder(out_dir)
     reviews = ReviewLog(out_dir)
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    env.filters["web_url"] = web_url
     app = FastAPI(title=desk_name, docs_url=None, redoc_url=None, openapi_url=None)
     # Static assets come from the package, never from the run folder.
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
@@ -133,12 +137,7 @@ def create_app(out_dir: Path, desk_name: str = "Fact-check desk", reviewer_defau
         return _error(500, "internal error; see the server log")
 
     @app.middleware("http")
-    async def _same_origin(request: Request, call_next):  # type: ignore[no-untyped-def]
-        # A page on another site must not be able to post reviews to this loopback app.
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
-            origin = request.headers.get("origin")
-            if origin and urlsplit(origin).netloc != request.headers.get("host", ""):
-                return _error(403, f"cross-origin request from {origin} refused")
+    async def _security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
         response: Response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
@@ -147,6 +146,9 @@ def create_app(out_dir: Path, desk_name: str = "Fact-check desk", reviewer_defau
                 "Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:"
             )
         return response
+
+    # Outermost: Host, Origin, body size and JSON depth are checked before anything else runs.
+    app.add_middleware(RequestGuard, port=port)
 
     def get_article(article_id: str) -> ArticleResult:
         article = run.article(article_id)
@@ -351,18 +353,9 @@ def create_app(out_dir: Path, desk_name: str = "Fact-check desk", reviewer_defau
     return app
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def serve(out_dir: Path, host: str = "127.0.0.1", port: int = 0, desk_name: str = "Fact-check desk", reviewer_default: str | None = None) -> None:
     """Run the desk on loopback until interrupted; port 0 picks a free port. Prints the URL."""
-    if not _is_loopback(host):
+    if not is_loopback(host):
         raise ValueError(f"the desk serves on loopback only, not {host!r}: it has no login")
     if not (out_dir / "articles").is_dir():
         raise FileNotFoundError(f"{out_dir} is not a run folder: it has no articles/ folder")
@@ -374,5 +367,5 @@ def serve(out_dir: Path, host: str = "127.0.0.1", port: int = 0, desk_name: str 
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if family == socket.AF_INET6 else host
     print(f"Fact-check desk for {out_dir} at http://{shown}:{bound}/  (Ctrl+C to stop)", flush=True)
-    config = uvicorn.Config(create_app(out_dir, desk_name, reviewer_default), log_level="warning")
+    config = uvicorn.Config(create_app(out_dir, desk_name, reviewer_default, port=bound), log_level="warning")
     uvicorn.Server(config).run(sockets=[sock])

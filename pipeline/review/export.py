@@ -9,6 +9,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader
 
+from pipeline.review.links import web_url
+
 from pipeline._io import write_text_atomic
 from pipeline.review import highlight
 from pipeline.review.store import ReviewLog, RunFolder, all_states
@@ -39,7 +41,9 @@ PUBLISHED = (ReviewStatus.accepted, ReviewStatus.overridden)
 
 
 def _env() -> Environment:
-    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    env.filters["web_url"] = web_url
+    return env
 
 
 def claimant_thing(claimant: str, article: ArticleResult) -> Thing:
@@ -63,7 +67,8 @@ def claim_review(article: ArticleResult, state: ClaimState, desk_name: str, base
     last = verdict_events[-1]
     machine = article.verdict_for(claim.id)
     explanation = last.reason or (machine.rationale if machine else None)
-    appearance = CreativeWorkRef(url=article.article.url, headline=article.article.title) if article.article.url else None
+    link = web_url(article.article.url)  # consumers render it as a link: http(s) only
+    appearance = CreativeWorkRef(url=link, headline=article.article.title) if link else None
     return ClaimReviewLD(
         url=review_url(base_url, article.article.id, claim.id),
         claimReviewed=state.statement,

@@ -45,17 +45,31 @@ class Faults:
     drop: float = 0.0  # close the connection without a response
     invalid_json: float = 0.0  # 200 with a truncated body
     bad_tool_call: float = 0.0  # 200 with tool arguments that violate the schema
+    echo_credentials: float = 0.0  # 502 whose body quotes the request's Authorization header and URL
+    unauthorized: float = 0.0  # 401: the key is rejected
+    no_choices: float = 0.0  # 200 with an empty "choices" list
     retry_after: float = 0.05  # seconds, sent with 429 and 503
     timeout_sleep: float = 2.0
     max_faults_per_request: int = 2
     seed: int = 0
     target: str | None = None  # only requests whose body contains this text meet faults
+    # text -> fault: requests whose body contains the text meet that fault (first attempts, up
+    # to max_faults_per_request), whatever the probabilities; e.g. one article's marker -> "timeout"
+    by_target: dict[str, str] = field(default_factory=dict)
 
     def pick(self, key: str, attempt: int, raw: str = "") -> str | None:
-        if attempt >= self.max_faults_per_request or (self.target is not None and self.target not in raw):
+        if attempt >= self.max_faults_per_request:
+            return None
+        for text, fault in self.by_target.items():
+            if text in raw:
+                return fault
+        if self.target is not None and self.target not in raw:
             return None
         draw = random.Random(f"{self.seed}:{key}:{attempt}").random()
-        for name in ("rate_limit", "server_error", "unavailable", "timeout", "drop", "invalid_json", "bad_tool_call"):
+        for name in (
+            "rate_limit", "server_error", "unavailable", "timeout", "drop", "invalid_json", "bad_tool_call", "echo_credentials",
+            "unauthorized", "no_choices",
+        ):
             draw -= getattr(self, name)
             if draw < 0:
                 return name
@@ -316,6 +330,15 @@ class FakeOpenAI:
             assert request.transport is not None
             request.transport.abort()
             return web.Response(status=500)  # never reaches the client: the socket is gone
+        if fault == "echo_credentials":  # as a misconfigured proxy does: the secrets come back in the error
+            auth = request.headers.get("Authorization", "")
+            raw_key = auth.split(" ", 1)[-1]
+            message = f"bad gateway: upstream refused {request.url} with Authorization: {auth} (key {raw_key})"
+            return _error(502, message)
+        if fault == "unauthorized":
+            return _error(401, "Incorrect API key provided")
+        if fault == "no_choices":
+            return web.json_response({**completion(body, "{}"), "choices": []})
         if fault == "invalid_json":
             return web.Response(status=200, text='{"id": "chatcmpl-broken", "choices": [', content_type="application/json")
         arguments = json.dumps({}) if fault == "bad_tool_call" else json.dumps(tool_arguments(body))

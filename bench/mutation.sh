@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Mutation testing of one module with cosmic-ray, against the tests that assert behaviour
+# (no cassette replay: a mutant caught only by a request-body mismatch does not count).
+#
+#   bench/mutation.sh pipeline/spans.py tests/test_spans.py tests/test_claims.py
+#
+# Works on a copy of this checkout (cosmic-ray rewrites the module on disk for each mutant),
+# under flock /tmp/factcheck-cpu.lock so it never overlaps another heavy job. Needs cosmic-ray
+# importable: PYTHON (default .venv/bin/python) with CR_PATH (extra sys.path, optional), e.g.
+#   pip install --target /tmp/crpkgs --no-deps cosmic-ray anybadge decorator exit-codes gitpython \
+#       gitdb smmap parso sqlalchemy stevedore pbr toml yattag
+#   CR_PATH=/tmp/crpkgs bench/mutation.sh ...
+# Prints the survival rate and every surviving mutant; the session file stays in WORK.
+set -euo pipefail
+module=$1; shift
+tests=("$@")
+root=$(cd "$(dirname "$0")/.." && pwd)
+python=${PYTHON:-$root/.venv/bin/python}
+name=$(basename "$module" .py)
+work=${WORK:-/tmp/factcheck-mutation}/$name
+rm -rf "$work" && mkdir -p "$work"
+(cd "$root" && tar --exclude=.git --exclude=.venv --exclude='__pycache__' -cf - .) | (cd "$work" && tar -xf -)
+cat > "$work/cosmic-ray.toml" <<EOF
+[cosmic-ray]
+module-path = "$module"
+timeout = 60.0
+excluded-modules = []
+test-command = "env -u OPENAI_API_KEY $python -m pytest -q -x -p no:cacheprovider ${tests[*]}"
+
+[cosmic-ray.distributor]
+name = "local"
+EOF
+cr() { (cd "$work" && PYTHONPATH="${CR_PATH:-}" "$python" -m cosmic_ray.cli "$@"); }
+cr init cosmic-ray.toml session.sqlite
+cr baseline cosmic-ray.toml
+flock /tmp/factcheck-cpu.lock bash -c "cd '$work' && PYTHONPATH='${CR_PATH:-}' '$python' -m cosmic_ray.cli exec cosmic-ray.toml session.sqlite"
+(cd "$work" && PYTHONPATH="${CR_PATH:-}" "$python" -m cosmic_ray.tools.survival_rate session.sqlite) | sed "s/^/$name survival rate %: /"
+(cd "$work" && PYTHONPATH="${CR_PATH:-}" "$python" -m cosmic_ray.tools.report --show-diff --surviving-only session.sqlite) > "$work/survivors.txt" || true
+echo "survivors: $work/survivors.txt"

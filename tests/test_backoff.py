@@ -1,0 +1,76 @@
+"""Backoff is per request: one article's Retry-After or hung request never freezes the healthy
+articles. Shown with the fake server's fault stubs; asserts order and generous time bounds."""
+
+import asyncio
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pipeline.llm import LLM
+from pipeline.runner import RunOptions, RunSummary, discover, run
+from pipeline.settings import Settings
+from pipeline.testing.articles import marker, write_articles
+from pipeline.testing.fake_openai import FakeOpenAI, Faults
+
+
+class DoneTimes:
+    """When each article finished, in seconds since the run started."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.at: dict[str, float] = {}
+
+    def emit(self, event: str, **fields: object) -> None:
+        if event == "article_done":
+            self.at[Path(str(fields["source"])).name] = time.monotonic() - self.started
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI(latency=0.01) as server:
+        yield server
+
+
+def analyse(fake: FakeOpenAI, tmp_path: Path, count: int, concurrency: int, timeout: float) -> tuple[RunSummary, DoneTimes]:
+    write_articles(tmp_path / "in", count)
+    settings = Settings(cache_dir=tmp_path / "cache", timeout=timeout, max_attempts=4, concurrency=concurrency)  # type: ignore[call-arg]
+    llm = LLM(backend="openai", base_url=fake.base_url, api_key="test", model="gpt-4o-mini", timeout=timeout, max_attempts=4)
+    files, missing = discover([tmp_path / "in"], exclude=tmp_path / "out")
+    times = DoneTimes()
+
+    async def go() -> RunSummary:
+        try:
+            return await run(llm, files, missing, tmp_path / "out", settings, options=RunOptions(concurrency=concurrency),
+                             reporter=times)
+        finally:
+            await llm.close()
+
+    return asyncio.run(go()), times
+
+
+def test_a_long_retry_after_delays_only_the_article_that_got_it(fake: FakeOpenAI, tmp_path: Path) -> None:
+    fake.faults = Faults(by_target={marker(0): "rate_limit"}, retry_after=3.0, max_faults_per_request=1)
+    summary, times = analyse(fake, tmp_path, count=6, concurrency=4, timeout=10.0)
+    assert (summary.done, summary.failed) == (6, 0)
+    healthy = [times.at[f"article-{i:05d}.txt"] for i in range(1, 6)]
+    assert max(healthy) < 2.0, f"healthy articles waited for another's Retry-After: {healthy}"
+    assert times.at["article-00000.txt"] >= 3.0  # its own Retry-After was honoured
+    manifest = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert manifest["limiter"]["decreases"] >= 1  # ... and the 429s lowered the concurrency
+
+
+def test_a_hung_request_cannot_hold_the_last_slot(fake: FakeOpenAI, tmp_path: Path) -> None:
+    # Article 1's 429 halves the limit; article 0's request hangs until the client's timeout.
+    fake.faults = Faults(by_target={marker(0): "timeout", marker(1): "rate_limit"}, retry_after=0.05,
+                         timeout_sleep=3.0, max_faults_per_request=1)
+    summary, times = analyse(fake, tmp_path, count=8, concurrency=2, timeout=2.5)
+    assert (summary.done, summary.failed) == (8, 0)
+    healthy = [times.at[f"article-{i:05d}.txt"] for i in range(1, 8)]
+    assert max(healthy) < 2.0, f"healthy articles waited behind a hung request: {healthy}"
+    assert times.at["article-00000.txt"] >= 2.5  # the hung attempt ran to its timeout, then was retried

@@ -1,0 +1,165 @@
+"""One bad input never stops the rest, and nothing is dropped silently: every unreadable entry,
+bad file and missing path is one line in errors.jsonl and on stderr, and the run exits 3."""
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cli_process import env_for, factcheck, run_args
+
+from pipeline.cli import EXIT_NOTHING_RAN, EXIT_SOME_FAILED
+from pipeline.runner import load_result
+from pipeline.testing.articles import write_articles
+from pipeline.testing.fake_openai import FakeOpenAI, Faults
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI(latency=0.002) as server:
+        yield server
+
+
+def errors_of(out: Path) -> dict[str, dict[str, object]]:
+    rows = [json.loads(line) for line in (out / "errors.jsonl").read_text().splitlines()]
+    return {Path(str(row["source"])).name: row for row in rows}
+
+
+def assert_no_traceback(stderr: str) -> None:
+    assert "Traceback" not in stderr and "File \"" not in stderr, stderr
+
+
+def test_a_symlink_loop_is_reported_and_every_other_article_is_analysed(fake: FakeOpenAI, tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    write_articles(inputs, 8)
+    os.symlink("zz.txt", inputs / "zz.txt")  # a link to itself: reading it fails with ELOOP
+    os.symlink("nowhere.txt", inputs / "dangling.txt")
+    out = tmp_path / "out"
+    done = factcheck(run_args(inputs, out, fake.base_url, "--quiet"), env_for(tmp_path))
+    assert done.returncode == EXIT_SOME_FAILED, done.stderr
+    assert "8 analysed" in done.stderr and "2 failed" in done.stderr
+    assert len(list((out / "articles").glob("*.json"))) == 8
+    errors = errors_of(out)
+    assert set(errors) == {"zz.txt", "dangling.txt"}
+    assert "zz.txt: cannot read" in str(errors["zz.txt"]["reason"])
+    assert "zz.txt: failed" in done.stderr
+    assert_no_traceback(done.stderr)
+
+
+def test_json_nested_past_the_recursion_limit_fails_only_its_file(fake: FakeOpenAI, tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    write_articles(inputs, 3)
+    (inputs / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    (inputs / "deep.jsonl").write_text('{"text": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    out = tmp_path / "out"
+    done = factcheck(run_args(inputs, out, fake.base_url, "--quiet"), env_for(tmp_path))
+    assert done.returncode == EXIT_SOME_FAILED, done.stderr
+    assert "3 analysed" in done.stderr
+    assert set(errors_of(out)) == {"deep.json", "deep.jsonl"}
+    assert "deep.jsonl:1: invalid JSON" in str(errors_of(out)["deep.jsonl"]["reason"])
+    assert "nested too deeply" in str(errors_of(out)["deep.json"]["reason"])
+    assert json.loads((out / "run.json").read_text())["status"] == "complete"
+    assert_no_traceback(done.stderr)
+    assert len(done.stderr.splitlines()) <= 4, done.stderr
+
+
+def test_an_html_file_without_the_html_reader_fails_only_its_file(fake: FakeOpenAI, tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    write_articles(inputs, 2)
+    (inputs / "page.html").write_text("<html><body><p>Some news.</p></body></html>")
+    out = tmp_path / "out"
+    hide = "import sys; sys.modules['trafilatura'] = None  # as on an install without it"
+    done = factcheck(run_args(inputs, out, fake.base_url, "--quiet"), env_for(tmp_path), before=hide)
+    assert done.returncode == EXIT_SOME_FAILED, done.stderr
+    assert "2 analysed" in done.stderr
+    assert "HTML reader is not installed" in str(errors_of(out)["page.html"]["reason"])
+    assert_no_traceback(done.stderr)
+
+
+def test_a_reader_that_crashes_fails_only_its_file(fake: FakeOpenAI, tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    write_articles(inputs, 2)
+    (inputs / "page.html").write_text("<html><body><p>Some news.</p></body></html>")
+    out = tmp_path / "out"
+    # The HTML library itself failing on a file, with an error nobody anticipated.
+    crash = "import trafilatura\ndef extract(*a, **k): raise KeyError('lxml node')\ntrafilatura.extract = extract"
+    done = factcheck(run_args(inputs, out, fake.base_url, "--quiet"), env_for(tmp_path), before=crash)
+    assert done.returncode == EXIT_SOME_FAILED, done.stderr
+    assert "2 analysed" in done.stderr
+    reason = str(errors_of(out)["page.html"]["reason"])
+    assert "page.html: cannot read as an article (KeyError" in reason
+    assert_no_traceback(done.stderr)
+
+
+def test_a_missing_input_beside_good_ones_exits_3(fake: FakeOpenAI, tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 2)
+    out = tmp_path / "out"
+    args = run_args(tmp_path / "in", out, fake.base_url, "--quiet")
+    done = factcheck([*args, str(tmp_path / "gone.txt")], env_for(tmp_path))
+    assert done.returncode == EXIT_SOME_FAILED, done.stderr
+    assert "gone.txt: no such file or folder" in done.stderr
+    assert errors_of(out)["gone.txt"]["stage"] == "input"
+
+
+def test_an_endpoint_nobody_listens_on_stops_the_run_with_one_line(tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 12)
+    out = tmp_path / "out"
+    dead = "http://127.0.0.1:9/v1"  # the discard port: connection refused
+    done = factcheck(
+        run_args(tmp_path / "in", out, dead, "--concurrency", "2"), env_for(tmp_path, FACTCHECK_MAX_ATTEMPTS="2")
+    )
+    assert done.returncode == EXIT_NOTHING_RAN
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"error: {dead}: cannot connect")
+    manifest = json.loads((out / "run.json").read_text())
+    assert manifest["status"] == "failed" and "cannot connect" in manifest["errors"]["run_stopped_by"]
+    assert not (out / "errors.jsonl").exists()  # not twelve article failures: one run failure
+
+
+def test_a_rejected_key_stops_the_run_with_one_line_and_a_true_hint(fake: FakeOpenAI, tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 12)
+    fake.faults = Faults(unauthorized=1.0, max_faults_per_request=99)
+    try:
+        done = factcheck(run_args(tmp_path / "in", tmp_path / "out", fake.base_url, "--quiet"), env_for(tmp_path))
+    finally:
+        fake.faults = Faults()
+    assert done.returncode == EXIT_NOTHING_RAN
+    [line] = done.stderr.splitlines()
+    assert "API key rejected (HTTP 401)" in line and "OPENAI_API_KEY" in line
+    assert "--api-key" not in line  # no such flag
+    assert fake.stats.faults["unauthorized"] <= 2 * 4 - 1  # articles in flight at most, not all twelve
+
+
+def test_an_input_over_max_chars_fails_with_an_estimate_of_calls_and_cost(fake: FakeOpenAI, tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    write_articles(inputs, 2)
+    long_text = " ".join(f"Sentence number {i} of a very long report says little." for i in range(600))  # ~32k chars
+    (inputs / "huge.txt").write_text(long_text)
+    out = tmp_path / "out"
+    done = factcheck(run_args(inputs, out, fake.base_url, "--quiet", "--max-chars", "20000"), env_for(tmp_path))
+    assert done.returncode == EXIT_SOME_FAILED, done.stderr
+    reason = str(errors_of(out)["huge.txt"]["reason"])
+    assert f"{len(long_text):,} characters is over max_chars (20,000)" in reason
+    assert "about 9 LLM calls, ~$0.0" in reason and "--max-chars" in reason  # 3 windows of 12,000, 3 calls each
+    assert "2 analysed" in done.stderr
+
+    raised = factcheck(run_args(inputs, out, fake.base_url, "--quiet", "--max-chars", "40000"), env_for(tmp_path))
+    assert raised.returncode == 0, raised.stderr
+    assert "1 analysed, 2 already done" in raised.stderr
+
+
+def test_a_damaged_result_file_is_reported_and_the_article_redone(fake: FakeOpenAI, tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 4)
+    out = tmp_path / "out"
+    first = factcheck(run_args(tmp_path / "in", out, fake.base_url, "--quiet"), env_for(tmp_path))
+    assert first.returncode == 0, first.stderr
+    truncated, corrupt, *_ = sorted((out / "articles").glob("*.json"))
+    truncated.write_bytes(truncated.read_bytes()[: truncated.stat().st_size // 2])  # a crash mid-copy
+    corrupt.write_text('{"article": "not a result"}')
+    again = factcheck(run_args(tmp_path / "in", out, fake.base_url, "--quiet"), env_for(tmp_path))
+    assert again.returncode == 0, again.stderr
+    assert "2 analysed, 2 already done" in again.stderr
+    assert f"{truncated}: earlier result unreadable" in again.stderr and f"{corrupt}: earlier result unreadable" in again.stderr
+    assert all(load_result(path) is not None for path in (truncated, corrupt))
+    assert json.loads((out / "run.json").read_text())["counts"]["damaged_results_redone"] == 2
