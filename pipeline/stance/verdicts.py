@@ -45,27 +45,33 @@ def read_article(text: str) -> ArticleView:
 
 
 def judge(view: ArticleView, claim: Claim, denials: list[Denial], claim_vector: np.ndarray | None = None) -> Judgement:
-    linked = [d for d in denials if claim.id in d.claim_ids and d.is_denial]
     vector = claim_vector if claim_vector is not None else shared_embedder().embed([claim.statement])[0]
-    seen = _with_denials(view, linked)
-    features = pair_features(claim.statement, vector, seen)
-    distribution = load().distribution(features[None, :])[0]
-    deciding = [int(i) for i in closest(seen, vector)]
-    reports_denial = bool(DENIAL_CUE.search(claim.statement)) or _is_denial_text(claim, denials)
-    verdict, confidence = _label(distribution, linked, seen, deciding, reports_denial)
-    return Judgement(verdict, round(confidence, 3), {k: round(v, 4) for k, v in distribution.items()}, deciding)
+    return judge_all(view, [claim], denials, vector[None, :])[0]
+
+
+def judge_all(view: ArticleView, claims: list[Claim], denials: list[Denial], vectors: np.ndarray) -> list[Judgement]:
+    """Every claim against one article, scored in one call of the model."""
+    seen = [_with_denials(view, _linked(claim, denials)) for claim in claims]
+    features = np.stack([pair_features(c.statement, v, s) for c, v, s in zip(claims, vectors, seen, strict=True)])
+    judgements = []
+    for claim, vector, marked, distribution in zip(claims, vectors, seen, load().distribution(features), strict=True):
+        deciding = [int(i) for i in closest(marked, vector)]
+        reports_denial = bool(DENIAL_CUE.search(claim.statement)) or _is_denial_text(claim, denials)
+        verdict, confidence = _label(distribution, _linked(claim, denials), marked, deciding, reports_denial)
+        judgements.append(Judgement(verdict, round(confidence, 3), {k: round(v, 4) for k, v in distribution.items()}, deciding))
+    return judgements
 
 
 def stance_verdicts(text: str, claims: list[Claim], denials: list[Denial]) -> list[Verdict]:
     if not claims:
         return []
     view = read_article(text)
-    vectors = shared_embedder().embed([c.statement for c in claims])
-    return [verdict_of(view, claim, denials, judge(view, claim, denials, vector)) for claim, vector in zip(claims, vectors, strict=True)]
+    judgements = judge_all(view, claims, denials, shared_embedder().embed([c.statement for c in claims]))
+    return [verdict_of(view, claim, denials, judgement) for claim, judgement in zip(claims, judgements, strict=True)]
 
 
 def verdict_of(view: ArticleView, claim: Claim, denials: list[Denial], judgement: Judgement) -> Verdict:
-    linked = [d for d in denials if claim.id in d.claim_ids and d.is_denial]
+    linked = _linked(claim, denials)
     best = judgement.deciding[0]
     deciding_span = _sentence_span(view, best)
     against = judgement.verdict in (VerdictLabel.refuted, VerdictLabel.disputed)
@@ -125,6 +131,10 @@ def _label(
         options = {_LABEL_OF[stance]: value for stance, value in p.items()}
     label = max(options, key=lambda k: options[k])
     return label, options[label]
+
+
+def _linked(claim: Claim, denials: list[Denial]) -> list[Denial]:
+    return [d for d in denials if claim.id in d.claim_ids and d.is_denial]
 
 
 def _with_denials(view: ArticleView, linked: list[Denial]) -> ArticleView:
