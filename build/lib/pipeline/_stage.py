@@ -1,0 +1,23 @@
+"""What every stage shares: the message layout and its result type."""
+
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from openai.types.chat import ChatCompletionMessageParam
+
+from pipeline.document import Window
+from schemas import StageUsage
+
+T = TypeVar("T")
+
+
+@dataclass
+class StageOutput(Generic[T]):
+    value: T
+    usage: StageUsage
+    warnings: list[str] = field(default_factory=list)
+
+
+def messages(window: Window, task: str) -> list[ChatCompletionMessageParam]:
+    # System message first and identical across stages: the shared, cacheable prefix.
+    return [{"role": "system", "content": window.system_message}, {"role": "user", "content": task}]

@@ -1,0 +1,141 @@
+"""One article through the three stages: claims -> denials -> verdicts, per context window."""
+
+import asyncio
+import time
+from datetime import UTC, datetime
+
+from rapidfuzz import fuzz
+
+from pipeline import claims as claims_stage
+from pipeline import denials as denials_stage
+from pipeline import prompts
+from pipeline import verify as verify_stage
+from pipeline.attributions import find_attributions
+from pipeline.document import Window, windows
+from pipeline.ingest import Article
+from pipeline.llm import LLM
+from pipeline.options import AnalysisOptions, Verifier
+from pipeline.stance import verdicts as stance_verdicts
+from pipeline.stance.model import stance_model_sha256
+from schemas import ArticleResult, Claim, Denial, RunInfo, StageUsage, Verdict
+
+STAGES = (claims_stage.STAGE, denials_stage.STAGE, verify_stage.STAGE)
+DUPLICATE_SCORE = 80  # token_set_ratio above which two claims on the same sentence are one claim
+
+
+def prompt_versions() -> dict[str, str]:
+    return {name: prompts.version(name) for name in ("system", *STAGES)}
+
+
+async def analyze(llm: LLM, article: Article, options: AnalysisOptions = AnalysisOptions()) -> ArticleResult:
+    started_at = datetime.now(UTC)
+    clock = time.perf_counter()
+    parts = windows(article.text, title=article.meta.title, max_chars=options.window_chars)
+    usage = {stage: StageUsage(stage=stage) for stage in STAGES}
+    claims: list[Claim] = []
+    denials: list[Denial] = []
+    verdicts: list[Verdict] = []
+    warnings: list[str] = []
+    withheld = sorted({n for window in parts for n in window.withheld})
+    if withheld:
+        warnings.append(f"sentences {withheld} address AI systems; shown to the model as a placeholder, kept in the text")
+    for window in parts:
+        found = await _analyze_window(llm, window, options, usage, warnings)
+        _merge(found, claims, denials, verdicts)
+    if options.verifier == "trained":
+        # One judgement per claim over the whole article, after the windows are merged.
+        verdicts = await judge_with_stance_model(article.text, claims, denials, usage)
+    return ArticleResult(
+        article=article.meta,
+        text=article.text,
+        claims=claims,
+        denials=denials,
+        verdicts=verdicts,
+        attributions=list(find_attributions(article.text)),  # code, not LLM: every who-said-what
+        warnings=warnings,
+        run=run_info(llm, usage, len(parts), started_at, clock, options.verifier),
+    )
+
+
+async def judge_with_stance_model(
+    text: str, claims: list[Claim], denials: list[Denial], usage: dict[str, StageUsage]
+) -> list[Verdict]:
+    """The trained verifier in a worker thread (embedding is CPU work; other articles' calls go on)."""
+    clock = time.perf_counter()
+    verdicts = await asyncio.to_thread(stance_verdicts.stance_verdicts, text, claims, denials)
+    usage[verify_stage.STAGE].seconds = round(usage[verify_stage.STAGE].seconds + time.perf_counter() - clock, 3)
+    return verdicts
+
+
+def run_info(
+    llm: LLM | None, usage: dict[str, StageUsage], windows: int, started_at: datetime, clock: float, verifier: Verifier = "llm"
+) -> RunInfo:
+    """What a result records about how it was made; ``clock`` is the perf_counter at the start.
+    ``llm=None``: no LLM took part (``check --no-llm``)."""
+    return RunInfo(
+        backend=llm.backend if llm is not None else "none",
+        model=llm.model if llm is not None else "none",
+        prompt_versions=prompt_versions(),
+        usage=list(usage.values()),
+        windows=windows,
+        verifier=verifier,
+        stance_model=stance_model_sha256() if verifier == "trained" else None,
+        started_at=started_at,
+        seconds=round(time.perf_counter() - clock, 3),
+    )
+
+
+async def _analyze_window(
+    llm: LLM, window: Window, options: AnalysisOptions, usage: dict[str, StageUsage], warnings: list[str]
+) -> tuple[list[Claim], list[Denial], list[Verdict]]:
+    found_claims = await claims_stage.extract_claims(llm, window, max_claims=options.max_claims)
+    add_usage(usage, found_claims.usage, warnings, found_claims.warnings)
+    found_denials = await denials_stage.find_denials(llm, window, found_claims.value)
+    add_usage(usage, found_denials.usage, warnings, found_denials.warnings)
+    if options.verifier == "trained":
+        return found_claims.value, found_denials.value, []
+    found_verdicts = await verify_stage.verify_claims(llm, window, found_claims.value, found_denials.value)
+    add_usage(usage, found_verdicts.usage, warnings, found_verdicts.warnings)
+    return found_claims.value, found_denials.value, found_verdicts.value
+
+
+def add_usage(usage: dict[str, StageUsage], stage: StageUsage, warnings: list[str], new: list[str]) -> None:
+    total = usage[stage.stage]
+    for name in ("calls", "prompt_tokens", "completion_tokens", "cached_tokens"):
+        setattr(total, name, getattr(total, name) + getattr(stage, name))
+    total.seconds = round(total.seconds + stage.seconds, 3)
+    warnings.extend(new)
+
+
+def _merge(
+    found: tuple[list[Claim], list[Denial], list[Verdict]],
+    claims: list[Claim],
+    denials: list[Denial],
+    verdicts: list[Verdict],
+) -> None:
+    """Add one window's findings with article-wide ids; a claim already found in an
+    overlapping window keeps its first id, verdict and spans."""
+    new_claims, new_denials, new_verdicts = found
+    ids: dict[str, str] = {}
+    for claim in new_claims:
+        same = next((c for c in claims if _same_claim(c, claim)), None)
+        if same is not None:
+            ids[claim.id] = same.id
+            continue
+        ids[claim.id] = f"c{len(claims) + 1}"
+        claims.append(claim.model_copy(update={"id": ids[claim.id]}))
+        verdict = next((v for v in new_verdicts if v.claim_id == claim.id), None)
+        if verdict is not None:
+            verdicts.append(verdict.model_copy(update={"claim_id": ids[claim.id]}))
+    for denial in new_denials:
+        if any(d.spans == denial.spans and d.speaker == denial.speaker for d in denials):
+            continue
+        targets = list(dict.fromkeys(ids[i] for i in denial.claim_ids))
+        denials.append(denial.model_copy(update={"id": f"d{len(denials) + 1}", "claim_ids": targets}))
+
+
+def _same_claim(a: Claim, b: Claim) -> bool:
+    """Windows overlap by a few sentences, so a claim can be found twice: on a shared
+    sentence and in similar words. Similar words alone are not enough ("rose 3%" vs "rose 30%")."""
+    shared = any(x.start < y.end and y.start < x.end for x in a.spans for y in b.spans)
+    return shared and fuzz.token_set_ratio(a.statement, b.statement) >= DUPLICATE_SCORE

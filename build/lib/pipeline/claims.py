@@ -1,0 +1,129 @@
+"""Stage 1: extract check-worthy claims with their attribution chain."""
+
+import re
+
+from rapidfuzz import fuzz
+
+from pipeline import prompts
+from pipeline._stage import StageOutput, messages
+from pipeline.attributions import find_attributions, names_in
+from pipeline.document import WITHHELD, Window
+from pipeline.llm import LLM
+from pipeline.spans import align_quote
+from schemas import Attribution, Claim, ClaimDraft, ClaimsResponse, Span
+
+STAGE = "claims"
+_REPORTING = re.compile(r"\b(said|says|wrote|told|claimed|reported|according to|stated|announced)\b", re.IGNORECASE)
+REPOINT_MARGIN = 15  # token_set_ratio points a neighbouring sentence must win by
+
+
+async def extract_claims(llm: LLM, window: Window, *, max_claims: int = 5) -> StageOutput[list[Claim]]:
+    task = prompts.render(STAGE, max_claims=max_claims)
+    reporting = [s.number for s in window.sentences if _REPORTING.search(s.text)]
+    reply = await llm.ask(STAGE, messages(window, task), ClaimsResponse, window.context(reporting_sentences=reporting))
+    warnings = list(reply.warnings)
+    credits = [a for a in find_attributions(window.text) if a.source is not None and a.content is not None]
+    claims: list[Claim] = []
+    withheld = set(window.withheld)  # the model saw a placeholder there: no claim can come from it
+    for draft in reply.value.claims[:max_claims]:
+        cited = {_repoint(window, draft.statement, n) for n in draft.sentences if n in window.numbers}
+        numbers = sorted(cited - withheld)
+        if cited and not numbers or WITHHELD in draft.statement:
+            warnings.append(f"claims: dropped {draft.statement[:60]!r}: cites only text withheld from the model")
+            continue
+        if not numbers:
+            warnings.append(f"claims: dropped {draft.statement[:60]!r}: cites no sentence of the article")
+            continue
+        if _names_no_one_here(draft.statement, window.text):
+            warnings.append(f"claims: dropped {draft.statement[:60]!r}: names no one the article names")
+            continue
+        claims.append(_claim(window, draft, numbers, f"c{len(claims) + 1}", credits))
+    return StageOutput(claims, reply.usage, warnings)
+
+
+def _names_no_one_here(statement: str, text: str) -> bool:
+    """A statement whose every capitalised name is missing from the article was not read from
+    it: the 1.5B copies the prompt's own example ("Tom Lee signed the deal.") into articles."""
+    names = names_in(statement)
+    lowered = text.lower()
+    return bool(names) and not any(re.search(rf"\b{re.escape(name.lower())}\b", lowered) for name in names)
+
+
+def _repoint(window: Window, statement: str, number: int) -> int:
+    """Small models often cite the sentence next to the one they paraphrase: keep the
+    cited number unless a neighbour matches the statement clearly better."""
+    candidates = [n for n in (number - 1, number, number + 1) if n in window.numbers]
+    scores = {n: fuzz.token_set_ratio(statement, window.sentence(n).text) for n in candidates}
+    best = max(scores, key=lambda n: scores[n])
+    return best if scores[best] >= scores[number] + REPOINT_MARGIN else number
+
+
+def _passed_on_by(text: str, claimant: str) -> list[str]:
+    """Names that "told" the claimant something in the claim's sentence: the nested link
+    ("Bremmer claimed Musk told him ...") that small models leave out of ``via``."""
+    names = re.findall(r"\b([A-Z][\w’'-]+(?: [A-Z][\w’'-]+)*) (?:had )?told (?:him|her|me|them|us)\b", text)
+    return [n for n in dict.fromkeys(names) if n.lower() not in claimant.lower()]
+
+
+def _claim(window: Window, draft: ClaimDraft, numbers: list[int], claim_id: str, credits: list[Attribution]) -> Claim:
+    spans = [window.span(n) for n in numbers]
+    via = list(draft.via)
+    for name in _passed_on_by(" ".join(s.text for s in spans), draft.claimant):
+        if not any(name.split()[-1].lower() in v.lower() or v.lower() in name.lower() for v in via):
+            via.append(name)
+    if (credit := _credited_elsewhere(draft.claimant, spans, credits)) is not None and credit.source is not None:
+        claimant, cue, claimant_span, cue_span = credit.source.text, credit.cue.text, credit.source, credit.cue
+    else:
+        claimant, cue = draft.claimant, draft.cue
+        claimant_span, cue_span = _name_span(window.text, claimant, spans), _word_span(window.text, cue, spans)
+    return Claim(
+        id=claim_id,
+        statement=draft.statement,
+        claimant=claimant,
+        via=via,
+        cue=cue,
+        kind=draft.kind,
+        checkworthiness=draft.checkworthiness,
+        spans=spans,
+        claimant_span=claimant_span,
+        cue_span=cue_span,
+    )
+
+
+def _credited_elsewhere(claimant: str, spans: list[Span], credits: list[Attribution]) -> Attribution | None:
+    """The attribution in the claim's sentences whose content names the model's claimant while its
+    source does not: the model took the claim's subject for its source ("Musk spoke with Putin,
+    according to Bremmer" is Bremmer's claim, not Musk's)."""
+    names = names_in(claimant)
+    if not names:
+        return None
+
+    def mentions(text: str) -> bool:
+        return bool(names & names_in(text))
+
+    for credit in credits:
+        if credit.source is None or credit.content is None:
+            continue
+        inside = any(s.start <= credit.cue.start < s.end for s in spans)
+        if inside and mentions(credit.content.text) and not mentions(credit.source.text):
+            return credit
+    return None
+
+
+def _name_span(text: str, name: str, spans: list[Span]) -> Span | None:
+    """The claimant's name in the claim's sentences: full name, else surname or first word."""
+    words = [w for w in re.findall(r"[\w’'.-]+", name) if len(w) > 2 and w.lower() != "the"]
+    for candidate in [name, *reversed(words)]:
+        if found := _word_span(text, candidate, spans):
+            return found
+    return None
+
+
+def _word_span(text: str, word: str, spans: list[Span]) -> Span | None:
+    if not word or word.lower() == "none":
+        return None
+    for span in spans:
+        found = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", span.text, re.IGNORECASE)
+        if found:
+            return align_quote(text, found.group(), (span.start + found.start(), span.start + found.end()))
+    return None

@@ -1,0 +1,117 @@
+"""Token and cost accounting per article, stage and run: a metering transport layer.
+
+The meter sits outermost in the transport stack, so it sees every 200 answer,
+including instructor's re-asks (which the stage usage does not count) and answers
+served from the response cache (which cost nothing). Each article runs with its own
+:class:`Tally` in a context variable; requests made outside an article are not billed.
+"""
+
+import json
+from contextvars import ContextVar
+from dataclasses import asdict, dataclass, field
+
+import httpx2
+
+from pipeline.cache import CACHE_HEADER, is_chat_completion
+from pipeline.prices import ModelPrice
+
+# instructor TOOLS mode names the tool after the response model; that names the stage.
+STAGE_BY_TOOL = {"ClaimsResponse": "claims", "DenialsResponse": "denials", "VerdictsResponse": "verify"}
+
+
+@dataclass
+class StageBill:
+    calls: int = 0  # answers from the server (billed)
+    cache_hits: int = 0  # answers from the response cache (free)
+    failed_attempts: int = 0  # 429, 5xx, timeouts, dropped connections: retried by the client, not billed
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    cost_usd: float = 0.0
+
+    def add(self, other: "StageBill") -> None:
+        for name, value in asdict(other).items():
+            setattr(self, name, getattr(self, name) + value)
+
+
+@dataclass
+class Tally:
+    """What one article (or one run) asked for and what it cost."""
+
+    stages: dict[str, StageBill] = field(default_factory=dict)
+    last_stage: str | None = None  # the stage of the latest request: names the stage of a failure
+
+    def stage(self, name: str) -> StageBill:
+        return self.stages.setdefault(name, StageBill())
+
+    def add(self, other: "Tally") -> None:
+        for name, bill in other.stages.items():
+            self.stage(name).add(bill)
+
+    def total(self) -> StageBill:
+        total = StageBill()
+        for bill in self.stages.values():
+            total.add(bill)
+        return total
+
+    def as_json(self) -> dict[str, object]:
+        return {name: {**asdict(bill), "cost_usd": round(bill.cost_usd, 6)} for name, bill in self.stages.items()}
+
+
+current_tally: ContextVar[Tally | None] = ContextVar("current_tally", default=None)
+
+
+def _stage_of(body: bytes) -> str:
+    try:
+        tool = json.loads(body)["tools"][0]["function"]["name"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return "other"
+    return STAGE_BY_TOOL.get(tool, tool)
+
+
+def record(tally: Tally, stage: str, usage: dict[str, object] | None, price: ModelPrice | None, *, hit: bool) -> None:
+    bill = tally.stage(stage)
+    if hit:
+        bill.cache_hits += 1
+        return
+    usage = usage or {}
+    prompt = int(usage.get("prompt_tokens") or 0)
+    completion = int(usage.get("completion_tokens") or 0)
+    details = usage.get("prompt_tokens_details")
+    cached = int(details.get("cached_tokens") or 0) if isinstance(details, dict) else 0
+    bill.calls += 1
+    bill.prompt_tokens += prompt
+    bill.completion_tokens += completion
+    bill.cached_tokens += cached
+    bill.cost_usd += price.cost(prompt, cached, completion) if price else 0.0
+
+
+class MeteringTransport(httpx2.AsyncBaseTransport):
+    def __init__(self, inner: httpx2.AsyncBaseTransport, price: ModelPrice | None):
+        self.inner = inner
+        self.price = price
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        tally = current_tally.get()
+        if tally is None or not is_chat_completion(request):
+            return await self.inner.handle_async_request(request)
+        stage = _stage_of(request.content)
+        tally.last_stage = stage
+        try:
+            response = await self.inner.handle_async_request(request)
+        except httpx2.TransportError:  # a timeout or a dropped connection: retried, not billed
+            tally.stage(stage).failed_attempts += 1
+            raise
+        if response.status_code != 200:
+            tally.stage(stage).failed_attempts += 1
+            return response
+        body = await response.aread()
+        try:
+            usage = json.loads(body).get("usage")
+        except (ValueError, AttributeError):
+            usage = None  # an invalid body: the client will fail it; nothing to bill
+        record(tally, stage, usage if isinstance(usage, dict) else None, self.price, hit=response.headers.get(CACHE_HEADER) == "hit")
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()

@@ -1,0 +1,102 @@
+"""Stage 2: statements disputing the claims, with non-denials kept apart."""
+
+import re
+from collections.abc import Sequence
+
+from pipeline import prompts
+from pipeline._sentences import Sentence
+from pipeline._stage import StageOutput, messages
+from pipeline.attributions import credited_with, find_attributions, names_in
+from pipeline.document import Window
+from pipeline.llm import LLM
+from schemas import Attribution, Claim, Denial, DenialKind, Span
+from schemas.denials import denials_response_for
+
+STAGE = "denials"
+
+# "Did not respond" is a non-denial whatever the model says: a fixed newsroom formula.
+_NON_RESPONSE = re.compile(
+    r"\b(did not|didn't|could not|couldn't|has not|hasn't|have not|haven't)\s+(immediately\s+)?"
+    r"(respond|reply|return|be reached|comment)|\bdeclined to comment\b|\bno comment\b",
+    re.IGNORECASE,
+)
+
+
+# Words that often carry a denial or a non-response; sentences holding them are pointed
+# out to the model as places to look (it still decides, and may cite others).
+_CUES = re.compile(
+    r"\b(den(y|ied|ies|ial)|refut\w*|reject\w*|disput\w*|contradict\w*|false|untrue|not true|never|"
+    r"only once|respond\w*|repl(y|ied)|declined|no comment|wrong|misleading|fabricat\w*|rebut\w*|"
+    r"hoax\w*|fake|satir\w*|debunk\w*|no evidence|baseless|unfounded)\b",
+    re.IGNORECASE,
+)
+
+
+def candidate_sentences(window: Window) -> list[Sentence]:
+    return [s for s in window.sentences if _CUES.search(s.text)]
+
+
+async def find_denials(llm: LLM, window: Window, claims: list[Claim]) -> StageOutput[list[Denial]]:
+    claim_ids = {c.id for c in claims}
+    task = prompts.render(STAGE, claims=claims, candidates=candidate_sentences(window))
+
+    def quotes_claim(quote: str, ids: list[str]) -> bool:
+        span = window.align(quote)
+        return span is not None and any(
+            span.start < s.end and s.start < span.end for c in claims if c.id in ids for s in c.spans
+        )
+
+    context = window.context(claim_ids=claim_ids, quotes_claim=quotes_claim)
+    reply = await llm.ask(STAGE, messages(window, task), denials_response_for(tuple(sorted(claim_ids))), context)
+    warnings = list(reply.warnings)
+    attributions = find_attributions(window.text)
+    claimants = {c.id: names_in(c.claimant) for c in claims}
+    denials: list[Denial] = []
+    for draft in reply.value.denials:
+        numbers = sorted({n for n in draft.sentence if n in window.numbers})
+        quoted = window.align(draft.quote, numbers) if draft.quote.strip() else None
+        if quoted is None and draft.quote.strip():
+            warnings.append(f"denials: dropped unalignable quote {draft.quote[:60]!r} by {draft.speaker}")
+        spans = [quoted] if quoted else [window.span(n) for n in numbers]
+        if not spans:
+            warnings.append(f"denials: dropped statement by {draft.speaker}: no quote or sentence in the article")
+            continue
+        if draft.kind is not DenialKind.non_denial and any(quotes_claim(s.text, draft.claim_ids) for s in spans):
+            warnings.append(f"denials: dropped {draft.speaker!r}: quotes the claim it would dispute")
+            continue
+        kind = draft.kind
+        evidence = " ".join(s.text for s in spans)
+        if kind is not DenialKind.non_denial and _NON_RESPONSE.search(evidence) and not _disputes_words(evidence):
+            warnings.append(f"denials: {draft.speaker!r} only did not respond; recorded as non_denial, not {kind}")
+            kind = DenialKind.non_denial
+        speaker = _speaker(draft.speaker, spans, attributions)
+        # Nobody denies their own claim: such a link is the model pairing a denial with every claim.
+        targets = [
+            i
+            for i in draft.claim_ids
+            if i in claim_ids and kind is not DenialKind.non_denial and not claimants[i] & names_in(speaker)
+        ]
+        denials.append(
+            Denial(
+                id=f"d{len(denials) + 1}",
+                speaker=speaker,
+                disputes=draft.disputes,
+                kind=kind,
+                claim_ids=targets,
+                spans=spans,
+            )
+        )
+    return StageOutput(denials, reply.usage, warnings)
+
+
+def _speaker(named: str, spans: list[Span], attributions: Sequence[Attribution]) -> str:
+    """Whoever the article credits with the quoted words, when the model named someone else
+    (on the seed the 1.5B gave Musk's "I have spoken to Putin only once" to Bremmer)."""
+    credit = next((a for s in spans if (a := credited_with(s, attributions)) is not None), None)
+    if credit is None or credit.source is None or names_in(credit.source.text) & names_in(named):
+        return named
+    return credit.source.text
+
+
+def _disputes_words(text: str) -> bool:
+    return bool(re.search(r"\b(deni\w*|deny|false|untrue|not true|never)\b", text, re.IGNORECASE))

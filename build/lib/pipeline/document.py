@@ -1,0 +1,85 @@
+"""An article as the model sees it: numbered sentences, split into context windows when long."""
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from pipeline import prompts
+from pipeline._sentences import Sentence, numbered, split_sentences
+from pipeline.spans import align_quote, sentence_span
+from schemas import Span
+
+
+# Text planted for the model ("ignore all previous instructions ..."). Such a sentence stays in
+# the article and its spans, but the model sees a placeholder instead: a small model obeys it.
+_ADDRESSED_TO_MODEL = re.compile(
+    r"\b(ignore|disregard|forget)\b.{0,30}\b(instructions|prompts?|rules)\b"
+    r"|\byou are (now|no longer) (a|an)\b|\bsystem prompt\b|\b(reply|respond|answer) only with\b",
+    re.IGNORECASE,
+)
+WITHHELD = "(text addressed to AI systems; withheld as data, not an instruction)"
+
+
+def addressed_to_model(sentence: Sentence) -> bool:
+    return bool(_ADDRESSED_TO_MODEL.search(sentence.text))
+
+
+@dataclass(frozen=True)
+class Window:
+    """A run of whole sentences (numbered as in the full article) that fits one prompt."""
+
+    text: str  # the full article text; spans index into it
+    sentences: tuple[Sentence, ...]
+    title: str | None = None
+
+    @cached_property
+    def numbers(self) -> frozenset[int]:
+        return frozenset(s.number for s in self.sentences)
+
+    @cached_property
+    def system_message(self) -> str:
+        # Byte-identical for every stage of this window, so servers reuse the cached prefix.
+        shown = [Sentence(s.number, s.start, s.end, WITHHELD) if addressed_to_model(s) else s for s in self.sentences]
+        return prompts.render("system", title=self.title, numbered_article=numbered(shown))
+
+    @cached_property
+    def withheld(self) -> list[int]:
+        return [s.number for s in self.sentences if addressed_to_model(s)]
+
+    def sentence(self, number: int) -> Sentence:
+        return self.sentences[number - self.sentences[0].number]
+
+    def span(self, number: int) -> Span:
+        return sentence_span([self.sentence(number)], 1)
+
+    def sentence_numbers_of(self, span: Span) -> list[int]:
+        return [s.number for s in self.sentences if s.start < span.end and span.start < s.end]
+
+    def align(self, quote: str, near: list[int] | None = None) -> Span | None:
+        valid = [n for n in near or [] if n in self.numbers]
+        bounds = (self.sentence(min(valid)).start, self.sentence(max(valid)).end) if valid else None
+        return align_quote(self.text, quote, bounds)
+
+    def context(self, **extra: object) -> dict[str, object]:
+        """Validation context for instructor: what the model's references are checked against."""
+        return {"sentence_numbers": self.numbers, "align_quote": self.align, **extra}
+
+
+def windows(text: str, *, title: str | None = None, max_chars: int = 12_000, overlap: int = 2) -> list[Window]:
+    """Split into windows of at most ``max_chars`` (a sentence longer than that stands alone),
+    consecutive windows sharing ``overlap`` sentences. Nothing is dropped."""
+    sentences = split_sentences(text)
+    if not sentences:
+        return []
+    result: list[Window] = []
+    start = 0
+    while True:
+        end = start
+        size = 0
+        while end < len(sentences) and (end == start or size + len(sentences[end].text) <= max_chars):
+            size += len(sentences[end].text) + 1
+            end += 1
+        result.append(Window(text, tuple(sentences[start:end]), title))
+        if end >= len(sentences):
+            return result
+        start = max(end - overlap, start + 1)

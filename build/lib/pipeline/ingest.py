@@ -1,0 +1,139 @@
+"""Reading articles from files: plain text, Markdown, HTML, JSON and JSONL."""
+
+import codecs
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from schemas import ArticleMeta
+
+TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
+HTML_SUFFIXES = {".html", ".htm"}
+JSON_SUFFIXES = {".json", ".jsonl"}
+ARTICLE_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
+_META_FIELDS = ("title", "url", "outlet", "published", "external_id")
+
+
+class InputError(ValueError):
+    """An input that cannot be read as an article; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Article:
+    meta: ArticleMeta
+    text: str
+
+
+def article_id(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def make_article(text: str, source: str, **meta: str | None) -> Article:
+    if not text.strip():
+        raise InputError(f"{source}: no article text (empty)")
+    known = {k: (str(v) if v is not None else None) for k, v in meta.items() if k in _META_FIELDS}
+    return Article(ArticleMeta(id=article_id(text), source=source, **known), text)
+
+
+def read_articles(path: Path) -> Iterator[Article]:
+    """Every article in one file (JSONL holds many, read line by line). Raises InputError naming the file."""
+    suffix = path.suffix.lower()
+    if suffix not in ARTICLE_SUFFIXES:
+        raise InputError(f"{path}: not an article file (expected {', '.join(sorted(ARTICLE_SUFFIXES))})")
+    if suffix == ".jsonl":
+        yield from _jsonl_articles(path)
+        return
+    raw = _read_text(path)
+    if suffix in TEXT_SUFFIXES:
+        yield make_article(raw, str(path))
+    elif suffix in HTML_SUFFIXES:
+        yield _from_html(raw, path)
+    else:
+        yield _from_record(_parse_json(raw, str(path)), str(path))
+
+
+def _jsonl_articles(path: Path) -> Iterator[Article]:
+    """One article per non-blank line, streamed: a JSONL file of any size costs one line of memory."""
+    found = False
+    try:
+        with path.open("rb") as f:
+            if b"\x00" in f.read(8192):
+                raise InputError(f"{path}: binary file, not text")
+            f.seek(0)
+            offset = 0
+            for n, data in enumerate(f, 1):
+                line = _decode(data[3:] if n == 1 and data.startswith(codecs.BOM_UTF8) else data, path, offset)
+                offset += len(data)
+                if line.strip():
+                    found = True
+                    yield _from_record(_parse_json(line, f"{path}:{n}"), f"{path}:{n}")
+    except OSError as error:
+        raise InputError(f"{path}: cannot read ({error.strerror or error})") from None
+    if not found:
+        raise InputError(f"{path}: no article text (empty file)")
+
+
+def _decode(data: bytes, path: Path, offset: int) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(f"{path}: not UTF-8 text (invalid byte at offset {offset + error.start})") from None
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InputError(f"{path}: cannot read ({error.strerror or error})") from None
+    if not data.strip():
+        raise InputError(f"{path}: no article text (empty file)")
+    if b"\x00" in data[:8192]:
+        raise InputError(f"{path}: binary file, not text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InputError(f"{path}: not UTF-8 text (invalid byte at offset {error.start})") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _from_html(raw: str, path: Path) -> Article:
+    try:
+        import trafilatura  # slow to import; only HTML needs it
+    except ImportError as error:
+        raise InputError(f"{path}: cannot read HTML: the HTML reader is not installed ({error})") from None
+
+    text = trafilatura.extract(raw, include_comments=False, include_tables=False, favor_precision=True)
+    meta = trafilatura.extract_metadata(raw)
+    if not text or not text.strip():
+        raise InputError(f"{path}: no article text found in the HTML")
+    return make_article(
+        text,
+        str(path),
+        title=getattr(meta, "title", None),
+        url=getattr(meta, "url", None),
+        outlet=getattr(meta, "sitename", None),
+        published=getattr(meta, "date", None),
+    )
+
+
+def _parse_json(raw: str, source: str) -> dict[str, object]:
+    try:
+        record = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise InputError(f"{source}: invalid JSON ({error.msg} at line {error.lineno} column {error.colno})") from None
+    except RecursionError:  # the decoder recurses per level: a hostile file nests past the limit
+        raise InputError(f"{source}: invalid JSON (nested too deeply)") from None
+    if not isinstance(record, dict):
+        raise InputError(f"{source}: expected a JSON object with a 'text' field")
+    return record
+
+
+def _from_record(record: dict[str, object], source: str) -> Article:
+    text = record.get("text")
+    if not isinstance(text, str):
+        raise InputError(f"{source}: JSON record has no string 'text' field")
+    meta = {k: record.get(k) for k in (*_META_FIELDS, "external_id")}
+    meta["external_id"] = record.get("id")
+    return make_article(text, source, **{k: v for k, v in meta.items() if isinstance(v, (str, int, float))})

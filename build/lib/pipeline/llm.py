@@ -1,0 +1,417 @@
+"""One client for every backend: OpenAI protocol, instructor TOOLS mode, tenacity retries.
+
+Retries have one layer each: instructor re-asks on validation errors only,
+tenacity retries rate limits, 5xx, timeouts and dropped connections (honouring
+Retry-After), and the openai client's own retries are off.
+"""
+
+import functools
+import importlib
+import sys
+import textwrap
+import time
+import typing
+from collections import OrderedDict
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+import httpx2
+import instructor
+import jiter
+import openai
+from instructor.core.exceptions import InstructorRetryException
+from openai.types.chat import ChatCompletion, ChatCompletionMessageParam, ChatCompletionTokenLogprob
+from pydantic import BaseModel, ValidationError
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+from pipeline.redaction import redact, register_secret
+from schemas import StageUsage
+
+T = TypeVar("T", bound=BaseModel)
+MAX_RETRY_AFTER = 120.0
+
+
+class LLMError(RuntimeError):
+    """A call that cannot succeed: the message names the endpoint and the cause in one line.
+    The message is redacted: a server's error body may quote the request's credentials."""
+
+    def __init__(self, message: str):
+        super().__init__(redact(message))
+
+
+class EndpointError(LLMError):
+    """The endpoint can answer no call at all (nothing listens, the key is rejected, the model is
+    not served there): the whole run stops with this one line rather than failing every article."""
+
+
+@dataclass
+class Reply(Generic[T]):
+    value: T
+    usage: StageUsage
+    warnings: list[str] = field(default_factory=list)
+    # The answer's tokens with their most likely alternatives, when asked for and the server
+    # gives them (llama.cpp does for tool calls; OpenAI does not).
+    logprobs: list[ChatCompletionTokenLogprob] = field(default_factory=list)
+
+
+def _api_error(error: BaseException) -> BaseException:
+    """instructor wraps API errors in InstructorRetryException; look through it."""
+    if isinstance(error, InstructorRetryException) and error.__cause__ is not None:
+        return error.__cause__
+    return error
+
+
+def is_transient(error: BaseException) -> bool:
+    error = _api_error(error)
+    if isinstance(error, (openai.RateLimitError, openai.APIConnectionError)):  # includes timeouts
+        return True
+    return isinstance(error, openai.APIStatusError) and error.status_code >= 500
+
+
+def retry_after(error: BaseException) -> float | None:
+    """Seconds the server asked us to wait, if it said so."""
+    error = _api_error(error)
+    if not isinstance(error, openai.APIStatusError):
+        return None
+    value = error.response.headers.get("retry-after")
+    try:
+        return min(max(float(value), 0.0), MAX_RETRY_AFTER) if value is not None else None
+    except ValueError:
+        return None
+
+
+_backoff = wait_exponential_jitter(initial=1, max=30)
+
+
+def _wait(state: RetryCallState) -> float:
+    error = state.outcome.exception() if state.outcome else None
+    asked = retry_after(error) if error else None
+    return asked if asked is not None else _backoff(state)
+
+
+class _ToolModels:
+    """instructor wraps a plain response model in a new ResponseSchema class on every call, and
+    its tool-schema cache is keyed by class, so every call regenerated the JSON schema (~5 ms of
+    CPU per call). A model that is already a ResponseSchema passes through unwrapped: wrap each
+    response model once and reuse it. The schema, and so the request body, is the same."""
+
+    def __init__(self, size: int = 256):
+        self.size = size  # bounded: a stage that builds a new model class per call must not leak
+        self._wrapped: OrderedDict[type[BaseModel], type[BaseModel]] = OrderedDict()
+
+    def __call__(self, response_model: type[T]) -> type[T]:
+        wrapped = self._wrapped.get(response_model)
+        if wrapped is None:
+            wrapped = instructor.response_schema(response_model)
+            self._wrapped[response_model] = wrapped
+            if len(self._wrapped) > self.size:
+                self._wrapped.popitem(last=False)
+        else:
+            self._wrapped.move_to_end(response_model)
+        return typing.cast(type[T], wrapped)
+
+
+_tool_model = _ToolModels()
+
+
+def _remember_passed_checks(module_name: str, function: str, *users: str) -> None:
+    """instructor walks the response model's whole class tree for async validators seven times
+    per call (~2 ms of CPU); a class that passed the check passes it again. Checks that raise
+    are not remembered. Left alone if this instructor version has no such function."""
+    try:
+        module = importlib.import_module(module_name)
+        check = getattr(module, function)
+    except (ImportError, AttributeError):
+        return
+    passed: OrderedDict[object, None] = OrderedDict()
+
+    def remembered(response_model: object) -> None:
+        try:
+            if response_model in passed:
+                passed.move_to_end(response_model)
+                return
+        except TypeError:  # unhashable: check every time
+            check(response_model)
+            return
+        check(response_model)
+        passed[response_model] = None
+        if len(passed) > 1024:
+            passed.popitem(last=False)
+
+    remembered.__wrapped__ = check  # type: ignore[attr-defined]
+    for name in (module_name, *users):  # modules that imported the function by name
+        user = sys.modules.get(name) or importlib.import_module(name)
+        if getattr(user, function, None) is check:
+            setattr(user, function, remembered)
+
+
+_remember_passed_checks(
+    "instructor.v2.validation.async_validators", "reject_async_validators", "instructor.v2.core.patch"
+)
+
+
+def _compile_message_templates_once(module_name: str, size: int = 256) -> None:
+    """instructor renders every message as a Jinja template in a new sandboxed environment,
+    compiling it anew each time (~0.4 ms per message). The messages it gets are the short
+    ``{{ _message_N }}`` of :func:`_verbatim`: compile each such text once, in one sandboxed
+    environment, and render and dedent as instructor does (the same text out). Longer texts go
+    to instructor's own function. Left alone if this instructor version has no such function."""
+    try:
+        from jinja2.sandbox import SandboxedEnvironment
+
+        module = importlib.import_module(module_name)
+        apply_template = module.apply_template
+    except (ImportError, AttributeError):
+        return
+    environment = SandboxedEnvironment()
+    compiled = functools.lru_cache(maxsize=size)(environment.from_string)
+
+    def compiled_once(text: str, context: dict[str, typing.Any]) -> str:
+        if len(text) > 64:
+            return str(apply_template(text, context))
+        return textwrap.dedent(compiled(text).render(**context))
+
+    compiled_once.__wrapped__ = apply_template  # type: ignore[attr-defined]
+    module.apply_template = compiled_once
+
+
+_compile_message_templates_once("instructor.v2.core.templating")
+
+
+# Model answers received during the current ask(), re-asks included: instructor's hook runs
+# in the asking task, so a context variable keeps concurrent asks apart.
+_answers: ContextVar[list[int] | None] = ContextVar("answers", default=None)
+
+
+def _count_answer(*_: object, **__: object) -> None:
+    if (counter := _answers.get()) is not None:
+        counter[0] += 1
+
+
+def _instructor(raw: openai.AsyncOpenAI) -> instructor.AsyncInstructor:
+    client = instructor.from_openai(raw, mode=instructor.Mode.TOOLS)
+    client.on("completion:response", _count_answer)
+    return client
+
+
+class LLM:
+    def __init__(
+        self,
+        *,
+        backend: str,
+        base_url: str | None,
+        api_key: str,
+        model: str,
+        temperature: float = 0.0,
+        timeout: float = 300.0,
+        max_attempts: int = 5,
+        reasks: int = 1,
+        max_tokens: int = 1536,
+        extra_body: dict[str, object] | None = None,
+        http_client: openai.DefaultAsyncHttpxClient | None = None,
+        top_logprobs: int = 0,
+    ):
+        self.backend = backend
+        self.model = model
+        register_secret(api_key)
+        self.endpoint = redact(base_url or "https://api.openai.com/v1")  # shown and stored: no userinfo
+        self.temperature = temperature
+        self.max_attempts = max_attempts
+        self.reasks = reasks
+        # A small model under a JSON grammar can loop inside a string until the context
+        # is full; a cap turns minutes of runaway generation into a re-ask.
+        self.max_tokens = max_tokens
+        self.extra_body = extra_body or {}
+        self.top_logprobs = top_logprobs  # 0: never ask for token probabilities
+        self.raw = openai.AsyncOpenAI(
+            base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0, http_client=http_client
+        )
+
+    @functools.cached_property
+    def client(self) -> instructor.AsyncInstructor:
+        # Built at the first call: it imports the openai SDK's resources (0.7 s), which a
+        # re-run whose every article is already done never needs.
+        return _instructor(self.raw)
+
+    def use_http_client(self, http_client: openai.DefaultAsyncHttpxClient) -> None:
+        """Send every call through ``http_client`` (e.g. cache, limiter and metering transports)
+        for an LLM that the backend opened without one."""
+        self.raw = self.raw.with_options(http_client=http_client)
+        self.__dict__.pop("client", None)
+
+    async def ask(
+        self,
+        stage: str,
+        messages: list[ChatCompletionMessageParam],
+        response_model: type[T],
+        context: dict[str, object],
+        *,
+        logprobs: bool = False,
+    ) -> Reply[T]:
+        """``logprobs``: ask for the answer's token probabilities, if this LLM is set to (``top_logprobs``)."""
+        started = time.perf_counter()
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.max_attempts),
+            wait=_wait,
+            retry=retry_if_exception(is_transient),
+            reraise=True,
+        )
+        warnings: list[str] = []
+        answers = _answers.set([0])
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    value, completion = await self._create(messages, response_model, context, self.top_logprobs if logprobs else 0)
+        except InstructorRetryException as error:
+            cause = _api_error(error)
+            if isinstance(cause, openai.OpenAIError):
+                raise self._describe(cause) from cause
+            if _without_choices(error.last_completion):  # instructor then fails on choices[0]
+                raise LLMError(f"{self.endpoint}: {stage}: the server's answer has no choices (an empty 'choices' list)") from error
+            if cause is not error and not isinstance(cause, (ValidationError, ValueError)):
+                raise cause from error  # a bug, not the model's output: let it surface
+            # Re-asks exhausted: keep what validates without the article context;
+            # the stage drops unresolvable references and reports them as warnings.
+            value, completion = self._lenient(error, response_model, stage)
+            warnings.append(f"{stage}: model output still invalid after {self.reasks} re-ask(s): {_invalid_output_reason(error)}")
+        except openai.OpenAIError as error:
+            raise self._describe(error) from error
+        finally:
+            answered = (_answers.get() or [0])[0]
+            _answers.reset(answers)
+        usage = self._usage(stage, completion, time.perf_counter() - started, max(1, answered))
+        return Reply(value, usage, warnings, _token_logprobs(completion))
+
+    async def _create(
+        self,
+        messages: list[ChatCompletionMessageParam],
+        response_model: type[T],
+        context: dict[str, object],
+        top_logprobs: int,
+    ) -> tuple[T, ChatCompletion]:
+        logprobs: dict[str, object] = {"logprobs": True, "top_logprobs": top_logprobs} if top_logprobs else {}
+        messages, context = _verbatim(messages, context)
+        return await self.client.chat.completions.create_with_completion(
+            model=self.model,
+            messages=messages,
+            response_model=_tool_model(response_model),
+            max_retries=self.reasks,
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+            context=context,
+            extra_body=self.extra_body or None,
+            **logprobs,
+        )
+
+    def _lenient(self, error: InstructorRetryException, response_model: type[T], stage: str) -> tuple[T, ChatCompletion]:
+        """Keep every item that validates on its own. Output cut off at ``max_tokens`` is parsed
+        as partial JSON, so a model that loops after a few good items still yields those items."""
+        completion = error.last_completion
+        try:
+            arguments = completion.choices[0].message.tool_calls[0].function.arguments
+            data = jiter.from_json(arguments.encode(), partial_mode="trailing-strings")
+            return _valid_items(response_model, data), completion
+        except (AttributeError, IndexError, TypeError, ValueError, ValidationError):
+            raise LLMError(f"{self.endpoint}: {stage}: model output invalid after re-asks: {_invalid_output_reason(error)}") from error
+
+    def _describe(self, error: BaseException) -> LLMError:
+        if isinstance(error, openai.AuthenticationError):
+            return EndpointError(
+                f"{self.endpoint}: API key rejected (HTTP 401); check OPENAI_API_KEY (or api_key in the config file)"
+            )
+        if isinstance(error, openai.NotFoundError):
+            return EndpointError(f"{self.endpoint}: not found (HTTP 404): is model {self.model!r} served there?")
+        if isinstance(error, openai.APITimeoutError):
+            return LLMError(f"{self.endpoint}: timed out after {self.max_attempts} attempts")
+        if isinstance(error, openai.APIConnectionError) and isinstance(error.__cause__, httpx2.ConnectError):
+            return EndpointError(f"{self.endpoint}: cannot connect ({_first_line(error.__cause__)})")
+        if isinstance(error, openai.APIConnectionError):  # connected, then dropped: this call's bad luck
+            return LLMError(f"{self.endpoint}: connection lost ({_first_line(error.__cause__ or error)})")
+        if isinstance(error, openai.APIStatusError):
+            return LLMError(f"{self.endpoint}: HTTP {error.status_code}: {_first_line(error)}")
+        return LLMError(f"{self.endpoint}: {_first_line(error)}")
+
+    def _usage(self, stage: str, completion: ChatCompletion, seconds: float, calls: int) -> StageUsage:
+        usage = completion.usage
+        details = getattr(usage, "prompt_tokens_details", None) if usage else None
+        return StageUsage(
+            stage=stage,
+            calls=calls,
+            prompt_tokens=usage.prompt_tokens if usage else 0,
+            completion_tokens=usage.completion_tokens if usage else 0,
+            cached_tokens=(getattr(details, "cached_tokens", None) or 0) if details else 0,
+            seconds=round(seconds, 3),
+        )
+
+    async def close(self) -> None:
+        await self.raw.close()
+
+
+def _verbatim(
+    messages: list[ChatCompletionMessageParam], context: dict[str, object]
+) -> tuple[list[ChatCompletionMessageParam], dict[str, object]]:
+    """instructor renders every message as a Jinja template over the validation context, so an
+    article holding "{{" or "{%" would be altered, or fail. Each message's text goes in as a
+    variable instead, which renders to exactly itself (and skips parsing the article as a template)."""
+    shown: list[ChatCompletionMessageParam] = []
+    texts: dict[str, object] = {}
+    for number, message in enumerate(messages):
+        content = message.get("content")
+        if isinstance(content, str):
+            name = f"_message_{number}"
+            texts[name] = content
+            message = typing.cast(ChatCompletionMessageParam, {**message, "content": "{{ " + name + " }}"})
+        shown.append(message)
+    return shown, {**context, **texts}
+
+
+def _token_logprobs(completion: ChatCompletion) -> list[ChatCompletionTokenLogprob]:
+    choice = completion.choices[0] if completion.choices else None
+    return list(choice.logprobs.content or []) if choice is not None and choice.logprobs is not None else []
+
+
+def _invalid_output_reason(error: InstructorRetryException) -> str:
+    """What was wrong with the last answer ("claims.1.sentences: Field required"); the
+    exception's own text starts with an XML dump of every attempt, useless in a warning."""
+    attempts = error.failed_attempts or []
+    cause = attempts[-1].exception if attempts else error.__cause__
+    if isinstance(cause, ValidationError) and cause.errors():
+        first = cause.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        return (f"{where}: {first['msg']}" if where else first["msg"])[:300]
+    return _first_line(cause or error)
+
+
+def _without_choices(completion: object) -> bool:
+    return completion is not None and isinstance(getattr(completion, "choices", None), list) and not completion.choices  # type: ignore[attr-defined]
+
+
+def _first_line(error: BaseException | None) -> str:
+    text = str(error).strip().splitlines()
+    return text[0][:300] if text else type(error).__name__
+
+
+def _valid_items(response_model: type[T], data: object) -> T:
+    """Validate without the article context, whose checks are what kept failing. A model that
+    holds one list (claims, denials) keeps the items that validate on their own."""
+    fields = list(response_model.model_fields.items())
+    if len(fields) != 1 or typing.get_origin(fields[0][1].annotation) is not list:
+        return response_model.model_validate(data)  # e.g. verdicts keyed by claim id: all or nothing
+    [(name, field)] = fields
+    if not isinstance(data, dict) or not isinstance(data.get(name), list):
+        raise ValueError("tool arguments hold no list of items")
+    item_model = typing.get_args(field.annotation)[0]
+    given = data.get(name, [])
+    items = [item for item in given if _validates(item_model, item)]
+    if given and not items:
+        raise ValueError(f"none of the {len(given)} {name} validates")
+    return response_model.model_validate({name: items})
+
+
+def _validates(model: type[BaseModel], item: object) -> bool:
+    try:
+        model.model_validate(item)
+    except ValidationError:
+        return False
+    return True

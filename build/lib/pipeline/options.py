@@ -1,0 +1,24 @@
+"""What shapes one article's analysis, as one object: every entry point builds it from the settings."""
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pipeline.settings import Settings
+
+Verifier = Literal["llm", "trained"]
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    max_claims: int = 5  # claims kept per context window
+    window_chars: int = 12_000  # article characters per context window
+    verifier: Verifier = "trained"  # who gives verdicts: the trained stance model, or the LLM's verify call
+
+    @classmethod
+    def from_settings(cls, settings: Settings, backend: str | None = None) -> "AnalysisOptions":
+        """``backend``: the open LLM's (``auto`` picks the verifier by it); None for the settings'."""
+        return cls(
+            max_claims=settings.max_claims,
+            window_chars=settings.window_chars,
+            verifier=settings.resolved_verifier(backend),
+        )

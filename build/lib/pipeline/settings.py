@@ -1,0 +1,102 @@
+"""Configuration: CLI flags > environment (FACTCHECK_*, OPENAI_*) > config file > defaults."""
+
+import difflib
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from pipeline.prices import ModelPrice
+
+Backend = Literal["auto", "embedded", "openai"]
+VerifierChoice = Literal["auto", "trained", "llm"]
+
+
+def config_file() -> Path:
+    """``$FACTCHECK_CONFIG``, which must exist (a typo must not silently mean "no settings"),
+    else ``./factcheck.toml`` if there is one."""
+    named = os.environ.get("FACTCHECK_CONFIG")
+    if named is not None and not Path(named).is_file():
+        raise ValueError(f"{named}: config file named by FACTCHECK_CONFIG not found")
+    return Path(named or "factcheck.toml")
+
+
+def describe_error(error: ValidationError) -> str:
+    """The first problem of a configuration, in one line naming the setting (and where it came from
+    when it is unknown: a misspelt key, e.g. ``budget`` for ``budget_usd``, must not be ignored)."""
+    first = error.errors()[0]
+    where = ".".join(map(str, first["loc"]))
+    if first["type"] == "extra_forbidden":
+        guess = difflib.get_close_matches(where, Settings.model_fields, n=1)
+        hint = f"; did you mean {guess[0]!r}?" if guess else ""
+        return f"{config_file()}: unknown setting {where!r}{hint}"
+    return f"{where}: {first['msg']}"
+
+
+class Settings(BaseSettings):
+    # extra="forbid": an unknown key in the config file is an error (environment variables are
+    # read by field name only, so FACTCHECK_CONFIG and the like are unaffected).
+    model_config = SettingsConfigDict(env_prefix="FACTCHECK_", extra="forbid", populate_by_name=True)
+
+    backend: Backend = Field(
+        default="auto",
+        description="embedded (local model, no key), openai (OpenAI or any OpenAI-compatible base URL), "
+        "or auto: openai when a base URL or API key is configured, else embedded.",
+    )
+    base_url: str | None = Field(default=None, validation_alias=AliasChoices("base_url", "FACTCHECK_BASE_URL", "OPENAI_BASE_URL"))
+    api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("api_key", "FACTCHECK_API_KEY", "OPENAI_API_KEY"))
+    model: str | None = Field(default=None, description="Model name for the openai backend (default gpt-4o-mini).")
+    embedded_model: str = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+    temperature: float = 0.0
+    timeout: float = Field(default=600.0, description="Seconds per HTTP request.")
+    max_attempts: int = Field(default=5, ge=1, description="Attempts per call on 429, 5xx, timeouts (tenacity).")
+    reasks: int = Field(default=1, ge=0, description="Re-asks on invalid model output (instructor).")
+    max_claims: int = Field(default=5, ge=1)
+    label_probabilities: bool = Field(
+        default=False,
+        description="Ask the server for token probabilities; a verdict's confidence becomes the model's probability "
+        "of its label. llama-cpp-python computes them in Python (about 0.25 s per generated token here).",
+    )
+    verifier: VerifierChoice = Field(
+        default="auto",
+        description="Who gives verdicts: trained (the calibrated stance model, no LLM call), llm (the model's "
+        "verify call), or auto: trained on the embedded backend, llm on a hosted one.",
+    )
+    window_chars: int = Field(default=12_000, ge=500, description="Article characters per context window.")
+    max_chars: int = Field(
+        default=200_000, ge=1,
+        description="Longest article analysed (characters); a longer one fails with an estimate of its calls and cost. "
+        "200,000 characters is about 17 context windows, 51 calls.",
+    )
+    context_tokens: int = Field(default=8192, description="Context size of the embedded model server.")
+    cache_dir: Path = Field(default=Path.home() / ".cache" / "factcheck")
+    concurrency: int = Field(default=4, ge=1, le=256, description="Most LLM calls in flight; up to 2 x concurrency - 1 articles are in progress.")
+    cache: bool = Field(default=True, description="Reuse LLM responses stored under cache_dir/responses.")
+    budget_usd: float | None = Field(default=None, gt=0, description="Start no article once the estimated spend would pass this.")
+    prices: dict[str, ModelPrice] = Field(
+        default_factory=dict, description="USD per 1M tokens per model, over the built-in table: {input, cached_input, output}."
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=config_file())
+
+    def resolved_verifier(self, backend: str | None = None) -> Literal["trained", "llm"]:
+        """``backend``: the LLM's own, when one is open (it may differ from the settings')."""
+        if self.verifier != "auto":
+            return self.verifier
+        return "trained" if (backend or self.resolved_backend()) == "embedded" else "llm"
+
+    def resolved_backend(self) -> Literal["embedded", "openai"]:
+        if self.backend != "auto":
+            return self.backend
+        return "openai" if self.base_url or self.api_key else "embedded"

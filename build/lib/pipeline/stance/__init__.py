@@ -1,0 +1,1 @@
+"""The trained verifier: sentence embeddings, features, the calibrated stance model, its training."""

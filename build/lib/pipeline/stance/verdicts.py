@@ -1,0 +1,176 @@
+"""The trained verifier: a verdict per claim from the stance model, with evidence and a rationale by code.
+
+- The article backs the claim: ``supported``; it debunks it: ``refuted``; it only reports it:
+  ``unverified``; it does not address it: ``not_addressed``.
+- A linked explicit denial or contradiction stands against the claim: ``disputed``, unless the
+  article itself settles it (it backs the claim, or debunks it in its own voice).
+- A claim that only reports a denial ("Musk denied the call") is not evidence that the denied
+  event did not happen, nor is it debunked by that denial: it is never ``refuted``.
+
+The confidence is the calibrated probability of the label given (``confidence_basis:
+stance_model``); the full distribution over the four stances is in ``probabilities``.
+"""
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from pipeline.stance.embedder import shared_embedder
+from pipeline.stance.features import DENIAL_CUE, REFUTING, ArticleView, article_view, closest, pair_features
+from pipeline.stance.model import Stance, load
+from schemas import Claim, Denial, MatchKind, Span, Verdict, VerdictLabel
+from schemas.verdicts import ConfidenceBasis
+
+QUOTE_CHARS = 110  # a quoted sentence in a rationale
+SETTLES = 0.5  # the article settles a denied claim against it when P(debunks) passes this, in its own voice
+_LABEL_OF = {
+    Stance.backs: VerdictLabel.supported,
+    Stance.debunks: VerdictLabel.refuted,
+    Stance.reports: VerdictLabel.unverified,
+    Stance.unrelated: VerdictLabel.not_addressed,
+}
+
+
+@dataclass(frozen=True)
+class Judgement:
+    verdict: VerdictLabel
+    confidence: float
+    distribution: dict[Stance, float]
+    deciding: list[int]  # sentence indices (0-based) that carry the decision, most similar first
+
+
+def read_article(text: str) -> ArticleView:
+    """The article as the stance model reads it; build it once and judge every claim against it."""
+    return article_view(text, shared_embedder().embed)
+
+
+def judge(view: ArticleView, claim: Claim, denials: list[Denial], claim_vector: np.ndarray | None = None) -> Judgement:
+    vector = claim_vector if claim_vector is not None else shared_embedder().embed([claim.statement])[0]
+    return judge_all(view, [claim], denials, vector[None, :])[0]
+
+
+def judge_all(view: ArticleView, claims: list[Claim], denials: list[Denial], vectors: np.ndarray) -> list[Judgement]:
+    """Every claim against one article, scored in one call of the model."""
+    seen = [_with_denials(view, _linked(claim, denials)) for claim in claims]
+    features = np.stack([pair_features(c.statement, v, s) for c, v, s in zip(claims, vectors, seen, strict=True)])
+    judgements = []
+    for claim, vector, marked, distribution in zip(claims, vectors, seen, load().distribution(features), strict=True):
+        deciding = [int(i) for i in closest(marked, vector)]
+        reports_denial = bool(DENIAL_CUE.search(claim.statement)) or _is_denial_text(claim, denials)
+        verdict, confidence = _label(distribution, _linked(claim, denials), marked, deciding, reports_denial)
+        judgements.append(Judgement(verdict, round(confidence, 3), {k: round(v, 4) for k, v in distribution.items()}, deciding))
+    return judgements
+
+
+def stance_verdicts(text: str, claims: list[Claim], denials: list[Denial]) -> list[Verdict]:
+    if not claims:
+        return []
+    view = read_article(text)
+    judgements = judge_all(view, claims, denials, shared_embedder().embed([c.statement for c in claims]))
+    return [verdict_of(view, claim, denials, judgement) for claim, judgement in zip(claims, judgements, strict=True)]
+
+
+def verdict_of(view: ArticleView, claim: Claim, denials: list[Denial], judgement: Judgement) -> Verdict:
+    linked = _linked(claim, denials)
+    best = judgement.deciding[0]
+    deciding_span = _sentence_span(view, best)
+    against = judgement.verdict in (VerdictLabel.refuted, VerdictLabel.disputed)
+    supporting = list(claim.spans)
+    contradicting = [span for d in linked for span in d.spans]
+    if against:
+        # The closest sentences that carry a refuting word or a denial cue stand against it.
+        for i in judgement.deciding:
+            if view.refuting[i] > 0 or view.denial_cue[i]:
+                _add(contradicting, _sentence_span(view, i))
+    elif judgement.verdict is not VerdictLabel.not_addressed:
+        _add(supporting, deciding_span)
+    return Verdict(
+        claim_id=claim.id,
+        verdict=judgement.verdict,
+        confidence=judgement.confidence,
+        confidence_basis=ConfidenceBasis.stance_model,
+        rationale=rationale(claim, linked, deciding_span, judgement),
+        supporting=supporting,
+        contradicting=contradicting,
+        probabilities={stance.value: p for stance, p in judgement.distribution.items()},
+    )
+
+
+def rationale(claim: Claim, linked: list[Denial], deciding: Span, judgement: Judgement) -> str:
+    """Who asserts, who denies, the deciding sentence and the model's distribution, in plain words."""
+    chain = " via ".join([claim.claimant, *claim.via]) if claim.via else claim.claimant
+    parts = [f"Asserted by {chain}."]
+    for denial in linked[:2]:
+        parts.append(f"{denial.speaker} disputes it: “{_cut(' '.join(s.text for s in denial.spans))}”.")
+    closest = "Closest sentence" if judgement.verdict is VerdictLabel.not_addressed else "Deciding sentence"
+    parts.append(f"{closest}: “{_cut(deciding.text)}”.")
+    shown = ", ".join(f"{stance.value} {p:.2f}" for stance, p in sorted(judgement.distribution.items(), key=lambda kv: -kv[1]))
+    parts.append(f"Stance model: {shown}.")
+    return " ".join(parts)
+
+
+def _label(
+    distribution: dict[Stance, float], linked: list[Denial], view: ArticleView, deciding: list[int], reports_denial: bool
+) -> tuple[VerdictLabel, float]:
+    p = dict(distribution)
+    if reports_denial:
+        # A report of a denial is not debunked by the denial it reports: judge it among the rest.
+        kept = 1 - p.pop(Stance.debunks)
+        p = {k: v / kept for k, v in p.items()} if kept > 0 else {Stance.reports: 1.0}
+    if linked and not reports_denial:
+        own_voice_debunk = p[Stance.debunks] > SETTLES and not view.reported[deciding[0]]
+        if own_voice_debunk:
+            return VerdictLabel.refuted, p[Stance.debunks]
+        # The denial stands unless the article backs the claim: disputed is "does not back it".
+        options = {
+            VerdictLabel.supported: p[Stance.backs],
+            VerdictLabel.disputed: p[Stance.debunks] + p[Stance.reports],
+            VerdictLabel.not_addressed: p[Stance.unrelated],
+        }
+    else:
+        options = {_LABEL_OF[stance]: value for stance, value in p.items()}
+    label = max(options, key=lambda k: options[k])
+    return label, options[label]
+
+
+def _linked(claim: Claim, denials: list[Denial]) -> list[Denial]:
+    return [d for d in denials if claim.id in d.claim_ids and d.is_denial]
+
+
+def _with_denials(view: ArticleView, linked: list[Denial]) -> ArticleView:
+    """The pipeline's linked denials mark their sentences, as the attribution stage's denial cues do."""
+    if not linked:
+        return view
+    marked = view.denial_cue.copy()
+    for denial in linked:
+        for span in denial.spans:
+            for i, s in enumerate(view.sentences):
+                if s.start < span.end and span.start < s.end:
+                    marked[i] = True
+    return replace(view, denial_cue=marked)
+
+
+def _is_denial_text(claim: Claim, denials: list[Denial]) -> bool:
+    """The claim's own words are a denial's words (the claims stage listed the denial as a claim)."""
+    return any(
+        s.start < d.end and d.start < s.end and REFUTING.search(s.text) is not None
+        for denial in denials
+        if denial.is_denial and claim.id not in denial.claim_ids
+        for d in denial.spans
+        for s in claim.spans
+    )
+
+
+def _sentence_span(view: ArticleView, index: int) -> Span:
+    s = view.sentences[index]
+    return Span(start=s.start, end=s.end, text=view.text[s.start : s.end], match=MatchKind.sentence)
+
+
+def _add(spans: list[Span], span: Span) -> None:
+    if not any(s.start < span.end and span.start < s.end for s in spans):
+        spans.append(span)
+
+
+def _cut(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 1].rsplit(" ", 1)[0] + "…"

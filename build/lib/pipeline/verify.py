@@ -1,0 +1,86 @@
+"""Stage 3: a verdict per claim, with the claim's linked denials put before the model."""
+
+from dataclasses import dataclass
+
+from pipeline import prompts
+from pipeline._label_probability import label_probabilities
+from pipeline._stage import StageOutput, messages
+from pipeline.document import Window
+from pipeline.llm import LLM
+from schemas import Claim, Denial, Span, StageUsage, Verdict
+from schemas.verdicts import RATIONALE_CHARS, WHEN_DENIED, WHEN_UNDENIED, ConfidenceBasis, verdicts_response_for
+
+STAGE = "verify"
+
+
+@dataclass(frozen=True)
+class _DenialView:
+    speaker: str
+    kind: str
+    quote: str
+    sentences: list[int]
+
+
+@dataclass(frozen=True)
+class _Item:
+    claim: Claim
+    sentences: list[int]
+    denials: list[_DenialView]
+
+
+async def verify_claims(llm: LLM, window: Window, claims: list[Claim], denials: list[Denial]) -> StageOutput[list[Verdict]]:
+    if not claims:
+        return StageOutput([], _no_call(), [])
+    items = [
+        _Item(claim, _numbers(window, claim.spans), [_view(window, d) for d in denials if claim.id in d.claim_ids and d.is_denial])
+        for claim in claims
+    ]
+    task = prompts.render(STAGE, items=items)
+    claim_ids = tuple(c.id for c in claims)
+    denied = frozenset(i.claim.id for i in items if i.denials)
+    context = window.context()
+    response_model = verdicts_response_for(claim_ids, denied)
+    reply = await llm.ask(STAGE, messages(window, task), response_model, context, logprobs=True)
+    drafts = reply.value.drafts()
+    allowed = [[label.value for label in (WHEN_DENIED if i in denied else WHEN_UNDENIED)] for i in claim_ids]
+    probabilities = label_probabilities(reply.logprobs, [drafts[i].verdict for i in claim_ids], allowed)
+    verdicts = [
+        Verdict(
+            claim_id=claim.id,
+            verdict=drafts[claim.id].verdict,
+            confidence=round(probability, 3) if probability is not None else drafts[claim.id].confidence,
+            confidence_basis=ConfidenceBasis.stated if probability is None else ConfidenceBasis.label_probability,
+            stated_confidence=drafts[claim.id].confidence,
+            rationale=_finished(drafts[claim.id].rationale),
+            # Evidence is what the model was shown: the claim where the article states it,
+            # and the linked denials' words.
+            supporting=list(claim.spans),
+            contradicting=[span for d in denials if claim.id in d.claim_ids and d.is_denial for span in d.spans],
+        )
+        for claim, probability in zip(claims, probabilities, strict=True)
+    ]
+    return StageOutput(verdicts, reply.usage, list(reply.warnings))
+
+
+def _finished(rationale: str) -> str:
+    """A rationale the length cap cut off mid-sentence ends at its last whole sentence, or word,
+    with an ellipsis: a desk should see that it was cut, not read "... Elon Musk denied" as complete."""
+    rationale = rationale.strip()
+    if len(rationale) < RATIONALE_CHARS - 1 or rationale.endswith((".", "!", "?", "…")):
+        return rationale
+    sentence_end = max(rationale.rfind(". "), rationale.rfind("! "), rationale.rfind("? "))
+    if sentence_end >= RATIONALE_CHARS // 2:
+        return rationale[: sentence_end + 1]
+    return rationale.rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def _numbers(window: Window, spans: list[Span]) -> list[int]:
+    return [s.number for s in window.sentences if any(s.start < sp.end and sp.start < s.end for sp in spans)]
+
+
+def _view(window: Window, denial: Denial) -> _DenialView:
+    return _DenialView(denial.speaker, denial.kind.value, " ".join(s.text for s in denial.spans), _numbers(window, denial.spans))
+
+
+def _no_call() -> StageUsage:
+    return StageUsage(stage=STAGE)
