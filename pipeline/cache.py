@@ -61,8 +61,6 @@ class ResponseCache:
                 f"{directory}: response cache cannot be opened ({error}); move it aside with "
                 f"`mv {shlex.quote(str(directory))} {shlex.quote(f'{directory}.broken')}` (it is rebuilt), or run with --no-cache"
             ) from None
-        self.hits = 0
-        self.misses = 0
         self._writer: ThreadPoolExecutor | None = None
 
     @staticmethod
@@ -107,10 +105,8 @@ class CachingTransport(httpx2.AsyncBaseTransport):
         key = self.cache.key(self.identity, request.content)
         stored = self.cache.get(key)
         if stored is not None:
-            self.cache.hits += 1
             headers = {"content-type": "application/json", CACHE_HEADER: "hit"}
             return httpx2.Response(200, headers=headers, content=stored, request=request)
-        self.cache.misses += 1
         response = await self.inner.handle_async_request(request)
         if response.status_code != 200:
             return response

@@ -36,6 +36,7 @@ def test_same_request_is_answered_from_disk_whatever_its_key_order(tmp_path: Pat
         cache.close()
         assert fake.stats.requests == 1
         assert CACHE_HEADER not in first.headers and second.headers[CACHE_HEADER] == "hit"
+        assert first.status_code == second.status_code == 200
         assert first.json()["choices"] == second.json()["choices"]
         # Another process (a new cache object on the same folder) sees the stored answer.
         again = ResponseCache(tmp_path / "responses")
@@ -99,3 +100,13 @@ def test_a_corrupt_cache_is_one_line_that_says_how_to_move_it_aside(tmp_path: Pa
         again = factcheck(run_args(tmp_path / "in", tmp_path / "out", fake.base_url), env)
     assert again.returncode == 0, again.stderr
     assert (responses.parent / "responses.broken" / "cache.db").exists()
+
+
+def test_a_cache_that_stored_nothing_closes_cleanly_and_one_that_did_keeps_it(tmp_path: Path) -> None:
+    ResponseCache(tmp_path / "idle").close()  # a warm run stores nothing: closing must not fail
+    cache = ResponseCache(tmp_path / "busy")
+    asyncio.run(cache.store("k", b'{"choices": [1]}'))
+    cache.close()
+    reopened = ResponseCache(tmp_path / "busy")
+    assert reopened.get("k") == b'{"choices": [1]}'
+    reopened.close()

@@ -164,3 +164,9 @@ def test_reliability_bins_truncate_rather_than_round() -> None:
     bins = reliability_bins([0.7, 0.78], [True, False], 5)
     assert (bins[3].lo, bins[3].count, bins[3].accuracy) == (pytest.approx(0.6), 2, 0.5)
     assert bins[4].count == 0
+
+
+def test_reliability_bins_have_equal_width_edges() -> None:
+    bins = reliability_bins([0.1], [True], 5)
+    assert [b.lo for b in bins] == pytest.approx([0.0, 0.2, 0.4, 0.6, 0.8])
+    assert [b.hi for b in bins] == pytest.approx([0.2, 0.4, 0.6, 0.8, 1.0])
