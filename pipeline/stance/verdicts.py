@@ -172,5 +172,5 @@ def _add(spans: list[Span], span: Span) -> None:
 
 
 def _cut(text: str) -> str:
-    text = " ".join(text.split())
+    text = " ".join(text.split()).strip("\"“”‘’'")  # the rationale puts its own quotes around it
     return text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 1].rsplit(" ", 1)[0] + "…"
