@@ -1,1 +1,0 @@
-"""The trained verifier: sentence embeddings, features, the calibrated stance model, its training."""
