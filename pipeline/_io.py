@@ -6,18 +6,18 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import IO, Any
 
 from pydantic import BaseModel
 
 
 @contextmanager
-def atomic_writer(path: Path) -> Iterator[TextIO]:
-    """A text file that replaces ``path`` only when the block ends without an error."""
+def atomic_writer(path: Path, *, binary: bool = False) -> Iterator[IO[Any]]:
+    """A file (text, or bytes with ``binary``) that replaces ``path`` only when the block ends without an error."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+        with os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
@@ -48,14 +48,6 @@ def append_jsonl(path: Path, row: dict[str, object]) -> None:
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """``write_text_atomic`` for bytes (a fitted model, a vector cache): the same temp-file-and-rename."""
+    with atomic_writer(path, binary=True) as f:
+        f.write(data)
