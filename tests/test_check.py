@@ -24,26 +24,13 @@ from pipeline.ingest import InputError, make_article
 from pipeline.llm import LLM
 from pipeline.options import AnalysisOptions
 from pipeline.testing.fake_openai import FakeOpenAI
-from schemas import Claim, ClaimKind, Span
+from schemas import ClaimKind
 from schemas.check import CheckResult, ClaimOrigin
 from schemas.verdicts import ConfidenceBasis, VerdictLabel
 
 SAMPLES = Path(__file__).parent / "eval_samples"
 SEED = Path(__file__).parent.parent / "seeds" / "musk-putin-bremmer.txt"
 LIBRARY = (SAMPLES / "fnc_sample" / "b2.txt").read_text(encoding="utf-8")
-
-
-def _claim(claim_id: str, statement: str, text: str, sentence: str, checkworthiness: float = 0.8) -> Claim:
-    start = text.index(sentence)
-    return Claim(
-        id=claim_id,
-        statement=statement,
-        claimant="the article",
-        cue="none",
-        kind=ClaimKind.fact,
-        checkworthiness=checkworthiness,
-        spans=[Span(start=start, end=start + len(sentence), text=sentence)],
-    )
 
 
 def test_the_given_claim_is_built_on_its_most_similar_sentence() -> None:
