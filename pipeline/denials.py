@@ -1,5 +1,6 @@
 """Stage 2: statements disputing the claims, with non-denials kept apart."""
 
+import asyncio
 import re
 from collections.abc import Sequence
 
@@ -9,6 +10,8 @@ from pipeline._stage import StageOutput, messages
 from pipeline.attributions import credited_with, find_attributions, names_in
 from pipeline.document import Window
 from pipeline.llm import LLM
+from pipeline.propositions import unlink_unrelated
+from pipeline.stance.embedder import shared_embedder
 from schemas import Attribution, Claim, Denial, DenialKind, Span
 from schemas.denials import denials_response_for
 
@@ -86,7 +89,8 @@ async def find_denials(llm: LLM, window: Window, claims: list[Claim]) -> StageOu
                 spans=spans,
             )
         )
-    return StageOutput(denials, reply.usage, warnings)
+    denials, unlinked = await asyncio.to_thread(unlink_unrelated, denials, claims, lambda texts: shared_embedder().embed(texts))
+    return StageOutput(denials, reply.usage, warnings + unlinked)
 
 
 def _speaker(named: str, spans: list[Span], attributions: Sequence[Attribution]) -> str:

@@ -25,6 +25,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionMessageParam, ChatCo
 from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
+from pipeline._json_shape import json_shape
 from pipeline.redaction import redact, register_secret
 from schemas import StageUsage
 
@@ -189,10 +190,44 @@ def _count_answer(*_: object, **__: object) -> None:
         counter[0] += 1
 
 
-def _instructor(raw: openai.AsyncOpenAI) -> instructor.AsyncInstructor:
-    client = instructor.from_openai(raw, mode=instructor.Mode.TOOLS)
+def _instructor(raw: openai.AsyncOpenAI, mode: instructor.Mode) -> instructor.AsyncInstructor:
+    client = instructor.from_openai(raw, mode=mode)
     client.on("completion:response", _count_answer)
     return client
+
+
+# What instructor's MD_JSON mode appends to the system message as "the schema". The real shape
+# goes at the end of each stage's task (``json_shape``): the system message, which holds the
+# article, must stay byte-identical across stages for llama.cpp to reuse its processed prefix.
+SHAPE_IN_TASK = {"description": "the JSON object that the last message describes"}
+_SHAPE_PROMPT = "\n\nAnswer with the JSON object only, in a ```json block, shaped like this:\n"
+
+
+class _TextModels:
+    """Each response model once as a subclass whose JSON schema is ``SHAPE_IN_TASK`` (instructor's
+    MD_JSON puts the schema in the system message), with its real shape kept for the task."""
+
+    def __init__(self) -> None:
+        self._models: dict[type[BaseModel], tuple[type[BaseModel], str]] = {}
+
+    def __call__(self, response_model: type[T]) -> tuple[type[T], str]:
+        if response_model not in self._models:
+            shape = json_shape(response_model)
+
+            class InTask(response_model):  # type: ignore[valid-type, misc]
+                @classmethod
+                def model_json_schema(cls, *args: object, **kwargs: object) -> dict[str, object]:
+                    return SHAPE_IN_TASK
+
+            InTask.__name__ = InTask.__qualname__ = response_model.__name__
+            self._models[response_model] = (InTask, shape)
+            if len(self._models) > 256:  # bounded, like _ToolModels
+                self._models.pop(next(iter(self._models)))
+        model, shape = self._models[response_model]
+        return typing.cast(type[T], model), shape
+
+
+_text_model = _TextModels()
 
 
 class LLM:
@@ -211,8 +246,12 @@ class LLM:
         extra_body: dict[str, object] | None = None,
         http_client: openai.DefaultAsyncHttpxClient | None = None,
         top_logprobs: int = 0,
+        json_as_text: bool = False,
     ):
         self.backend = backend
+        # Free JSON (instructor's MD_JSON) for llama.cpp, whose grammar-constrained decoding of
+        # the tool schema is about 3x slower; tool calls for hosted APIs, which are not slowed.
+        self.json_as_text = json_as_text
         self.model = model
         register_secret(api_key)
         self.endpoint = redact(base_url or "https://api.openai.com/v1")  # shown and stored: no userinfo
@@ -232,7 +271,7 @@ class LLM:
     def client(self) -> instructor.AsyncInstructor:
         # Built at the first call: it imports the openai SDK's resources (0.7 s), which a
         # re-run whose every article is already done never needs.
-        return _instructor(self.raw)
+        return _instructor(self.raw, instructor.Mode.MD_JSON if self.json_as_text else instructor.Mode.TOOLS)
 
     def use_http_client(self, http_client: openai.DefaultAsyncHttpxClient) -> None:
         """Send every call through ``http_client`` (e.g. cache, limiter and metering transports)
@@ -291,11 +330,17 @@ class LLM:
         top_logprobs: int,
     ) -> tuple[T, ChatCompletion]:
         logprobs: dict[str, object] = {"logprobs": True, "top_logprobs": top_logprobs} if top_logprobs else {}
+        if self.json_as_text:
+            model, shape = _text_model(response_model)
+            *before, task = messages
+            messages = [*before, typing.cast(ChatCompletionMessageParam, {**task, "content": f"{task['content']}{_SHAPE_PROMPT}{shape}"})]
+        else:
+            model = _tool_model(response_model)
         messages, context = _verbatim(messages, context)
-        return await self.client.chat.completions.create_with_completion(
+        value, completion = await self.client.chat.completions.create_with_completion(
             model=self.model,
             messages=messages,
-            response_model=_tool_model(response_model),
+            response_model=model,
             max_retries=self.reasks,
             temperature=self.temperature,
             max_tokens=self.max_tokens,
@@ -303,13 +348,15 @@ class LLM:
             extra_body=self.extra_body or None,
             **logprobs,
         )
+        return typing.cast(T, value), completion
 
     def _lenient(self, error: InstructorRetryException, response_model: type[T], stage: str) -> tuple[T, ChatCompletion]:
         """Keep every item that validates on its own. Output cut off at ``max_tokens`` is parsed
         as partial JSON, so a model that loops after a few good items still yields those items."""
         completion = error.last_completion
         try:
-            arguments = completion.choices[0].message.tool_calls[0].function.arguments
+            message = completion.choices[0].message
+            arguments = message.tool_calls[0].function.arguments if message.tool_calls else _json_text(message.content or "")
             data = jiter.from_json(arguments.encode(), partial_mode="trailing-strings")
             return _valid_items(response_model, data), completion
         except (AttributeError, IndexError, TypeError, ValueError, ValidationError):
@@ -364,6 +411,14 @@ def _verbatim(
             message = typing.cast(ChatCompletionMessageParam, {**message, "content": "{{ " + name + " }}"})
         shown.append(message)
     return shown, {**context, **texts}
+
+
+def _json_text(content: str) -> str:
+    """The JSON in a free-text answer: after a ```json fence if there is one, else from the first
+    brace (an answer cut off at ``max_tokens`` has no closing fence)."""
+    fenced = content.split("```json", 1)
+    text = fenced[1] if len(fenced) == 2 else content[content.find("{"):] if "{" in content else content
+    return text.split("```", 1)[0]
 
 
 def _token_logprobs(completion: ChatCompletion) -> list[ChatCompletionTokenLogprob]:
