@@ -15,18 +15,18 @@ def json_shape(model: type[BaseModel]) -> str:
     return json.dumps(_example(schema, schema.get("$defs", {})), ensure_ascii=False)
 
 
-def _example(node: dict[str, Any], defs: dict[str, Any]) -> object:
+def _example(node: dict[str, Any], defs: dict[str, Any], *, item: bool = False) -> object:
     if "$ref" in node:
-        return _example(defs[node["$ref"].rsplit("/", 1)[-1]], defs)
+        return _example(defs[node["$ref"].rsplit("/", 1)[-1]], defs, item=item)
     if "anyOf" in node:  # X | None: show X
-        return _example(next((n for n in node["anyOf"] if n.get("type") != "null"), node["anyOf"][0]), defs)
-    if "enum" in node:
-        return "|".join(str(v) for v in node["enum"])
+        return _example(next((n for n in node["anyOf"] if n.get("type") != "null"), node["anyOf"][0]), defs, item=item)
+    if "enum" in node:  # one value a field, "a|b|c"; a list item shows one id, or ["c1|c2"] is copied as is
+        return node["enum"][0] if item else "|".join(str(v) for v in node["enum"])
     if "const" in node:
         return node["const"]
     kind = node.get("type")
     if kind == "object":
         return {name: _example(field, defs) for name, field in node.get("properties", {}).items()}
     if kind == "array":
-        return [_example(node.get("items", {}), defs)]
+        return [_example(node.get("items", {}), defs, item=True)]
     return _SCALARS.get(str(kind), "...")

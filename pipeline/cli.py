@@ -3,6 +3,7 @@
 import asyncio
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -321,9 +322,16 @@ def eval_command(
         raise typer.Exit(EXIT_SOME_FAILED)
 
 
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    # `kill` ends a run as Ctrl-C does: `with` blocks unwind, so the embedded model server is
+    # stopped (not left generating for nobody at 100% CPU) and run.json says "interrupted".
+    sys.exit(128 + signum)
+
+
 def main() -> None:
     # instructor logs every failed attempt at ERROR; the CLI reports outcomes itself.
     logging.getLogger("instructor").setLevel(logging.CRITICAL)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         app()
     except Exception as error:  # a bug: one redacted line, not a traceback that may quote secrets
