@@ -19,6 +19,9 @@ from schemas import Attribution, Claim, ClaimDraft, ClaimsResponse, Span
 
 STAGE = "claims"
 _REPORTING = re.compile(r"\b(said|says|wrote|told|claimed|reported|according to|stated|announced)\b", re.IGNORECASE)
+# The answer's cap: the 1.5B writes about 95 tokens a claim (pretty-printed, sentences copied);
+# a model that loops, listing every sentence, is cut there rather than at the LLM's 1,536.
+TOKENS_PER_CLAIM, TOKENS_PER_ANSWER = 160, 120
 NO_CUE = "none"  # as check.py writes for a claim in the article's own voice
 REPOINT_MARGIN = 15  # token_set_ratio points a neighbouring sentence must win by
 
@@ -26,7 +29,10 @@ REPOINT_MARGIN = 15  # token_set_ratio points a neighbouring sentence must win b
 async def extract_claims(llm: LLM, window: Window, *, max_claims: int = 5) -> StageOutput[list[Claim]]:
     task = prompts.render(STAGE, max_claims=max_claims)
     reporting = [s.number for s in window.sentences if _REPORTING.search(s.text)]
-    reply = await llm.ask(STAGE, messages(window, task), ClaimsResponse, window.context(reporting_sentences=reporting))
+    reply = await llm.ask(
+        STAGE, messages(window, task), ClaimsResponse, window.context(reporting_sentences=reporting),
+        max_tokens=TOKENS_PER_CLAIM * max_claims + TOKENS_PER_ANSWER,
+    )
     warnings = list(reply.warnings)
     credits = [a for a in find_attributions(window.text) if a.source is not None and a.content is not None]
     claims: list[Claim] = []

@@ -20,7 +20,7 @@ import httpx2
 import instructor
 import jiter
 import openai
-from instructor.core.exceptions import InstructorRetryException
+from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam, ChatCompletionTokenLogprob
 from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential_jitter
@@ -271,13 +271,18 @@ class LLM:
     def client(self) -> instructor.AsyncInstructor:
         # Built at the first call: it imports the openai SDK's resources (0.7 s), which a
         # re-run whose every article is already done never needs.
-        return _instructor(self.raw, instructor.Mode.MD_JSON if self.json_as_text else instructor.Mode.TOOLS)
+        return _instructor(self.raw, instructor.Mode.TOOLS)
+
+    @functools.cached_property
+    def text_client(self) -> instructor.AsyncInstructor:
+        return _instructor(self.raw, instructor.Mode.MD_JSON)
 
     def use_http_client(self, http_client: openai.DefaultAsyncHttpxClient) -> None:
         """Send every call through ``http_client`` (e.g. cache, limiter and metering transports)
         for an LLM that the backend opened without one."""
         self.raw = self.raw.with_options(http_client=http_client)
         self.__dict__.pop("client", None)
+        self.__dict__.pop("text_client", None)
 
     async def ask(
         self,
@@ -287,8 +292,12 @@ class LLM:
         context: dict[str, object],
         *,
         logprobs: bool = False,
+        max_tokens: int | None = None,
+        constrained: bool = False,
     ) -> Reply[T]:
-        """``logprobs``: ask for the answer's token probabilities, if this LLM is set to (``top_logprobs``)."""
+        """``logprobs``: ask for the answer's token probabilities, if this LLM is set to (``top_logprobs``).
+        ``max_tokens``: this call's cap on the answer, when the stage knows a tighter one than the LLM's.
+        ``constrained``: a tool call under the schema's grammar even when this LLM writes JSON as text."""
         started = time.perf_counter()
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.max_attempts),
@@ -301,7 +310,10 @@ class LLM:
         try:
             async for attempt in retrying:
                 with attempt:
-                    value, completion = await self._create(messages, response_model, context, self.top_logprobs if logprobs else 0)
+                    value, completion = await self._create(
+                        messages, response_model, context, self.top_logprobs if logprobs else 0, max_tokens or self.max_tokens,
+                        as_text=self.json_as_text and not constrained,
+                    )
         except InstructorRetryException as error:
             cause = _api_error(error)
             if isinstance(cause, openai.OpenAIError):
@@ -314,6 +326,11 @@ class LLM:
             # the stage drops unresolvable references and reports them as warnings.
             value, completion = self._lenient(error, response_model, stage)
             warnings.append(f"{stage}: model output still invalid after {self.reasks} re-ask(s): {_invalid_output_reason(error)}")
+        except IncompleteOutputException as error:
+            # Cut off at max_tokens: a small model that loops (lists every sentence as a claim)
+            # still wrote complete items first; keep those, and say the answer was cut.
+            value, completion = self._lenient(error, response_model, stage)
+            warnings.append(f"{stage}: answer cut off at {max_tokens or self.max_tokens} tokens; its complete items kept")
         except openai.OpenAIError as error:
             raise self._describe(error) from error
         finally:
@@ -328,29 +345,35 @@ class LLM:
         response_model: type[T],
         context: dict[str, object],
         top_logprobs: int,
+        max_tokens: int,
+        *,
+        as_text: bool,
     ) -> tuple[T, ChatCompletion]:
         logprobs: dict[str, object] = {"logprobs": True, "top_logprobs": top_logprobs} if top_logprobs else {}
-        if self.json_as_text:
+        if as_text:
             model, shape = _text_model(response_model)
             *before, task = messages
             messages = [*before, typing.cast(ChatCompletionMessageParam, {**task, "content": f"{task['content']}{_SHAPE_PROMPT}{shape}"})]
         else:
             model = _tool_model(response_model)
         messages, context = _verbatim(messages, context)
-        value, completion = await self.client.chat.completions.create_with_completion(
+        client = self.text_client if as_text else self.client
+        value, completion = await client.chat.completions.create_with_completion(
             model=self.model,
             messages=messages,
             response_model=model,
             max_retries=self.reasks,
             temperature=self.temperature,
-            max_tokens=self.max_tokens,
+            max_tokens=max_tokens,
             context=context,
             extra_body=self.extra_body or None,
             **logprobs,
         )
         return typing.cast(T, value), completion
 
-    def _lenient(self, error: InstructorRetryException, response_model: type[T], stage: str) -> tuple[T, ChatCompletion]:
+    def _lenient(
+        self, error: InstructorRetryException | IncompleteOutputException, response_model: type[T], stage: str
+    ) -> tuple[T, ChatCompletion]:
         """Keep every item that validates on its own. Output cut off at ``max_tokens`` is parsed
         as partial JSON, so a model that loops after a few good items still yields those items."""
         completion = error.last_completion
@@ -426,10 +449,10 @@ def _token_logprobs(completion: ChatCompletion) -> list[ChatCompletionTokenLogpr
     return list(choice.logprobs.content or []) if choice is not None and choice.logprobs is not None else []
 
 
-def _invalid_output_reason(error: InstructorRetryException) -> str:
+def _invalid_output_reason(error: InstructorRetryException | IncompleteOutputException) -> str:
     """What was wrong with the last answer ("claims.1.sentences: Field required"); the
     exception's own text starts with an XML dump of every attempt, useless in a warning."""
-    attempts = error.failed_attempts or []
+    attempts = getattr(error, "failed_attempts", None) or []
     cause = attempts[-1].exception if attempts else error.__cause__
     if isinstance(cause, ValidationError) and cause.errors():
         first = cause.errors()[0]

@@ -66,11 +66,14 @@ def standalone(statement: str) -> tuple[str, list[str]]:
     sources: list[str] = []
     text = statement.strip()
     for _ in range(4):  # nesting deeper than four is not news prose
-        found = next((a for a in find_attributions(text) if a.source is not None and a.content is not None), None)
+        # The outermost attribution is the one whose content holds most of the statement; a
+        # reporting verb inside it ("first reported by Vice on Tuesday") is not.
+        credits = [a for a in find_attributions(text) if a.source is not None and a.content is not None]
+        found = max(credits, key=lambda a: len(a.content.text) if a.content else 0, default=None)
         if found is None or found.source is None or found.content is None:
             break
         content = found.content.text.strip()
-        if len(content.split()) < 3:  # too little left to be a proposition: keep the sentence
+        if len(content.split()) < 3 or len(content) < 0.4 * len(text):  # too little left: keep the sentence
             break
         if _TELL.match(found.cue.text):
             content = _ADDRESSEE.sub("", content, count=1)

@@ -79,14 +79,14 @@ FREE_GOOD = '{"statement": "Ana Ruiz said the bridge reopens in May.", "claimant
 
 
 def test_free_json_keeps_the_article_prefix_shared_and_puts_the_shape_in_the_task() -> None:
-    # The embedded model writes JSON as text (no grammar: about 3x faster here). The system
-    # message, which holds the article, must stay byte-identical across the stages so llama.cpp
-    # reuses its processed prefix; each stage's JSON shape goes at the end of its task instead.
+    # The embedded model writes the claims' JSON as text (no grammar: about 3x faster here). The
+    # system message holds the article, whose processed tokens llama.cpp reuses across stages; each
+    # stage's JSON shape goes at the end of its task, not into that prefix.
     bodies: list[Body] = []
 
     def answer(body: Body) -> str:
         bodies.append(body)
-        return "```json\n" + ('{"claims": [' + FREE_GOOD + "]}" if len(bodies) == 1 else '{"denials": []}') + "\n```"
+        return "```json\n" + '{"claims": [' + FREE_GOOD + "]}" + "\n```" if len(bodies) == 1 else '{"denials": []}'
 
     async def both(llm: LLM) -> object:
         window = windows(BRIDGE)[0]
@@ -95,12 +95,15 @@ def test_free_json_keeps_the_article_prefix_shared_and_puts_the_shape_in_the_tas
         return await denials_stage.find_denials(llm, window, found.value)
 
     run_scripted(answer, both, json_as_text=True)
-    assert len(bodies) == 2 and not any(b.get("tools") or b.get("response_format") for b in bodies)
-    assert bodies[0]["messages"][0] == bodies[1]["messages"][0]  # type: ignore[index]
-    assert BRIDGE in bodies[0]["messages"][0]["content"]  # type: ignore[index]
-    claims_task, denials_task = (b["messages"][-1]["content"] for b in bodies)  # type: ignore[index]
-    assert '{"claims": [{"statement": "...", "claimant": "...", "via": ["..."], "sentences": [1]' in claims_task
-    assert '{"denials": [{"speaker": "..."' in denials_task and '"claim_ids": ["c1"]' in denials_task
+    claims_body, denials_body = bodies
+    assert not claims_body.get("tools") and not claims_body.get("response_format")
+    assert '{"claims": [{"statement": "...", "claimant": "...", "via": ["..."], "sentences": [1]' in claims_body["messages"][-1]["content"]  # type: ignore[index]
+    # Denials stay a tool call under the grammar (ids restricted to the claims'; the 1.5B looped without it).
+    assert denials_body["tools"][0]["function"]["name"] == "DenialsResponse"  # type: ignore[index]
+    # instructor appends its JSON instruction after the article: the tokens up to the article's
+    # end are the same in both requests, which is what llama.cpp's prefix cache reuses.
+    shared = denials_body["messages"][0]["content"]  # type: ignore[index]
+    assert shared.endswith(BRIDGE) and claims_body["messages"][0]["content"].startswith(shared)  # type: ignore[index]
 
 
 def test_free_json_that_breaks_the_schema_is_reasked_and_a_broken_last_answer_salvaged() -> None:
@@ -113,3 +116,21 @@ def test_free_json_that_breaks_the_schema_is_reasked_and_a_broken_last_answer_sa
     salvaged = run_scripted(lambda body: cut, lambda llm: claims_stage.extract_claims(llm, windows(BRIDGE)[0]), json_as_text=True)
     assert [c.claimant for c in salvaged.value] == ["Ana Ruiz"]
     assert any("still invalid" in w for w in salvaged.warnings)
+
+
+@pytest.mark.parametrize("json_as_text", [False, True])
+def test_an_answer_cut_off_at_max_tokens_keeps_its_complete_items(json_as_text: bool) -> None:
+    # A small model that loops (listing every sentence as a claim) reaches max_tokens; instructor
+    # raises IncompleteOutputException, which failed the whole article before.
+    requests: list[Body] = []
+
+    def answer(body: Body) -> str:
+        requests.append(body)
+        return ("```json\n" if json_as_text else "") + '{"claims": [' + FREE_GOOD + ", " + FREE_GOOD[:50]
+
+    outcome = run_scripted(
+        answer, lambda llm: claims_stage.extract_claims(llm, windows(BRIDGE)[0], max_claims=3), json_as_text=json_as_text, cut_off=True
+    )
+    assert [c.claimant for c in outcome.value] == ["Ana Ruiz"]
+    assert outcome.warnings == ["claims: answer cut off at 600 tokens; its complete items kept"]
+    assert [b["max_tokens"] for b in requests] == [600]  # the claims stage's cap: 160 a claim + 120
