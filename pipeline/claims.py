@@ -55,7 +55,7 @@ async def extract_claims(llm: LLM, window: Window, *, max_claims: int = 5) -> St
         claims.append(_claim(window, draft, numbers, f"c{len(claims) + 1}", credits))
     # In a thread: the first call loads the embedding model (about a second), and other
     # articles' calls must go on meanwhile.
-    merged, moved = await asyncio.to_thread(merge_duplicates, claims, _embed)
+    merged, moved = await asyncio.to_thread(merge_duplicates, claims, _embed) if len(claims) > 1 else merge_duplicates(claims, _embed)
     taken: set[str] = set()
     for claim in claims:
         if moved[claim.id] in taken:

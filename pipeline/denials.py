@@ -91,7 +91,10 @@ async def find_denials(llm: LLM, window: Window, claims: list[Claim]) -> StageOu
                 spans=spans,
             )
         )
-    denials, unlinked = await asyncio.to_thread(unlink_unrelated, denials, claims, lambda texts: shared_embedder().embed(texts))
+    if any(d.claim_ids for d in denials):  # embedding only when there is a link to check
+        denials, unlinked = await asyncio.to_thread(unlink_unrelated, denials, claims, lambda texts: shared_embedder().embed(texts))
+    else:
+        unlinked = []
     return StageOutput(denials, reply.usage, warnings + unlinked)
 
 
