@@ -13,9 +13,14 @@ def fresh_id(members: Sequence[ClaimKey]) -> str:
     return "s" + hashlib.sha256(f"{first[0]}:{first[1]}".encode()).hexdigest()[:12]
 
 
-def _fallback_id(members: Sequence[ClaimKey]) -> str:
+def _fallback_id(members: Sequence[ClaimKey], taken: set[str]) -> str:
+    """From all the story's claims (and a counter, in the unlikely case that is taken too)."""
     joined = "|".join(f"{a}:{c}" for a, c in sorted(members))
-    return "s" + hashlib.sha256(joined.encode()).hexdigest()[:12]
+    for attempt in range(len(taken) + 1):
+        candidate = "s" + hashlib.sha256(f"{joined}#{attempt}".encode()).hexdigest()[:12]
+        if candidate not in taken:
+            return candidate
+    raise AssertionError("unreachable: more candidates than ids taken")
 
 
 def assign_ids(groups: Sequence[Sequence[ClaimKey]], previous: Mapping[ClaimKey, str]) -> list[str]:
@@ -37,7 +42,7 @@ def assign_ids(groups: Sequence[Sequence[ClaimKey]], previous: Mapping[ClaimKey,
         if ids[index] is None:
             candidate = fresh_id(members)
             if candidate in taken:  # the first claim moved from a story that kept its id
-                candidate = _fallback_id(members)
+                candidate = _fallback_id(members, taken)
             ids[index] = candidate
             taken.add(candidate)
     return [i for i in ids if i is not None]
