@@ -142,6 +142,9 @@ def test_clustering_by_components_is_the_same_as_clustering_everything_at_once()
         whole = AgglomerativeClustering(n_clusters=None, distance_threshold=threshold, metric="cosine", linkage="average")
         theirs = whole.fit_predict(points)
         assert b_cubed(ours.tolist(), theirs.tolist()).f1 == 1.0, threshold  # the same partition
+        if threshold == DISTANCE_THRESHOLD:  # components too big for their distances: two stages, nearly the same
+            split = cluster(points, threshold, dense_limit=20)
+            assert split.split > 0 and b_cubed(split.labels.tolist(), theirs.tolist()).f1 > 0.98
     assert cluster(points[:0]).labels.tolist() == [] and cluster(points[:1]).labels.tolist() == [0]
 
 
