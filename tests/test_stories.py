@@ -365,3 +365,40 @@ def test_stories_command_prints_statements_as_plain_text(tmp_path: Path) -> None
     result = runner.invoke(app, ["stories", str(out)])
     assert result.exit_code == 0, result.output
     assert "[bold]The bridge[/bold] will reopen in May" in result.stdout and "[unknown 1]" in result.stdout
+
+
+# -- the FNC-1 evaluation command --------------------------------------------------------------
+
+
+def test_evaluation_tunes_on_some_stories_and_reports_on_others(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import csv
+
+    from pipeline.stance.data import read_fnc
+    from pipeline.stories.evaluate import main, sample_claims, split_stories
+
+    # Four stories, each a body with two related headlines (and one unrelated pair that links nothing).
+    stories = [MUSK_PUTIN[:2], OTHERS[:2], ["Apple will sell a car in 2026", "Apple plans to launch its own car"],
+               ["A frog species was discovered in Peru", "Scientists found a new frog in the Peruvian Amazon"]]  # fmt: skip
+    folder = tmp_path / "fnc"
+    folder.mkdir()
+    with (folder / "train_bodies.csv").open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["Body ID", "articleBody"])
+        writer.writerows([[str(i), f"body {i}"] for i in range(len(stories))])
+    with (folder / "train_stances.csv").open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["Headline", "Body ID", "Stance"])
+        for i, headlines in enumerate(stories):
+            writer.writerows([[h, str(i), "agree"] for h in headlines])
+            writer.writerow([stories[(i + 1) % len(stories)][0], str(i), "unrelated"])
+    corpus = read_fnc(folder)
+    tune, report = split_stories(corpus, seed=1)
+    assert tune and report and not tune & report and len(tune | report) == 4
+    claims = sample_claims(corpus, report, bodies=10, seed=1)
+    assert len(claims.texts) == 2 * len(report) and claims.stories == len(report)
+
+    assert main([str(folder), "--sample", "10", "--json", str(tmp_path / "figures.json")]) == 0
+    figures = json.loads((tmp_path / "figures.json").read_text())
+    assert figures["report"]["true_stories"] == len(report) and 0 <= figures["report"]["shipped"]["f1"] <= 1
+    assert "B-cubed P" in capsys.readouterr().out
+    assert main([str(tmp_path / "nowhere")]) == 1
