@@ -124,18 +124,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench-stories"))
+    parser.add_argument("--keep", action="store_true", help="Reuse a folder (and cache) left by an earlier run: no cold step.")
     args = parser.parse_args()
     for size in args.sizes:
         out = args.work / f"n{size}"
-        if out.exists():
-            import shutil
+        if not (args.keep and out.exists()):
+            if out.exists():
+                import shutil
 
-            shutil.rmtree(out)
-        started = time.perf_counter()
-        write_folder(out, 0, size)
-        print(f"{size} articles written in {time.perf_counter() - started:.1f} s", flush=True)
-        cold = step(out)
-        print(f"  cold   {json.dumps(cold)}", flush=True)
+                shutil.rmtree(out)
+            started = time.perf_counter()
+            write_folder(out, 0, size)
+            print(f"{size} articles written in {time.perf_counter() - started:.1f} s", flush=True)
+            cold = step(out)
+            print(f"  cold   {json.dumps(cold)}", flush=True)
+        size = sum(1 for _ in (out / "articles").glob("*.json"))
         warm = step(out)
         print(f"  warm   {json.dumps(warm)}", flush=True)
         write_folder(out, size, max(1, size // 100))

@@ -20,6 +20,7 @@ DISTANCE_THRESHOLD = 0.5
 LINKAGE = "average"
 NEIGHBOURS = 30  # graph edges kept per claim: memory is claims x NEIGHBOURS
 DENSE_LIMIT = 4000  # the largest component clustered exactly: ~n²/2 float64 distances (64 MB at 4,000)
+WORKING_MEMORY_MB = 64  # scikit-learn's chunk size for the neighbour search (its default is 1 GB)
 
 
 @dataclass(frozen=True)
@@ -32,9 +33,14 @@ class Clustering:
 def neighbour_graph(vectors: np.ndarray, threshold: float, neighbours: int = NEIGHBOURS):  # type: ignore[no-untyped-def]
     """Sparse and symmetric, holding cosine distance + EPSILON (so a distance of 0 stays an
     edge): an edge when one claim is among the other's ``neighbours`` nearest and within ``threshold``."""
+    import sklearn
     from sklearn.neighbors import kneighbors_graph
 
-    graph = kneighbors_graph(vectors, n_neighbors=min(neighbours, len(vectors) - 1), metric="cosine", mode="distance")
+    # Euclidean on unit vectors ranks neighbours as cosine does (|a-b|² = 2 - 2a.b) and takes
+    # scikit-learn's chunked float32 search: ~3x faster than metric="cosine" and bounded memory.
+    with sklearn.config_context(working_memory=WORKING_MEMORY_MB):
+        graph = kneighbors_graph(vectors, n_neighbors=min(neighbours, len(vectors) - 1), metric="euclidean", mode="distance")
+    graph.data = graph.data.astype(np.float64) ** 2 / 2  # cosine distance
     graph.data = np.where(graph.data <= threshold + 1e-9, graph.data + EPSILON, 0.0)
     graph.eliminate_zeros()
     return graph.maximum(graph.T).tocsr()
