@@ -150,9 +150,11 @@ def run_command(
 
 def _stories_line(update: "StoriesUpdate") -> str:
     shared = sum(1 for s in update.stories if len(s.articles) > 1)
+    count = len(update.stories)
     return (
-        f"{len(update.stories)} stories ({shared} in more than one article) over {update.articles} articles, "
-        f"{update.claims} claims; embedded {update.embedded} claims from {update.new_results} new results -> {update.path}"
+        f"{count} {'story' if count == 1 else 'stories'} ({shared} in more than one article) over {update.articles} "
+        f"articles, {update.claims} claims; embedded {update.embedded} claims from {update.new_results} new results "
+        f"-> {update.path}"
     )
 
 
