@@ -402,3 +402,16 @@ def test_evaluation_tunes_on_some_stories_and_reports_on_others(tmp_path: Path, 
     assert figures["report"]["true_stories"] == len(report) and 0 <= figures["report"]["shipped"]["f1"] <= 1
     assert "B-cubed P" in capsys.readouterr().out
     assert main([str(tmp_path / "nowhere")]) == 1
+
+
+def test_factcheck_run_builds_stories_unless_told_not_to(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FACTCHECK_CACHE_DIR", str(tmp_path / "cache"))
+    write_articles(tmp_path / "in", 2)
+    with FakeOpenAI(latency=0.001) as fake:
+        args = ["run", str(tmp_path / "in"), "--base-url", fake.base_url, "--model", "gpt-4o-mini", "--quiet"]
+        skipped = runner.invoke(app, [*args, "--out", str(tmp_path / "plain"), "--no-stories"], env={"OPENAI_API_KEY": "test"})
+        built = runner.invoke(app, [*args, "--out", str(tmp_path / "out")], env={"OPENAI_API_KEY": "test"})
+    assert skipped.exit_code == 0 and not (tmp_path / "plain" / STORIES_FILE).exists()
+    assert built.exit_code == 0, built.output
+    assert (tmp_path / "out" / STORIES_FILE).is_file()
+    assert "over 2 articles" in built.output and "embedded" in built.output
