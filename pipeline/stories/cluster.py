@@ -12,8 +12,12 @@ pairwise distances) up to ``DENSE_LIMIT`` claims; a bigger one in two stages (``
 """
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
 
 # Tuned on one sample of FNC-1 stories and reported on another (docs/stories.md).
 DISTANCE_THRESHOLD = 0.5
@@ -21,6 +25,7 @@ LINKAGE = "average"
 NEIGHBOURS = 30  # graph edges kept per claim: memory is claims x NEIGHBOURS
 DENSE_LIMIT = 4000  # the largest component clustered exactly: ~n²/2 float64 distances (64 MB at 4,000)
 WORKING_MEMORY_MB = 64  # scikit-learn's chunk size for the neighbour search (its default is 1 GB)
+EPSILON = 1e-6  # added to stored edge distances, so that a distance of 0 is still an edge
 
 
 @dataclass(frozen=True)
@@ -30,7 +35,7 @@ class Clustering:
     split: int  # claims in components too big to cluster at once (two-stage)
 
 
-def neighbour_graph(vectors: np.ndarray, threshold: float, neighbours: int = NEIGHBOURS):  # type: ignore[no-untyped-def]
+def neighbour_graph(vectors: np.ndarray, threshold: float, neighbours: int = NEIGHBOURS) -> "csr_matrix":
     """Sparse and symmetric, holding cosine distance + EPSILON (so a distance of 0 stays an
     edge): an edge when one claim is among the other's ``neighbours`` nearest and within ``threshold``."""
     import sklearn
@@ -44,9 +49,6 @@ def neighbour_graph(vectors: np.ndarray, threshold: float, neighbours: int = NEI
     graph.data = np.where(graph.data <= threshold + 1e-9, graph.data + EPSILON, 0.0)
     graph.eliminate_zeros()
     return graph.maximum(graph.T).tocsr()
-
-
-EPSILON = 1e-6
 
 
 def cluster(
@@ -72,7 +74,7 @@ def cluster(
     return Clustering(_renumbered(labels), largest, split)
 
 
-def _components(graph, members: np.ndarray, within: float) -> list[np.ndarray]:  # type: ignore[no-untyped-def]
+def _components(graph: "csr_matrix", members: np.ndarray, within: float) -> list[np.ndarray]:
     """Connected components of ``graph`` over ``members`` using edges of distance <= ``within``."""
     from scipy.sparse.csgraph import connected_components
 
@@ -93,11 +95,12 @@ def _exact(vectors: np.ndarray, threshold: float, linkage: str) -> np.ndarray:
     return model.fit_predict(vectors)
 
 
-def _two_stage(vectors: np.ndarray, graph, threshold: float, linkage: str, dense_limit: int) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _two_stage(vectors: np.ndarray, graph: "csr_matrix", threshold: float, linkage: str, dense_limit: int) -> np.ndarray:
     """A component too big for its pairwise distances: cut it into pieces of at most ``dense_limit``
     by tightening the edge distance, cluster each piece exactly, then cluster the pieces' clusters
     by their average-linkage distances (for unit vectors the mean cosine distance of two groups is
-    1 - sum_a . sum_b / (n_a n_b), exact). Only merges of merged clusters are then approximate."""
+    1 - sum_a . sum_b / (n_a n_b), exact). Only merges of merged clusters are then approximate.
+    Written for average linkage (the one factcheck uses)."""
     from sklearn.cluster import AgglomerativeClustering
 
     pieces = [np.arange(len(vectors))]
