@@ -467,14 +467,14 @@ async def run(
         if summary.status == "running":
             summary.status = "interrupted"
         write_results_table(out_dir)
+        if options.stories and summary.status in ("complete", "budget_exhausted"):
+            _build_stories(out_dir, summary, reporter)  # before run_finished: that stays the last event
         manifest.write()
         reporter.emit(
             "run_finished", run_id=summary.run_id, status=summary.status, done=summary.done, reused=summary.reused,
             failed=summary.failed, not_started=summary.not_started, calls=summary.calls,
             cache_hits=summary.total.cache_hits, cost_usd=round(summary.cost_usd, 6), seconds=manifest.seconds(),
         )
-    if options.stories:
-        _build_stories(out_dir, summary, reporter)
     return summary
 
 
