@@ -172,7 +172,7 @@ def stories_command(
     from pipeline.stories import StoriesError, update_stories, with_reviews
 
     if not out_dir.is_dir():
-        raise _fail(f"{out_dir}: no such folder")
+        raise _fail(f"{out_dir}: {'not a folder' if out_dir.exists() else 'no such folder'}")
     try:
         update = update_stories(out_dir)
     except (StoriesError, EmbeddingModelError, OSError) as error:
