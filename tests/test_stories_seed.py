@@ -103,6 +103,12 @@ def test_the_run_writes_stories_at_the_end(run_out: Path) -> None:
     assert len(list((run_out / "articles").glob("*.json"))) == 4
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="re-recorded with session 7's claims prompt: the 1.5B now lists the seed's Musk-Putin claim twice and "
+    "Musk's denial is linked to one copy only, so the seed's nearest claim reads 'reports'; the fact-check "
+    "article's nearest claim reads 'backs' (issues 12 and 14, open)",
+)
 def test_the_four_articles_make_one_story_with_each_articles_stance(run_out: Path) -> None:
     story = musk_putin_story(run_out)
     stances = {_source_name(a.source): a.stance for a in story.articles}
