@@ -10,6 +10,8 @@
 #   pip install --target /tmp/crpkgs --no-deps cosmic-ray anybadge decorator exit-codes gitpython \
 #       gitdb smmap parso sqlalchemy stevedore pbr toml yattag
 #   CR_PATH=/tmp/crpkgs bench/mutation.sh ...
+# Mutants inside type annotations are dropped (they only fail at import: bench/mutation_select.py).
+# SAMPLE=N runs a fixed random sample of N of the others (SEED, default 15) for a big module.
 # Prints the survival rate and every surviving mutant; the session file stays in WORK.
 set -euo pipefail
 module=$1; shift
@@ -32,6 +34,7 @@ name = "local"
 EOF
 cr() { (cd "$work" && PYTHONPATH="${CR_PATH:-}" "$python" -m cosmic_ray.cli "$@"); }
 cr init cosmic-ray.toml session.sqlite
+(cd "$work" && "$python" "$root/bench/mutation_select.py" session.sqlite "$module" --sample "${SAMPLE:-0}" --seed "${SEED:-15}")
 cr baseline cosmic-ray.toml
 flock /tmp/factcheck-cpu.lock bash -c "cd '$work' && PYTHONPATH='${CR_PATH:-}' '$python' -m cosmic_ray.cli exec cosmic-ray.toml session.sqlite"
 (cd "$work" && PYTHONPATH="${CR_PATH:-}" "$python" -m cosmic_ray.tools.survival_rate session.sqlite) | sed "s/^/$name survival rate %: /"
