@@ -226,9 +226,11 @@ def main() -> None:
                         "server, to try the script)")
     args = parser.parse_args()
     root = Path(__file__).resolve().parent.parent
-    commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    # The code and prompts measured: the last commit that changed them (the checkout may be ahead in tests or docs).
+    commit = subprocess.run(["git", "-C", str(root), "log", "-1", "--format=%h", "--", "pipeline", "prompts", "schemas"],
+                            capture_output=True, text=True).stdout.strip()
     settings = Settings(embedded_model=args.model)
-    print(f"commit {commit}; prompts {prompt_versions()}; model {args.model}")
+    print(f"code and prompts of commit {commit}; prompt versions {prompt_versions()}; model {args.model}")
     outcomes: list[Outcome] = []
     control: dict[str, object] = {}
     with contextlib.ExitStack() as stack:
