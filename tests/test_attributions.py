@@ -458,6 +458,66 @@ PATTERNS = [
      [('Smith', 'reminded', 'that the plant would close')]),
     ('Smith informed the board that he would resign.',
      [('Smith', 'informed', 'that he would resign')]),
+    ('“We won,” Smith said. Jones said the vote was close. The count ends Friday.',
+     [('Smith', 'said', '“We won,”'), ('Jones', 'said', 'the vote was close')]),
+    ('“The plant will close. Jobs will go,” Smith said.',
+     [('Smith', 'said', '“The plant will close. Jobs will go,”')]),
+    ('The council is about to vote on the budget.',
+     []),
+    ('He faced attacks on his record.',
+     []),
+    ('She heard chants of protest.',
+     []),
+    ('Smith spoke',
+     []),
+    ('Lewis spoke.\nRep. John Robert Lewis Jr.: We will march.',
+     [('Rep. John Robert Lewis Jr.', ':', 'We will march')]),
+    ('Lee spoke.\nGov. Ann Lee: We will appeal.',
+     [('Gov. Ann Lee', ':', 'We will appeal')]),
+    ('The plan is dead — said the mayor.',
+     [('the mayor', 'said', 'The plan is dead')]),
+    ('The former deputy director of public health services said the clinic would close.',
+     [('The former deputy director of public health services', 'said', 'the clinic would close')]),
+    ('Former Vermont Sen. Bernie Sanders (I-Vt.) said the plan was a giveaway.',
+     [('Former Vermont Sen. Bernie Sanders (I-Vt.)', 'said', 'the plan was a giveaway')]),
+    ('He, the mayor, said the plan would fail.',
+     [('He, the mayor,', 'said', 'the plan would fail')]),
+    ('“It is over,” said the deputy mayor of New York.',
+     [('the deputy mayor of New York', 'said', '“It is over,”')]),
+    ('“It is over,” said the mayor on Monday.',
+     [('the mayor', 'said', '“It is over,”')]),
+    ('“It is over,” said the head of the agency.',
+     [('the head of the agency', 'said', '“It is over,”')]),
+    ('“It is over,” said Trump’s campaign manager.',
+     [('Trump’s campaign manager', 'said', '“It is over,”')]),
+    ('Hillary Clinton appeared on TV and criticized the board.',
+     [('Hillary Clinton', 'criticized', 'the board')]),
+    ('“It is over,” said the former chief executive of the company.',
+     [('the former chief executive', 'said', '“It is over,”')]),
+    ('It was criticized by the union as too timid.',
+     [('the union', 'criticized', 'as too timid')]),
+    ('However, Smith went on TV and chastised the board.',
+     [('Smith', 'chastised', 'the board')]),
+    ('— Smith went on TV and chastised the board.',
+     [('Smith', 'chastised', 'the board')]),
+    ('In a speech to the city council on Monday in Dayton, Smith appeared angry and chastised the board.',
+     [('Smith', 'chastised', 'the board')]),
+    ('“It is over,” he said. “We lost.” Jones said.',
+     [('he', 'said', '“It is over,”'), ('Jones', 'said', '“We lost.”')]),
+    ('Smith told the Times: the plant will close.',
+     [('Smith', 'told', 'the plant will close')]),
+    ('Smith told the Times, the plant will close.',
+     [('Smith', 'told', 'the plant will close')]),
+    ('Smith said no.',
+     [('Smith', 'said', None)]),
+    ('Prices will rise, warned the central bank.',
+     [('the central bank', 'warned', 'Prices will rise')]),
+    ('— Prices will rise, the bank warned.',
+     [('the bank', 'warned', 'Prices will rise')]),
+    ('—Prices will rise, the bank warned.',
+     [('the bank', 'warned', 'Prices will rise')]),
+    ('It rained, but he insisted that the game go on.',
+     [('he', 'insisted', 'that the game go on')]),
 ]
 
 
@@ -465,3 +525,12 @@ PATTERNS = [
 def test_attribution_patterns(text: str, expected: list[tuple[str | None, str, str | None]]) -> None:
     assert triples(text) == expected
     assert_aligned(text, list(find_attributions(text)))
+
+
+def test_a_cue_sharing_its_subject_takes_the_nearest_speaker_before_it() -> None:
+    # ", saying" shares the subject of the cue before it in the sentence (Smith), not the
+    # sentence's first subject (Jones).
+    text = "Jones said Smith denied the report, saying it was false."
+    saying = next(a for a in find_attributions(text) if a.cue.text == "saying")
+    assert saying.source is not None and saying.source.text == "Smith"
+    assert saying.content is not None and saying.content.text == "it was false"
