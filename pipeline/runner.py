@@ -674,6 +674,7 @@ class _Pipeline:
     def _failed(self, source: str, article_id: str | None, stage: str, reason: str) -> None:
         self.summary.failed += 1
         reason = redact(reason)  # exception text may quote a server's echo of the credentials
+        source = redact(source)  # as the reason quotes it: a row is redacted whole
         append_jsonl(
             self.errors,
             {"run_id": self.summary.run_id, "article": article_id, "source": source, "stage": stage,

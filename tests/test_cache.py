@@ -4,6 +4,7 @@ import asyncio
 import json
 from pathlib import Path
 
+import diskcache
 import httpx2
 
 from pipeline.cache import CACHE_HEADER, CachingTransport, ResponseCache
@@ -110,3 +111,18 @@ def test_a_cache_that_stored_nothing_closes_cleanly_and_one_that_did_keeps_it(tm
     reopened = ResponseCache(tmp_path / "busy")
     assert reopened.get("k") == b'{"choices": [1]}'
     reopened.close()
+
+
+def test_a_cache_created_with_diskcache_defaults_is_reopened_capped_and_without_memory_mapping(tmp_path: Path) -> None:
+    # A cache folder made with diskcache's defaults (1 GiB, 64 MiB mapped, 32 MiB of pages): opening it
+    # as the response cache stores the run's limits, so resident memory stays flat however big the
+    # cache grows (docs/batch.md), and the cap on disk is 16 GiB, not 1.
+    diskcache.Cache(str(tmp_path / "responses")).close()
+    ResponseCache(tmp_path / "responses").close()
+    stored = diskcache.Cache(str(tmp_path / "responses"))  # reads the settings persisted in the database
+    try:
+        assert stored.size_limit == 16 * 2**30
+        assert stored.sqlite_mmap_size == 0
+        assert stored.sqlite_cache_size == 512  # pages: 2 MiB at 4 KiB
+    finally:
+        stored.close()

@@ -1,6 +1,7 @@
 """The desk answers only its own loopback address and port, only same-scheme same-origin posts,
 and refuses huge or deeply nested bodies with 413/400 before they cost memory or a 500."""
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,3 +70,16 @@ def test_deeply_nested_json_is_400_not_500(desk: str) -> None:
     response = httpx.post(desk + REVIEW, content=deep, headers={"Content-Type": "application/json"})
     assert response.status_code == 400, response.text
     assert "nested too deeply" in response.json()["error"]
+
+
+def test_a_declared_body_over_the_cap_is_refused_before_it_is_sent(desk: str) -> None:
+    # Headers only, declaring more than the cap: the desk answers 413 at once instead of holding the
+    # connection open for a body it would refuse (the socket's timeout only bounds a failure).
+    host, port = desk.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(
+            f"POST {REVIEW} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {MAX_BODY_BYTES + 1}\r\n\r\n".encode()
+        )
+        head = conn.recv(65536)
+    assert head.startswith(b"HTTP/1.1 413"), head[:200]

@@ -66,3 +66,10 @@ def test_a_script_url_is_not_a_link_in_the_desk(tmp_path: Path) -> None:
     with_url(run_dir, musk, "https://news.example/musk")
     page = TestClient(create_app(run_dir), base_url=DESK_URL).get(f"/articles/{musk}").text
     assert "https://news.example/musk" in hrefs(page)
+
+
+@pytest.mark.parametrize("url", ["https://news.example/a\nb", "https://news.example/\tx", "https://news .example/",
+                                 "https://news.example/\x00", "https://news.example/\x7f"])
+def test_a_web_url_with_whitespace_or_control_characters_is_not_a_link(url: str) -> None:
+    # Browsers drop or rewrite such characters: the link would not go where the text says.
+    assert web_url(url) is None

@@ -12,8 +12,10 @@ from pipeline._metrics import (
     expected_calibration_error,
     macro_f1,
     name_prf,
+    names_match,
     normalize_name,
     normalize_span,
+    overlap_chars,
     reliability_bins,
     span_prf,
 )
@@ -170,3 +172,88 @@ def test_reliability_bins_have_equal_width_edges() -> None:
     bins = reliability_bins([0.1], [True], 5)
     assert [b.lo for b in bins] == pytest.approx([0.0, 0.2, 0.4, 0.6, 0.8])
     assert [b.hi for b in bins] == pytest.approx([0.2, 0.4, 0.6, 0.8, 1.0])
+
+
+def _fresh(label: str) -> str:
+    """The same label as a new string object (as read from JSON): compared by value, never identity."""
+    return "".join(list(label))
+
+
+def test_labels_read_from_files_compare_by_value() -> None:
+    gold = [_fresh(g) for g in GOLD]
+    assert accuracy(gold, PRED) == pytest.approx(0.5)
+    assert class_prf(gold, PRED, _fresh("agree")) == PRF(1, 2, 2)
+    assert class_prf(PRED, gold, _fresh("disagree")) == PRF(1, 1, 2)
+
+
+def test_nothing_to_score_scores_zero() -> None:
+    assert (PRF(0, 0, 0).precision, PRF(0, 0, 0).recall, PRF(0, 0, 0).f1) == (0.0, 0.0, 0.0)
+    assert (PRF(0, 0, 3).precision, PRF(0, 2, 0).recall) == (0.0, 0.0)  # nothing predicted / nothing to find
+    assert accuracy([], []) == 0.0
+    assert macro_f1(GOLD, PRED, []) == 0.0
+    assert brier_score([], []) == 0.0
+    assert expected_calibration_error([], [], 5) == 0.0
+    empty = reliability_bins([0.95], [True], 5)[0]
+    assert (empty.count, empty.confidence, empty.accuracy) == (0, 0.0, 0.0)
+
+
+@pytest.mark.parametrize(("gold", "predicted"), [(["agree"], []), ([], ["agree"]), (["agree", "agree"], ["agree"])])
+def test_gold_and_predictions_of_different_lengths_are_refused(gold: list[str], predicted: list[str]) -> None:
+    with pytest.raises(ValueError, match="gold values but"):
+        accuracy(gold, predicted)
+
+
+def test_a_label_outside_the_list_is_named() -> None:
+    with pytest.raises(ValueError, match="'unrelated' is not in"):
+        confusion_matrix(["agree"], ["unrelated"], LABELS)
+    with pytest.raises(ValueError, match="'unrelated' is not in"):
+        confusion_matrix(["unrelated"], ["agree"], LABELS)
+
+
+def test_a_negative_confidence_is_refused_and_one_goes_in_the_last_of_ten_bins() -> None:
+    with pytest.raises(ValueError, match="outside"):
+        reliability_bins([-0.2], [True], 5)
+    bins = reliability_bins([1.0], [True], 10)
+    assert bins[9].count == 1 and sum(b.count for b in bins) == 1
+
+
+def test_segments_are_sorted_merged_and_empty_or_reversed_ones_dropped() -> None:
+    assert normalize_span(((0, 5), (3, 8))) == ((0, 8),)  # overlapping
+    assert normalize_span(((5, 8), (6, 7))) == ((5, 8),)  # one inside another
+    assert normalize_span(((0, 2), (5, 8), (7, 10))) == ((0, 2), (5, 10))  # merged into the last, not the first
+    assert normalize_span(((10, 10), (0, 5))) == ((0, 5),)  # empty
+    assert normalize_span(((5, 3), (0, 2))) == ((0, 2),)  # reversed
+
+
+def test_disjoint_segments_add_no_overlap() -> None:
+    assert overlap_chars(((0, 5),), ((10, 20),)) == 0
+    # One character in common, and a second segment far away: still one character, still a match.
+    assert overlap_chars(((0, 1), (50, 60)), ((0, 1),)) == 1
+    assert span_prf([((0, 1), (50, 60))], [((0, 1),)], overlap=True).tp == 1
+
+
+def test_two_predictions_inside_one_gold_span_count_once() -> None:
+    assert span_prf([((0, 5),), ((3, 10),)], [((0, 10),)], overlap=True) == PRF(1, 2, 1)
+
+
+def test_greedy_matching_goes_by_overlap_not_by_order() -> None:
+    # A overlaps X by 10 and Y by 2; B overlaps only X, by 20. By overlap: B-X, then A-Y: 2 matches.
+    # Taking pairs in list order would give A-X and leave B unmatched: 1.
+    a, b = ((10, 32),), ((0, 20),)
+    x, y = ((0, 20),), ((30, 40),)
+    assert span_prf([a, b], [x, y], overlap=True).tp == 2
+
+
+def test_names_match_by_word_sets_either_way_and_an_empty_name_matches_nothing() -> None:
+    assert names_match("sanders", "bernie sanders") and names_match("bernie sanders", "sanders")
+    assert names_match("bernie sanders", "bernie sanders")
+    assert not names_match("bernie sanders", "jane sanders")
+    assert not names_match("", "sanders") and not names_match("sanders", "")
+
+
+def test_exact_names_are_matched_before_partial_ones() -> None:
+    # 'Bernie Sanders' takes its exact gold first, so 'Sanders' can still match 'Jane Sanders': 2.
+    # Partial first would pair 'Sanders' with 'Bernie Sanders' and leave the rest unmatched: 1.
+    assert name_prf(["Sanders", "Bernie Sanders"], ["Bernie Sanders", "Jane Sanders"]) == PRF(2, 2, 2)
+    # One-to-one: two predicted names for one gold name match once.
+    assert name_prf(["Sanders", "Bernie Sanders"], ["Bernie Sanders"]) == PRF(1, 2, 1)

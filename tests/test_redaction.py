@@ -93,3 +93,19 @@ def test_a_registered_key_is_masked_wherever_it_appears_but_placeholders_are_not
     register_secret("test")  # a placeholder key: masking it would garble "latest"
     assert redact("echo: k3y-without-prefix-0042.") == f"echo: {MASK}."
     assert redact("the latest test") == "the latest test"
+
+
+def test_a_token_in_an_input_path_is_masked_in_stderr_and_errors_jsonl(fake: FakeOpenAI, tmp_path: Path) -> None:
+    # Messages quoting an input path are redacted at the last step too: the CLI's stderr writer and
+    # the runner's error rows, whatever wrote the message.
+    gone = tmp_path / f"notes-{KEY}.txt"  # a key pasted into a file name; the file does not exist
+    alone = factcheck(["run", str(gone), "--out", str(tmp_path / "out1")], env_for(tmp_path))
+    assert alone.returncode == EXIT_NOTHING_RAN, alone.stderr
+    assert KEY not in alone.stderr and f"notes-sk-{MASK}" in alone.stderr
+
+    write_articles(tmp_path / "in", 1)
+    out = tmp_path / "out2"
+    beside = factcheck([*run_args(tmp_path / "in", out, fake.base_url, "--quiet"), str(gone)], env_for(tmp_path))
+    assert beside.returncode == EXIT_SOME_FAILED, beside.stderr
+    errors = (out / "errors.jsonl").read_text()
+    assert KEY not in errors + beside.stderr and f"notes-sk-{MASK}" in errors

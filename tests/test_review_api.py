@@ -4,6 +4,7 @@ import hashlib
 import json
 from datetime import UTC, datetime
 import multiprocessing
+import os
 import re
 import threading
 from html.parser import HTMLParser
@@ -25,7 +26,7 @@ from review_fixtures import (
     seed_ids,
 )
 from pipeline.ingest import article_id
-from schemas import ArticleMeta, ArticleResult, Claim, ClaimKind, RunInfo, Span, VerdictLabel
+from schemas import ArticleMeta, ArticleResult, Claim, ClaimKind, RunInfo, Span, Verdict, VerdictLabel
 from schemas.review import ReviewAction, ReviewEvent, ReviewRequest
 
 MUSK, WATER = seed_ids()
@@ -478,3 +479,112 @@ def test_a_renamed_article_file_gets_no_other_articles_reviews(client: TestClien
     assert "does not match article id" in run.errors()[WATER]
     assert client.get(f"/articles/{WATER}").status_code == 404
     assert client.get("/api/articles").json()["articles"] == []
+
+
+def test_a_file_renamed_either_way_between_two_articles_is_refused(run_dir: Path) -> None:
+    articles = run_dir / "articles"
+    (articles / f"{WATER}.json").rename(articles / "ffffffffffffffff.json")  # a name above its id
+    (articles / f"{MUSK}.json").rename(articles / "0000000000000000.json")  # and one below
+    run = RunFolder(run_dir)
+    assert run.articles() == {}
+    assert set(run.errors()) == {"ffffffffffffffff", "0000000000000000"}
+
+
+def test_files_in_the_articles_folder_that_are_not_results_are_ignored(run_dir: Path) -> None:
+    articles = run_dir / "articles"
+    result = (articles / f"{MUSK}.json").read_bytes()
+    (articles / "0000000000000000.bak").write_bytes(result)  # sorts before the results; suffix before .json
+    (articles / f"{MUSK}.txt").write_bytes(result)  # suffix after .json
+    (articles / "notes.json").write_text("{}")  # not an article id
+    (articles / "1111111111111111.json").mkdir()  # not a file
+    run = RunFolder(run_dir)
+    assert sorted(run.articles()) == sorted([MUSK, WATER])
+    assert run.errors() == {}
+
+
+def test_a_result_rewritten_while_the_desk_runs_is_read_again(run_dir: Path) -> None:
+    run = RunFolder(run_dir)
+    path = run_dir / "articles" / f"{MUSK}.json"
+    article = run.article(MUSK)
+    assert article is not None and article.article.title != "Re-run"
+    rewritten = article.model_copy(update={"article": article.article.model_copy(update={"title": "Re-run"})})
+    path.write_text(rewritten.model_dump_json(), encoding="utf-8")
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # a later write, whatever the clock
+    changed = run.article(MUSK)
+    assert changed is not None and changed.article.title == "Re-run"
+
+
+def test_an_unreadable_result_is_named_by_the_first_line_of_its_error(run_dir: Path) -> None:
+    (run_dir / "articles" / "00000000000000aa.json").write_text('{"article": {"id": "00000000000000aa"}}')
+    reason = RunFolder(run_dir).errors()["00000000000000aa"]
+    assert reason.startswith("validation error") or reason.endswith("validation errors for ArticleResult"), reason
+    assert "\n" not in reason and "pydantic.dev" not in reason
+
+
+def test_no_review_log_yet_is_no_events_and_no_skipped_lines(client: TestClient) -> None:
+    assert client.get("/api/reviews").json() == {"events": [], "skipped_lines": 0}
+
+
+def test_blank_and_hand_edited_lines_in_the_log_keep_the_events_after_them(
+    client: TestClient, run_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    post(client, {"action": "note", "reviewer": "Ann", "note": "first"})
+    with open(run_dir / REVIEWS_FILE, "a", encoding="utf-8") as handle:
+        handle.write('\n   \n{"note": "hand edit"}\n')  # blank lines and a hand edit, mid-file
+    post(client, {"action": "note", "reviewer": "Ann", "note": "second"})
+    with open(run_dir / REVIEWS_FILE, "a", encoding="utf-8") as handle:
+        handle.write('{"id": "abc", "article_id": "47df')  # and a torn tail
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="pipeline.review.store"):
+        listing = client.get("/api/reviews").json()
+    assert [e["note"] for e in listing["events"]] == ["first", "second"] and listing["skipped_lines"] == 2
+    # The hand edit (line 4) is worth a warning that names it; the torn tail after a crash is expected.
+    [warning] = [r.getMessage() for r in caplog.records]
+    assert warning.startswith("reviews.jsonl line 4 is not a review event: ") and "\n" not in warning, warning
+    assert warning.endswith("validation errors for ReviewEvent"), warning  # the error's first line, not its details
+
+
+@pytest.mark.parametrize(("other", "reviewed"), [
+    (("water", "c1"), "musk"), (("musk", "c1"), "water"), (("musk", "c2"), "musk"), (("musk", "c5"), "musk")])
+def test_a_review_starts_from_its_own_claims_history_only(run_dir: Path, other: tuple[str, str], reviewed: str) -> None:
+    # Another claim's override, in another article (its id sorting below or above) or in the
+    # same one, is never the "before" of this claim's review.
+    run, log = RunFolder(run_dir), ReviewLog(run_dir)
+    articles = {"water": run.article(WATER), "musk": run.article(MUSK)}
+    article, overridden = articles[reviewed], articles[other[0]]
+    assert article is not None and overridden is not None
+    log.append(overridden, other[1], ReviewRequest(action=ReviewAction.override, reviewer="Bo",
+                                                   verdict=VerdictLabel.supported, reason="checked"))
+    for claim_id in ("c1", "c2"):
+        if (other[0], other[1]) == (reviewed, claim_id) or (machine := article.verdict_for(claim_id)) is None:
+            continue
+        assert machine.verdict is not VerdictLabel.supported
+        event, state = log.append(article, claim_id, ReviewRequest(action=ReviewAction.accept, reviewer="Ann"))
+        assert event.before == event.after == machine.verdict.value
+        assert [e.reviewer for e in state.history] == ["Ann"]
+
+
+def _article_with_claims(count: int) -> ArticleResult:
+    sentences = [f"Speaker {n} said the budget grew by {n} percent." for n in range(1, count + 1)]
+    text = " ".join(sentences)
+    claims, verdicts = [], []
+    labels = [VerdictLabel.supported, VerdictLabel.refuted, VerdictLabel.unverified, VerdictLabel.disputed]
+    for n, sentence in enumerate(sentences, start=1):
+        start = text.index(sentence)
+        span = Span(start=start, end=start + len(sentence), text=sentence)
+        claims.append(Claim(id=f"c{n}", statement=sentence, claimant=f"Speaker {n}", cue="said", kind=ClaimKind.fact,
+                            checkworthiness=0.5, spans=[span]))
+        verdicts.append(Verdict(claim_id=f"c{n}", verdict=labels[n % 3], confidence=0.5, rationale="r", supporting=[span]))
+    return ArticleResult(article=ArticleMeta(id=article_id(text), source="many.txt"), text=text, claims=claims,
+                         verdicts=verdicts, run=RunInfo(backend="b", model="m", prompt_versions={},
+                                                        started_at=datetime.now(UTC), seconds=1.0))
+
+
+def test_accepting_claim_c10_records_c10s_verdict_not_c2s(tmp_path: Path) -> None:
+    article = _article_with_claims(11)
+    assert article.verdict_for("c10").verdict is not article.verdict_for("c2").verdict  # type: ignore[union-attr]
+    event, state = ReviewLog(tmp_path).append(article, "c10", ReviewRequest(action=ReviewAction.accept, reviewer="Ann"))
+    assert event.claim_id == state.claim_id == "c10"
+    assert event.after == state.verdict == article.verdict_for("c10").verdict  # type: ignore[union-attr]
+    assert state.statement == "Speaker 10 said the budget grew by 10 percent."

@@ -3,6 +3,7 @@
 import asyncio
 import json
 import math
+import re
 from pathlib import Path
 
 import httpx2
@@ -103,3 +104,61 @@ def test_a_label_probability_confidence_is_that_probability_and_the_stated_one_i
     assert verdict.confidence_basis == "label_probability"
     assert verdict.confidence == pytest.approx(round(masses[0] / sum(masses), 3))
     assert verdict.stated_confidence == 0.9 and verdict.confidence != 0.9
+
+
+def test_the_model_reads_each_claim_and_denial_with_the_sentences_that_state_them() -> None:
+    sent: list[dict[str, object]] = []
+
+    def answer_with(body: dict[str, object]) -> str:
+        sent.append(body)
+        return json.dumps({"c1": {"rationale": "Musk denies it.", "verdict": "disputed", "confidence": 0.7},
+                           "c2": {"rationale": "Only reported.", "verdict": "unverified", "confidence": 0.6}})
+
+    two_sentences = _claim("c1", CLAIMED).model_copy(
+        update={"spans": [*_claim("c1", CLAIMED).spans, *_claim("c1", "Bremmer claimed Musk told him").spans]})
+    denial = Denial(id="d1", speaker="Musk", disputes="the call", kind=DenialKind.explicit_denial,
+                    claim_ids=["c1"], spans=[_span(DENIAL)])  # type: ignore[list-item]
+    run_scripted(answer_with, lambda llm: verify_stage.verify_claims(
+        llm, windows(SEED)[0], [two_sentences, _claim("c2", OTHER)], [denial]))
+    [body] = sent
+    system, task = (str(m["content"]) for m in body["messages"])  # type: ignore[attr-defined]
+    # The numbers as the model reads them in the numbered article of the system message.
+    number = {text: int(n) for n, text in re.findall(r"^\[(\d+)\] (.*)$", system, re.MULTILINE)}
+
+    def sentence_of(words: str) -> int:
+        [found] = [n for text, n in number.items() if words in text]
+        return found
+
+    claimed, bremmer, other, denied = (sentence_of(w) for w in (CLAIMED, "Bremmer claimed Musk told him", OTHER, DENIAL))
+    assert claimed + 1 == bremmer  # two neighbouring sentences, both listed, and no other
+    assert f"asserted by: Bremmer, sentence {claimed}, {bremmer}\n" in task
+    assert f'   denied by: Musk (explicit_denial), sentence {denied}: "{DENIAL}"\n' in task
+    assert f"asserted by: Bremmer, sentence {other}\n   denied by: nobody\n" in task
+
+
+def _cut_with_a_stop_at(index: int) -> str:
+    """A rationale the cap cut off mid-word, whose last sentence ends at ``index``."""
+    head = ("Bremmer says Musk spoke to Putin " * 10)[:index].rstrip().ljust(index, "s")
+    return (head + ". Musk denies it and the article quotes " + "nothing more " * 20)[:RATIONALE_CHARS]
+
+
+@pytest.mark.parametrize("index", [RATIONALE_CHARS // 2, RATIONALE_CHARS // 2 + 1, RATIONALE_CHARS - 30])
+def test_a_cut_rationale_ends_at_its_last_sentence_when_that_is_in_the_second_half(index: int) -> None:
+    cut = _cut_with_a_stop_at(index)
+    assert cut.rfind(". ") == index and len(cut) == RATIONALE_CHARS
+    assert _finished(cut) == cut[: index + 1]
+
+
+def test_a_cut_rationale_whose_last_sentence_ends_in_the_first_half_ends_at_its_last_word() -> None:
+    cut = _cut_with_a_stop_at(RATIONALE_CHARS // 2 - 1).strip()
+    assert cut.rfind(". ") == RATIONALE_CHARS // 2 - 1
+    assert _finished(cut) == cut[: cut.rindex(" ")] + "…"  # only the last, partly cut word goes
+
+
+def test_a_rationale_shorter_than_the_cap_is_whole_even_without_a_full_stop() -> None:
+    words = "Bremmer asserts it and nobody in the article denies it " * 5
+    short = words[: RATIONALE_CHARS - 2].rstrip().ljust(RATIONALE_CHARS - 2, "s")
+    assert _finished(short) == short
+    # One character short of the cap: a cut whose trailing space was stripped, so it was cut.
+    at_cap = words[: RATIONALE_CHARS - 1].rstrip().ljust(RATIONALE_CHARS - 1, "s")
+    assert _finished(at_cap) == at_cap[: at_cap.rindex(" ")] + "…"
