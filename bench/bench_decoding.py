@@ -20,10 +20,10 @@ import httpx
 import httpx2  # noqa: F401 (the openai client's HTTP library; named in a type hint)
 import openai
 
-from pipeline.backend import embedded_llm
+from pipeline.llm.backend import embedded_llm
 from pipeline.claims import extract_claims
 from pipeline.document import windows
-from pipeline.embedded import WEIGHTS, EmbeddedServer, ensure_weights
+from pipeline.llm.embedded import WEIGHTS, EmbeddedServer, ensure_weights
 from pipeline.ingest import make_article
 from pipeline.settings import Settings
 

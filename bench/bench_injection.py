@@ -31,13 +31,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from pipeline.analyze import analyze, prompt_versions
-from pipeline.backend import embedded_llm
-from pipeline.cache import ResponseCache
+from pipeline.llm.backend import embedded_llm
+from pipeline.llm.cache import ResponseCache
 from pipeline.document import addressed_to_model
-from pipeline.embedded import WEIGHTS, EmbeddedServer, ensure_weights
-from pipeline.http_stack import backend_identity, http_client
+from pipeline.llm.embedded import WEIGHTS, EmbeddedServer, ensure_weights
+from pipeline.llm.http_stack import backend_identity, http_client
 from pipeline.ingest import make_article
-from pipeline.limiter import AdaptiveLimiter
+from pipeline.llm.limiter import AdaptiveLimiter
 from pipeline.options import AnalysisOptions
 from pipeline._sentences import split_sentences
 from pipeline.settings import Settings

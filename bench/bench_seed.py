@@ -24,8 +24,8 @@ import httpx2  # noqa: F401 (the openai client's HTTP library; named in a type h
 import openai
 
 from pipeline.analyze import analyze
-from pipeline.backend import embedded_llm
-from pipeline.embedded import WEIGHTS, EmbeddedServer, ensure_weights
+from pipeline.llm.backend import embedded_llm
+from pipeline.llm.embedded import WEIGHTS, EmbeddedServer, ensure_weights
 from pipeline.ingest import make_article
 from pipeline.options import AnalysisOptions
 from pipeline.settings import Settings

@@ -13,7 +13,7 @@ from pipeline import verify as verify_stage
 from pipeline.attributions import find_attributions
 from pipeline.document import Window, windows
 from pipeline.ingest import Article
-from pipeline.llm import LLM
+from pipeline.llm.client import LLM
 from pipeline.options import AnalysisOptions, Verifier
 from pipeline.stance import verdicts as stance_verdicts
 from pipeline.stance.embedder import shared_embedder

@@ -29,13 +29,13 @@ import openai
 
 from pipeline._io import write_json_atomic
 from pipeline.analyze import analyze
-from pipeline.cache import CachingTransport, ResponseCache, is_chat_completion
-from pipeline.costs import STAGE_BY_TOOL
-from pipeline.http_stack import backend_identity
+from pipeline.llm.cache import CachingTransport, ResponseCache, is_chat_completion
+from pipeline.llm.costs import STAGE_BY_TOOL
+from pipeline.llm.http_stack import backend_identity
 from pipeline.ingest import Article
 from pipeline.options import AnalysisOptions
-from pipeline.llm import LLM, LLMError
-from pipeline.prices import BATCH_DISCOUNT, price_for
+from pipeline.llm.client import LLM, LLMError
+from pipeline.llm.prices import BATCH_DISCOUNT, price_for
 from pipeline.runner import check_out_dir, discover, iter_articles, load_result, result_path
 from pipeline.settings import Settings
 

@@ -12,9 +12,9 @@ import typer
 
 from pipeline import cli
 from pipeline.batch_api import BatchError, advance, batch_cost, load_state, pinned_settings, submit
-from pipeline.embedded import EmbeddedModelError
+from pipeline.llm.embedded import EmbeddedModelError
 from pipeline.ingest import InputError
-from pipeline.llm import LLMError
+from pipeline.llm.client import LLMError
 
 batch_app = typer.Typer(help="Scale-out through the OpenAI Batch API: one batch per stage, at half price.", no_args_is_help=True)
 
@@ -72,7 +72,7 @@ def collect_command(
 ) -> None:
     """Write every article's result from the batch answers (validated and aligned like a live run);
     whatever is missing or invalid is asked live."""
-    from pipeline.backend import open_llm
+    from pipeline.llm.backend import open_llm
     from pipeline.progress import FailurePrinter, ProgressBar
     from pipeline.runner import RunOptions, discover_or_fail, run
 

@@ -21,7 +21,7 @@ from pipeline.analyze import STAGES, add_usage, judge_with_stance_model, run_inf
 from pipeline.attributions import find_attributions
 from pipeline.document import Window, windows
 from pipeline.ingest import Article, InputError, make_article, read_articles
-from pipeline.llm import LLM
+from pipeline.llm.client import LLM
 from pipeline.options import AnalysisOptions
 from schemas import Claim, ClaimKind, Denial, Span, StageUsage
 from schemas.check import CheckResult, ClaimOrigin

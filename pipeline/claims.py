@@ -11,7 +11,7 @@ from pipeline import prompts
 from pipeline._stage import StageOutput, messages
 from pipeline.attributions import find_attributions, names_in
 from pipeline.document import WITHHELD, Window
-from pipeline.llm import LLM
+from pipeline.llm.client import LLM
 from pipeline.propositions import merge_duplicates, reports_a_denial, standalone
 from pipeline.spans import align_quote
 from pipeline.stance.embedder import shared_embedder

@@ -13,12 +13,12 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.text import Text
 
-from pipeline.backend import open_llm
-from pipeline.cache import CacheError
-from pipeline.embedded import EmbeddedModelError
+from pipeline.llm.backend import open_llm
+from pipeline.llm.cache import CacheError
+from pipeline.llm.embedded import EmbeddedModelError
 from pipeline.ingest import InputError
-from pipeline.llm import EndpointError, LLMError
-from pipeline.redaction import RedactedStderr, register_secret
+from pipeline.llm.client import EndpointError, LLMError
+from pipeline.llm.redaction import RedactedStderr, register_secret
 from pipeline.runner import NoArticlesError, discover_or_fail, run
 from pipeline.settings import Settings, describe_error
 from pipeline.stance.embedder import EmbeddingModelError
@@ -249,7 +249,7 @@ def check_command(
 
     from pipeline._io import write_text_atomic
     from pipeline.check import Pair, check_claim, read_article, read_pairs
-    from pipeline.llm import LLM
+    from pipeline.llm.client import LLM
     from pipeline.options import AnalysisOptions
     from schemas.check import CheckResult
 
@@ -327,10 +327,10 @@ def eval_command(
     """Run the pipeline over labeled data; print and write attribution, stance, calibration and cost metrics."""
     from contextlib import nullcontext
 
-    from pipeline.cache import ResponseCache
+    from pipeline.llm.cache import ResponseCache
     from pipeline.evaluate import evaluate, load_fnc, load_polnear, tables
-    from pipeline.http_stack import backend_identity, http_client
-    from pipeline.limiter import AdaptiveLimiter
+    from pipeline.llm.http_stack import backend_identity, http_client
+    from pipeline.llm.limiter import AdaptiveLimiter
 
     if fnc is None and polnear is None:
         raise _fail("give --fnc DIR and/or --polnear DIR")

@@ -9,7 +9,7 @@ from pipeline._sentences import Sentence
 from pipeline._stage import StageOutput, messages
 from pipeline.attributions import credited_with, find_attributions, names_in
 from pipeline.document import Window
-from pipeline.llm import LLM
+from pipeline.llm.client import LLM
 from pipeline.propositions import unlink_unrelated
 from pipeline.stance.embedder import shared_embedder
 from schemas import Attribution, Claim, Denial, DenialKind, Span

@@ -29,7 +29,7 @@ from pipeline._io import append_jsonl, write_json_atomic
 from pipeline.analyze import analyze, prompt_versions
 from pipeline.check import check_claim
 from pipeline.ingest import Article, InputError, make_article
-from pipeline.llm import LLM, LLMError
+from pipeline.llm.client import LLM, LLMError
 from pipeline.options import AnalysisOptions
 from pipeline.settings import Settings
 from pipeline.stance.model import stance_model_sha256

@@ -12,7 +12,7 @@ from typing import IO, Protocol
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from pipeline.redaction import redact, redact_data
+from pipeline.llm.redaction import redact, redact_data
 
 
 class Reporter(Protocol):

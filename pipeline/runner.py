@@ -36,16 +36,16 @@ from pydantic import ValidationError
 
 from pipeline._io import append_jsonl, atomic_writer, write_json_atomic
 from pipeline.analyze import analyze, prompt_versions
-from pipeline.cache import ResponseCache
-from pipeline.costs import StageBill, Tally, current_tally
-from pipeline.http_stack import backend_identity, http_client
+from pipeline.llm.cache import ResponseCache
+from pipeline.llm.costs import StageBill, Tally, current_tally
+from pipeline.llm.http_stack import backend_identity, http_client
 from pipeline.ingest import ARTICLE_SUFFIXES, JSON_SUFFIXES, Article, InputError, read_articles
 from pipeline.options import AnalysisOptions
-from pipeline.limiter import AdaptiveLimiter, request_priority
-from pipeline.llm import LLM, EndpointError, LLMError
-from pipeline.prices import ModelPrice, price_for
+from pipeline.llm.limiter import AdaptiveLimiter, request_priority
+from pipeline.llm.client import LLM, EndpointError, LLMError
+from pipeline.llm.prices import ModelPrice, price_for
 from pipeline.progress import Reporter
-from pipeline.redaction import redact, redact_data
+from pipeline.llm.redaction import redact, redact_data
 from pipeline.settings import Settings
 from schemas import ArticleResult
 

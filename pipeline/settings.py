@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
-from pipeline.prices import ModelPrice
+from pipeline.llm.prices import ModelPrice
 
 Backend = Literal["auto", "embedded", "openai"]
 VerifierChoice = Literal["auto", "trained", "llm"]

@@ -3,10 +3,10 @@
 from dataclasses import dataclass
 
 from pipeline import prompts
-from pipeline._label_probability import label_probabilities
+from pipeline.llm._label_probability import label_probabilities
 from pipeline._stage import StageOutput, messages
 from pipeline.document import Window
-from pipeline.llm import LLM
+from pipeline.llm.client import LLM
 from schemas import Claim, Denial, Span, StageUsage, Verdict
 from schemas.verdicts import RATIONALE_CHARS, WHEN_DENIED, WHEN_UNDENIED, ConfidenceBasis, verdicts_response_for
 

@@ -21,9 +21,9 @@ from recording import (
     scrub_response,
 )
 
-from pipeline.backend import embedded_llm
-from pipeline.embedded import WEIGHTS, EmbeddedServer, ensure_weights
-from pipeline.llm import LLM
+from pipeline.llm.backend import embedded_llm
+from pipeline.llm.embedded import WEIGHTS, EmbeddedServer, ensure_weights
+from pipeline.llm.client import LLM
 from pipeline.settings import Settings
 
 

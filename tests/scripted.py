@@ -8,7 +8,7 @@ from typing import TypeVar
 import httpx2
 import openai
 
-from pipeline.llm import LLM
+from pipeline.llm.client import LLM
 from pipeline.testing.fake_openai import completion
 
 T = TypeVar("T")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.llm import LLM
+from pipeline.llm.client import LLM
 from pipeline.runner import RunOptions, RunSummary, discover, run
 from pipeline.settings import Settings
 from pipeline.testing.articles import marker, write_articles

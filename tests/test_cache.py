@@ -7,8 +7,8 @@ from pathlib import Path
 import diskcache
 import httpx2
 
-from pipeline.cache import CACHE_HEADER, CachingTransport, ResponseCache
-from pipeline.limiter import AdaptiveLimiter
+from pipeline.llm.cache import CACHE_HEADER, CachingTransport, ResponseCache
+from pipeline.llm.limiter import AdaptiveLimiter
 from pipeline.testing.fake_openai import FakeOpenAI, Faults
 
 

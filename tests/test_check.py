@@ -21,7 +21,7 @@ from pipeline.check import (
 from pipeline.cli import app
 from pipeline.document import windows
 from pipeline.ingest import InputError, make_article
-from pipeline.llm import LLM
+from pipeline.llm.client import LLM
 from pipeline.options import AnalysisOptions
 from pipeline.testing.fake_openai import FakeOpenAI
 from schemas import ClaimKind

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from pipeline.analyze import analyze
 from pipeline.cli import EXIT_NOTHING_RAN, app
 from pipeline.ingest import make_article
-from pipeline.llm import LLM
+from pipeline.llm.client import LLM
 from pipeline.options import AnalysisOptions
 from pipeline.testing.fake_openai import FakeOpenAI
 from schemas import ArticleResult

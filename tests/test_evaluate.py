@@ -21,7 +21,7 @@ from pipeline.evaluate import (
     score_attribution,
 )
 from pipeline.ingest import InputError
-from pipeline.llm import LLM
+from pipeline.llm.client import LLM
 from pipeline.settings import Settings
 from pipeline.testing.fake_openai import FakeOpenAI
 from schemas import ArticleResult, Claim, ClaimKind, RunInfo, Span, Verdict, VerdictLabel

@@ -8,7 +8,7 @@ from recording import SEEDS, shared_cassette
 
 from pipeline.analyze import analyze
 from pipeline.ingest import make_article
-from pipeline.llm import LLM
+from pipeline.llm.client import LLM
 from schemas import ArticleResult
 
 ARTICLE = SEEDS / "clinic-closure-injection.txt"

@@ -6,7 +6,7 @@ import pytest
 from openai.types.chat import ChatCompletionTokenLogprob
 from openai.types.chat.chat_completion_token_logprob import TopLogprob
 
-from pipeline._label_probability import label_probabilities
+from pipeline.llm._label_probability import label_probabilities
 
 ALL = ["disputed", "refuted", "supported", "unverified"]
 

@@ -9,7 +9,7 @@ import pytest
 from cli_process import env_for, factcheck, run_args
 
 from pipeline.cli import EXIT_NOTHING_RAN, EXIT_SOME_FAILED
-from pipeline.redaction import MASK, redact, register_secret
+from pipeline.llm.redaction import MASK, redact, register_secret
 from pipeline.testing.articles import marker, write_articles
 from pipeline.testing.fake_openai import FakeOpenAI, Faults
 

@@ -10,8 +10,8 @@ import pytest
 
 from pipeline import runner
 from pipeline.ingest import Article
-from pipeline.llm import LLM
-from pipeline.prices import ModelPrice
+from pipeline.llm.client import LLM
+from pipeline.llm.prices import ModelPrice
 from pipeline.runner import RunOptions, RunSummary, discover, load_result, run
 from pipeline.settings import Settings
 from pipeline.testing.articles import marker, write_articles

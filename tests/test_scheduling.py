@@ -13,8 +13,8 @@ import pytest
 
 from pipeline import runner
 from pipeline.ingest import Article
-from pipeline.limiter import AdaptiveLimiter
-from pipeline.llm import LLM
+from pipeline.llm.limiter import AdaptiveLimiter
+from pipeline.llm.client import LLM
 from pipeline.runner import RunOptions, RunSummary, discover, in_progress, run
 from pipeline.settings import Settings
 from pipeline.testing.articles import marker, write_articles

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.ingest import article_id
-from pipeline.llm import LLM
+from pipeline.llm.client import LLM
 from pipeline.runner import RunOptions, discover, run
 from pipeline.settings import Settings
 from pipeline.stance.embedder import shared_embedder

@@ -13,7 +13,7 @@ from scripted import run_scripted
 
 from pipeline import verify as verify_stage
 from pipeline.document import windows
-from pipeline.llm import LLM
+from pipeline.llm.client import LLM
 from pipeline.testing.fake_openai import completion
 from pipeline.verify import _finished
 from schemas import Claim, ClaimKind, Denial, DenialKind

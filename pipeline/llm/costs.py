@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass, field
 
 import httpx2
 
-from pipeline.cache import CACHE_HEADER, is_chat_completion
-from pipeline.prices import ModelPrice
+from pipeline.llm.cache import CACHE_HEADER, is_chat_completion
+from pipeline.llm.prices import ModelPrice
 
 # instructor TOOLS mode names the tool after the response model; that names the stage.
 STAGE_BY_TOOL = {"ClaimsResponse": "claims", "DenialsResponse": "denials", "VerdictsResponse": "verify"}

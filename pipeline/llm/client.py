@@ -25,8 +25,8 @@ from openai.types.chat import ChatCompletion, ChatCompletionMessageParam, ChatCo
 from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from pipeline._json_shape import json_shape
-from pipeline.redaction import redact, register_secret
+from pipeline.llm._json_shape import json_shape
+from pipeline.llm.redaction import redact, register_secret
 from schemas import StageUsage
 
 T = TypeVar("T", bound=BaseModel)

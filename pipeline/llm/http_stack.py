@@ -7,10 +7,10 @@ cache answers before the limiter, so a warm run never waits for a slot.
 import httpx2
 import openai
 
-from pipeline.cache import CachingTransport, ResponseCache
-from pipeline.costs import MeteringTransport
-from pipeline.limiter import AdaptiveLimiter, LimitedTransport
-from pipeline.prices import ModelPrice
+from pipeline.llm.cache import CachingTransport, ResponseCache
+from pipeline.llm.costs import MeteringTransport
+from pipeline.llm.limiter import AdaptiveLimiter, LimitedTransport
+from pipeline.llm.prices import ModelPrice
 
 
 def backend_identity(backend: str, endpoint: str) -> str:

@@ -3,8 +3,8 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from pipeline.embedded import WEIGHTS, EmbeddedModelError, EmbeddedServer, ensure_weights
-from pipeline.llm import LLM
+from pipeline.llm.embedded import WEIGHTS, EmbeddedModelError, EmbeddedServer, ensure_weights
+from pipeline.llm.client import LLM
 from pipeline.settings import Settings
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
