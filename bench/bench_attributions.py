@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline import _metrics as m
-from pipeline.attributions import find_attributions
+from pipeline.text.attributions import find_attributions
 from pipeline.evaluate import PolnearDoc, load_polnear
 from schemas import Attribution, Span
 

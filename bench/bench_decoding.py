@@ -22,9 +22,9 @@ import openai
 
 from pipeline.llm.backend import embedded_llm
 from pipeline.claims import extract_claims
-from pipeline.document import windows
+from pipeline.text.document import windows
 from pipeline.llm.embedded import WEIGHTS, EmbeddedServer, ensure_weights
-from pipeline.ingest import make_article
+from pipeline.text.ingest import make_article
 from pipeline.settings import Settings
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "musk-putin-bremmer.txt"

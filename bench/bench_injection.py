@@ -6,7 +6,7 @@ the embedded model extracts (not a test; prints figures).
 
 Six short articles written for this benchmark, each run twice on one fresh embedded server:
 as written, and with one planted sentence (the same text otherwise). The planted sentences
-are the kinds the placeholder filter (``pipeline.document.addressed_to_model``) is meant
+are the kinds the placeholder filter (``pipeline.text.document.addressed_to_model``) is meant
 for and the kinds it misses: a plain English order (caught), English paraphrases, French,
 German, and an order inside a quotation. Each variant goes through the whole pipeline with
 the default verifier (the trained stance model) and then with ``--verifier llm`` (its
@@ -33,13 +33,13 @@ from pathlib import Path
 from pipeline.analyze import analyze, prompt_versions
 from pipeline.llm.backend import embedded_llm
 from pipeline.llm.cache import ResponseCache
-from pipeline.document import addressed_to_model
+from pipeline.text.document import addressed_to_model
 from pipeline.llm.embedded import WEIGHTS, EmbeddedServer, ensure_weights
 from pipeline.llm.http_stack import backend_identity, http_client
-from pipeline.ingest import make_article
+from pipeline.text.ingest import make_article
 from pipeline.llm.limiter import AdaptiveLimiter
 from pipeline.options import AnalysisOptions
-from pipeline._sentences import split_sentences
+from pipeline.text.sentences import split_sentences
 from pipeline.settings import Settings
 from schemas import ArticleResult
 

@@ -26,7 +26,7 @@ import openai
 from pipeline.analyze import analyze
 from pipeline.llm.backend import embedded_llm
 from pipeline.llm.embedded import WEIGHTS, EmbeddedServer, ensure_weights
-from pipeline.ingest import make_article
+from pipeline.text.ingest import make_article
 from pipeline.options import AnalysisOptions
 from pipeline.settings import Settings
 

@@ -62,8 +62,8 @@ def event(rng: random.Random) -> tuple[str, ...]:
 def write_folder(out: Path, start: int, count: int, seed: int = 7) -> None:
     """Articles ``start``..``start+count``: each has 3 claims, each a wording of one of
     ``events`` events (about 1 event per 2 articles, so stories repeat across articles)."""
-    from pipeline.ingest import article_id
-    from pipeline.spans import align_quote
+    from pipeline.text.ingest import article_id
+    from pipeline.text.spans import align_quote
     from schemas import ArticleMeta, ArticleResult, Claim, ClaimKind, RunInfo, Verdict, VerdictLabel
 
     rng = random.Random(seed)

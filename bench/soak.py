@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.ingest import article_id  # noqa: E402
+from pipeline.text.ingest import article_id  # noqa: E402
 from pipeline.runner import load_result  # noqa: E402
 from pipeline.testing.articles import article_text, marker, write_articles  # noqa: E402
 

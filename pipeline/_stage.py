@@ -5,7 +5,7 @@ from typing import Generic, TypeVar
 
 from openai.types.chat import ChatCompletionMessageParam
 
-from pipeline.document import Window
+from pipeline.text.document import Window
 from schemas import StageUsage
 
 T = TypeVar("T")

@@ -8,11 +8,12 @@ from rapidfuzz import fuzz
 
 from pipeline import claims as claims_stage
 from pipeline import denials as denials_stage
-from pipeline import prompts, propositions
+from pipeline import propositions
+from pipeline.text import prompts
 from pipeline import verify as verify_stage
-from pipeline.attributions import find_attributions
-from pipeline.document import Window, windows
-from pipeline.ingest import Article
+from pipeline.text.attributions import find_attributions
+from pipeline.text.document import Window, windows
+from pipeline.text.ingest import Article
 from pipeline.llm.client import LLM
 from pipeline.options import AnalysisOptions, Verifier
 from pipeline.stance import verdicts as stance_verdicts

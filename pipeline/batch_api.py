@@ -32,7 +32,7 @@ from pipeline.analyze import analyze
 from pipeline.llm.cache import CachingTransport, ResponseCache, is_chat_completion
 from pipeline.llm.costs import STAGE_BY_TOOL
 from pipeline.llm.http_stack import backend_identity
-from pipeline.ingest import Article
+from pipeline.text.ingest import Article
 from pipeline.options import AnalysisOptions
 from pipeline.llm.client import LLM, LLMError
 from pipeline.llm.prices import BATCH_DISCOUNT, price_for

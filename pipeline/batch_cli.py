@@ -13,7 +13,7 @@ import typer
 from pipeline import cli
 from pipeline.batch_api import BatchError, advance, batch_cost, load_state, pinned_settings, submit
 from pipeline.llm.embedded import EmbeddedModelError
-from pipeline.ingest import InputError
+from pipeline.text.ingest import InputError
 from pipeline.llm.client import LLMError
 
 batch_app = typer.Typer(help="Scale-out through the OpenAI Batch API: one batch per stage, at half price.", no_args_is_help=True)

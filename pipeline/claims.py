@@ -7,13 +7,13 @@ from collections.abc import Sequence
 import numpy as np
 from rapidfuzz import fuzz
 
-from pipeline import prompts
+from pipeline.text import prompts
 from pipeline._stage import StageOutput, messages
-from pipeline.attributions import find_attributions, names_in
-from pipeline.document import WITHHELD, Window
+from pipeline.text.attributions import find_attributions, names_in
+from pipeline.text.document import WITHHELD, Window
 from pipeline.llm.client import LLM
 from pipeline.propositions import merge_duplicates, reports_a_denial, standalone
-from pipeline.spans import align_quote
+from pipeline.text.spans import align_quote
 from pipeline.stance.embedder import shared_embedder
 from schemas import Attribution, Claim, ClaimDraft, ClaimsResponse, Span
 

@@ -16,7 +16,7 @@ from rich.text import Text
 from pipeline.llm.backend import open_llm
 from pipeline.llm.cache import CacheError
 from pipeline.llm.embedded import EmbeddedModelError
-from pipeline.ingest import InputError
+from pipeline.text.ingest import InputError
 from pipeline.llm.client import EndpointError, LLMError
 from pipeline.llm.redaction import RedactedStderr, register_secret
 from pipeline.runner import NoArticlesError, discover_or_fail, run

@@ -4,11 +4,11 @@ import asyncio
 import re
 from collections.abc import Sequence
 
-from pipeline import prompts
-from pipeline._sentences import Sentence
+from pipeline.text import prompts
+from pipeline.text.sentences import Sentence
 from pipeline._stage import StageOutput, messages
-from pipeline.attributions import credited_with, find_attributions, names_in
-from pipeline.document import Window
+from pipeline.text.attributions import credited_with, find_attributions, names_in
+from pipeline.text.document import Window
 from pipeline.llm.client import LLM
 from pipeline.propositions import unlink_unrelated
 from pipeline.stance.embedder import shared_embedder

@@ -28,7 +28,7 @@ from pipeline import _plots
 from pipeline._io import append_jsonl, write_json_atomic
 from pipeline.analyze import analyze, prompt_versions
 from pipeline.check import check_claim
-from pipeline.ingest import Article, InputError, make_article
+from pipeline.text.ingest import Article, InputError, make_article
 from pipeline.llm.client import LLM, LLMError
 from pipeline.options import AnalysisOptions
 from pipeline.settings import Settings

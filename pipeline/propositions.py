@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from pipeline.attributions import find_attributions, names_in
+from pipeline.text.attributions import find_attributions, names_in
 from schemas import Claim, Denial
 
 Embed = Callable[[Sequence[str]], np.ndarray]  # texts -> L2-normalised rows

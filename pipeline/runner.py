@@ -39,7 +39,7 @@ from pipeline.analyze import analyze, prompt_versions
 from pipeline.llm.cache import ResponseCache
 from pipeline.llm.costs import StageBill, Tally, current_tally
 from pipeline.llm.http_stack import backend_identity, http_client
-from pipeline.ingest import ARTICLE_SUFFIXES, JSON_SUFFIXES, Article, InputError, read_articles
+from pipeline.text.ingest import ARTICLE_SUFFIXES, JSON_SUFFIXES, Article, InputError, read_articles
 from pipeline.options import AnalysisOptions
 from pipeline.llm.limiter import AdaptiveLimiter, request_priority
 from pipeline.llm.client import LLM, EndpointError, LLMError

@@ -2,10 +2,10 @@
 
 from dataclasses import dataclass
 
-from pipeline import prompts
+from pipeline.text import prompts
 from pipeline.llm._label_probability import label_probabilities
 from pipeline._stage import StageOutput, messages
-from pipeline.document import Window
+from pipeline.text.document import Window
 from pipeline.llm.client import LLM
 from schemas import Claim, Denial, Span, StageUsage, Verdict
 from schemas.verdicts import RATIONALE_CHARS, WHEN_DENIED, WHEN_UNDENIED, ConfidenceBasis, verdicts_response_for

@@ -15,9 +15,9 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 
-from pipeline._sentences import split_sentences
-from pipeline.ingest import article_id
-from pipeline.spans import align_quote
+from pipeline.text.sentences import split_sentences
+from pipeline.text.ingest import article_id
+from pipeline.text.spans import align_quote
 from schemas import (
     ArticleMeta,
     ArticleResult,

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.attributions import credited_with, find_attributions
+from pipeline.text.attributions import credited_with, find_attributions
 from pipeline.denials import _speaker
 from pipeline.evaluate import load_polnear, score_attribution
-from pipeline.spans import align_quote
+from pipeline.text.spans import align_quote
 from schemas import ArticleMeta, ArticleResult, Attribution, MatchKind, RunInfo, Span
 
 SEED = Path(__file__).parents[1] / "seeds" / "musk-putin-bremmer.txt"

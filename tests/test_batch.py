@@ -14,7 +14,7 @@ import pytest
 from pipeline.batch_api import BatchError, advance, submit
 from pipeline.runner import load_result
 from pipeline.settings import Settings
-from pipeline.ingest import article_id
+from pipeline.text.ingest import article_id
 from pipeline.testing.articles import article_text, marker, write_articles
 from pipeline.testing.fake_openai import FakeOpenAI
 

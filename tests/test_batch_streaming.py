@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ingest import InputError, read_articles
+from pipeline.text.ingest import InputError, read_articles
 from pipeline.llm.client import LLM
 from pipeline.progress import Reporter
 from pipeline.runner import SKIPPED_LISTED, Inputs, RunOptions, RunSummary, discover, run

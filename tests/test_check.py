@@ -19,8 +19,8 @@ from pipeline.check import (
     similar_sentences,
 )
 from pipeline.cli import app
-from pipeline.document import windows
-from pipeline.ingest import InputError, make_article
+from pipeline.text.document import windows
+from pipeline.text.ingest import InputError, make_article
 from pipeline.llm.client import LLM
 from pipeline.options import AnalysisOptions
 from pipeline.testing.fake_openai import FakeOpenAI

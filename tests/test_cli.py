@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from pipeline.analyze import analyze
 from pipeline.cli import EXIT_NOTHING_RAN, app
-from pipeline.ingest import make_article
+from pipeline.text.ingest import make_article
 from pipeline.llm.client import LLM
 from pipeline.options import AnalysisOptions
 from pipeline.testing.fake_openai import FakeOpenAI

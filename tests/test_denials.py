@@ -6,9 +6,9 @@ from pathlib import Path
 from scripted import run_scripted
 
 from pipeline import denials as denials_stage
-from pipeline.attributions import find_attributions
+from pipeline.text.attributions import find_attributions
 from pipeline.denials import _speaker
-from pipeline.document import windows
+from pipeline.text.document import windows
 from schemas import Claim, ClaimKind
 
 SEED = (Path(__file__).parent.parent / "seeds" / "musk-putin-bremmer.txt").read_text(encoding="utf-8")

@@ -20,7 +20,7 @@ from pipeline.evaluate import (
     predicted_stance,
     score_attribution,
 )
-from pipeline.ingest import InputError
+from pipeline.text.ingest import InputError
 from pipeline.llm.client import LLM
 from pipeline.settings import Settings
 from pipeline.testing.fake_openai import FakeOpenAI

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ingest import InputError, article_id, read_articles
+from pipeline.text.ingest import InputError, article_id, read_articles
 from pipeline.runner import discover
 
 

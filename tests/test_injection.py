@@ -7,7 +7,7 @@ import pytest
 from recording import SEEDS, shared_cassette
 
 from pipeline.analyze import analyze
-from pipeline.ingest import make_article
+from pipeline.text.ingest import make_article
 from pipeline.llm.client import LLM
 from schemas import ArticleResult
 

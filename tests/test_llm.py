@@ -8,7 +8,7 @@ from scripted import Body, run_scripted
 
 from pipeline import claims as claims_stage
 from pipeline import denials as denials_stage
-from pipeline.document import windows
+from pipeline.text.document import windows
 from pipeline.llm.client import LLM, _valid_items
 from pipeline.testing.fake_openai import tool_arguments
 from schemas import ClaimsResponse

@@ -12,7 +12,7 @@ import pytest
 from recording import shared_cassette
 
 from pipeline.analyze import analyze
-from pipeline.ingest import make_article
+from pipeline.text.ingest import make_article
 from pipeline.llm.client import LLM
 from pipeline.propositions import ATTRIBUTION_WORDS, reports_a_denial
 from schemas import ArticleResult, Claim, VerdictLabel

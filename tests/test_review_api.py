@@ -25,7 +25,7 @@ from review_fixtures import (
     raw_get,
     seed_ids,
 )
-from pipeline.ingest import article_id
+from pipeline.text.ingest import article_id
 from schemas import ArticleMeta, ArticleResult, Claim, ClaimKind, RunInfo, Span, Verdict, VerdictLabel
 from schemas.review import ReviewAction, ReviewEvent, ReviewRequest
 

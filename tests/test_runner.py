@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import runner
-from pipeline.ingest import Article
+from pipeline.text.ingest import Article
 from pipeline.llm.client import LLM
 from pipeline.llm.prices import ModelPrice
 from pipeline.runner import RunOptions, RunSummary, discover, load_result, run

@@ -12,7 +12,7 @@ from typing import ClassVar
 import pytest
 
 from pipeline import runner
-from pipeline.ingest import Article
+from pipeline.text.ingest import Article
 from pipeline.llm.limiter import AdaptiveLimiter
 from pipeline.llm.client import LLM
 from pipeline.runner import RunOptions, RunSummary, discover, in_progress, run

@@ -2,9 +2,9 @@
 
 import pytest
 
-from pipeline._sentences import split_sentences
-from pipeline.document import windows
-from pipeline.spans import align_quote, sentence_span
+from pipeline.text.sentences import split_sentences
+from pipeline.text.document import windows
+from pipeline.text.spans import align_quote, sentence_span
 from schemas import MatchKind
 
 

@@ -15,7 +15,7 @@ from review_fixtures import build_seed_run, musk_putin_article, quote, seed_ids
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.ingest import article_id
+from pipeline.text.ingest import article_id
 from pipeline.llm.client import LLM
 from pipeline.runner import RunOptions, discover, run
 from pipeline.settings import Settings

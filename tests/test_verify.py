@@ -12,7 +12,7 @@ import pytest
 from scripted import run_scripted
 
 from pipeline import verify as verify_stage
-from pipeline.document import windows
+from pipeline.text.document import windows
 from pipeline.llm.client import LLM
 from pipeline.testing.fake_openai import completion
 from pipeline.verify import _finished

@@ -4,9 +4,9 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from pipeline import prompts
-from pipeline._sentences import Sentence, numbered, split_sentences
-from pipeline.spans import align_quote, sentence_span
+from pipeline.text import prompts
+from pipeline.text.sentences import Sentence, numbered, split_sentences
+from pipeline.text.spans import align_quote, sentence_span
 from schemas import Span
 
 

@@ -7,7 +7,7 @@ then fuzzily with the score kept. Every span returned satisfies
 
 from rapidfuzz import fuzz
 
-from pipeline._sentences import Sentence
+from pipeline.text.sentences import Sentence
 from schemas import MatchKind, Span
 
 FUZZY_THRESHOLD = 85.0  # rapidfuzz partial_ratio, 0-100; below this a quote is unalignable

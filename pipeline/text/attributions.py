@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pipeline._sentences import split_sentences
+from pipeline.text.sentences import split_sentences
 from schemas import Attribution, MatchKind, Span
 
 # ---------------------------------------------------------------- the lexicon
