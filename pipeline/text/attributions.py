@@ -14,212 +14,40 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pipeline.text.sentences import split_sentences
+from pipeline.text._lexicon import (
+    ADDRESSEE_VERBS,
+    ADJECTIVE_ENDINGS,
+    AUXILIARIES,
+    CHANNEL,
+    CUE_FORMS,
+    DETERMINERS,
+    INFINITIVE_CUES,
+    MODALS,
+    NOUN_PREPOSITIONS,
+    NP_BOUNDARY,
+    PASSIVE_BE,
+    PAST_PARTICIPLES,
+    PAST_TENSE,
+    PHRASAL,
+    PRONOUNS,
+    REPORTING_VERBS,
+    SECTION_LABELS,
+    TIME_WORDS,
+)
+from pipeline.text._phrases import (
+    CLOSERS,
+    QUOTE,
+    Token,
+    Unit,
+    agent_of_passive,
+    appositive_subject,
+    is_name_word,
+    np_backward,
+    np_forward,
+    sentence_subject,
+    units,
+)
 from schemas import Attribution, MatchKind, Span
-
-# ---------------------------------------------------------------- the lexicon
-
-
-def _words(listing: str) -> frozenset[str]:
-    return frozenset(listing.split())
-
-
-# Reporting, attitude and stance verbs of general English (base forms). Inflections are generated
-# by rule; irregular ones are listed below.
-REPORTING_VERBS = _words(
-    """
-    say tell claim deny argue insist warn announce accuse add note explain write report acknowledge admit
-    suggest believe criticize criticise urge promise ask testify predict estimate state declare assert
-    contend maintain stress emphasize emphasise reiterate repeat respond reply answer counter concede
-    confirm reveal disclose recall remember observe remark comment complain mention describe dismiss
-    reject blame praise endorse pledge vow threaten forecast project conclude indicate think expect hope
-    fear worry doubt question wonder agree disagree dispute challenge refute rebut contradict slam blast
-    attack condemn denounce chastise charge allege propose recommend demand request plead caution advise
-    proclaim boast brag joke quip shout yell chant tweet hint imply insinuate signal applaud
-    welcome thank apologize apologise tout highlight underscore lament recount speculate
-    guarantee assure reassure remind inform notify order instruct vote support oppose favor favour
-    decry deride mock ridicule scoff affirm reaffirm contest protest object grumble muse ponder reckon
-    figure recognize recognise decide show find
-    """
-)
-_IRREGULAR = {
-    "say": ("says", "said", "saying"),
-    "tell": ("tells", "told", "telling"),
-    "write": ("writes", "wrote", "written", "writing"),
-    "think": ("thinks", "thought", "thinking"),
-    "find": ("finds", "found", "finding"),
-    "show": ("shows", "showed", "shown", "showing"),
-    "forecast": ("forecasts", "forecasting"),
-    "fear": ("fears", "feared", "fearing"),
-}
-# Particles that belong to the cue: "called on", "pointed out", "pushed for", "spoke about".
-PHRASAL = {
-    "call": ("on", "for"),
-    "point": ("out",),
-    "push": ("for",),
-    "speak": ("of", "about", "out"),
-    "weigh": ("in",),
-    "lash": ("out",),
-    "shoot": ("back",),
-    "fire": ("back",),
-    "hit": ("back",),
-}
-_PHRASAL_FORMS = {
-    "call": ("call", "calls", "called", "calling"),
-    "point": ("point", "points", "pointed", "pointing"),
-    "push": ("push", "pushes", "pushed", "pushing"),
-    "speak": ("speak", "speaks", "spoke", "spoken", "speaking"),
-    "weigh": ("weigh", "weighs", "weighed", "weighing"),
-    "lash": ("lash", "lashes", "lashed", "lashing"),
-    "shoot": ("shoot", "shoots", "shot", "shooting"),
-    "fire": ("fire", "fires", "fired", "firing"),
-    "hit": ("hit", "hits", "hitting"),
-}
-# A verb form that is usually a noun after a determiner ("a claim", "the report") is not a cue then.
-DETERMINERS = _words("a an the this that these those his her its their our my your some any no each every")
-AUXILIARIES = _words(
-    "has have had will would shall should can could may might must did does do also not never n't repeatedly "
-    "previously later recently again already publicly privately then just quickly often once still "
-    "reportedly frequently firmly flatly strongly openly loudly angrily bluntly pointedly proudly simply "
-    "explicitly directly falsely wrongly correctly subsequently initially first further always long "
-    "now even privately widely personally quietly sharply immediately formally officially both"
-)
-ADJECTIVE_ENDINGS = ("ed", "ing", "al", "ic", "ive", "ous", "ful", "less", "able", "ible", "ary", "est", "er")
-# Time adjuncts between a subject and its verb: "Pence on Thursday blamed", "Smith last week said".
-TIME_WORDS = _words(
-    "monday tuesday wednesday thursday friday saturday sunday today yesterday tonight week month year night "
-    "morning afternoon evening weekend earlier later on last this"
-)
-# Verbs that still report as a bare infinitive; others ("to ask for", "to support") mostly do not.
-INFINITIVE_CUES = _words("say tell call deny endorse announce declare claim criticize warn accuse urge")
-NOUN_PREPOSITIONS = _words("of on from about for against over by")
-MODALS = _words("will would shall should can could may might must do does did not n't never")
-PASSIVE_BE = _words("is was were are be been being")
-QUANTIFIERS = _words("many several some most few both two three four five six seven eight nine ten dozens hundreds")
-PRONOUNS = _words("he she they we i you it who")
-# Words that end a subject noun phrase when scanning back from the cue.
-NP_BOUNDARY = _words(
-    """
-    and but or nor that which because when while if as after before since although though where so than
-    whether until unless whom whose what why how to in on at by with from for into about against over under
-    without between during through than is was were are be been being has have had do does did not
-    there here said says told according
-    """
-)
-# A sentence that opens with one of these has an introductory phrase before its subject.
-INTRO_WORDS = _words(
-    """
-    on in at since after before during for by with meanwhile still but and yet however also instead later
-    earlier last now then today yesterday as when while if although though because speaking asked in
-    """
-)
-# Labels that open a line with a colon without anyone speaking ("RELATED: ...", "Editor's note: ...").
-SECTION_LABELS = _words(
-    """
-    related update updated correction clarification note editor's photo photos video watch read listen
-    origins origin claim rating example source sources advertisement image caption credit disclaimer
-    """
-) | {"editor's note", "read more", "see also", "more", "also", "the facts", "fact check"}
-TITLES = _words("mr mrs ms dr prof sen rep gov gen col lt sgt st jr sr president pres")
-# Objects told/asked/urged..., skipped before the content: "told reporters that ...".
-ADDRESSEE_VERBS = _words("tell ask urge warn assure reassure remind inform notify order instruct thank")
-# "said in a statement": the channel belongs to the cue.
-_CHANNEL = re.compile(
-    r"\s+in\s+(?:a|an|his|her|its|their|the)\s+(?:[\w-]+\s+){0,2}?"
-    r"(?:statement|interview|email|e-mail|letter|speech|tweet|post|memo|release|op-ed|address|remarks)\b"
-)
-
-
-def _inflections(base: str) -> tuple[str, ...]:
-    if base in _IRREGULAR:
-        return (base, *_IRREGULAR[base])
-    if base.endswith("e"):
-        stem = base[:-1]
-        return base, base + "s", base + "d", stem + "ing"
-    if base.endswith("y") and base[-2] not in "aeiou":
-        stem = base[:-1]
-        return base, stem + "ies", stem + "ied", base + "ing"
-    third = base + "es" if base.endswith(("s", "sh", "ch", "x", "z")) else base + "s"
-    # Consonant doubling of short stressed verbs: admit -> admitted, slam -> slammed, quip -> quipped.
-    doubled = base + base[-1] if base in {"admit", "slam", "quip", "plan", "refer", "commit", "regret"} else base
-    return base, third, doubled + "ed", doubled + "ing"
-
-
-CUE_FORMS: dict[str, str] = {form: base for base in REPORTING_VERBS for form in _inflections(base)}
-CUE_FORMS["declined"] = "decline"  # "declined to comment"; other forms of decline are mostly about prices
-for _base, _forms in _PHRASAL_FORMS.items():
-    for _form in _forms:
-        CUE_FORMS.setdefault(_form, _base)
-_PAST_PARTICIPLES = frozenset(
-    f for f in CUE_FORMS if f.endswith(("ed", "en")) or f in {"said", "told", "found", "thought"}
-)
-_PAST_TENSE = frozenset({"wrote", "spoke", "shot", "hit"})
-
-# ---------------------------------------------------------------- tokens and quotes
-
-_TOKEN = re.compile(r"(?:[A-Z]\.){2,}|\w+(?:[’'\-&.]\w+)*(?:’s|'s|s’|s')?|[^\w\s]")
-# Curly pairs, straight pairs, and the typewriter convention of two apostrophes (''...'').
-_QUOTE = re.compile(r"“[^“”\n]*”|\"[^\"\n]*\"|''(?:(?!'')[^\n])*''")
-_CLOSERS = frozenset('”"')
-
-
-@dataclass(frozen=True, slots=True)
-class _Token:
-    start: int
-    end: int
-    text: str
-
-    @property
-    def lower(self) -> str:
-        return self.text.lower()
-
-    @property
-    def is_word(self) -> bool:
-        return self.text[0].isalnum()
-
-    @property
-    def capitalized(self) -> bool:
-        return self.text[0].isupper()
-
-
-@dataclass(frozen=True, slots=True)
-class _Unit:
-    """A sentence, or several when a quotation runs across their boundary."""
-
-    start: int
-    end: int
-    tokens: tuple[_Token, ...]
-
-
-def _tokens(text: str, start: int, end: int) -> list[_Token]:
-    found: list[_Token] = []
-    for match in _TOKEN.finditer(text, start, end):
-        token = _Token(match.start(), match.end(), match.group())
-        # "Mr." / "Sen." / initials keep their period: it is part of the name, not a sentence end.
-        if found and token.text == "." and found[-1].end == token.start:
-            prev = found[-1]
-            if prev.lower in TITLES or (len(prev.text) == 1 and prev.text.isupper()):
-                found[-1] = _Token(prev.start, token.end, prev.text + ".")
-                continue
-        found.append(token)
-    return found
-
-
-def _units(text: str, quotes: list[tuple[int, int]]) -> list[_Unit]:
-    bounds: list[list[int]] = []
-    quote_index = 0
-    for start, end in ((sentence.start, sentence.end) for sentence in split_sentences(text)):
-        while quote_index < len(quotes) and quotes[quote_index][1] <= start:
-            quote_index += 1
-        inside_quote = quote_index < len(quotes) and quotes[quote_index][0] < start
-        # The splitter ends a sentence at "(I-Vt.) called": a real sentence never opens in lowercase.
-        continues = text[start].islower()
-        if bounds and (inside_quote or continues) and "\n" not in text[bounds[-1][1] : start]:
-            bounds[-1][1] = end
-        else:
-            bounds.append([start, end])
-    return [_Unit(s, e, tuple(_tokens(text, s, e))) for s, e in bounds]
-
 
 # ---------------------------------------------------------------- finding attributions
 
@@ -236,9 +64,9 @@ class _Found:
 @functools.lru_cache(maxsize=64)
 def find_attributions(text: str) -> tuple[Attribution, ...]:
     """Every attribution in ``text``, in text order, ids a1, a2, ...; all spans are exact."""
-    quotes = [(m.start(), m.end()) for m in _QUOTE.finditer(text)]
+    quotes = [(m.start(), m.end()) for m in QUOTE.finditer(text)]
     found: list[_Found] = []
-    for unit in _units(text, quotes):
+    for unit in units(text, quotes):
         found += _in_unit(text, unit, quotes)
     result: list[Attribution] = []
     for item in sorted(found, key=lambda f: f.cue):
@@ -260,7 +88,7 @@ def _span(text: str, bounds: tuple[int, int] | None) -> Span | None:
     return Span(start=start, end=end, text=text[start:end], match=MatchKind.exact)
 
 
-def _in_unit(text: str, unit: _Unit, quotes: list[tuple[int, int]]) -> list[_Found]:
+def _in_unit(text: str, unit: Unit, quotes: list[tuple[int, int]]) -> list[_Found]:
     tokens = unit.tokens
     found: list[_Found] = []
     transcript = _transcript_line(text, unit)
@@ -288,7 +116,7 @@ def _in_unit(text: str, unit: _Unit, quotes: list[tuple[int, int]]) -> list[_Fou
     return found
 
 
-def _cue_at(text: str, tokens: tuple[_Token, ...], i: int) -> tuple[int, int, int] | None:
+def _cue_at(text: str, tokens: tuple[Token, ...], i: int) -> tuple[int, int, int] | None:
     """(first token, last token, end offset) of a cue starting at verb token ``i``, or None."""
     token = tokens[i]
     if token.lower == "according" and i + 1 < len(tokens) and tokens[i + 1].lower == "to":
@@ -300,7 +128,7 @@ def _cue_at(text: str, tokens: tuple[_Token, ...], i: int) -> tuple[int, int, in
     possessive = i > 0 and tokens[i - 1].is_word and previous.endswith(("’s", "'s", "’", "'"))
     if previous in DETERMINERS or possessive:
         return None  # a noun: "the report", "his claims", "Trump's call", "Sanders’ comments"
-    past = token.lower in _PAST_PARTICIPLES or token.lower in _PAST_TENSE
+    past = token.lower in PAST_PARTICIPLES or token.lower in PAST_TENSE
     if not past and i > 1 and tokens[i - 2].lower in DETERMINERS and tokens[i - 1].lower.endswith(ADJECTIVE_ENDINGS):
         return None  # "a nostalgic note", "the required votes"; but "the survey asks", "the state admitted"
     if token.lower == base and not _has_subject_for_base_form(tokens, i):
@@ -318,7 +146,7 @@ def _cue_at(text: str, tokens: tuple[_Token, ...], i: int) -> tuple[int, int, in
     while first > 0 and tokens[first - 1].lower in AUXILIARIES:
         first -= 1
     end = tokens[last].end
-    channel = _CHANNEL.match(text, end)
+    channel = CHANNEL.match(text, end)
     if channel is not None:
         end = channel.end()
         while last + 1 < len(tokens) and tokens[last + 1].end <= end:
@@ -326,7 +154,7 @@ def _cue_at(text: str, tokens: tuple[_Token, ...], i: int) -> tuple[int, int, in
     return first, last, end
 
 
-def _has_subject_for_base_form(tokens: tuple[_Token, ...], i: int) -> bool:
+def _has_subject_for_base_form(tokens: tuple[Token, ...], i: int) -> bool:
     j = i - 1
     while j >= 0 and tokens[j].lower in AUXILIARIES and tokens[j].lower not in MODALS:
         j -= 1
@@ -341,13 +169,13 @@ def _has_subject_for_base_form(tokens: tuple[_Token, ...], i: int) -> bool:
     return previous.is_word and previous.lower.endswith("s") and previous.lower not in NP_BOUNDARY
 
 
-def _transcript_line(text: str, unit: _Unit) -> _Found | None:
+def _transcript_line(text: str, unit: Unit) -> _Found | None:
     """A line opening with a short name and a colon ("Matthews: Well, ..."), as in transcripts."""
     tokens = unit.tokens
     if unit.start > 0 and text[unit.start - 1] != "\n":
         return None
     colon = next((k for k, t in enumerate(tokens[:6]) if t.text == ":"), None)
-    if not colon or not all(_is_name_word(t) for t in tokens[:colon]) or colon + 1 >= len(tokens):
+    if not colon or not all(is_name_word(t) for t in tokens[:colon]) or colon + 1 >= len(tokens):
         return None
     label = text[tokens[0].start : tokens[colon - 1].end]
     if label.lower() in SECTION_LABELS:
@@ -365,7 +193,7 @@ def _transcript_line(text: str, unit: _Unit) -> _Found | None:
 
 def _verb_attribution(
     text: str,
-    unit: _Unit,
+    unit: Unit,
     first: int,
     verb: int,
     last: int,
@@ -378,8 +206,8 @@ def _verb_attribution(
     base = CUE_FORMS[tokens[verb].text]
     before = first - 1
     after = last + 1  # first token after the cue (and, once found, after a source that follows it)
-    participle = tokens[verb].lower in _PAST_PARTICIPLES
-    by_agent = _by_agent(tokens, after) if participle else None
+    participle = tokens[verb].lower in PAST_PARTICIPLES
+    by_agent = agent_of_passive(tokens, after) if participle else None
     passive = by_agent is not None or (before >= 0 and tokens[before].lower in PASSIVE_BE and participle)
     quote_before = _quote_ending_before(text, quotes, tokens, before)
     # '"...," said Smith': nothing but punctuation between the quotation and the cue.
@@ -388,11 +216,11 @@ def _verb_attribution(
     if passive:
         if by_agent is not None:
             source, after = by_agent
-    elif before < 0 or right_after_quote or tokens[before].text in _CLOSERS or tokens[before].text in ":—(":
+    elif before < 0 or right_after_quote or tokens[before].text in CLOSERS or tokens[before].text in ":—(":
         source, after = _source_after(tokens, after)
     elif tokens[before].text == ",":
         # "Smith, the senator, said" / "..., saying" (shares the subject) / "..., said Smith".
-        source = _appositive_subject(tokens, before)
+        source = appositive_subject(tokens, before)
         if source is None and not tokens[verb].lower.endswith("ing"):
             source, after = _source_after(tokens, after)
         if source is None:
@@ -407,17 +235,17 @@ def _verb_attribution(
     return _Found(source, cue, content)
 
 
-def _source_after(tokens: tuple[_Token, ...], i: int) -> tuple[tuple[int, int] | None, int]:
+def _source_after(tokens: tuple[Token, ...], i: int) -> tuple[tuple[int, int] | None, int]:
     """Inverted order ("said Smith"): the source after the cue, and the index after it."""
-    following = _np_forward(tokens, i)
+    following = np_forward(tokens, i)
     if following is None:
         return None, i
     return (tokens[following[0]].start, tokens[following[1]].end), following[1] + 1
 
 
-def _according_to(text: str, unit: _Unit, first: int, last: int, cue_end: int) -> _Found | None:
+def _according_to(text: str, unit: Unit, first: int, last: int, cue_end: int) -> _Found | None:
     tokens = unit.tokens
-    following = _np_forward(tokens, last + 1, allow_pronoun=False, any_word=True, max_words=10)
+    following = np_forward(tokens, last + 1, allow_pronoun=False, any_word=True, max_words=10)
     if following is None:
         return None
     source = (tokens[following[0]].start, tokens[following[1]].end)
@@ -438,11 +266,7 @@ def _according_to(text: str, unit: _Unit, first: int, last: int, cue_end: int) -
 # ---------------------------------------------------------------- sources
 
 
-def _is_name_word(token: _Token) -> bool:
-    return token.is_word and (token.capitalized or token.lower in TITLES)
-
-
-def _subject_before(tokens: tuple[_Token, ...], j: int, earlier: list[_Found]) -> tuple[int, int] | None:
+def _subject_before(tokens: tuple[Token, ...], j: int, earlier: list[_Found]) -> tuple[int, int] | None:
     """The subject noun phrase ending at token ``j`` (the word before the cue)."""
     adjunct = j
     while adjunct > 0 and j - adjunct < 4 and tokens[adjunct].lower in TIME_WORDS:
@@ -454,101 +278,13 @@ def _subject_before(tokens: tuple[_Token, ...], j: int, earlier: list[_Found]) -
         return token.start, token.end
     if token.lower in ("and", "but", "or") or token.lower in NP_BOUNDARY:
         return _shared_subject(tokens, j, earlier)
-    start = _np_backward(tokens, j)
+    start = np_backward(tokens, j)
     if start is None:
         return _shared_subject(tokens, j, earlier)
     return tokens[start].start, token.end
 
 
-def _np_backward(tokens: tuple[_Token, ...], j: int, max_words: int = 8) -> int | None:
-    """Index of the first token of a noun phrase ending at ``j``, or None."""
-    i = j
-    words = 0
-    start: int | None = None
-    while i >= 0 and words < max_words:
-        token = tokens[i]
-        if token.text == ")":  # a parenthetical after a name: "Sen. Bernie Sanders (I-Vt.)"
-            opening = next((k for k in range(i - 1, max(i - 8, -1), -1) if tokens[k].text == "("), None)
-            if opening is None:
-                break
-            i = opening - 1
-            continue
-        if token.is_word:
-            if token.lower in NP_BOUNDARY or (i < j and token.lower in CUE_FORMS and not token.capitalized):
-                break
-            if token.lower in PRONOUNS and start is not None:
-                break
-            start = i
-            words += 1
-            if token.lower in DETERMINERS:
-                break  # a determiner opens the phrase
-        elif token.text in "’'-&" and i > 0 and tokens[i - 1].end == token.start:
-            pass  # possessive or hyphen glued to a word: "Sanders’ campaign"
-        else:
-            break
-        i -= 1
-    return start
-
-
-def _np_forward(
-    tokens: tuple[_Token, ...], i: int, *, allow_pronoun: bool = True, any_word: bool = False, max_words: int = 6
-) -> tuple[int, int] | None:
-    """(first, last) token indices of a noun phrase starting at ``i``: "Smith", "the senator", "Mr. Trump";
-    ``any_word`` where a phrase is certain to follow, so it may open in lowercase ("according to officials")."""
-    if i >= len(tokens) or not tokens[i].is_word:
-        return None
-    first = tokens[i]
-    if first.lower in PRONOUNS:
-        return (i, i) if allow_pronoun and first.lower != "who" else None
-    opens = first.capitalized or first.lower in DETERMINERS or first.lower in TITLES or first.lower in QUANTIFIERS
-    if not (opens or (any_word and first.lower not in NP_BOUNDARY)) or first.lower == "that":
-        return None
-    determined = first.lower in DETERMINERS
-    last = i
-    k = i + 1
-    while k < len(tokens) and k - i < max_words:
-        token = tokens[k]
-        if token.is_word:
-            if token.lower in NP_BOUNDARY and token.lower != "of" or token.lower in AUXILIARIES:
-                break
-            if token.lower in CUE_FORMS and not (determined and k == i + 1):  # "the report" is a noun
-                break
-            if token.lower == "of" and not (k + 1 < len(tokens) and tokens[k + 1].is_word):
-                break
-            name_so_far = tokens[k - 1].capitalized and not tokens[k - 1].lower.endswith(("’s", "'s"))
-            if not token.capitalized and token.lower != "of" and name_so_far and not determined:
-                break  # "Hillary Clinton went": the name ends before the predicate
-        elif not (token.text in "’'-&" and tokens[k - 1].end == token.start):
-            break
-        last = k
-        k += 1
-    while last > i and tokens[last].lower in ("of", "the", "a", "an"):
-        last -= 1
-    return i, last
-
-
-def _by_agent(tokens: tuple[_Token, ...], i: int) -> tuple[tuple[int, int], int] | None:
-    """'was criticized by the panel': the agent of a passive cue, and the index after it."""
-    if i < len(tokens) and tokens[i].lower == "by":
-        phrase = _np_forward(tokens, i + 1, allow_pronoun=False)
-        if phrase is not None:
-            return (tokens[phrase[0]].start, tokens[phrase[1]].end), phrase[1] + 1
-    return None
-
-
-def _appositive_subject(tokens: tuple[_Token, ...], comma: int) -> tuple[int, int] | None:
-    """'Erin Brockovich, the activist and lawyer, said': the name, its appositive and the comma."""
-    opening = next((k for k in range(comma - 1, max(comma - 14, -1), -1) if tokens[k].text == ","), None)
-    if opening is None or opening == 0 or not tokens[opening - 1].is_word:
-        return None
-    inner = tokens[opening + 1]
-    if not (inner.lower in DETERMINERS or inner.capitalized or inner.lower in TITLES):
-        return None
-    start = _np_backward(tokens, opening - 1)
-    return (tokens[start].start, tokens[comma].end) if start is not None else None
-
-
-def _shared_subject(tokens: tuple[_Token, ...], j: int, earlier: list[_Found]) -> tuple[int, int] | None:
+def _shared_subject(tokens: tuple[Token, ...], j: int, earlier: list[_Found]) -> tuple[int, int] | None:
     """A cue coordinated with an earlier verb ("went on TV and chastised", ", saying") shares its
     subject: the source of an earlier attribution in this sentence, else the sentence's subject."""
     for item in reversed(earlier):
@@ -557,29 +293,14 @@ def _shared_subject(tokens: tuple[_Token, ...], j: int, earlier: list[_Found]) -
     clause = next((k + 1 for k in range(j - 1, -1, -1) if tokens[k].text in ",;"), None)
     if clause is not None and clause < j and tokens[clause].lower in PRONOUNS:
         return tokens[clause].start, tokens[clause].end
-    return _sentence_subject(tokens, j)
-
-
-def _sentence_subject(tokens: tuple[_Token, ...], limit: int) -> tuple[int, int] | None:
-    i = 0
-    while i < limit and not tokens[i].is_word:
-        i += 1
-    if i < limit and tokens[i].lower in INTRO_WORDS:
-        comma = next((k for k in range(i + 1, min(limit, i + 12)) if tokens[k].text == ","), None)
-        if comma is None:
-            return None
-        i = comma + 1
-    phrase = _np_forward(tokens, i)
-    if phrase is None or phrase[1] >= limit:
-        return None
-    return tokens[phrase[0]].start, tokens[phrase[1]].end
+    return sentence_subject(tokens, j)
 
 
 # ---------------------------------------------------------------- contents
 
 
 def _quote_ending_before(
-    text: str, quotes: list[tuple[int, int]], tokens: tuple[_Token, ...], j: int
+    text: str, quotes: list[tuple[int, int]], tokens: tuple[Token, ...], j: int
 ) -> tuple[int, int] | None:
     """A quotation closing just before the cue, possibly with its speaker between: '"...," Smith said'."""
     if j < 0:
@@ -595,7 +316,7 @@ def _quote_ending_before(
 
 def _content(
     text: str,
-    unit: _Unit,
+    unit: Unit,
     quotes: list[tuple[int, int]],
     cue: tuple[int, int],
     source: tuple[int, int] | None,
@@ -612,7 +333,7 @@ def _content(
         if that is not None:
             after = that
         else:
-            addressee = _np_forward(tokens, after)
+            addressee = np_forward(tokens, after)
             if addressee is not None and addressee[1] + 1 < len(tokens) and not tokens[addressee[1] + 1].is_word:
                 after = addressee[1] + 1
     # 'told reporters: "..."', 'said Tuesday, "..."': a quotation opening just after the cue.
@@ -635,7 +356,7 @@ def _content(
     return None
 
 
-def _clause_end(unit: _Unit, quotes: list[tuple[int, int]]) -> int:
+def _clause_end(unit: Unit, quotes: list[tuple[int, int]]) -> int:
     """Where reported content after a cue ends: the unit's end, or the end of a quotation running past it."""
     end = unit.end
     for quote_start, quote_end in quotes:
