@@ -21,7 +21,7 @@ import httpx2  # noqa: F401 (the openai client's HTTP library; named in a type h
 import openai
 
 from pipeline.llm.backend import embedded_llm
-from pipeline.claims import extract_claims
+from pipeline.stages.claims import extract_claims
 from pipeline.text.document import windows
 from pipeline.llm.embedded import WEIGHTS, EmbeddedServer, ensure_weights
 from pipeline.text.ingest import make_article

@@ -30,7 +30,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from pipeline.analyze import analyze, prompt_versions
+from pipeline.stages.analyze import analyze, prompt_versions
 from pipeline.llm.backend import embedded_llm
 from pipeline.llm.cache import ResponseCache
 from pipeline.text.document import addressed_to_model
@@ -38,7 +38,7 @@ from pipeline.llm.embedded import WEIGHTS, EmbeddedServer, ensure_weights
 from pipeline.llm.http_stack import backend_identity, http_client
 from pipeline.text.ingest import make_article
 from pipeline.llm.limiter import AdaptiveLimiter
-from pipeline.options import AnalysisOptions
+from pipeline.stages.options import AnalysisOptions
 from pipeline.text.sentences import split_sentences
 from pipeline.settings import Settings
 from schemas import ArticleResult

@@ -42,7 +42,7 @@ def main() -> None:
 
     loads = [float(subprocess.check_output([sys.executable, "-c", LOAD], cwd=ROOT, text=True)) for _ in range(args.runs)]
 
-    from pipeline.check import given_claim
+    from pipeline.stages.check import given_claim
     from pipeline.text.document import windows
     from pipeline.stance.embedder import shared_embedder
     from pipeline.stance.verdicts import judge, read_article, stance_verdicts

@@ -28,12 +28,12 @@ import httpx2
 import openai
 
 from pipeline._io import write_json_atomic
-from pipeline.analyze import analyze
+from pipeline.stages.analyze import analyze
 from pipeline.llm.cache import CachingTransport, ResponseCache, is_chat_completion
 from pipeline.llm.costs import STAGE_BY_TOOL
 from pipeline.llm.http_stack import backend_identity
 from pipeline.text.ingest import Article
-from pipeline.options import AnalysisOptions
+from pipeline.stages.options import AnalysisOptions
 from pipeline.llm.client import LLM, LLMError
 from pipeline.llm.prices import BATCH_DISCOUNT, price_for
 from pipeline.runner import check_out_dir, discover, iter_articles, load_result, result_path

@@ -248,9 +248,9 @@ def check_command(
     from contextlib import nullcontext
 
     from pipeline._io import write_text_atomic
-    from pipeline.check import Pair, check_claim, read_article, read_pairs
+    from pipeline.stages.check import Pair, check_claim, read_article, read_pairs
     from pipeline.llm.client import LLM
-    from pipeline.options import AnalysisOptions
+    from pipeline.stages.options import AnalysisOptions
     from schemas.check import CheckResult
 
     settings = _settings(backend=backend, base_url=base_url, model=model, embedded_model=embedded_model, verifier=verifier)

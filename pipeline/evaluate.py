@@ -26,11 +26,11 @@ from rich.table import Table
 from pipeline import _metrics as m
 from pipeline import _plots
 from pipeline._io import append_jsonl, write_json_atomic
-from pipeline.analyze import analyze, prompt_versions
-from pipeline.check import check_claim
+from pipeline.stages.analyze import analyze, prompt_versions
+from pipeline.stages.check import check_claim
 from pipeline.text.ingest import Article, InputError, make_article
 from pipeline.llm.client import LLM, LLMError
-from pipeline.options import AnalysisOptions
+from pipeline.stages.options import AnalysisOptions
 from pipeline.settings import Settings
 from pipeline.stance.model import stance_model_sha256
 from schemas import ArticleResult, RunInfo, VerdictLabel

@@ -35,12 +35,12 @@ from typing import IO, TYPE_CHECKING
 from pydantic import ValidationError
 
 from pipeline._io import append_jsonl, atomic_writer, write_json_atomic
-from pipeline.analyze import analyze, prompt_versions
+from pipeline.stages.analyze import analyze, prompt_versions
 from pipeline.llm.cache import ResponseCache
 from pipeline.llm.costs import StageBill, Tally, current_tally
 from pipeline.llm.http_stack import backend_identity, http_client
 from pipeline.text.ingest import ARTICLE_SUFFIXES, JSON_SUFFIXES, Article, InputError, read_articles
-from pipeline.options import AnalysisOptions
+from pipeline.stages.options import AnalysisOptions
 from pipeline.llm.limiter import AdaptiveLimiter, request_priority
 from pipeline.llm.client import LLM, EndpointError, LLMError
 from pipeline.llm.prices import ModelPrice, price_for

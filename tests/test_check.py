@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.check import (
+from pipeline.stages.check import (
     ARTICLE_VOICE,
     GIVEN_CLAIM_ID,
     best_window,
@@ -22,7 +22,7 @@ from pipeline.cli import app
 from pipeline.text.document import windows
 from pipeline.text.ingest import InputError, make_article
 from pipeline.llm.client import LLM
-from pipeline.options import AnalysisOptions
+from pipeline.stages.options import AnalysisOptions
 from pipeline.testing.fake_openai import FakeOpenAI
 from schemas import ClaimKind
 from schemas.check import CheckResult, ClaimOrigin

@@ -4,7 +4,7 @@ import json
 
 from scripted import run_scripted
 
-from pipeline import claims as claims_stage
+from pipeline.stages import claims as claims_stage
 from pipeline.text.document import WITHHELD, windows
 
 ARTICLE = "A teenager poured acid on her boyfriend, police said. Officers arrested Maria Gomez, 17, on Friday."

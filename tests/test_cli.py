@@ -10,11 +10,11 @@ import pytest
 from recording import REPLAY_URL, SEEDS, shared_cassette
 from typer.testing import CliRunner
 
-from pipeline.analyze import analyze
+from pipeline.stages.analyze import analyze
 from pipeline.cli import EXIT_NOTHING_RAN, app
 from pipeline.text.ingest import make_article
 from pipeline.llm.client import LLM
-from pipeline.options import AnalysisOptions
+from pipeline.stages.options import AnalysisOptions
 from pipeline.testing.fake_openai import FakeOpenAI
 from schemas import ArticleResult
 

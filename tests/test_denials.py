@@ -5,9 +5,9 @@ from pathlib import Path
 
 from scripted import run_scripted
 
-from pipeline import denials as denials_stage
+from pipeline.stages import denials as denials_stage
 from pipeline.text.attributions import find_attributions
-from pipeline.denials import _speaker
+from pipeline.stages.denials import _speaker
 from pipeline.text.document import windows
 from schemas import Claim, ClaimKind
 

@@ -6,7 +6,7 @@ import asyncio
 import pytest
 from recording import SEEDS, shared_cassette
 
-from pipeline.analyze import analyze
+from pipeline.stages.analyze import analyze
 from pipeline.text.ingest import make_article
 from pipeline.llm.client import LLM
 from schemas import ArticleResult

@@ -6,8 +6,8 @@ import jiter
 import pytest
 from scripted import Body, run_scripted
 
-from pipeline import claims as claims_stage
-from pipeline import denials as denials_stage
+from pipeline.stages import claims as claims_stage
+from pipeline.stages import denials as denials_stage
 from pipeline.text.document import windows
 from pipeline.llm.client import LLM, _valid_items
 from pipeline.testing.fake_openai import tool_arguments

@@ -8,11 +8,11 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from pipeline.text import prompts
-from pipeline._stage import StageOutput, messages
+from pipeline.stages._stage import StageOutput, messages
 from pipeline.text.attributions import find_attributions, names_in
 from pipeline.text.document import WITHHELD, Window
 from pipeline.llm.client import LLM
-from pipeline.propositions import merge_duplicates, reports_a_denial, standalone
+from pipeline.stages.propositions import merge_duplicates, reports_a_denial, standalone
 from pipeline.text.spans import align_quote
 from pipeline.stance.embedder import shared_embedder
 from schemas import Attribution, Claim, ClaimDraft, ClaimsResponse, Span

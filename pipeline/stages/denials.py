@@ -6,11 +6,11 @@ from collections.abc import Sequence
 
 from pipeline.text import prompts
 from pipeline.text.sentences import Sentence
-from pipeline._stage import StageOutput, messages
+from pipeline.stages._stage import StageOutput, messages
 from pipeline.text.attributions import credited_with, find_attributions, names_in
 from pipeline.text.document import Window
 from pipeline.llm.client import LLM
-from pipeline.propositions import unlink_unrelated
+from pipeline.stages.propositions import unlink_unrelated
 from pipeline.stance.embedder import shared_embedder
 from schemas import Attribution, Claim, Denial, DenialKind, Span
 from schemas.denials import denials_response_for

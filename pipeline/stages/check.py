@@ -15,14 +15,14 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, utils
 
-from pipeline import denials as denials_stage
-from pipeline import verify as verify_stage
-from pipeline.analyze import STAGES, add_usage, judge_with_stance_model, run_info
+from pipeline.stages import denials as denials_stage
+from pipeline.stages import verify as verify_stage
+from pipeline.stages.analyze import STAGES, add_usage, judge_with_stance_model, run_info
 from pipeline.text.attributions import find_attributions
 from pipeline.text.document import Window, windows
 from pipeline.text.ingest import Article, InputError, make_article, read_articles
 from pipeline.llm.client import LLM
-from pipeline.options import AnalysisOptions
+from pipeline.stages.options import AnalysisOptions
 from schemas import Claim, ClaimKind, Denial, Span, StageUsage
 from schemas.check import CheckResult, ClaimOrigin
 

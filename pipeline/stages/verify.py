@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from pipeline.text import prompts
 from pipeline.llm._label_probability import label_probabilities
-from pipeline._stage import StageOutput, messages
+from pipeline.stages._stage import StageOutput, messages
 from pipeline.text.document import Window
 from pipeline.llm.client import LLM
 from schemas import Claim, Denial, Span, StageUsage, Verdict

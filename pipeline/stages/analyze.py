@@ -6,16 +6,16 @@ from datetime import UTC, datetime
 
 from rapidfuzz import fuzz
 
-from pipeline import claims as claims_stage
-from pipeline import denials as denials_stage
-from pipeline import propositions
+from pipeline.stages import claims as claims_stage
+from pipeline.stages import denials as denials_stage
+from pipeline.stages import propositions
 from pipeline.text import prompts
-from pipeline import verify as verify_stage
+from pipeline.stages import verify as verify_stage
 from pipeline.text.attributions import find_attributions
 from pipeline.text.document import Window, windows
 from pipeline.text.ingest import Article
 from pipeline.llm.client import LLM
-from pipeline.options import AnalysisOptions, Verifier
+from pipeline.stages.options import AnalysisOptions, Verifier
 from pipeline.stance import verdicts as stance_verdicts
 from pipeline.stance.embedder import shared_embedder
 from pipeline.stance.model import stance_model_sha256
