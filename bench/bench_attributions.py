@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_attributions.py [--polnear ../shared/data/polnear_dev] [--show N]
 
-Uses the same metric functions as ``factcheck eval`` (``pipeline._metrics``, ``load_polnear``).
+Uses the same metric functions as ``factcheck eval`` (``pipeline.eval._metrics``, ``load_polnear``).
 Documents are sorted by id: the first half is the development half (rules were developed
 looking at it), the second half is held out (only ever scored).
 """
@@ -13,9 +13,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline import _metrics as m
+from pipeline.eval import _metrics as m
 from pipeline.text.attributions import find_attributions
-from pipeline.evaluate import PolnearDoc, load_polnear
+from pipeline.eval.evaluate import PolnearDoc, load_polnear
 from schemas import Attribution, Span
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "polnear_dev"

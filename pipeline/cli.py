@@ -328,7 +328,7 @@ def eval_command(
     from contextlib import nullcontext
 
     from pipeline.llm.cache import ResponseCache
-    from pipeline.evaluate import evaluate, load_fnc, load_polnear, tables
+    from pipeline.eval.evaluate import evaluate, load_fnc, load_polnear, tables
     from pipeline.llm.http_stack import backend_identity, http_client
     from pipeline.llm.limiter import AdaptiveLimiter
 

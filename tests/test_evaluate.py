@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.evaluate import (
+from pipeline.eval.evaluate import (
     NO_VERDICT,
     VERDICT_TO_STANCE,
     evaluate,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline._metrics import (
+from pipeline.eval._metrics import (
     PRF,
     accuracy,
     brier_score,

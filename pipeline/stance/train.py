@@ -112,7 +112,7 @@ def _scores(model: StanceModel, features: np.ndarray, labels: np.ndarray) -> dic
 
 
 def weighted_ece(confidence: np.ndarray, correct: np.ndarray, weights: np.ndarray, bins: int = 10) -> float:
-    """ECE over equal-width bins (as ``pipeline._metrics``), each row counted with its weight:
+    """ECE over equal-width bins (as ``pipeline.eval._metrics``), each row counted with its weight:
     with class-balancing weights it is the ECE on a sample whose classes are equally frequent."""
     index = np.minimum((confidence * bins).astype(int), bins - 1)
     total = weights.sum()

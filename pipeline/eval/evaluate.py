@@ -23,8 +23,8 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 from rich.table import Table
 
-from pipeline import _metrics as m
-from pipeline import _plots
+from pipeline.eval import _metrics as m
+from pipeline.eval import _plots
 from pipeline._io import append_jsonl, write_json_atomic
 from pipeline.stages.analyze import analyze, prompt_versions
 from pipeline.stages.check import check_claim
