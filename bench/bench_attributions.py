@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pipeline.eval import _metrics as m
 from pipeline.text.attributions import find_attributions
-from pipeline.eval.evaluate import PolnearDoc, load_polnear
+from pipeline.eval.datasets import PolnearDoc, load_polnear
 from schemas import Attribution, Span
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "polnear_dev"

@@ -328,7 +328,9 @@ def eval_command(
     from contextlib import nullcontext
 
     from pipeline.llm.cache import ResponseCache
-    from pipeline.eval.evaluate import evaluate, load_fnc, load_polnear, tables
+    from pipeline.eval.datasets import load_fnc, load_polnear
+    from pipeline.eval.evaluate import evaluate
+    from pipeline.eval.report import tables
     from pipeline.llm.http_stack import backend_identity, http_client
     from pipeline.llm.limiter import AdaptiveLimiter
 

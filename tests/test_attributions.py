@@ -7,7 +7,8 @@ import pytest
 
 from pipeline.text.attributions import credited_with, find_attributions
 from pipeline.stages.denials import _speaker
-from pipeline.eval.evaluate import load_polnear, score_attribution
+from pipeline.eval.datasets import load_polnear
+from pipeline.eval.scoring import score_attribution
 from pipeline.text.spans import align_quote
 from schemas import ArticleMeta, ArticleResult, Attribution, MatchKind, RunInfo, Span
 

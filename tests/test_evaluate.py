@@ -11,15 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.eval.evaluate import (
-    NO_VERDICT,
-    VERDICT_TO_STANCE,
-    evaluate,
-    load_fnc,
-    load_polnear,
-    predicted_stance,
-    score_attribution,
-)
+from pipeline.eval.datasets import load_fnc, load_polnear
+from pipeline.eval.evaluate import evaluate
+from pipeline.eval.scoring import NO_VERDICT, VERDICT_TO_STANCE, predicted_stance, score_attribution
 from pipeline.text.ingest import InputError
 from pipeline.llm.client import LLM
 from pipeline.settings import Settings
