@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline.llm.client import LLM, Reply  # noqa: E402
-from pipeline.runner import RunOptions, discover, run  # noqa: E402
+from pipeline.run.scheduler import RunOptions, discover, run  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 from pipeline.testing.articles import write_articles  # noqa: E402
 

@@ -7,7 +7,7 @@
 2. With ``--sample N``, keeps a fixed random sample of N of the remaining mutants (sorted by
    position, then ``random.Random(seed).sample``), for modules too big to run whole.
 
-    python bench/mutation_select.py session.sqlite pipeline/runner.py --sample 200 --seed 15
+    python bench/mutation_select.py session.sqlite pipeline/run/scheduler.py --sample 200 --seed 15
 
 Prints how many mutants were dropped and kept.
 """

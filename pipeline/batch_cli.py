@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from pipeline import cli
-from pipeline.batch_api import BatchError, advance, batch_cost, load_state, pinned_settings, submit
+from pipeline.run.batch import BatchError, advance, batch_cost, load_state, pinned_settings, submit
 from pipeline.llm.embedded import EmbeddedModelError
 from pipeline.text.ingest import InputError
 from pipeline.llm.client import LLMError
@@ -73,8 +73,8 @@ def collect_command(
     """Write every article's result from the batch answers (validated and aligned like a live run);
     whatever is missing or invalid is asked live."""
     from pipeline.llm.backend import open_llm
-    from pipeline.progress import FailurePrinter, ProgressBar
-    from pipeline.runner import RunOptions, discover_or_fail, run
+    from pipeline.run.progress import FailurePrinter, ProgressBar
+    from pipeline.run.scheduler import RunOptions, discover_or_fail, run
 
     base = cli._settings(backend="openai", concurrency=concurrency)
     try:

@@ -19,7 +19,7 @@ from pipeline.llm.embedded import EmbeddedModelError
 from pipeline.text.ingest import InputError
 from pipeline.llm.client import EndpointError, LLMError
 from pipeline.llm.redaction import RedactedStderr, register_secret
-from pipeline.runner import NoArticlesError, discover_or_fail, run
+from pipeline.run.scheduler import NoArticlesError, discover_or_fail, run
 from pipeline.settings import Settings, describe_error
 from pipeline.stance.embedder import EmbeddingModelError
 from pipeline.stance.model import StanceModelError
@@ -102,8 +102,8 @@ def run_command(
     ] = True,
 ) -> None:
     """Analyse articles and write one JSON result per article into OUT."""
-    from pipeline.progress import FailurePrinter, ProgressBar, Reporters, json_log
-    from pipeline.runner import RunOptions
+    from pipeline.run.progress import FailurePrinter, ProgressBar, Reporters, json_log
+    from pipeline.run.scheduler import RunOptions
 
     settings = _settings(
         backend=backend, base_url=base_url, model=model, embedded_model=embedded_model, max_claims=max_claims,

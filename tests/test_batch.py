@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.batch_api import BatchError, advance, submit
-from pipeline.runner import load_result
+from pipeline.run.batch import BatchError, advance, submit
+from pipeline.run.scheduler import load_result
 from pipeline.settings import Settings
 from pipeline.text.ingest import article_id
 from pipeline.testing.articles import article_text, marker, write_articles

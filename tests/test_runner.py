@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import runner
+from pipeline.run import scheduler as runner
 from pipeline.text.ingest import Article
 from pipeline.llm.client import LLM
 from pipeline.llm.prices import ModelPrice
-from pipeline.runner import RunOptions, RunSummary, discover, load_result, run
+from pipeline.run.scheduler import RunOptions, RunSummary, discover, load_result, run
 from pipeline.settings import Settings
 from pipeline.testing.articles import marker, write_articles
 from pipeline.testing.fake_openai import FakeOpenAI, Faults

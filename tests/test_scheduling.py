@@ -11,11 +11,11 @@ from typing import ClassVar
 
 import pytest
 
-from pipeline import runner
+from pipeline.run import scheduler as runner
 from pipeline.text.ingest import Article
 from pipeline.llm.limiter import AdaptiveLimiter
 from pipeline.llm.client import LLM
-from pipeline.runner import RunOptions, RunSummary, discover, in_progress, run
+from pipeline.run.scheduler import RunOptions, RunSummary, discover, in_progress, run
 from pipeline.settings import Settings
 from pipeline.testing.articles import marker, write_articles
 from pipeline.testing.fake_openai import FakeOpenAI

@@ -44,7 +44,7 @@ from pipeline.stages.options import AnalysisOptions
 from pipeline.llm.limiter import AdaptiveLimiter, request_priority
 from pipeline.llm.client import LLM, EndpointError, LLMError
 from pipeline.llm.prices import ModelPrice, price_for
-from pipeline.progress import Reporter
+from pipeline.run.progress import Reporter
 from pipeline.llm.redaction import redact, redact_data
 from pipeline.settings import Settings
 from schemas import ArticleResult

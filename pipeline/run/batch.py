@@ -36,7 +36,7 @@ from pipeline.text.ingest import Article
 from pipeline.stages.options import AnalysisOptions
 from pipeline.llm.client import LLM, LLMError
 from pipeline.llm.prices import BATCH_DISCOUNT, price_for
-from pipeline.runner import check_out_dir, discover, iter_articles, load_result, result_path
+from pipeline.run.scheduler import check_out_dir, discover, iter_articles, load_result, result_path
 from pipeline.settings import Settings
 
 STATE_FILE = "batch.json"
