@@ -74,7 +74,9 @@ def collect_command(
     whatever is missing or invalid is asked live."""
     from pipeline.llm.backend import open_llm
     from pipeline.run.progress import FailurePrinter, ProgressBar
-    from pipeline.run.scheduler import RunOptions, discover_or_fail, run
+    from pipeline.run.inputs import discover_or_fail
+    from pipeline.run.manifest import RunOptions
+    from pipeline.run.scheduler import run
 
     base = cli._settings(backend="openai", concurrency=concurrency)
     try:

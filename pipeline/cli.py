@@ -19,7 +19,8 @@ from pipeline.llm.embedded import EmbeddedModelError
 from pipeline.text.ingest import InputError
 from pipeline.llm.client import EndpointError, LLMError
 from pipeline.llm.redaction import RedactedStderr, register_secret
-from pipeline.run.scheduler import NoArticlesError, discover_or_fail, run
+from pipeline.run.inputs import NoArticlesError, discover_or_fail
+from pipeline.run.scheduler import run
 from pipeline.settings import Settings, describe_error
 from pipeline.stance.embedder import EmbeddingModelError
 from pipeline.stance.model import StanceModelError
@@ -103,7 +104,7 @@ def run_command(
 ) -> None:
     """Analyse articles and write one JSON result per article into OUT."""
     from pipeline.run.progress import FailurePrinter, ProgressBar, Reporters, json_log
-    from pipeline.run.scheduler import RunOptions
+    from pipeline.run.manifest import RunOptions
 
     settings = _settings(
         backend=backend, base_url=base_url, model=model, embedded_model=embedded_model, max_claims=max_claims,

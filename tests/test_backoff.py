@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from pipeline.llm.client import LLM
-from pipeline.run.scheduler import RunOptions, RunSummary, discover, run
+from pipeline.run.inputs import discover
+from pipeline.run.manifest import RunOptions, RunSummary
+from pipeline.run.scheduler import run
 from pipeline.settings import Settings
 from pipeline.testing.articles import marker, write_articles
 from pipeline.testing.fake_openai import FakeOpenAI, Faults

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.run.batch import BatchError, advance, submit
-from pipeline.run.scheduler import load_result
+from pipeline.run.output import load_result
 from pipeline.settings import Settings
 from pipeline.text.ingest import article_id
 from pipeline.testing.articles import article_text, marker, write_articles

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.text.ingest import InputError, article_id, read_articles
-from pipeline.run.scheduler import discover
+from pipeline.run.inputs import discover
 
 
 def test_text_article_keeps_the_text_exactly(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import pytest
 from cli_process import env_for, factcheck, run_args
 
 from pipeline.cli import EXIT_NOTHING_RAN, EXIT_SOME_FAILED
-from pipeline.run.scheduler import load_result
+from pipeline.run.output import load_result
 from pipeline.testing.articles import write_articles
 from pipeline.testing.fake_openai import FakeOpenAI, Faults
 

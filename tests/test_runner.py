@@ -12,7 +12,10 @@ from pipeline.run import scheduler as runner
 from pipeline.text.ingest import Article
 from pipeline.llm.client import LLM
 from pipeline.llm.prices import ModelPrice
-from pipeline.run.scheduler import RunOptions, RunSummary, discover, load_result, run
+from pipeline.run.inputs import discover
+from pipeline.run.manifest import RunOptions, RunSummary
+from pipeline.run.output import load_result
+from pipeline.run.scheduler import run
 from pipeline.settings import Settings
 from pipeline.testing.articles import marker, write_articles
 from pipeline.testing.fake_openai import FakeOpenAI, Faults

@@ -17,7 +17,9 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from pipeline.text.ingest import article_id
 from pipeline.llm.client import LLM
-from pipeline.run.scheduler import RunOptions, discover, run
+from pipeline.run.inputs import discover
+from pipeline.run.manifest import RunOptions
+from pipeline.run.scheduler import run
 from pipeline.settings import Settings
 from pipeline.stance.embedder import shared_embedder
 from pipeline.stories import STORIES_FILE, StoriesError, read_stories, update_stories, with_reviews

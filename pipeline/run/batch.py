@@ -36,7 +36,8 @@ from pipeline.text.ingest import Article
 from pipeline.stages.options import AnalysisOptions
 from pipeline.llm.client import LLM, LLMError
 from pipeline.llm.prices import BATCH_DISCOUNT, price_for
-from pipeline.run.scheduler import check_out_dir, discover, iter_articles, load_result, result_path
+from pipeline.run.inputs import discover, iter_articles
+from pipeline.run.output import check_out_dir, load_result, result_path
 from pipeline.settings import Settings
 
 STATE_FILE = "batch.json"

@@ -1,14 +1,5 @@
 """Running the pipeline over files and folders into an output folder, concurrently.
-
-Layout of OUT_DIR:
-  articles/<article_id>.json   one ArticleResult per article (atomic write: whole or absent)
-  results.jsonl                one row per claim, rebuilt (streamed) from articles/ at the end of a run
-  errors.jsonl                 one row per failed article, unreadable file or entry, or missing input
-                               path of the latest run
-  errors/<run_id>.jsonl        the errors of earlier runs, moved aside when a new run starts
-  usage.jsonl                  one row per analysed article: tokens, calls, cache hits, cost per stage
-  run.json                     manifest: config, backend, model, prompt versions, counts, tokens, cost,
-                               timings, errors; "status" stays "running" if the run was killed
+(Inputs: run/inputs.py; the folder's layout: run/output.py; run.json: run/manifest.py.)
 
 Resuming is the default: an article whose valid result is already in OUT_DIR is not
 analysed again, and every LLM answer is in the response cache, so a run killed at any
@@ -16,52 +7,36 @@ point and started again redoes no finished article and re-asks no finished call.
 """
 
 import asyncio
-import errno
 import itertools
-import json
 import math
-import os
-import random
-import sqlite3
-import statistics
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from pipeline._io import append_jsonl, atomic_writer, write_json_atomic
-from pipeline.stages.analyze import analyze, prompt_versions
+from pipeline._io import append_jsonl, write_json_atomic
+from pipeline.stages.analyze import analyze
 from pipeline.llm.cache import ResponseCache
-from pipeline.llm.costs import StageBill, Tally, current_tally
+from pipeline.llm.costs import Tally, current_tally
 from pipeline.llm.http_stack import backend_identity, http_client
-from pipeline.text.ingest import ARTICLE_SUFFIXES, JSON_SUFFIXES, Article, InputError, read_articles
+from pipeline.text.ingest import Article, InputError
 from pipeline.stages.options import AnalysisOptions
 from pipeline.llm.limiter import AdaptiveLimiter, request_priority
 from pipeline.llm.client import LLM, EndpointError, LLMError
-from pipeline.llm.prices import ModelPrice, price_for
+from pipeline.llm.prices import price_for
 from pipeline.run.progress import Reporter
-from pipeline.llm.redaction import redact, redact_data
+from pipeline.llm.redaction import redact
 from pipeline.settings import Settings
-from schemas import ArticleResult
-
-if TYPE_CHECKING:
-    from pipeline.stories import StoriesUpdate
-
-OWN_ENTRIES = ("run.json", "articles", "batch.json")
-SKIPPED_FILE = "skipped.txt"  # any of these marks a folder as ours
-# Budget estimate before anything is measured: tokens of one call's fixed part
-# (instructions, worked example, tool schema) and of one call's answer.
-CALL_OVERHEAD_TOKENS = 1_300
-CALL_OUTPUT_TOKENS = 400
-CALLS_PER_ARTICLE = 3
-SKIPPED_LISTED = 100  # skipped files named in run.json and on stderr; all of them go to skipped.txt
-SECONDS_SAMPLE = 2048  # article durations kept for the median: a uniform sample, not every article
-
+from pipeline.run.budget import CALL_OUTPUT_TOKENS, CALL_OVERHEAD_TOKENS, CALLS_PER_ARTICLE, Budget
+from pipeline.run.inputs import Inputs, SeenTexts, iter_articles, one_line
+from pipeline.run.manifest import Manifest, RunOptions, RunSummary, SkippedList
+from pipeline.run.output import (
+    check_out_dir, load_result, result_files, result_path, set_aside_errors, sweep_temporaries,
+    write_results_table,
+)
 
 def in_progress(concurrency: int) -> int:
     """How many articles a run has in progress: 2 x concurrency - 1. While some articles' calls
@@ -75,142 +50,6 @@ def in_progress(concurrency: int) -> int:
     return 2 * concurrency - 1
 
 
-class NoArticlesError(InputError):
-    """Nothing to run on: every path is missing, empty or holds no article files."""
-
-
-@dataclass
-class RunSummary:
-    run_id: str = ""
-    status: str = "running"  # complete | budget_exhausted | interrupted | failed (the endpoint serves nothing)
-    done: int = 0
-    reused: int = 0
-    failed: int = 0
-    not_started: int = 0  # left out by the budget
-    duplicates: int = 0
-    damaged: int = 0  # earlier result files that were unreadable (truncated, corrupt): analysed again
-    files: int = 0  # article files read
-    skipped: int = 0  # skipped files and duplicates, all listed in skipped.txt
-    skipped_files: list[str] = field(default_factory=list)  # the first SKIPPED_LISTED of them (+ a note)
-    bill: Tally = field(default_factory=Tally)
-    article_seconds: "SecondsSample" = field(default_factory=lambda: SecondsSample())
-    budget_message: str | None = None
-    fatal_error: str | None = None  # why the whole run stopped (status "failed")
-    stories: "StoriesUpdate | None" = None  # OUT/stories.jsonl, when the run built it
-    stories_error: str | None = None
-
-    @property
-    def attempted(self) -> int:
-        return self.done + self.reused + self.failed
-
-    @property
-    def total(self) -> StageBill:
-        return self.bill.total()
-
-    # Kept for callers that read the totals directly.
-    @property
-    def calls(self) -> int:
-        return self.total.calls
-
-    @property
-    def prompt_tokens(self) -> int:
-        return self.total.prompt_tokens
-
-    @property
-    def completion_tokens(self) -> int:
-        return self.total.completion_tokens
-
-    @property
-    def cached_tokens(self) -> int:
-        return self.total.cached_tokens
-
-    @property
-    def cost_usd(self) -> float:
-        return self.total.cost_usd
-
-
-class SecondsSample:
-    """A uniform sample of article durations (reservoir sampling): the median in bounded memory;
-    exact for runs of up to SECONDS_SAMPLE articles."""
-
-    def __init__(self, size: int = SECONDS_SAMPLE):
-        self.size = size
-        self.count = 0
-        self.values: list[float] = []
-        self._random = random.Random(0)
-
-    def append(self, value: float) -> None:
-        self.count += 1
-        if len(self.values) < self.size:
-            self.values.append(value)
-        elif (slot := self._random.randrange(self.count)) < self.size:
-            self.values[slot] = value
-
-    def median(self) -> float | None:
-        return statistics.median(self.values) if self.values else None
-
-    def __len__(self) -> int:
-        return self.count
-
-
-class SeenTexts:
-    """Article ids seen in this run and the first source of each, in a private temporary SQLite
-    database (deleted on close) with a small page cache: memory stays flat however many
-    articles a run reads; the same text twice is analysed once."""
-
-    def __init__(self) -> None:
-        self._db = sqlite3.connect("")  # "": a private temporary on-disk database
-        self._db.execute("PRAGMA cache_size = -1024")  # KiB
-        self._db.execute("CREATE TABLE seen (id TEXT PRIMARY KEY, source TEXT NOT NULL) WITHOUT ROWID")
-
-    def first_source(self, article_id: str, source: str) -> str | None:
-        """None the first time ``article_id`` is seen (it is remembered); else its first source."""
-        if self._db.execute("INSERT OR IGNORE INTO seen VALUES (?, ?)", (article_id, source)).rowcount:
-            return None
-        row = self._db.execute("SELECT source FROM seen WHERE id = ?", (article_id,)).fetchone()
-        return str(row[0])
-
-    def close(self) -> None:
-        self._db.close()
-
-
-class SkippedList:
-    """Every skipped file and duplicate, one line each, streamed to OUT/skipped.txt (rewritten by
-    every run); the summary keeps the first SKIPPED_LISTED lines and the count."""
-
-    def __init__(self, out_dir: Path, summary: RunSummary, reporter: Reporter):
-        self.path = out_dir / SKIPPED_FILE
-        self.summary = summary
-        self.reporter = reporter
-        self.path.unlink(missing_ok=True)
-        self._file: IO[str] | None = None
-
-    def add(self, line: str) -> None:
-        self.summary.skipped += 1
-        if len(self.summary.skipped_files) < SKIPPED_LISTED:
-            self.summary.skipped_files.append(line)
-        if self._file is None:
-            self._file = self.path.open("a", encoding="utf-8")
-        self._file.write(line + "\n")
-        self.reporter.emit("file_skipped", reason=line)
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-        more = self.summary.skipped - len(self.summary.skipped_files)
-        if more > 0:
-            self.summary.skipped_files.append(f"... and {more} more: every skipped file is listed in {self.path}")
-
-
-@dataclass
-class RunOptions:
-    concurrency: int = 4
-    budget_usd: float | None = None
-    cache: bool = True
-    resume: bool = True
-    stories: bool = False  # group claims across articles into OUT/stories.jsonl at the end (CLI: on)
-
-
 class _Quiet:
     def emit(self, event: str, **fields: object) -> None:
         pass
@@ -218,192 +57,6 @@ class _Quiet:
     def close(self) -> None:
         pass
 
-
-# -- inputs ----------------------------------------------------------------------------------
-
-
-class Inputs:
-    """The article files under some paths, found lazily: each iteration walks the folders again
-    with ``os.scandir`` (in directory order), so no list of files is ever held. Files under
-    ``exclude`` (the output folder) are never inputs; hidden files are ignored."""
-
-    def __init__(self, paths: list[Path], exclude: Path | None = None):
-        self.paths = paths
-        self.excluded = exclude.resolve() if exclude is not None else None
-
-    def __iter__(self) -> Iterator[Path]:
-        return self.walk()
-
-    def __bool__(self) -> bool:
-        return next(self.walk(), None) is not None
-
-    def walk(
-        self, on_skipped: Callable[[str], None] | None = None, on_unreadable: Callable[[str, str], None] | None = None
-    ) -> Iterator[Path]:
-        """Article files one at a time; ``on_skipped`` hears of every other file, ``on_unreadable``
-        (path, reason) of every entry or folder that cannot be read; the walk goes on past both."""
-        for path in self.paths:
-            if path.is_dir():
-                yield from self._walk_folder(path, on_skipped, on_unreadable)
-            elif path.is_file():
-                yield path
-
-    def census(self) -> tuple[int, bool]:
-        """How many article files, and whether any may hold several articles (JSON): one walk."""
-        files = 0
-        several = False
-        for path in self.walk():
-            files += 1
-            several = several or path.suffix.lower() in JSON_SUFFIXES
-        return files, several
-
-    def _walk_folder(
-        self, root: Path, on_skipped: Callable[[str], None] | None, on_unreadable: Callable[[str, str], None] | None
-    ) -> Iterator[Path]:
-        pending = [root]  # folders still to read: grows with the depth and breadth of folders, not files
-        while pending:
-            folder = pending.pop()
-            try:
-                scanner = os.scandir(folder)
-            except OSError as error:  # an unreadable folder is reported, the rest goes on
-                if on_unreadable is not None:
-                    on_unreadable(str(folder), f"{folder}: cannot read folder ({error.strerror or error})")
-                continue
-            with scanner:
-                while True:
-                    try:
-                        entry = next(scanner, None)
-                    except OSError as error:
-                        if on_unreadable is not None:
-                            on_unreadable(str(folder), f"{folder}: cannot read folder ({error.strerror or error})")
-                        break
-                    if entry is None:
-                        break
-                    yield from self._visit(entry, pending, on_skipped, on_unreadable)
-
-    def _visit(
-        self, entry: os.DirEntry[str], pending: list[Path],
-        on_skipped: Callable[[str], None] | None, on_unreadable: Callable[[str, str], None] | None,
-    ) -> Iterator[Path]:
-        """One folder entry: a subfolder to walk, an article file, or a line about it. One bad
-        entry (a symlink loop, a dangling link, a file gone mid-walk) never ends the walk."""
-        is_article = os.path.splitext(entry.name)[1].lower() in ARTICLE_SUFFIXES
-        try:
-            if entry.is_dir(follow_symlinks=False):
-                if not self._excluded(entry):
-                    pending.append(Path(entry.path))
-                return
-            if entry.name.startswith(".") or self._excluded(entry):
-                return
-            if not entry.is_file():  # raises on a symlink loop; False for a dangling link
-                if entry.is_symlink() and is_article:
-                    raise FileNotFoundError(errno.ENOENT, "dangling symbolic link")
-                return
-        except OSError as error:
-            if is_article and on_unreadable is not None:
-                on_unreadable(entry.path, f"{entry.path}: cannot read ({error.strerror or error})")
-            elif not is_article and on_skipped is not None:
-                on_skipped(f"{entry.path}: skipped (cannot read: {error.strerror or error})")
-            return
-        if is_article:
-            yield Path(entry.path)
-        elif on_skipped is not None:
-            on_skipped(f"{entry.path}: skipped (not an article file type)")
-
-    def _excluded(self, entry: os.DirEntry[str]) -> bool:
-        if self.excluded is None:
-            return False
-        if entry.is_symlink() or entry.is_dir(follow_symlinks=False):  # resolve only what can lead elsewhere
-            try:
-                return Path(entry.path).resolve().is_relative_to(self.excluded)
-            except RuntimeError:  # a symlink loop (Python 3.11); reading it fails and is reported
-                return False
-        return False
-
-
-def discover(paths: list[Path], exclude: Path | None = None) -> tuple[Inputs, list[str]]:
-    """The article files under ``paths`` (a lazy :class:`Inputs`) and one line per path that
-    does not exist. Files of other types are reported while the run walks the folders."""
-    missing = [f"{path}: no such file or folder" for path in paths if not path.exists()]
-    return Inputs(paths, exclude), missing
-
-
-def discover_or_fail(paths: list[Path], exclude: Path | None = None) -> tuple[Inputs, list[str]]:
-    files, skipped = discover(paths, exclude)
-    if not files:  # stops at the first article file found
-        raise NoArticlesError("; ".join(skipped[:3]) or f"{', '.join(map(str, paths))}: no article files found")
-    return files, skipped
-
-
-def iter_articles(files: Iterable[Path], on_error: Callable[[str, str], None]) -> Iterator[Article]:
-    """Articles one at a time, file by file: memory does not grow with the folder. Whatever goes
-    wrong reading one file (a bad file, JSON nested past the recursion limit, an HTML reader
-    missing from the install) is that file's error, reported in one line; the next file is read."""
-    for path in files:
-        try:
-            yield from read_articles(path)
-        except InputError as error:
-            on_error(str(path), str(error))
-        except Exception as error:  # noqa: BLE001 - one file's failure, whatever it is (RecursionError, ImportError)
-            on_error(str(path), f"{path}: cannot read as an article ({_one_line(error)})")
-
-
-def check_out_dir(out_dir: Path) -> None:
-    """Refuse a folder that holds something else: a run never overwrites a user's files."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(f"{out_dir}: output path exists and is not a folder")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not any((out_dir / name).exists() for name in OWN_ENTRIES):
-        raise InputError(f"{out_dir}: folder is not empty and is not a factcheck output folder; choose a new one")
-
-
-def result_path(out_dir: Path, article_id: str) -> Path:
-    return out_dir / "articles" / f"{article_id}.json"
-
-
-def load_result(path: Path) -> ArticleResult | None:
-    try:
-        return ArticleResult.model_validate_json(path.read_bytes())
-    except (OSError, ValidationError):
-        return None
-
-
-# -- budget ----------------------------------------------------------------------------------
-
-
-class Budget:
-    """Spent + reserved for articles in flight + this article's estimate must stay within the limit."""
-
-    def __init__(self, limit: float | None, price: ModelPrice | None):
-        self.limit = limit
-        self.price = price
-        self.spent = 0.0
-        self.reserved = 0.0
-        self._billed_cost = 0.0
-        self._billed_chars = 0
-        self._billed = 0
-
-    def estimate(self, article: Article) -> float:
-        if self.price is None:
-            return 0.0
-        chars = len(article.text)
-        if self._billed >= 3:  # measured cost per character, fixed part included
-            return self._billed_cost / self._billed_chars * chars if self._billed_chars else 0.0
-        prompt = CALLS_PER_ARTICLE * (CALL_OVERHEAD_TOKENS + chars // 4)
-        return self.price.cost(prompt, 0, CALLS_PER_ARTICLE * CALL_OUTPUT_TOKENS)
-
-    def reserve(self, estimate: float) -> bool:
-        if self.limit is not None and self.spent + self.reserved + estimate > self.limit:
-            return False
-        self.reserved += estimate
-        return True
-
-    def settle(self, estimate: float, bill: StageBill, chars: int) -> None:
-        self.reserved -= estimate
-        self.spent += bill.cost_usd
-        if bill.calls and not bill.cache_hits:  # only fully live articles say what an article costs
-            self._billed += 1
-            self._billed_cost += bill.cost_usd
-            self._billed_chars += chars
 
 
 # -- the run ---------------------------------------------------------------------------------
@@ -441,9 +94,9 @@ async def run(
     summary = RunSummary(run_id=datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6])
     # One cheap walk (names only) for the progress bar's total; the run walks again as it goes.
     counted, several = files.census() if isinstance(files, Inputs) else (None, True)
-    manifest = _Manifest(llm, settings, options, out_dir, summary, price, limiter, counted)
-    _sweep_temporaries(out_dir)
-    _set_aside_errors(out_dir)
+    manifest = Manifest(llm, settings, options, out_dir, summary, price, limiter, counted)
+    sweep_temporaries(out_dir)
+    set_aside_errors(out_dir)
     manifest.write()
     reporter.emit(
         "run_started", run_id=summary.run_id, files=counted, out=str(out_dir), concurrency=options.concurrency,
@@ -484,12 +137,12 @@ def _build_stories(out_dir: Path, summary: RunSummary, reporter: Reporter) -> No
     A failure here is reported and leaves the run's own results as they are."""
     from pipeline.stories import update_stories  # numpy, scikit-learn, the embedder: only when asked
 
-    if sum(1 for _ in itertools.islice(_result_files(out_dir / "articles"), 2)) < 2:
+    if sum(1 for _ in itertools.islice(result_files(out_dir / "articles"), 2)) < 2:
         return
     try:
         summary.stories = update_stories(out_dir)
     except Exception as error:  # noqa: BLE001 - the analysis is done and written; stories can be rebuilt
-        summary.stories_error = f"stories not updated: {_one_line(error)} (retry: factcheck stories {out_dir})"
+        summary.stories_error = f"stories not updated: {one_line(error)} (retry: factcheck stories {out_dir})"
         reporter.emit("stories_failed", reason=summary.stories_error)
         return
     update = summary.stories
@@ -609,7 +262,7 @@ class _Pipeline:
         try:
             await self._analyse(article, estimate)
         except Exception as error:  # a bug must fail only its article, never stall an overnight run
-            detail = f"internal error, please report: {_one_line(error)}"
+            detail = f"internal error, please report: {one_line(error)}"
             self._failed(article.meta.source, article.meta.id, "internal", detail)
         finally:
             request_priority.reset(priority)
@@ -629,7 +282,7 @@ class _Pipeline:
             self._failed(article.meta.source, article.meta.id, tally.last_stage or "llm", str(error))
             return
         except (ValidationError, ValueError, OSError) as error:  # invalid output or an unwritable folder
-            self._failed(article.meta.source, article.meta.id, tally.last_stage or "analyze", _one_line(error))
+            self._failed(article.meta.source, article.meta.id, tally.last_stage or "analyze", one_line(error))
             return
         finally:
             current_tally.reset(token)
@@ -682,162 +335,3 @@ class _Pipeline:
         )
         self.reporter.emit("article_failed", article=article_id, source=source, stage=stage, reason=reason)
 
-
-def _one_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {lines[0][:300] if lines else ''}"
-
-
-def _sweep_temporaries(out_dir: Path) -> None:
-    """A run killed mid-write leaves its hidden temporary file; the real file is intact."""
-    for folder in (out_dir, out_dir / "articles"):
-        for leftover in folder.glob(".*.tmp") if folder.is_dir() else []:
-            leftover.unlink(missing_ok=True)
-
-
-def _set_aside_errors(out_dir: Path) -> None:
-    """errors.jsonl describes the latest run; an earlier run's file moves to errors/."""
-    errors = out_dir / "errors.jsonl"
-    if not errors.exists():
-        return
-    with errors.open(encoding="utf-8") as f:
-        first = f.readline()
-    try:
-        old_run = str(json.loads(first).get("run_id") or "earlier")
-    except ValueError:
-        old_run = "earlier"
-    target = out_dir / "errors" / f"{old_run}.jsonl"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
-        target = target.with_name(f"{old_run}-{uuid.uuid4().hex[:6]}.jsonl")
-    os.replace(errors, target)
-
-
-# -- manifest --------------------------------------------------------------------------------
-
-
-class _Manifest:
-    def __init__(
-        self, llm: LLM, settings: Settings, options: RunOptions, out_dir: Path, summary: RunSummary,
-        price: ModelPrice | None, limiter: AdaptiveLimiter, files: int | None,
-    ):
-        self.llm = llm
-        self.settings = settings
-        self.options = options
-        self.out_dir = out_dir
-        self.summary = summary
-        self.price = price
-        self.limiter = limiter
-        self.files = files  # counted before the run (None for a plain iterable); the final count after
-        self.started = datetime.now(UTC)
-        self.clock = time.perf_counter()
-
-    def seconds(self) -> float:
-        return round(time.perf_counter() - self.clock, 3)
-
-    def write(self) -> None:
-        s = self.summary
-        total = s.total
-        seconds = self.seconds()
-        write_json_atomic(
-            self.out_dir / "run.json",
-            redact_data({  # the config holds the base URL, and with it any user:password
-                "run_id": s.run_id,
-                "status": s.status,
-                "started_at": self.started.isoformat(),
-                "updated_at": datetime.now(UTC).isoformat(),
-                "backend": self.llm.backend,
-                "model": self.llm.model,
-                "endpoint": self.llm.endpoint if self.llm.backend != "embedded" else "embedded (loopback)",
-                "prompt_versions": prompt_versions(),
-                "config": self.settings.model_dump(mode="json", exclude={"api_key"}),
-                "options": {
-                    "concurrency": self.options.concurrency,
-                    "budget_usd": self.options.budget_usd,
-                    "cache": self.options.cache,
-                    "resume": self.options.resume,
-                },
-                "counts": {
-                    "files": s.files if s.status != "running" else self.files,
-                    "done": s.done,
-                    "already_done": s.reused,
-                    "failed": s.failed,
-                    "not_started": s.not_started,
-                    "duplicates": s.duplicates,
-                    "damaged_results_redone": s.damaged,
-                    "skipped_files": s.skipped,
-                },
-                "skipped_files": s.skipped_files,
-                "skipped_list": SKIPPED_FILE if s.skipped else None,
-                "tokens": {
-                    "calls": total.calls,
-                    "cache_hits": total.cache_hits,
-                    "failed_attempts": total.failed_attempts,
-                    "prompt": total.prompt_tokens,
-                    "completion": total.completion_tokens,
-                    "cached": total.cached_tokens,
-                },
-                "by_stage": s.bill.as_json(),
-                "cost": {
-                    "estimated_usd": round(total.cost_usd, 6),
-                    "price_per_1m_tokens": self.price.model_dump() if self.price else None,
-                    "note": None if self.price else f"no price known for {self.llm.model!r}; cost not estimated",
-                },
-                "budget": {
-                    "limit_usd": self.options.budget_usd,
-                    "stopped": s.not_started > 0,
-                    "message": s.budget_message,
-                },
-                "timings": {
-                    "seconds": seconds,
-                    "articles_per_second": round(s.done / seconds, 3) if seconds else None,
-                    "article_seconds_median": round(median, 3) if (median := s.article_seconds.median()) is not None else None,
-                },
-                "limiter": {"limit": self.limiter.limit, "maximum": self.limiter.maximum, "decreases": self.limiter.decreases},
-                "errors": {"count": s.failed, "file": "errors.jsonl", "run_stopped_by": s.fatal_error},
-            }),  # type: ignore[arg-type]
-        )
-
-
-# -- results table ---------------------------------------------------------------------------
-
-
-def claim_rows(result: ArticleResult) -> Iterator[dict[str, object]]:
-    for claim in result.claims:
-        verdict = result.verdict_for(claim.id)
-        yield {
-            "article_id": result.article.id,
-            "source": result.article.source,
-            "claim_id": claim.id,
-            "claimant": claim.claimant,
-            "via": claim.via,
-            "statement": claim.statement,
-            "checkworthiness": claim.checkworthiness,
-            "verdict": verdict.verdict.value if verdict else None,
-            "confidence": verdict.confidence if verdict else None,
-            "evidence": [s.text for s in claim.spans],
-            "supporting": [s.text for s in verdict.supporting] if verdict else [],
-            "contradicting": [s.text for s in verdict.contradicting] if verdict else [],
-            "denials": [d.id for d in result.denials_of(claim.id) if d.is_denial],
-        }
-
-
-def write_results_table(out_dir: Path) -> None:
-    """Streamed into a temporary file and renamed: whole or absent, in flat memory."""
-    articles = out_dir / "articles"
-    with atomic_writer(out_dir / "results.jsonl") as f:
-        for path in _result_files(articles):
-            result = load_result(path)
-            if result is not None:
-                for row in claim_rows(result):
-                    f.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def _result_files(articles: Path) -> Iterator[Path]:
-    """The result files in directory order, streamed: no listing of the folder is held."""
-    if not articles.is_dir():
-        return
-    with os.scandir(articles) as entries:
-        for entry in entries:
-            if entry.name.endswith(".json") and not entry.name.startswith(".") and entry.is_file():
-                yield Path(entry.path)

@@ -1,0 +1,171 @@
+"""The inputs of a run: article files under paths, found lazily, read one at a time, each text
+analysed once."""
+
+
+import errno
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+
+from pipeline.text.ingest import ARTICLE_SUFFIXES, JSON_SUFFIXES, Article, InputError, read_articles
+
+
+class NoArticlesError(InputError):
+    """Nothing to run on: every path is missing, empty or holds no article files."""
+
+
+
+class Inputs:
+    """The article files under some paths, found lazily: each iteration walks the folders again
+    with ``os.scandir`` (in directory order), so no list of files is ever held. Files under
+    ``exclude`` (the output folder) are never inputs; hidden files are ignored."""
+
+    def __init__(self, paths: list[Path], exclude: Path | None = None):
+        self.paths = paths
+        self.excluded = exclude.resolve() if exclude is not None else None
+
+    def __iter__(self) -> Iterator[Path]:
+        return self.walk()
+
+    def __bool__(self) -> bool:
+        return next(self.walk(), None) is not None
+
+    def walk(
+        self, on_skipped: Callable[[str], None] | None = None, on_unreadable: Callable[[str, str], None] | None = None
+    ) -> Iterator[Path]:
+        """Article files one at a time; ``on_skipped`` hears of every other file, ``on_unreadable``
+        (path, reason) of every entry or folder that cannot be read; the walk goes on past both."""
+        for path in self.paths:
+            if path.is_dir():
+                yield from self._walk_folder(path, on_skipped, on_unreadable)
+            elif path.is_file():
+                yield path
+
+    def census(self) -> tuple[int, bool]:
+        """How many article files, and whether any may hold several articles (JSON): one walk."""
+        files = 0
+        several = False
+        for path in self.walk():
+            files += 1
+            several = several or path.suffix.lower() in JSON_SUFFIXES
+        return files, several
+
+    def _walk_folder(
+        self, root: Path, on_skipped: Callable[[str], None] | None, on_unreadable: Callable[[str, str], None] | None
+    ) -> Iterator[Path]:
+        pending = [root]  # folders still to read: grows with the depth and breadth of folders, not files
+        while pending:
+            folder = pending.pop()
+            try:
+                scanner = os.scandir(folder)
+            except OSError as error:  # an unreadable folder is reported, the rest goes on
+                if on_unreadable is not None:
+                    on_unreadable(str(folder), f"{folder}: cannot read folder ({error.strerror or error})")
+                continue
+            with scanner:
+                while True:
+                    try:
+                        entry = next(scanner, None)
+                    except OSError as error:
+                        if on_unreadable is not None:
+                            on_unreadable(str(folder), f"{folder}: cannot read folder ({error.strerror or error})")
+                        break
+                    if entry is None:
+                        break
+                    yield from self._visit(entry, pending, on_skipped, on_unreadable)
+
+    def _visit(
+        self, entry: os.DirEntry[str], pending: list[Path],
+        on_skipped: Callable[[str], None] | None, on_unreadable: Callable[[str, str], None] | None,
+    ) -> Iterator[Path]:
+        """One folder entry: a subfolder to walk, an article file, or a line about it. One bad
+        entry (a symlink loop, a dangling link, a file gone mid-walk) never ends the walk."""
+        is_article = os.path.splitext(entry.name)[1].lower() in ARTICLE_SUFFIXES
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                if not self._excluded(entry):
+                    pending.append(Path(entry.path))
+                return
+            if entry.name.startswith(".") or self._excluded(entry):
+                return
+            if not entry.is_file():  # raises on a symlink loop; False for a dangling link
+                if entry.is_symlink() and is_article:
+                    raise FileNotFoundError(errno.ENOENT, "dangling symbolic link")
+                return
+        except OSError as error:
+            if is_article and on_unreadable is not None:
+                on_unreadable(entry.path, f"{entry.path}: cannot read ({error.strerror or error})")
+            elif not is_article and on_skipped is not None:
+                on_skipped(f"{entry.path}: skipped (cannot read: {error.strerror or error})")
+            return
+        if is_article:
+            yield Path(entry.path)
+        elif on_skipped is not None:
+            on_skipped(f"{entry.path}: skipped (not an article file type)")
+
+    def _excluded(self, entry: os.DirEntry[str]) -> bool:
+        if self.excluded is None:
+            return False
+        if entry.is_symlink() or entry.is_dir(follow_symlinks=False):  # resolve only what can lead elsewhere
+            try:
+                return Path(entry.path).resolve().is_relative_to(self.excluded)
+            except RuntimeError:  # a symlink loop (Python 3.11); reading it fails and is reported
+                return False
+        return False
+
+
+def discover(paths: list[Path], exclude: Path | None = None) -> tuple[Inputs, list[str]]:
+    """The article files under ``paths`` (a lazy :class:`Inputs`) and one line per path that
+    does not exist. Files of other types are reported while the run walks the folders."""
+    missing = [f"{path}: no such file or folder" for path in paths if not path.exists()]
+    return Inputs(paths, exclude), missing
+
+
+def discover_or_fail(paths: list[Path], exclude: Path | None = None) -> tuple[Inputs, list[str]]:
+    files, skipped = discover(paths, exclude)
+    if not files:  # stops at the first article file found
+        raise NoArticlesError("; ".join(skipped[:3]) or f"{', '.join(map(str, paths))}: no article files found")
+    return files, skipped
+
+
+def iter_articles(files: Iterable[Path], on_error: Callable[[str, str], None]) -> Iterator[Article]:
+    """Articles one at a time, file by file: memory does not grow with the folder. Whatever goes
+    wrong reading one file (a bad file, JSON nested past the recursion limit, an HTML reader
+    missing from the install) is that file's error, reported in one line; the next file is read."""
+    for path in files:
+        try:
+            yield from read_articles(path)
+        except InputError as error:
+            on_error(str(path), str(error))
+        except Exception as error:  # noqa: BLE001 - one file's failure, whatever it is (RecursionError, ImportError)
+            on_error(str(path), f"{path}: cannot read as an article ({one_line(error)})")
+
+
+
+class SeenTexts:
+    """Article ids seen in this run and the first source of each, in a private temporary SQLite
+    database (deleted on close) with a small page cache: memory stays flat however many
+    articles a run reads; the same text twice is analysed once."""
+
+    def __init__(self) -> None:
+        self._db = sqlite3.connect("")  # "": a private temporary on-disk database
+        self._db.execute("PRAGMA cache_size = -1024")  # KiB
+        self._db.execute("CREATE TABLE seen (id TEXT PRIMARY KEY, source TEXT NOT NULL) WITHOUT ROWID")
+
+    def first_source(self, article_id: str, source: str) -> str | None:
+        """None the first time ``article_id`` is seen (it is remembered); else its first source."""
+        if self._db.execute("INSERT OR IGNORE INTO seen VALUES (?, ?)", (article_id, source)).rowcount:
+            return None
+        row = self._db.execute("SELECT source FROM seen WHERE id = ?", (article_id,)).fetchone()
+        return str(row[0])
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def one_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0][:300] if lines else ''}"

@@ -1,0 +1,223 @@
+"""What a run records: its options, its running summary and OUT/run.json, the manifest."""
+
+
+import json
+import random
+import statistics
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+
+from pipeline._io import write_json_atomic
+from pipeline.stages.analyze import prompt_versions
+from pipeline.llm.costs import StageBill, Tally
+from pipeline.llm.limiter import AdaptiveLimiter
+from pipeline.llm.client import LLM
+from pipeline.llm.prices import ModelPrice
+from pipeline.llm.redaction import redact_data
+from pipeline.run.output import SKIPPED_FILE, SKIPPED_LISTED
+from pipeline.run.progress import Reporter
+from pipeline.settings import Settings
+
+if TYPE_CHECKING:
+    from pipeline.stories import StoriesUpdate
+
+
+SECONDS_SAMPLE = 2048  # article durations kept for the median: a uniform sample, not every article
+
+
+@dataclass
+class RunOptions:
+    concurrency: int = 4
+    budget_usd: float | None = None
+    cache: bool = True
+    resume: bool = True
+    stories: bool = False  # group claims across articles into OUT/stories.jsonl at the end (CLI: on)
+
+
+@dataclass
+class RunSummary:
+    run_id: str = ""
+    status: str = "running"  # complete | budget_exhausted | interrupted | failed (the endpoint serves nothing)
+    done: int = 0
+    reused: int = 0
+    failed: int = 0
+    not_started: int = 0  # left out by the budget
+    duplicates: int = 0
+    damaged: int = 0  # earlier result files that were unreadable (truncated, corrupt): analysed again
+    files: int = 0  # article files read
+    skipped: int = 0  # skipped files and duplicates, all listed in skipped.txt
+    skipped_files: list[str] = field(default_factory=list)  # the first SKIPPED_LISTED of them (+ a note)
+    bill: Tally = field(default_factory=Tally)
+    article_seconds: "SecondsSample" = field(default_factory=lambda: SecondsSample())
+    budget_message: str | None = None
+    fatal_error: str | None = None  # why the whole run stopped (status "failed")
+    stories: "StoriesUpdate | None" = None  # OUT/stories.jsonl, when the run built it
+    stories_error: str | None = None
+
+    @property
+    def attempted(self) -> int:
+        return self.done + self.reused + self.failed
+
+    @property
+    def total(self) -> StageBill:
+        return self.bill.total()
+
+    # Kept for callers that read the totals directly.
+    @property
+    def calls(self) -> int:
+        return self.total.calls
+
+    @property
+    def prompt_tokens(self) -> int:
+        return self.total.prompt_tokens
+
+    @property
+    def completion_tokens(self) -> int:
+        return self.total.completion_tokens
+
+    @property
+    def cached_tokens(self) -> int:
+        return self.total.cached_tokens
+
+    @property
+    def cost_usd(self) -> float:
+        return self.total.cost_usd
+
+
+class SecondsSample:
+    """A uniform sample of article durations (reservoir sampling): the median in bounded memory;
+    exact for runs of up to SECONDS_SAMPLE articles."""
+
+    def __init__(self, size: int = SECONDS_SAMPLE):
+        self.size = size
+        self.count = 0
+        self.values: list[float] = []
+        self._random = random.Random(0)
+
+    def append(self, value: float) -> None:
+        self.count += 1
+        if len(self.values) < self.size:
+            self.values.append(value)
+        elif (slot := self._random.randrange(self.count)) < self.size:
+            self.values[slot] = value
+
+    def median(self) -> float | None:
+        return statistics.median(self.values) if self.values else None
+
+    def __len__(self) -> int:
+        return self.count
+
+
+class Manifest:
+    def __init__(
+        self, llm: LLM, settings: Settings, options: RunOptions, out_dir: Path, summary: RunSummary,
+        price: ModelPrice | None, limiter: AdaptiveLimiter, files: int | None,
+    ):
+        self.llm = llm
+        self.settings = settings
+        self.options = options
+        self.out_dir = out_dir
+        self.summary = summary
+        self.price = price
+        self.limiter = limiter
+        self.files = files  # counted before the run (None for a plain iterable); the final count after
+        self.started = datetime.now(UTC)
+        self.clock = time.perf_counter()
+
+    def seconds(self) -> float:
+        return round(time.perf_counter() - self.clock, 3)
+
+    def write(self) -> None:
+        s = self.summary
+        total = s.total
+        seconds = self.seconds()
+        write_json_atomic(
+            self.out_dir / "run.json",
+            redact_data({  # the config holds the base URL, and with it any user:password
+                "run_id": s.run_id,
+                "status": s.status,
+                "started_at": self.started.isoformat(),
+                "updated_at": datetime.now(UTC).isoformat(),
+                "backend": self.llm.backend,
+                "model": self.llm.model,
+                "endpoint": self.llm.endpoint if self.llm.backend != "embedded" else "embedded (loopback)",
+                "prompt_versions": prompt_versions(),
+                "config": self.settings.model_dump(mode="json", exclude={"api_key"}),
+                "options": {
+                    "concurrency": self.options.concurrency,
+                    "budget_usd": self.options.budget_usd,
+                    "cache": self.options.cache,
+                    "resume": self.options.resume,
+                },
+                "counts": {
+                    "files": s.files if s.status != "running" else self.files,
+                    "done": s.done,
+                    "already_done": s.reused,
+                    "failed": s.failed,
+                    "not_started": s.not_started,
+                    "duplicates": s.duplicates,
+                    "damaged_results_redone": s.damaged,
+                    "skipped_files": s.skipped,
+                },
+                "skipped_files": s.skipped_files,
+                "skipped_list": SKIPPED_FILE if s.skipped else None,
+                "tokens": {
+                    "calls": total.calls,
+                    "cache_hits": total.cache_hits,
+                    "failed_attempts": total.failed_attempts,
+                    "prompt": total.prompt_tokens,
+                    "completion": total.completion_tokens,
+                    "cached": total.cached_tokens,
+                },
+                "by_stage": s.bill.as_json(),
+                "cost": {
+                    "estimated_usd": round(total.cost_usd, 6),
+                    "price_per_1m_tokens": self.price.model_dump() if self.price else None,
+                    "note": None if self.price else f"no price known for {self.llm.model!r}; cost not estimated",
+                },
+                "budget": {
+                    "limit_usd": self.options.budget_usd,
+                    "stopped": s.not_started > 0,
+                    "message": s.budget_message,
+                },
+                "timings": {
+                    "seconds": seconds,
+                    "articles_per_second": round(s.done / seconds, 3) if seconds else None,
+                    "article_seconds_median": round(median, 3) if (median := s.article_seconds.median()) is not None else None,
+                },
+                "limiter": {"limit": self.limiter.limit, "maximum": self.limiter.maximum, "decreases": self.limiter.decreases},
+                "errors": {"count": s.failed, "file": "errors.jsonl", "run_stopped_by": s.fatal_error},
+            }),  # type: ignore[arg-type]
+        )
+
+
+class SkippedList:
+    """Every skipped file and duplicate, one line each, streamed to OUT/skipped.txt (rewritten by
+    every run); the summary keeps the first SKIPPED_LISTED lines and the count."""
+
+    def __init__(self, out_dir: Path, summary: RunSummary, reporter: Reporter):
+        self.path = out_dir / SKIPPED_FILE
+        self.summary = summary
+        self.reporter = reporter
+        self.path.unlink(missing_ok=True)
+        self._file: IO[str] | None = None
+
+    def add(self, line: str) -> None:
+        self.summary.skipped += 1
+        if len(self.summary.skipped_files) < SKIPPED_LISTED:
+            self.summary.skipped_files.append(line)
+        if self._file is None:
+            self._file = self.path.open("a", encoding="utf-8")
+        self._file.write(line + "\n")
+        self.reporter.emit("file_skipped", reason=line)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        more = self.summary.skipped - len(self.summary.skipped_files)
+        if more > 0:
+            self.summary.skipped_files.append(f"... and {more} more: every skipped file is listed in {self.path}")

@@ -1,0 +1,118 @@
+"""The output folder of a run.
+
+Layout of OUT_DIR:
+  articles/<article_id>.json   one ArticleResult per article (atomic write: whole or absent)
+  results.jsonl                one row per claim, rebuilt (streamed) from articles/ at the end of a run
+  errors.jsonl                 one row per failed article, unreadable file or entry, or missing input
+                               path of the latest run
+  errors/<run_id>.jsonl        the errors of earlier runs, moved aside when a new run starts
+  usage.jsonl                  one row per analysed article: tokens, calls, cache hits, cost per stage
+  run.json                     manifest: config, backend, model, prompt versions, counts, tokens, cost,
+                               timings, errors; "status" stays "running" if the run was killed
+"""
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from pipeline._io import atomic_writer
+from pipeline.text.ingest import InputError
+from schemas import ArticleResult
+
+OWN_ENTRIES = ("run.json", "articles", "batch.json")
+SKIPPED_FILE = "skipped.txt"  # any of these marks a folder as ours
+SKIPPED_LISTED = 100  # skipped files named in run.json and on stderr; all of them go to skipped.txt
+
+
+def check_out_dir(out_dir: Path) -> None:
+    """Refuse a folder that holds something else: a run never overwrites a user's files."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{out_dir}: output path exists and is not a folder")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not any((out_dir / name).exists() for name in OWN_ENTRIES):
+        raise InputError(f"{out_dir}: folder is not empty and is not a factcheck output folder; choose a new one")
+
+
+def result_path(out_dir: Path, article_id: str) -> Path:
+    return out_dir / "articles" / f"{article_id}.json"
+
+
+def load_result(path: Path) -> ArticleResult | None:
+    try:
+        return ArticleResult.model_validate_json(path.read_bytes())
+    except (OSError, ValidationError):
+        return None
+
+
+
+def sweep_temporaries(out_dir: Path) -> None:
+    """A run killed mid-write leaves its hidden temporary file; the real file is intact."""
+    for folder in (out_dir, out_dir / "articles"):
+        for leftover in folder.glob(".*.tmp") if folder.is_dir() else []:
+            leftover.unlink(missing_ok=True)
+
+
+def set_aside_errors(out_dir: Path) -> None:
+    """errors.jsonl describes the latest run; an earlier run's file moves to errors/."""
+    errors = out_dir / "errors.jsonl"
+    if not errors.exists():
+        return
+    with errors.open(encoding="utf-8") as f:
+        first = f.readline()
+    try:
+        old_run = str(json.loads(first).get("run_id") or "earlier")
+    except ValueError:
+        old_run = "earlier"
+    target = out_dir / "errors" / f"{old_run}.jsonl"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        target = target.with_name(f"{old_run}-{uuid.uuid4().hex[:6]}.jsonl")
+    os.replace(errors, target)
+
+
+
+# -- results table ---------------------------------------------------------------------------
+
+
+def claim_rows(result: ArticleResult) -> Iterator[dict[str, object]]:
+    for claim in result.claims:
+        verdict = result.verdict_for(claim.id)
+        yield {
+            "article_id": result.article.id,
+            "source": result.article.source,
+            "claim_id": claim.id,
+            "claimant": claim.claimant,
+            "via": claim.via,
+            "statement": claim.statement,
+            "checkworthiness": claim.checkworthiness,
+            "verdict": verdict.verdict.value if verdict else None,
+            "confidence": verdict.confidence if verdict else None,
+            "evidence": [s.text for s in claim.spans],
+            "supporting": [s.text for s in verdict.supporting] if verdict else [],
+            "contradicting": [s.text for s in verdict.contradicting] if verdict else [],
+            "denials": [d.id for d in result.denials_of(claim.id) if d.is_denial],
+        }
+
+
+def write_results_table(out_dir: Path) -> None:
+    """Streamed into a temporary file and renamed: whole or absent, in flat memory."""
+    articles = out_dir / "articles"
+    with atomic_writer(out_dir / "results.jsonl") as f:
+        for path in result_files(articles):
+            result = load_result(path)
+            if result is not None:
+                for row in claim_rows(result):
+                    f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def result_files(articles: Path) -> Iterator[Path]:
+    """The result files in directory order, streamed: no listing of the folder is held."""
+    if not articles.is_dir():
+        return
+    with os.scandir(articles) as entries:
+        for entry in entries:
+            if entry.name.endswith(".json") and not entry.name.startswith(".") and entry.is_file():
+                yield Path(entry.path)
