@@ -14,7 +14,7 @@ from pipeline import cli
 from pipeline.run.batch import BatchError, advance, batch_cost, load_state, pinned_settings, submit
 from pipeline.llm.embedded import EmbeddedModelError
 from pipeline.text.ingest import InputError
-from pipeline.llm.client import LLMError
+from pipeline.llm.errors import LLMError
 
 batch_app = typer.Typer(help="Scale-out through the OpenAI Batch API: one batch per stage, at half price.", no_args_is_help=True)
 

@@ -17,7 +17,7 @@ from pipeline.llm.backend import open_llm
 from pipeline.llm.cache import CacheError
 from pipeline.llm.embedded import EmbeddedModelError
 from pipeline.text.ingest import InputError
-from pipeline.llm.client import EndpointError, LLMError
+from pipeline.llm.errors import EndpointError, LLMError
 from pipeline.llm.redaction import RedactedStderr, register_secret
 from pipeline.run.inputs import NoArticlesError, discover_or_fail
 from pipeline.run.scheduler import run

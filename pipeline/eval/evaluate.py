@@ -23,7 +23,8 @@ from pydantic import BaseModel, ValidationError
 from pipeline._io import append_jsonl, write_json_atomic
 from pipeline.stages.analyze import analyze, prompt_versions
 from pipeline.stages.check import check_claim
-from pipeline.llm.client import LLM, LLMError
+from pipeline.llm.client import LLM
+from pipeline.llm.errors import LLMError
 from pipeline.stages.options import AnalysisOptions
 from pipeline.settings import Settings
 from pipeline.stance.model import stance_model_sha256

@@ -6,11 +6,16 @@ The labels' first tokens differ ("dis", "ref", "supported", "un"), so the token 
 begins carries the whole choice.
 """
 
+from __future__ import annotations
+
 import math
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from openai.types.chat import ChatCompletionTokenLogprob
+if TYPE_CHECKING:  # types only: the openai SDK loads for code that calls a model
+    from openai.types.chat import ChatCompletionTokenLogprob
+
 
 _VERDICT_VALUE = re.compile(r'(?<!\\)"verdict"\s*:\s*"')
 

@@ -26,24 +26,12 @@ from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from pipeline.llm._json_shape import json_shape
+from pipeline.llm.errors import EndpointError, LLMError
 from pipeline.llm.redaction import redact, register_secret
 from schemas import StageUsage
 
 T = TypeVar("T", bound=BaseModel)
 MAX_RETRY_AFTER = 120.0
-
-
-class LLMError(RuntimeError):
-    """A call that cannot succeed: the message names the endpoint and the cause in one line.
-    The message is redacted: a server's error body may quote the request's credentials."""
-
-    def __init__(self, message: str):
-        super().__init__(redact(message))
-
-
-class EndpointError(LLMError):
-    """The endpoint can answer no call at all (nothing listens, the key is rejected, the model is
-    not served there): the whole run stops with this one line rather than failing every article."""
 
 
 @dataclass

@@ -34,7 +34,8 @@ from pipeline.llm.costs import STAGE_BY_TOOL
 from pipeline.llm.http_stack import backend_identity
 from pipeline.text.ingest import Article
 from pipeline.stages.options import AnalysisOptions
-from pipeline.llm.client import LLM, LLMError
+from pipeline.llm.client import LLM
+from pipeline.llm.errors import LLMError
 from pipeline.llm.prices import BATCH_DISCOUNT, price_for
 from pipeline.run.inputs import discover, iter_articles
 from pipeline.run.output import check_out_dir, load_result, result_path

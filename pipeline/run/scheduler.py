@@ -25,7 +25,8 @@ from pipeline.llm.http_stack import backend_identity, http_client
 from pipeline.text.ingest import Article, InputError
 from pipeline.stages.options import AnalysisOptions
 from pipeline.llm.limiter import AdaptiveLimiter, request_priority
-from pipeline.llm.client import LLM, EndpointError, LLMError
+from pipeline.llm.client import LLM
+from pipeline.llm.errors import EndpointError, LLMError
 from pipeline.llm.prices import price_for
 from pipeline.run.progress import Reporter
 from pipeline.llm.redaction import redact

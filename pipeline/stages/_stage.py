@@ -1,12 +1,15 @@
 """What every stage shares: the message layout and its result type."""
 
-from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from __future__ import annotations
 
-from openai.types.chat import ChatCompletionMessageParam
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from pipeline.text.document import Window
 from schemas import StageUsage
+
+if TYPE_CHECKING:  # types only: the openai SDK loads for code that calls a model
+    from openai.types.chat import ChatCompletionMessageParam
 
 T = TypeVar("T")
 

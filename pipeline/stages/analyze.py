@@ -1,8 +1,11 @@
 """One article through the three stages: claims -> denials -> verdicts, per context window."""
 
+from __future__ import annotations
+
 import asyncio
 import time
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz
 
@@ -14,12 +17,14 @@ from pipeline.stages import verify as verify_stage
 from pipeline.text.attributions import find_attributions
 from pipeline.text.document import Window, windows
 from pipeline.text.ingest import Article
-from pipeline.llm.client import LLM
 from pipeline.stages.options import AnalysisOptions, Verifier
 from pipeline.stance import verdicts as stance_verdicts
 from pipeline.stance.embedder import shared_embedder
 from pipeline.stance.model import stance_model_sha256
 from schemas import ArticleResult, Claim, Denial, RunInfo, StageUsage, Verdict
+
+if TYPE_CHECKING:  # the client loads the openai SDK: not for code that makes no call
+    from pipeline.llm.client import LLM
 
 STAGES = (claims_stage.STAGE, denials_stage.STAGE, verify_stage.STAGE)
 DUPLICATE_SCORE = 80  # token_set_ratio above which two claims on the same sentence are one claim

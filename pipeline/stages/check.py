@@ -7,11 +7,14 @@ no LLM at all. The trained stance model then judges it, including whether the ar
 it at all (``not_addressed``); ``verifier="llm"`` asks the LLM's verify call instead.
 """
 
+from __future__ import annotations
+
 import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, utils
 
@@ -21,10 +24,12 @@ from pipeline.stages.analyze import STAGES, add_usage, judge_with_stance_model, 
 from pipeline.text.attributions import find_attributions
 from pipeline.text.document import Window, windows
 from pipeline.text.ingest import Article, InputError, make_article, read_articles
-from pipeline.llm.client import LLM
 from pipeline.stages.options import AnalysisOptions
 from schemas import Claim, ClaimKind, Denial, Span, StageUsage
 from schemas.check import CheckResult, ClaimOrigin
+
+if TYPE_CHECKING:  # the client loads the openai SDK: not for code that makes no call
+    from pipeline.llm.client import LLM
 
 GIVEN_CLAIM_ID = "c0"  # extracted claims are c1..cN, so c0 never collides
 ARTICLE_VOICE = "the article"  # the claimant of what the article states in its own voice

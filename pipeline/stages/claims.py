@@ -1,8 +1,11 @@
 """Stage 1: extract check-worthy claims with their attribution chain."""
 
+from __future__ import annotations
+
 import asyncio
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -11,11 +14,13 @@ from pipeline.text import prompts
 from pipeline.stages._stage import StageOutput, messages
 from pipeline.text.attributions import find_attributions, names_in
 from pipeline.text.document import WITHHELD, Window
-from pipeline.llm.client import LLM
 from pipeline.stages.propositions import merge_duplicates, reports_a_denial, standalone
 from pipeline.text.spans import align_quote
 from pipeline.stance.embedder import shared_embedder
 from schemas import Attribution, Claim, ClaimDraft, ClaimsResponse, Span
+
+if TYPE_CHECKING:  # the client loads the openai SDK: not for code that makes no call
+    from pipeline.llm.client import LLM
 
 STAGE = "claims"
 _REPORTING = re.compile(r"\b(said|says|wrote|told|claimed|reported|according to|stated|announced)\b", re.IGNORECASE)

@@ -1,19 +1,24 @@
 """Stage 2: statements disputing the claims, with non-denials kept apart."""
 
+from __future__ import annotations
+
 import asyncio
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from pipeline.text import prompts
 from pipeline.text.sentences import Sentence
 from pipeline.stages._stage import StageOutput, messages
 from pipeline.text.attributions import credited_with, find_attributions, names_in
 from pipeline.text.document import Window
-from pipeline.llm.client import LLM
 from pipeline.stages.propositions import unlink_unrelated
 from pipeline.stance.embedder import shared_embedder
 from schemas import Attribution, Claim, Denial, DenialKind, Span
 from schemas.denials import denials_response_for
+
+if TYPE_CHECKING:  # the client loads the openai SDK: not for code that makes no call
+    from pipeline.llm.client import LLM
 
 STAGE = "denials"
 

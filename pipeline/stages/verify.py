@@ -1,14 +1,19 @@
 """Stage 3: a verdict per claim, with the claim's linked denials put before the model."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pipeline.text import prompts
 from pipeline.llm._label_probability import label_probabilities
 from pipeline.stages._stage import StageOutput, messages
 from pipeline.text.document import Window
-from pipeline.llm.client import LLM
 from schemas import Claim, Denial, Span, StageUsage, Verdict
 from schemas.verdicts import RATIONALE_CHARS, WHEN_DENIED, WHEN_UNDENIED, ConfidenceBasis, verdicts_response_for
+
+if TYPE_CHECKING:  # the client loads the openai SDK: not for code that makes no call
+    from pipeline.llm.client import LLM
 
 STAGE = "verify"
 

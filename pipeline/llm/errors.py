@@ -1,0 +1,17 @@
+"""What a failed LLM call raises. Apart from the client (no openai import), so code that only
+catches these, the CLI above all, does not load the SDK."""
+
+from pipeline.llm.redaction import redact
+
+
+class LLMError(RuntimeError):
+    """A call that cannot succeed: the message names the endpoint and the cause in one line.
+    The message is redacted: a server's error body may quote the request's credentials."""
+
+    def __init__(self, message: str):
+        super().__init__(redact(message))
+
+
+class EndpointError(LLMError):
+    """The endpoint can answer no call at all (nothing listens, the key is rejected, the model is
+    not served there): the whole run stops with this one line rather than failing every article."""
