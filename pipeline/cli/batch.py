@@ -1,7 +1,4 @@
-"""``factcheck batch submit | status | collect``: the Batch API path on the command line.
-
-Imported at the end of ``pipeline.cli`` (it reuses that module's helpers and exit codes).
-"""
+"""``factcheck batch submit | status | collect``: the Batch API path on the command line."""
 
 import asyncio
 import json
@@ -10,13 +7,9 @@ from typing import Annotated
 
 import typer
 
-from pipeline import cli
-from pipeline.run.batch import BatchError, advance, batch_cost, load_state, pinned_settings, submit
-from pipeline.llm.embedded import EmbeddedModelError
-from pipeline.text.ingest import InputError
-from pipeline.llm.errors import LLMError
+from pipeline.cli._common import EXIT_NOTHING_RAN, EXIT_SOME_FAILED, BaseUrlOpt, ModelOpt, err, fail, read_settings
 
-batch_app = typer.Typer(help="Scale-out through the OpenAI Batch API: one batch per stage, at half price.", no_args_is_help=True)
+app = typer.Typer(help="Scale-out through the OpenAI Batch API: one batch per stage, at half price.", no_args_is_help=True)
 
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Output folder (holds batch.json).")]
 
@@ -25,45 +18,50 @@ def _print_state(state: dict[str, object], out: Path) -> None:
     for entry in state["rounds"]:  # type: ignore[union-attr]
         stages = ", ".join(f"{k} {v}" for k, v in entry["stages"].items())
         results = entry["results"]
-        cli.err.print(
+        err.print(
             f"round {entry['round']} ({stages}): {entry['status']}; "
             f"{results['completed']} answered, {results['failed']} failed, ${results['cost_usd']:.4f}",
             markup=False,
         )
     if state["finished"]:
-        cli.err.print(f"all rounds done: run `factcheck batch collect --out {out}`", markup=False)
+        err.print(f"all rounds done: run `factcheck batch collect --out {out}`", markup=False)
     else:
-        cli.err.print("in progress: check again later with `factcheck batch status`", markup=False)
+        err.print("in progress: check again later with `factcheck batch status`", markup=False)
 
 
-@batch_app.command("submit")
+@app.command("submit")
 def submit_command(
     paths: Annotated[list[Path], typer.Argument(help="Article files or folders.")],
     out: OutOpt,
-    base_url: cli.BaseUrlOpt = None,
-    model: cli.ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    model: ModelOpt = None,
     max_claims: Annotated[int | None, typer.Option(help="Most claims kept per context window.")] = None,
 ) -> None:
     """Upload the first stage (claims) of every article as a batch; later stages follow in `status`."""
-    settings = cli._settings(backend="openai", base_url=base_url, model=model, max_claims=max_claims)
+    from pipeline.run.batch import BatchError, submit
+    from pipeline.text.ingest import InputError
+
+    settings = read_settings(backend="openai", base_url=base_url, model=model, max_claims=max_claims)
     try:
         state = asyncio.run(submit(paths, out, settings))
     except (BatchError, InputError) as error:
-        raise cli._fail(str(error)) from None
+        raise fail(str(error)) from None
     _print_state(state, out)
 
 
-@batch_app.command("status")
+@app.command("status")
 def status_command(out: OutOpt) -> None:
     """Poll the current batch; when it is done, store its answers and submit the next stage."""
+    from pipeline.run.batch import BatchError, advance
+
     try:
-        state = asyncio.run(advance(out, cli._settings(backend="openai")))
+        state = asyncio.run(advance(out, read_settings(backend="openai")))
     except BatchError as error:
-        raise cli._fail(str(error)) from None
+        raise fail(str(error)) from None
     _print_state(state, out)
 
 
-@batch_app.command("collect")
+@app.command("collect")
 def collect_command(
     out: OutOpt,
     now: Annotated[bool, typer.Option("--now", help="Do not wait for a batch in flight: run what is missing live.")] = False,
@@ -73,28 +71,32 @@ def collect_command(
     """Write every article's result from the batch answers (validated and aligned like a live run);
     whatever is missing or invalid is asked live."""
     from pipeline.llm.backend import open_llm
+    from pipeline.llm.embedded import EmbeddedModelError
+    from pipeline.llm.errors import LLMError
+    from pipeline.run.batch import BatchError, advance, batch_cost, load_state, pinned_settings
     from pipeline.run.progress import FailurePrinter, ProgressBar
     from pipeline.run.inputs import discover_or_fail
     from pipeline.run.manifest import RunOptions
     from pipeline.run.scheduler import run
+    from pipeline.text.ingest import InputError
 
-    base = cli._settings(backend="openai", concurrency=concurrency)
+    base = read_settings(backend="openai", concurrency=concurrency)
     try:
         state = asyncio.run(advance(out, base))
     except BatchError as error:
-        raise cli._fail(str(error)) from None
+        raise fail(str(error)) from None
     if not state["finished"] and not now:
         _print_state(state, out)
-        raise cli._fail("a batch is still in progress; wait, or pass --now to run the rest live")
+        raise fail("a batch is still in progress; wait, or pass --now to run the rest live")
     settings = pinned_settings(state, base)
-    reporter = FailurePrinter(cli.err) if quiet or not cli.err.is_terminal else ProgressBar(cli.err)
+    reporter = FailurePrinter(err) if quiet or not err.is_terminal else ProgressBar(err)
     try:
         files, skipped = discover_or_fail([Path(p) for p in state["inputs"]], exclude=out)  # type: ignore[union-attr]
         with open_llm(settings) as llm:
             options = RunOptions(concurrency=settings.concurrency, cache=True)
             summary = asyncio.run(run(llm, files, skipped, out, settings, options=options, reporter=reporter))
     except (EmbeddedModelError, LLMError, InputError) as error:
-        raise cli._fail(str(error)) from None
+        raise fail(str(error)) from None
     finally:
         reporter.close()
     spent = batch_cost(load_state(out))
@@ -106,13 +108,13 @@ def collect_command(
 
     write_json_atomic(out / "run.json", manifest)
     total = summary.total
-    cli.err.print(
+    err.print(
         f"{summary.done} collected, {summary.reused} already done, {summary.failed} failed; "
         f"{total.cache_hits} answers from the batch, {total.calls} asked live; "
         f"~${spent:.4f} batch + ${total.cost_usd:.4f} live -> {out}",
         markup=False,
     )
     if summary.failed and not (summary.done or summary.reused):
-        raise typer.Exit(cli.EXIT_NOTHING_RAN)
+        raise typer.Exit(EXIT_NOTHING_RAN)
     if summary.failed:
-        raise typer.Exit(cli.EXIT_SOME_FAILED)
+        raise typer.Exit(EXIT_SOME_FAILED)

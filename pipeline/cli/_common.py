@@ -1,0 +1,95 @@
+"""What every command shares: the one Typer app, stderr, exit codes, settings and option types.
+Imported by every command module, so it imports nothing heavy: no model, no SDK."""
+
+import logging
+import os
+import signal
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.text import Text
+
+from pipeline.llm.redaction import RedactedStderr, register_secret
+from pipeline.settings import Settings, describe_error
+
+if TYPE_CHECKING:
+    from pipeline.stories import StoriesUpdate
+
+# Exit codes: 0 every article done; 1 nothing could run; 3 some articles failed or were left
+# out by --budget.
+EXIT_NOTHING_RAN = 1
+EXIT_SOME_FAILED = 3
+
+app = typer.Typer(
+    help="Fact-check news articles: claims, denials and verdicts with evidence spans.", no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals hold the API key
+)
+# Every line on stderr is redacted (keys, tokens, URL passwords) and printed as plain text:
+# messages quote paths and server replies, which must never be read as Rich markup.
+err = Console(file=RedactedStderr(), highlight=False)  # type: ignore[arg-type]
+
+
+def fail(message: str) -> typer.Exit:
+    err.print(Text.assemble(("error:", "red"), " ", message), soft_wrap=True)
+    return typer.Exit(EXIT_NOTHING_RAN)
+
+
+def read_settings(**overrides: object) -> Settings:
+    try:
+        settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as error:
+        raise fail(f"configuration: {describe_error(error)}") from None
+    except ValueError as error:  # an unreadable config file
+        raise fail(f"configuration: {error}") from None
+    register_secret(settings.api_key.get_secret_value() if settings.api_key else None)
+    return settings
+
+
+BackendOpt = Annotated[str | None, typer.Option(help="embedded | openai | auto (default: auto).")]
+BaseUrlOpt = Annotated[str | None, typer.Option(help="OpenAI-compatible base URL, e.g. http://localhost:11434/v1.")]
+ModelOpt = Annotated[str | None, typer.Option(help="Model name for the openai backend.")]
+EmbeddedOpt = Annotated[str | None, typer.Option(help="Embedded model: qwen2.5-coder-1.5b-instruct-q4_k_m or -0.5b-.")]
+VerifierOpt = Annotated[
+    str | None,
+    typer.Option(help="trained (calibrated stance model, no LLM call) | llm (the model's verify call) | auto "
+                 "(default: trained on the embedded backend, llm on a hosted one)."),
+]  # fmt: skip
+
+
+def stories_line(update: "StoriesUpdate") -> str:
+    shared = sum(1 for s in update.stories if len(s.articles) > 1)
+    count = len(update.stories)
+    return (
+        f"{count} {'story' if count == 1 else 'stories'} ({shared} in more than one article) over {update.articles} "
+        f"articles, {update.claims} claims; embedded {update.embedded} claims from {update.new_results} new results "
+        f"-> {update.path}"
+    )
+
+
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    # `kill` ends a run as Ctrl-C does: `with` blocks unwind, so the embedded model server is
+    # stopped (not left generating for nobody at 100% CPU) and run.json says "interrupted".
+    sys.exit(128 + signum)
+
+
+def main() -> None:
+    # instructor logs every failed attempt at ERROR; the CLI reports outcomes itself.
+    logging.getLogger("instructor").setLevel(logging.CRITICAL)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        app()
+    except Exception as error:  # a bug: one redacted line, not a traceback that may quote secrets
+        if os.environ.get("FACTCHECK_DEBUG"):
+            raise
+        first = str(error).strip().splitlines()
+        err.print(
+            Text.assemble(
+                ("error:", "red"), f" internal error, please report: {type(error).__name__}: {first[0][:300] if first else ''}"
+                " (set FACTCHECK_DEBUG=1 for the traceback)"
+            ),
+            soft_wrap=True,
+        )
+        sys.exit(EXIT_NOTHING_RAN)

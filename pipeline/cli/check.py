@@ -1,0 +1,114 @@
+"""``factcheck check``: verify a given claim against an article.
+
+Nothing here loads the openai SDK unless a model is asked: ``check --no-llm`` stays fast."""
+
+import asyncio
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from pipeline.cli._common import (
+    EXIT_NOTHING_RAN,
+    EXIT_SOME_FAILED,
+    BackendOpt,
+    BaseUrlOpt,
+    EmbeddedOpt,
+    ModelOpt,
+    VerifierOpt,
+    err,
+    fail,
+    read_settings,
+)
+
+if TYPE_CHECKING:
+    from pipeline.llm.client import LLM
+
+app = typer.Typer()
+
+
+@app.command("check")
+def check_command(
+    article: Annotated[Path | None, typer.Argument(help="The article file (.txt .md .html .json).")] = None,
+    claim: Annotated[str | None, typer.Option("--claim", help="The claim to check against ARTICLE.")] = None,
+    pairs: Annotated[Path | None, typer.Option(help="JSONL, one pair a line: claim + text_file or text, optional id.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here (JSON; JSONL for --pairs), not stdout.")] = None,
+    backend: BackendOpt = None,
+    base_url: BaseUrlOpt = None,
+    model: ModelOpt = None,
+    embedded_model: EmbeddedOpt = None,
+    verifier: VerifierOpt = None,
+    no_llm: Annotated[
+        bool, typer.Option("--no-llm", help="No LLM at all: the stance model and rule-based attributions only (seconds).")
+    ] = False,
+) -> None:
+    """Verify a given claim against an article: verdict, confidence and evidence spans.
+
+    No claims call is made: one LLM call looks for denials of the claim, then the trained stance
+    model judges it (`not_addressed` when the article does not address it)."""
+    from contextlib import nullcontext
+
+    from pipeline._io import write_text_atomic
+    from pipeline.stages.check import Pair, check_claim, read_article, read_pairs
+    from pipeline.llm.embedded import EmbeddedModelError
+    from pipeline.llm.errors import EndpointError, LLMError
+    from pipeline.stages.options import AnalysisOptions
+    from pipeline.stance.embedder import EmbeddingModelError
+    from pipeline.stance.model import StanceModelError
+    from pipeline.text.ingest import InputError
+    from schemas.check import CheckResult
+
+    settings = read_settings(backend=backend, base_url=base_url, model=model, embedded_model=embedded_model, verifier=verifier)
+    if no_llm and settings.resolved_verifier() == "llm":
+        raise fail("--no-llm needs the trained verifier (not --verifier llm)")
+    options = AnalysisOptions.from_settings(settings)
+    try:  # every input is read before a model starts
+        if pairs is not None and claim is None and article is None:
+            todo = read_pairs(pairs)
+        elif claim is not None and article is not None and pairs is None:
+            if not claim.strip():
+                raise fail("--claim is empty")
+            todo = [Pair(claim=claim, article=read_article(article))]
+        else:
+            raise fail("give either --claim TEXT ARTICLE or --pairs PAIRS.jsonl")
+    except InputError as error:
+        raise fail(str(error)) from None
+
+    async def check_all(llm: "LLM | None") -> tuple[list[CheckResult], int]:
+        done: list[CheckResult] = []
+        failed = 0
+        for pair in todo:
+            try:
+                done.append(await check_claim(llm, pair.article, pair.claim, options, pair_id=pair.id))
+            except LLMError as error:
+                if len(todo) == 1 or isinstance(error, EndpointError):  # EndpointError: no pair can succeed
+                    raise
+                failed += 1
+                err.print(f"{pair.article.meta.source}: failed: {error}", markup=False, soft_wrap=True)
+        return done, failed
+
+    try:
+        if no_llm:
+            llm_context = nullcontext(None)
+        else:
+            from pipeline.llm.backend import open_llm  # the openai SDK and instructor: only when a model is asked
+
+            llm_context = open_llm(settings)
+        with llm_context as llm:
+            results, failed = asyncio.run(check_all(llm))
+    except (EmbeddedModelError, LLMError, StanceModelError, EmbeddingModelError) as error:
+        raise fail(str(error)) from None
+    if pairs:
+        text = "".join(r.model_dump_json() + "\n" for r in results)
+    else:
+        text = results[0].model_dump_json(indent=2) + "\n"
+    if out is not None:
+        write_text_atomic(out, text)
+    else:
+        typer.echo(text, nl=False)
+    if failed and not results:
+        raise typer.Exit(EXIT_NOTHING_RAN)
+    if failed:
+        raise typer.Exit(EXIT_SOME_FAILED)
+
+

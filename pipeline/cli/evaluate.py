@@ -1,0 +1,113 @@
+"""``factcheck eval``: the pipeline over labeled data, scored."""
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipeline.cli._common import (
+    EXIT_NOTHING_RAN,
+    EXIT_SOME_FAILED,
+    BackendOpt,
+    BaseUrlOpt,
+    EmbeddedOpt,
+    ModelOpt,
+    VerifierOpt,
+    err,
+    fail,
+    read_settings,
+)
+
+app = typer.Typer()
+
+
+@app.command("eval")
+def eval_command(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for metrics.json, plots and the prediction cache.")],
+    fnc: Annotated[Path | None, typer.Option(help="FNC-1 style folder with labels.jsonl (stance).")] = None,
+    polnear: Annotated[Path | None, typer.Option(help="PolNeAR style folder with attributions.jsonl.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N items of each dataset.")] = None,
+    per_label: Annotated[
+        int | None, typer.Option(min=1, help="Only the first N FNC pairs of each gold label (stratified).")
+    ] = None,
+    backend: BackendOpt = None,
+    base_url: BaseUrlOpt = None,
+    model: ModelOpt = None,
+    embedded_model: EmbeddedOpt = None,
+    max_claims: Annotated[int | None, typer.Option(help="Most claims kept per context window.")] = None,
+    verifier: VerifierOpt = None,
+    no_llm: Annotated[
+        bool, typer.Option("--no-llm", help="FNC pairs with no LLM at all: the stance model and rule-based attributions.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the tables and errors.")] = False,
+    cache: Annotated[
+        bool, typer.Option("--cache/--no-cache", help="Reuse LLM responses from the on-disk cache (as `run` does).")
+    ] = True,
+) -> None:
+    """Run the pipeline over labeled data; print and write attribution, stance, calibration and cost metrics."""
+    from contextlib import nullcontext
+
+    from rich.console import Console
+
+    from pipeline.llm.backend import open_llm
+    from pipeline.llm.cache import CacheError, ResponseCache
+    from pipeline.llm.embedded import EmbeddedModelError
+    from pipeline.llm.errors import LLMError
+    from pipeline.eval.datasets import load_fnc, load_polnear
+    from pipeline.eval.evaluate import evaluate
+    from pipeline.eval.report import tables
+    from pipeline.llm.http_stack import backend_identity, http_client
+    from pipeline.llm.limiter import AdaptiveLimiter
+    from pipeline.stance.embedder import EmbeddingModelError
+    from pipeline.stance.model import StanceModelError
+    from pipeline.text.ingest import InputError
+
+    if fnc is None and polnear is None:
+        raise fail("give --fnc DIR and/or --polnear DIR")
+    settings = read_settings(
+        backend=backend, base_url=base_url, model=model, embedded_model=embedded_model, max_claims=max_claims, verifier=verifier
+    )
+    if no_llm and (polnear is not None or settings.resolved_verifier() == "llm"):
+        raise fail("--no-llm scores FNC pairs with the trained verifier only (no --polnear, no --verifier llm)")
+    try:  # a bad dataset fails before a model starts
+        fnc_pairs = load_fnc(fnc, limit, per_label=per_label) if fnc else []
+        polnear_docs = load_polnear(polnear, limit) if polnear else []
+    except InputError as error:
+        raise fail(str(error)) from None
+    datasets = {name: str(path) for name, path in (("fnc", fnc), ("polnear", polnear)) if path is not None}
+
+    def report(item: str, status: str) -> None:
+        if not quiet or status.startswith("failed"):
+            err.print(f"{item}: {status}", markup=False, soft_wrap=True)
+
+    try:
+        with nullcontext(None) if no_llm else open_llm(settings) as llm:
+            if llm is not None and cache and settings.cache:
+                # Changing one stage's prompt then re-asks only that stage: the others' identical
+                # requests are answered from the cache that `factcheck run` shares.
+                llm.use_http_client(
+                    http_client(
+                        limiter=AdaptiveLimiter(1), price=None, cache=ResponseCache(settings.cache_dir / "responses"),
+                        identity=backend_identity(llm.backend, llm.endpoint),
+                    )
+                )
+            result = asyncio.run(
+                evaluate(
+                    llm, settings, out, fnc=fnc_pairs, polnear=polnear_docs,
+                    datasets=datasets, limit=limit, per_label=per_label, on_item=report,
+                )
+            )
+    except (EmbeddedModelError, LLMError, CacheError, StanceModelError, EmbeddingModelError) as error:
+        raise fail(str(error)) from None
+    console = Console()
+    for table in tables(result):
+        console.print(table)
+    err.print(f"{len(result.failures)} failed, {result.reused} reused from cache -> {out / 'metrics.json'}", markup=False)
+    attempted = len(fnc_pairs) + len(polnear_docs)
+    if result.failures and len(result.failures) == attempted:
+        raise typer.Exit(EXIT_NOTHING_RAN)
+    if result.failures:
+        raise typer.Exit(EXIT_SOME_FAILED)
+
+

@@ -1,0 +1,31 @@
+"""The paths that call no model must not load the openai SDK or instructor (issue 11: about
+0.65 s of ``check --no-llm``'s start went to importing them)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from cli_process import ROOT, env_for, factcheck
+
+SEED = ROOT / "seeds" / "musk-putin-bremmer.txt"
+SDKS = ("openai", "instructor")
+REPORT = (
+    "import atexit, sys\n"
+    "atexit.register(lambda: print('LOADED', [m for m in %r if m in sys.modules], file=sys.stderr))\n" % (SDKS,)
+)
+
+
+def test_starting_the_cli_loads_no_sdk_and_no_model(tmp_path: Path) -> None:
+    code = "import sys\nimport pipeline.cli\nprint([m for m in sys.modules if m.split('.')[0] in ('openai', 'instructor', 'numpy', 'sklearn', 'onnxruntime')])"
+    done = subprocess.run([sys.executable, "-c", code], env=env_for(tmp_path), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_check_no_llm_answers_without_loading_the_openai_sdk(tmp_path: Path) -> None:
+    claim = "Elon Musk spoke with Vladimir Putin about Ukraine"
+    done = factcheck(["check", "--no-llm", "--verifier", "trained", "--claim", claim, str(SEED)], env_for(tmp_path), before=REPORT)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["verdict"]["verdict"]
+    assert "LOADED []" in done.stderr, done.stderr
