@@ -5,13 +5,23 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
-
-from pipeline.llm.prices import ModelPrice
 
 Backend = Literal["auto", "embedded", "openai"]
 VerifierChoice = Literal["auto", "trained", "llm"]
+
+
+class ModelPrice(BaseModel):
+    """USD per 1M tokens."""
+
+    input: float = Field(ge=0)
+    cached_input: float | None = Field(default=None, ge=0, description="Defaults to the input price.")
+    output: float = Field(ge=0)
+
+    def cost(self, prompt: int, cached: int, completion: int) -> float:
+        cached_price = self.input if self.cached_input is None else self.cached_input
+        return ((prompt - cached) * self.input + cached * cached_price + completion * self.output) / 1_000_000
 
 
 def config_file() -> Path:

@@ -1,22 +1,9 @@
-"""Prices per model (USD per 1M input, cached-input and output tokens), overridable by the user."""
+"""Prices per model (USD per 1M input, cached-input and output tokens), overridable by the user
+(``ModelPrice``, the type of a ``[prices]`` setting, is defined with the settings)."""
 
-from pydantic import BaseModel, Field
+from pipeline.settings import ModelPrice
 
 BATCH_DISCOUNT = 0.5  # the OpenAI Batch API bills half the live price
-
-
-class ModelPrice(BaseModel):
-    """USD per 1M tokens."""
-
-    input: float = Field(ge=0)
-    cached_input: float | None = Field(default=None, ge=0, description="Defaults to the input price.")
-    output: float = Field(ge=0)
-
-    def cost(self, prompt: int, cached: int, completion: int) -> float:
-        cached_price = self.input if self.cached_input is None else self.cached_input
-        return ((prompt - cached) * self.input + cached * cached_price + completion * self.output) / 1_000_000
-
-
 FREE = ModelPrice(input=0, cached_input=0, output=0)
 
 # Published list prices (USD / 1M tokens) when this table was written; override them in
