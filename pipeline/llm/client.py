@@ -6,13 +6,8 @@ Retry-After), and the openai client's own retries are off.
 """
 
 import functools
-import importlib
-import sys
-import textwrap
 import time
 import typing
-from collections import OrderedDict
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -25,7 +20,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionMessageParam, ChatCo
 from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from pipeline.llm._json_shape import json_shape
+from pipeline.llm._instructor import SHAPE_PROMPT, answer_count, instructor_for, text_model, tool_model
 from pipeline.llm.errors import EndpointError, LLMError
 from pipeline.llm.redaction import redact, register_secret
 from schemas import StageUsage
@@ -79,145 +74,6 @@ def _wait(state: RetryCallState) -> float:
     return asked if asked is not None else _backoff(state)
 
 
-class _ToolModels:
-    """instructor wraps a plain response model in a new ResponseSchema class on every call, and
-    its tool-schema cache is keyed by class, so every call regenerated the JSON schema (~5 ms of
-    CPU per call). A model that is already a ResponseSchema passes through unwrapped: wrap each
-    response model once and reuse it. The schema, and so the request body, is the same."""
-
-    def __init__(self, size: int = 256):
-        self.size = size  # bounded: a stage that builds a new model class per call must not leak
-        self._wrapped: OrderedDict[type[BaseModel], type[BaseModel]] = OrderedDict()
-
-    def __call__(self, response_model: type[T]) -> type[T]:
-        wrapped = self._wrapped.get(response_model)
-        if wrapped is None:
-            wrapped = instructor.response_schema(response_model)
-            self._wrapped[response_model] = wrapped
-            if len(self._wrapped) > self.size:
-                self._wrapped.popitem(last=False)
-        else:
-            self._wrapped.move_to_end(response_model)
-        return typing.cast(type[T], wrapped)
-
-
-_tool_model = _ToolModels()
-
-
-def _remember_passed_checks(module_name: str, function: str, *users: str) -> None:
-    """instructor walks the response model's whole class tree for async validators seven times
-    per call (~2 ms of CPU); a class that passed the check passes it again. Checks that raise
-    are not remembered. Left alone if this instructor version has no such function."""
-    try:
-        module = importlib.import_module(module_name)
-        check = getattr(module, function)
-    except (ImportError, AttributeError):
-        return
-    passed: OrderedDict[object, None] = OrderedDict()
-
-    def remembered(response_model: object) -> None:
-        try:
-            if response_model in passed:
-                passed.move_to_end(response_model)
-                return
-        except TypeError:  # unhashable: check every time
-            check(response_model)
-            return
-        check(response_model)
-        passed[response_model] = None
-        if len(passed) > 1024:
-            passed.popitem(last=False)
-
-    remembered.__wrapped__ = check  # type: ignore[attr-defined]
-    for name in (module_name, *users):  # modules that imported the function by name
-        user = sys.modules.get(name) or importlib.import_module(name)
-        if getattr(user, function, None) is check:
-            setattr(user, function, remembered)
-
-
-_remember_passed_checks(
-    "instructor.v2.validation.async_validators", "reject_async_validators", "instructor.v2.core.patch"
-)
-
-
-def _compile_message_templates_once(module_name: str, size: int = 256) -> None:
-    """instructor renders every message as a Jinja template in a new sandboxed environment,
-    compiling it anew each time (~0.4 ms per message). The messages it gets are the short
-    ``{{ _message_N }}`` of :func:`_verbatim`: compile each such text once, in one sandboxed
-    environment, and render and dedent as instructor does (the same text out). Longer texts go
-    to instructor's own function. Left alone if this instructor version has no such function."""
-    try:
-        from jinja2.sandbox import SandboxedEnvironment
-
-        module = importlib.import_module(module_name)
-        apply_template = module.apply_template
-    except (ImportError, AttributeError):
-        return
-    environment = SandboxedEnvironment()
-    compiled = functools.lru_cache(maxsize=size)(environment.from_string)
-
-    def compiled_once(text: str, context: dict[str, typing.Any]) -> str:
-        if len(text) > 64:
-            return str(apply_template(text, context))
-        return textwrap.dedent(compiled(text).render(**context))
-
-    compiled_once.__wrapped__ = apply_template  # type: ignore[attr-defined]
-    module.apply_template = compiled_once
-
-
-_compile_message_templates_once("instructor.v2.core.templating")
-
-
-# Model answers received during the current ask(), re-asks included: instructor's hook runs
-# in the asking task, so a context variable keeps concurrent asks apart.
-_answers: ContextVar[list[int] | None] = ContextVar("answers", default=None)
-
-
-def _count_answer(*_: object, **__: object) -> None:
-    if (counter := _answers.get()) is not None:
-        counter[0] += 1
-
-
-def _instructor(raw: openai.AsyncOpenAI, mode: instructor.Mode) -> instructor.AsyncInstructor:
-    client = instructor.from_openai(raw, mode=mode)
-    client.on("completion:response", _count_answer)
-    return client
-
-
-# What instructor's MD_JSON mode appends to the system message as "the schema". The real shape
-# goes at the end of each stage's task (``json_shape``): the system message, which holds the
-# article, must stay byte-identical across stages for llama.cpp to reuse its processed prefix.
-SHAPE_IN_TASK = {"description": "the JSON object that the last message describes"}
-_SHAPE_PROMPT = "\n\nAnswer with the JSON object only, in a ```json block, shaped like this:\n"
-
-
-class _TextModels:
-    """Each response model once as a subclass whose JSON schema is ``SHAPE_IN_TASK`` (instructor's
-    MD_JSON puts the schema in the system message), with its real shape kept for the task."""
-
-    def __init__(self) -> None:
-        self._models: dict[type[BaseModel], tuple[type[BaseModel], str]] = {}
-
-    def __call__(self, response_model: type[T]) -> tuple[type[T], str]:
-        if response_model not in self._models:
-            shape = json_shape(response_model)
-
-            class InTask(response_model):  # type: ignore[valid-type, misc]
-                @classmethod
-                def model_json_schema(cls, *args: object, **kwargs: object) -> dict[str, object]:
-                    return SHAPE_IN_TASK
-
-            InTask.__name__ = InTask.__qualname__ = response_model.__name__
-            self._models[response_model] = (InTask, shape)
-            if len(self._models) > 256:  # bounded, like _ToolModels
-                self._models.pop(next(iter(self._models)))
-        model, shape = self._models[response_model]
-        return typing.cast(type[T], model), shape
-
-
-_text_model = _TextModels()
-
-
 class LLM:
     def __init__(
         self,
@@ -259,11 +115,11 @@ class LLM:
     def client(self) -> instructor.AsyncInstructor:
         # Built at the first call: it imports the openai SDK's resources (0.7 s), which a
         # re-run whose every article is already done never needs.
-        return _instructor(self.raw, instructor.Mode.TOOLS)
+        return instructor_for(self.raw, instructor.Mode.TOOLS)
 
     @functools.cached_property
     def text_client(self) -> instructor.AsyncInstructor:
-        return _instructor(self.raw, instructor.Mode.MD_JSON)
+        return instructor_for(self.raw, instructor.Mode.MD_JSON)
 
     def use_http_client(self, http_client: openai.DefaultAsyncHttpxClient) -> None:
         """Send every call through ``http_client`` (e.g. cache, limiter and metering transports)
@@ -294,7 +150,7 @@ class LLM:
             reraise=True,
         )
         warnings: list[str] = []
-        answers = _answers.set([0])
+        answers = answer_count.set([0])
         try:
             async for attempt in retrying:
                 with attempt:
@@ -322,8 +178,8 @@ class LLM:
         except openai.OpenAIError as error:
             raise self._describe(error) from error
         finally:
-            answered = (_answers.get() or [0])[0]
-            _answers.reset(answers)
+            answered = (answer_count.get() or [0])[0]
+            answer_count.reset(answers)
         usage = self._usage(stage, completion, time.perf_counter() - started, max(1, answered))
         return Reply(value, usage, warnings, _token_logprobs(completion))
 
@@ -339,11 +195,11 @@ class LLM:
     ) -> tuple[T, ChatCompletion]:
         logprobs: dict[str, object] = {"logprobs": True, "top_logprobs": top_logprobs} if top_logprobs else {}
         if as_text:
-            model, shape = _text_model(response_model)
+            model, shape = text_model(response_model)
             *before, task = messages
-            messages = [*before, typing.cast(ChatCompletionMessageParam, {**task, "content": f"{task['content']}{_SHAPE_PROMPT}{shape}"})]
+            messages = [*before, typing.cast(ChatCompletionMessageParam, {**task, "content": f"{task['content']}{SHAPE_PROMPT}{shape}"})]
         else:
-            model = _tool_model(response_model)
+            model = tool_model(response_model)
         messages, context = _verbatim(messages, context)
         client = self.text_client if as_text else self.client
         value, completion = await client.chat.completions.create_with_completion(
