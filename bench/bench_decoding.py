@@ -20,7 +20,7 @@ import httpx
 import httpx2  # noqa: F401 (the openai client's HTTP library; named in a type hint)
 import openai
 
-from pipeline.llm.backend import embedded_llm
+from pipeline.llm.factory import embedded_llm
 from pipeline.stages.claims import extract_claims
 from pipeline.text.document import windows
 from pipeline.llm.embedded import WEIGHTS, EmbeddedServer, ensure_weights

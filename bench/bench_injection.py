@@ -31,11 +31,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from pipeline.stages.analyze import analyze, prompt_versions
-from pipeline.llm.backend import embedded_llm
+from pipeline.llm.factory import embedded_llm
 from pipeline.llm.cache import ResponseCache
 from pipeline.text.document import addressed_to_model
 from pipeline.llm.embedded import WEIGHTS, EmbeddedServer, ensure_weights
-from pipeline.llm.http_stack import backend_identity, http_client
+from pipeline.llm.factory import use_transport_stack
 from pipeline.text.ingest import make_article
 from pipeline.llm.limiter import AdaptiveLimiter
 from pipeline.stages.options import AnalysisOptions
@@ -172,8 +172,7 @@ async def _analyse(llm_factory, text: str, name: str, cache_dir: Path, planted: 
         results = {}
         for verifier in ("trained", "llm"):  # the second asks only the verify call: claims and denials are cached
             llm = llm_factory()
-            llm.use_http_client(http_client(limiter=AdaptiveLimiter(1), price=None, cache=cache,
-                                            identity=backend_identity(llm.backend, llm.endpoint)))
+            use_transport_stack(llm, limiter=AdaptiveLimiter(1), price=None, cache=cache)
             try:
                 results[verifier] = await analyze(llm, article, AnalysisOptions(verifier=verifier))
             finally:

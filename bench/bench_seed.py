@@ -24,7 +24,7 @@ import httpx2  # noqa: F401 (the openai client's HTTP library; named in a type h
 import openai
 
 from pipeline.stages.analyze import analyze
-from pipeline.llm.backend import embedded_llm
+from pipeline.llm.factory import embedded_llm
 from pipeline.llm.embedded import WEIGHTS, EmbeddedServer, ensure_weights
 from pipeline.text.ingest import make_article
 from pipeline.stages.options import AnalysisOptions

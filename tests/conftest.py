@@ -21,7 +21,7 @@ from recording import (
     scrub_response,
 )
 
-from pipeline.llm.backend import embedded_llm
+from pipeline.llm.factory import embedded_llm
 from pipeline.llm.embedded import WEIGHTS, EmbeddedServer, ensure_weights
 from pipeline.llm.client import LLM
 from pipeline.settings import Settings

@@ -70,7 +70,7 @@ def collect_command(
 ) -> None:
     """Write every article's result from the batch answers (validated and aligned like a live run);
     whatever is missing or invalid is asked live."""
-    from pipeline.llm.backend import open_llm
+    from pipeline.llm.factory import open_llm
     from pipeline.llm.embedded import EmbeddedModelError
     from pipeline.llm.errors import LLMError
     from pipeline.run.batch import BatchError, advance, batch_cost, load_state, pinned_settings

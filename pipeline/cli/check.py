@@ -91,7 +91,7 @@ def check_command(
         if no_llm:
             llm_context = nullcontext(None)
         else:
-            from pipeline.llm.backend import open_llm  # the openai SDK and instructor: only when a model is asked
+            from pipeline.llm.factory import open_llm  # the openai SDK and instructor: only when a model is asked
 
             llm_context = open_llm(settings)
         with llm_context as llm:

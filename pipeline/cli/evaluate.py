@@ -50,14 +50,13 @@ def eval_command(
 
     from rich.console import Console
 
-    from pipeline.llm.backend import open_llm
+    from pipeline.llm.factory import open_llm, use_transport_stack
     from pipeline.llm.cache import CacheError, ResponseCache
     from pipeline.llm.embedded import EmbeddedModelError
     from pipeline.llm.errors import LLMError
     from pipeline.eval.datasets import load_fnc, load_polnear
     from pipeline.eval.evaluate import evaluate
     from pipeline.eval.report import tables
-    from pipeline.llm.http_stack import backend_identity, http_client
     from pipeline.llm.limiter import AdaptiveLimiter
     from pipeline.stance.embedder import EmbeddingModelError
     from pipeline.stance.model import StanceModelError
@@ -86,11 +85,8 @@ def eval_command(
             if llm is not None and cache and settings.cache:
                 # Changing one stage's prompt then re-asks only that stage: the others' identical
                 # requests are answered from the cache that `factcheck run` shares.
-                llm.use_http_client(
-                    http_client(
-                        limiter=AdaptiveLimiter(1), price=None, cache=ResponseCache(settings.cache_dir / "responses"),
-                        identity=backend_identity(llm.backend, llm.endpoint),
-                    )
+                use_transport_stack(
+                    llm, limiter=AdaptiveLimiter(1), price=None, cache=ResponseCache(settings.cache_dir / "responses")
                 )
             result = asyncio.run(
                 evaluate(

@@ -58,7 +58,7 @@ def run_command(
     ] = True,
 ) -> None:
     """Analyse articles and write one JSON result per article into OUT."""
-    from pipeline.llm.backend import open_llm
+    from pipeline.llm.factory import open_llm
     from pipeline.llm.cache import CacheError
     from pipeline.llm.embedded import EmbeddedModelError
     from pipeline.llm.errors import LLMError

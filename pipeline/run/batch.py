@@ -29,9 +29,9 @@ import openai
 
 from pipeline._io import write_json_atomic
 from pipeline.stages.analyze import analyze
-from pipeline.llm.cache import CachingTransport, ResponseCache, is_chat_completion
+from pipeline.llm.cache import ResponseCache, is_chat_completion
 from pipeline.llm.costs import STAGE_BY_TOOL
-from pipeline.llm.http_stack import backend_identity
+from pipeline.llm.factory import backend_identity, http_client, openai_llm
 from pipeline.text.ingest import Article
 from pipeline.stages.options import AnalysisOptions
 from pipeline.llm.client import LLM
@@ -125,12 +125,9 @@ def _articles(state: dict[str, object], out_dir: Path) -> Iterator[Article]:
 async def plan_round(state: dict[str, object], out_dir: Path, settings: Settings, round_no: int) -> tuple[Path, Plan]:
     """Write the next round's request file: one line per article that still needs a call."""
     cache = ResponseCache(settings.cache_dir / "responses")
-    llm = LLM(
-        backend="openai", base_url=settings.base_url, api_key=_api_key(settings),
-        model=settings.model or "gpt-4o-mini", temperature=settings.temperature, max_attempts=1,
-        reasks=settings.reasks,
-        http_client=openai.DefaultAsyncHttpxClient(transport=CachingTransport(CaptureTransport(), cache, _identity(settings))),
-    )
+    # The live client's requests, captured instead of sent: one attempt, no token probabilities.
+    stack = http_client(identity=_identity(settings), cache=cache, network=CaptureTransport())
+    llm = openai_llm(settings, http_client=stack, max_attempts=1, top_logprobs=0)
     plan = Plan(stages={})
     live_only = set(state.get("live_only", []))  # type: ignore[arg-type]
     folder = out_dir / "batch"

@@ -21,7 +21,7 @@ from pipeline._io import append_jsonl, write_json_atomic
 from pipeline.stages.analyze import analyze
 from pipeline.llm.cache import ResponseCache
 from pipeline.llm.costs import Tally, current_tally
-from pipeline.llm.http_stack import backend_identity, http_client
+from pipeline.llm.factory import use_transport_stack
 from pipeline.text.ingest import Article, InputError
 from pipeline.stages.options import AnalysisOptions
 from pipeline.llm.limiter import AdaptiveLimiter, request_priority
@@ -89,9 +89,7 @@ async def run(
         )
     limiter = AdaptiveLimiter(options.concurrency)
     cache = ResponseCache(settings.cache_dir / "responses") if options.cache else None
-    llm.use_http_client(
-        http_client(limiter=limiter, price=price, cache=cache, identity=backend_identity(llm.backend, llm.endpoint))
-    )
+    use_transport_stack(llm, limiter=limiter, price=price, cache=cache)
     summary = RunSummary(run_id=datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6])
     # One cheap walk (names only) for the progress bar's total; the run walks again as it goes.
     counted, several = files.census() if isinstance(files, Inputs) else (None, True)
