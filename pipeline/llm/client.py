@@ -23,7 +23,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from pipeline.llm._instructor import SHAPE_PROMPT, answer_count, instructor_for, text_model, tool_model
 from pipeline.llm.errors import EndpointError, LLMError
 from pipeline.llm.redaction import redact, register_secret
-from schemas import StageUsage
+from pipeline.llm.usage import Usage
 
 T = TypeVar("T", bound=BaseModel)
 MAX_RETRY_AFTER = 120.0
@@ -32,7 +32,7 @@ MAX_RETRY_AFTER = 120.0
 @dataclass
 class Reply(Generic[T]):
     value: T
-    usage: StageUsage
+    usage: Usage
     warnings: list[str] = field(default_factory=list)
     # The answer's tokens with their most likely alternatives, when asked for and the server
     # gives them (llama.cpp does for tool calls; OpenAI does not).
@@ -180,7 +180,7 @@ class LLM:
         finally:
             answered = (answer_count.get() or [0])[0]
             answer_count.reset(answers)
-        usage = self._usage(stage, completion, time.perf_counter() - started, max(1, answered))
+        usage = self._usage(completion, time.perf_counter() - started, max(1, answered))
         return Reply(value, usage, warnings, _token_logprobs(completion))
 
     async def _create(
@@ -246,11 +246,10 @@ class LLM:
             return LLMError(f"{self.endpoint}: HTTP {error.status_code}: {_first_line(error)}")
         return LLMError(f"{self.endpoint}: {_first_line(error)}")
 
-    def _usage(self, stage: str, completion: ChatCompletion, seconds: float, calls: int) -> StageUsage:
+    def _usage(self, completion: ChatCompletion, seconds: float, calls: int) -> Usage:
         usage = completion.usage
         details = getattr(usage, "prompt_tokens_details", None) if usage else None
-        return StageUsage(
-            stage=stage,
+        return Usage(
             calls=calls,
             prompt_tokens=usage.prompt_tokens if usage else 0,
             completion_tokens=usage.completion_tokens if usage else 0,

@@ -8,54 +8,37 @@ served from the response cache (which cost nothing). Each article runs with its 
 
 import json
 from contextvars import ContextVar
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import httpx2
 
 from pipeline.llm.cache import CACHE_HEADER, is_chat_completion
-from pipeline.llm.prices import ModelPrice
+from pipeline.llm.usage import Usage
+from pipeline.settings import ModelPrice
 
 # instructor TOOLS mode names the tool after the response model; that names the stage.
 STAGE_BY_TOOL = {"ClaimsResponse": "claims", "DenialsResponse": "denials", "VerdictsResponse": "verify"}
 
 
 @dataclass
-class StageBill:
-    calls: int = 0  # answers from the server (billed)
-    cache_hits: int = 0  # answers from the response cache (free)
-    failed_attempts: int = 0  # 429, 5xx, timeouts, dropped connections: retried by the client, not billed
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cached_tokens: int = 0
-    cost_usd: float = 0.0
-
-    def add(self, other: "StageBill") -> None:
-        for name, value in asdict(other).items():
-            setattr(self, name, getattr(self, name) + value)
-
-
-@dataclass
 class Tally:
     """What one article (or one run) asked for and what it cost."""
 
-    stages: dict[str, StageBill] = field(default_factory=dict)
+    stages: dict[str, Usage] = field(default_factory=dict)
     last_stage: str | None = None  # the stage of the latest request: names the stage of a failure
 
-    def stage(self, name: str) -> StageBill:
-        return self.stages.setdefault(name, StageBill())
+    def stage(self, name: str) -> Usage:
+        return self.stages.setdefault(name, Usage())
 
     def add(self, other: "Tally") -> None:
         for name, bill in other.stages.items():
-            self.stage(name).add(bill)
+            self.stages[name] = self.stage(name) + bill
 
-    def total(self) -> StageBill:
-        total = StageBill()
-        for bill in self.stages.values():
-            total.add(bill)
-        return total
+    def total(self) -> Usage:
+        return sum(self.stages.values(), Usage())
 
     def as_json(self) -> dict[str, object]:
-        return {name: {**asdict(bill), "cost_usd": round(bill.cost_usd, 6)} for name, bill in self.stages.items()}
+        return {name: bill.bill() for name, bill in self.stages.items()}
 
 
 current_tally: ContextVar[Tally | None] = ContextVar("current_tally", default=None)

@@ -3,7 +3,7 @@
 
 
 
-from pipeline.llm.costs import StageBill
+from pipeline.llm.usage import Usage
 from pipeline.text.ingest import Article
 from pipeline.llm.prices import ModelPrice
 
@@ -42,7 +42,7 @@ class Budget:
         self.reserved += estimate
         return True
 
-    def settle(self, estimate: float, bill: StageBill, chars: int) -> None:
+    def settle(self, estimate: float, bill: Usage, chars: int) -> None:
         self.reserved -= estimate
         self.spent += bill.cost_usd
         if bill.calls and not bill.cache_hits:  # only fully live articles say what an article costs

@@ -13,7 +13,8 @@ from typing import IO, TYPE_CHECKING
 
 from pipeline._io import write_json_atomic
 from pipeline.stages.analyze import prompt_versions
-from pipeline.llm.costs import StageBill, Tally
+from pipeline.llm.costs import Tally
+from pipeline.llm.usage import Usage
 from pipeline.llm.limiter import AdaptiveLimiter
 from pipeline.llm.client import LLM
 from pipeline.llm.prices import ModelPrice
@@ -63,7 +64,7 @@ class RunSummary:
         return self.done + self.reused + self.failed
 
     @property
-    def total(self) -> StageBill:
+    def total(self) -> Usage:
         return self.bill.total()
 
     # Kept for callers that read the totals directly.

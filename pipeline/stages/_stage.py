@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from pipeline.text.document import Window
-from schemas import StageUsage
+from pipeline.llm.usage import Usage
 
 if TYPE_CHECKING:  # types only: the openai SDK loads for code that calls a model
     from openai.types.chat import ChatCompletionMessageParam
@@ -17,7 +17,7 @@ T = TypeVar("T")
 @dataclass
 class StageOutput(Generic[T]):
     value: T
-    usage: StageUsage
+    usage: Usage
     warnings: list[str] = field(default_factory=list)
 
 

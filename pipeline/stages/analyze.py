@@ -21,7 +21,8 @@ from pipeline.stages.options import AnalysisOptions, Verifier
 from pipeline.stance import verdicts as stance_verdicts
 from pipeline.stance.embedder import shared_embedder
 from pipeline.stance.model import stance_model_sha256
-from schemas import ArticleResult, Claim, Denial, RunInfo, StageUsage, Verdict
+from pipeline.llm.usage import Usage
+from schemas import ArticleResult, Claim, Denial, RunInfo, Verdict
 
 if TYPE_CHECKING:  # the client loads the openai SDK: not for code that makes no call
     from pipeline.llm.client import LLM
@@ -38,7 +39,7 @@ async def analyze(llm: LLM, article: Article, options: AnalysisOptions = Analysi
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
     parts = windows(article.text, title=article.meta.title, max_chars=options.window_chars)
-    usage = {stage: StageUsage(stage=stage) for stage in STAGES}
+    usage = {stage: Usage() for stage in STAGES}
     claims: list[Claim] = []
     denials: list[Denial] = []
     verdicts: list[Verdict] = []
@@ -67,17 +68,17 @@ async def analyze(llm: LLM, article: Article, options: AnalysisOptions = Analysi
 
 
 async def judge_with_stance_model(
-    text: str, claims: list[Claim], denials: list[Denial], usage: dict[str, StageUsage]
+    text: str, claims: list[Claim], denials: list[Denial], usage: dict[str, Usage]
 ) -> list[Verdict]:
     """The trained verifier in a worker thread (embedding is CPU work; other articles' calls go on)."""
     clock = time.perf_counter()
     verdicts = await asyncio.to_thread(stance_verdicts.stance_verdicts, text, claims, denials)
-    usage[verify_stage.STAGE].seconds = round(usage[verify_stage.STAGE].seconds + time.perf_counter() - clock, 3)
+    usage[verify_stage.STAGE] += Usage(seconds=time.perf_counter() - clock)
     return verdicts
 
 
 def run_info(
-    llm: LLM | None, usage: dict[str, StageUsage], windows: int, started_at: datetime, clock: float, verifier: Verifier = "llm"
+    llm: LLM | None, usage: dict[str, Usage], windows: int, started_at: datetime, clock: float, verifier: Verifier = "llm"
 ) -> RunInfo:
     """What a result records about how it was made; ``clock`` is the perf_counter at the start.
     ``llm=None``: no LLM took part (``check --no-llm``)."""
@@ -85,7 +86,7 @@ def run_info(
         backend=llm.backend if llm is not None else "none",
         model=llm.model if llm is not None else "none",
         prompt_versions=prompt_versions(),
-        usage=list(usage.values()),
+        usage=[stage_usage.as_stage(stage) for stage, stage_usage in usage.items()],
         windows=windows,
         verifier=verifier,
         stance_model=stance_model_sha256() if verifier == "trained" else None,
@@ -95,25 +96,20 @@ def run_info(
 
 
 async def _analyze_window(
-    llm: LLM, window: Window, options: AnalysisOptions, usage: dict[str, StageUsage], warnings: list[str]
+    llm: LLM, window: Window, options: AnalysisOptions, usage: dict[str, Usage], warnings: list[str]
 ) -> tuple[list[Claim], list[Denial], list[Verdict]]:
     found_claims = await claims_stage.extract_claims(llm, window, max_claims=options.max_claims)
-    add_usage(usage, found_claims.usage, warnings, found_claims.warnings)
+    usage[claims_stage.STAGE] += found_claims.usage
+    warnings.extend(found_claims.warnings)
     found_denials = await denials_stage.find_denials(llm, window, found_claims.value)
-    add_usage(usage, found_denials.usage, warnings, found_denials.warnings)
+    usage[denials_stage.STAGE] += found_denials.usage
+    warnings.extend(found_denials.warnings)
     if options.verifier == "trained":
         return found_claims.value, found_denials.value, []
     found_verdicts = await verify_stage.verify_claims(llm, window, found_claims.value, found_denials.value)
-    add_usage(usage, found_verdicts.usage, warnings, found_verdicts.warnings)
+    usage[verify_stage.STAGE] += found_verdicts.usage
+    warnings.extend(found_verdicts.warnings)
     return found_claims.value, found_denials.value, found_verdicts.value
-
-
-def add_usage(usage: dict[str, StageUsage], stage: StageUsage, warnings: list[str], new: list[str]) -> None:
-    total = usage[stage.stage]
-    for name in ("calls", "prompt_tokens", "completion_tokens", "cached_tokens"):
-        setattr(total, name, getattr(total, name) + getattr(stage, name))
-    total.seconds = round(total.seconds + stage.seconds, 3)
-    warnings.extend(new)
 
 
 def _merge(

@@ -20,12 +20,13 @@ from rapidfuzz import fuzz, utils
 
 from pipeline.stages import denials as denials_stage
 from pipeline.stages import verify as verify_stage
-from pipeline.stages.analyze import STAGES, add_usage, judge_with_stance_model, run_info
+from pipeline.stages.analyze import STAGES, judge_with_stance_model, run_info
 from pipeline.text.attributions import find_attributions
 from pipeline.text.document import Window, windows
 from pipeline.text.ingest import Article, InputError, make_article, read_articles
 from pipeline.stages.options import AnalysisOptions
-from schemas import Claim, ClaimKind, Denial, Span, StageUsage
+from pipeline.llm.usage import Usage
+from schemas import Claim, ClaimKind, Denial, Span
 from schemas.check import CheckResult, ClaimOrigin
 
 if TYPE_CHECKING:  # the client loads the openai SDK: not for code that makes no call
@@ -109,7 +110,7 @@ async def check_claim(
     clock = time.perf_counter()
     parts = windows(article.text, title=article.meta.title, max_chars=options.window_chars)
     window = best_window(parts, given)
-    usage = {stage: StageUsage(stage=stage) for stage in STAGES}
+    usage = {stage: Usage() for stage in STAGES}
     warnings: list[str] = []
     if len(parts) > 1:
         warnings.append(
@@ -120,7 +121,8 @@ async def check_claim(
     linked: list[Denial] = []
     if llm is not None:
         found = await denials_stage.find_denials(llm, window, [claim])
-        add_usage(usage, found.usage, warnings, found.warnings)
+        usage[denials_stage.STAGE] += found.usage
+        warnings.extend(found.warnings)
         linked = [d for d in found.value if claim.id in d.claim_ids]
     else:
         warnings.append("check: no LLM; denials were not looked for")
@@ -130,7 +132,8 @@ async def check_claim(
     else:
         assert llm is not None
         asked = await verify_stage.verify_claims(llm, window, [claim], linked)
-        add_usage(usage, asked.usage, warnings, asked.warnings)
+        usage[verify_stage.STAGE] += asked.usage
+        warnings.extend(asked.warnings)
         verdicts = asked.value
     verdict = next((v for v in verdicts if v.claim_id == claim.id), None)
 

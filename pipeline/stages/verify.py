@@ -9,7 +9,8 @@ from pipeline.text import prompts
 from pipeline.llm._label_probability import label_probabilities
 from pipeline.stages._stage import StageOutput, messages
 from pipeline.text.document import Window
-from schemas import Claim, Denial, Span, StageUsage, Verdict
+from pipeline.llm.usage import Usage
+from schemas import Claim, Denial, Span, Verdict
 from schemas.verdicts import RATIONALE_CHARS, WHEN_DENIED, WHEN_UNDENIED, ConfidenceBasis, verdicts_response_for
 
 if TYPE_CHECKING:  # the client loads the openai SDK: not for code that makes no call
@@ -35,7 +36,7 @@ class _Item:
 
 async def verify_claims(llm: LLM, window: Window, claims: list[Claim], denials: list[Denial]) -> StageOutput[list[Verdict]]:
     if not claims:
-        return StageOutput([], _no_call(), [])
+        return StageOutput([], Usage(), [])  # nothing to verify: no call
     items = [
         _Item(claim, _numbers(window, claim.spans), [_view(window, d) for d in denials if claim.id in d.claim_ids and d.is_denial])
         for claim in claims
@@ -86,7 +87,3 @@ def _numbers(window: Window, spans: list[Span]) -> list[int]:
 
 def _view(window: Window, denial: Denial) -> _DenialView:
     return _DenialView(denial.speaker, denial.kind.value, " ".join(s.text for s in denial.spans), _numbers(window, denial.spans))
-
-
-def _no_call() -> StageUsage:
-    return StageUsage(stage=STAGE)
