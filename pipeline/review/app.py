@@ -14,15 +14,14 @@ from typing import Annotated, Literal
 
 import uvicorn
 from fastapi import FastAPI, Path as PathParam, Query, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
 
 from pipeline.review import export, highlight
+from pipeline.review.errors import ApiError, install_error_handlers, validation_details
 from pipeline.review.guard import RequestGuard, is_loopback
 from pipeline.review.links import web_url
 from pipeline.review.store import ReviewConflict, ReviewLog, RunFolder, all_states, claim_state, group_events
@@ -82,30 +81,6 @@ class ReviewSaved(BaseModel):
     state: ClaimState
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, message: str, details: list[dict[str, str]] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.details = details
-
-
-def _error(status: int, message: str, details: list[dict[str, str]] | None = None) -> JSONResponse:
-    body: dict[str, object] = {"error": message, "status": status}
-    if details:
-        body["details"] = details
-    return JSONResponse(body, status_code=status)
-
-
-def _validation_details(errors: list[dict[str, object]]) -> list[dict[str, str]]:
-    details = []
-    for error in errors:
-        loc = ".".join(str(part) for part in error.get("loc", ()) if part not in ("body",))  # type: ignore[union-attr]
-        msg = str(error.get("msg", "invalid")).removeprefix("Value error, ")
-        details.append({"field": loc, "message": msg})
-    return details
-
-
 def create_app(
     out_dir: Path, desk_name: str = "Fact-check desk", reviewer_default: str | None = None, port: int | None = None
 ) -> FastAPI:
@@ -119,37 +94,7 @@ def create_app(
     # Static assets come from the package, never from the run folder.
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
-    @app.exception_handler(ApiError)
-    async def _api_error(request: Request, error: ApiError) -> JSONResponse:
-        return _error(error.status, error.message, error.details)
-
-    @app.exception_handler(HTTPException)
-    async def _http_error(request: Request, error: HTTPException) -> JSONResponse:
-        message = error.detail if error.status_code != 404 or error.detail != "Not Found" else f"no such page: {request.url.path}"
-        return _error(error.status_code, str(message))
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
-        details = _validation_details(list(error.errors()))
-        summary = "; ".join(f"{d['field']}: {d['message']}" if d["field"] else d["message"] for d in details)
-        return _error(422, f"invalid request: {summary}", details)
-
-    @app.exception_handler(Exception)
-    async def _crash(request: Request, error: Exception) -> JSONResponse:
-        # Logged for the operator; the browser gets a message, never a traceback.
-        log.exception("unhandled error on %s", request.url.path)
-        return _error(500, "internal error; see the server log")
-
-    @app.middleware("http")
-    async def _security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response: Response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        if response.headers.get("content-type", "").startswith("text/html"):
-            response.headers.setdefault(
-                "Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:"
-            )
-        return response
+    install_error_handlers(app, log)
 
     # Outermost: Host, Origin, body size and JSON depth are checked before anything else runs.
     app.add_middleware(RequestGuard, port=port)
@@ -274,7 +219,7 @@ def create_app(
         try:
             review = ReviewRequest.model_validate(body)
         except ValidationError as error:
-            details = _validation_details(list(error.errors()))  # type: ignore[arg-type]
+            details = validation_details(list(error.errors()))  # type: ignore[arg-type]
             summary = "; ".join(f"{d['field']}: {d['message']}" if d["field"] else d["message"] for d in details)
             raise ApiError(422, f"invalid review: {summary}", details) from None
         try:
