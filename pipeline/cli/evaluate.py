@@ -58,6 +58,7 @@ def eval_command(
     from pipeline.eval.evaluate import evaluate
     from pipeline.eval.report import tables
     from pipeline.llm.limiter import AdaptiveLimiter
+    from pipeline.stages._stage import STAGE_BY_TOOL
     from pipeline.stance.embedder import EmbeddingModelError
     from pipeline.stance.model import StanceModelError
     from pipeline.text.ingest import InputError
@@ -86,7 +87,8 @@ def eval_command(
                 # Changing one stage's prompt then re-asks only that stage: the others' identical
                 # requests are answered from the cache that `factcheck run` shares.
                 use_transport_stack(
-                    llm, limiter=AdaptiveLimiter(1), price=None, cache=ResponseCache(settings.cache_dir / "responses")
+                    llm, limiter=AdaptiveLimiter(1), price=None, cache=ResponseCache(settings.cache_dir / "responses"),
+                    stage_by_tool=STAGE_BY_TOOL,
                 )
             result = asyncio.run(
                 evaluate(

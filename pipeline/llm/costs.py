@@ -7,6 +7,7 @@ served from the response cache (which cost nothing). Each article runs with its 
 """
 
 import json
+from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
@@ -16,8 +17,6 @@ from pipeline.llm.cache import CACHE_HEADER, is_chat_completion
 from pipeline.llm.usage import Usage
 from pipeline.settings import ModelPrice
 
-# instructor TOOLS mode names the tool after the response model; that names the stage.
-STAGE_BY_TOOL = {"ClaimsResponse": "claims", "DenialsResponse": "denials", "VerdictsResponse": "verify"}
 
 
 @dataclass
@@ -44,12 +43,12 @@ class Tally:
 current_tally: ContextVar[Tally | None] = ContextVar("current_tally", default=None)
 
 
-def _stage_of(body: bytes) -> str:
+def _stage_of(body: bytes, stage_by_tool: Mapping[str, str]) -> str:
     try:
         tool = json.loads(body)["tools"][0]["function"]["name"]
     except (ValueError, KeyError, IndexError, TypeError):
         return "other"
-    return STAGE_BY_TOOL.get(tool, tool)
+    return stage_by_tool.get(tool, tool)
 
 
 def record(tally: Tally, stage: str, usage: dict[str, object] | None, price: ModelPrice | None, *, hit: bool) -> None:
@@ -70,15 +69,16 @@ def record(tally: Tally, stage: str, usage: dict[str, object] | None, price: Mod
 
 
 class MeteringTransport(httpx2.AsyncBaseTransport):
-    def __init__(self, inner: httpx2.AsyncBaseTransport, price: ModelPrice | None):
+    def __init__(self, inner: httpx2.AsyncBaseTransport, price: ModelPrice | None, stage_by_tool: Mapping[str, str]):
         self.inner = inner
         self.price = price
+        self.stage_by_tool = stage_by_tool  # instructor's TOOLS mode names the tool after the response model
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         tally = current_tally.get()
         if tally is None or not is_chat_completion(request):
             return await self.inner.handle_async_request(request)
-        stage = _stage_of(request.content)
+        stage = _stage_of(request.content, self.stage_by_tool)
         tally.last_stage = stage
         try:
             response = await self.inner.handle_async_request(request)

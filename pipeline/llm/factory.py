@@ -8,7 +8,7 @@ hits (free) and server answers (billed); the cache answers before the limiter, s
 never waits for a slot.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 import httpx2
@@ -98,21 +98,26 @@ def http_client(
     price: ModelPrice | None = None,
     cache: ResponseCache | None = None,
     network: httpx2.AsyncBaseTransport | None = None,
+    stage_by_tool: Mapping[str, str] | None = None,
 ) -> openai.DefaultAsyncHttpxClient:
     """The transport stack. ``network``: the innermost transport (default: real connections,
-    as many as the limiter can use); ``limiter=None``: no limit on calls in flight."""
+    as many as the limiter can use); ``limiter=None``: no limit on calls in flight;
+    ``stage_by_tool``: which stage the meter bills a request to, by its tool (the stages declare it)."""
     if network is None:
         connections = max(100, 2 * limiter.maximum) if limiter is not None else 100
         network = httpx2.AsyncHTTPTransport(limits=httpx2.Limits(max_connections=connections, max_keepalive_connections=connections))
     transport = LimitedTransport(network, limiter) if limiter is not None else network
     if cache is not None:
         transport = CachingTransport(transport, cache, identity)
-    return openai.DefaultAsyncHttpxClient(transport=MeteringTransport(transport, price))
+    return openai.DefaultAsyncHttpxClient(transport=MeteringTransport(transport, price, stage_by_tool or {}))
 
 
 def use_transport_stack(
-    llm: LLM, *, limiter: AdaptiveLimiter | None, price: ModelPrice | None, cache: ResponseCache | None
+    llm: LLM, *, limiter: AdaptiveLimiter | None, price: ModelPrice | None, cache: ResponseCache | None,
+    stage_by_tool: Mapping[str, str] | None = None,
 ) -> None:
     """Send every call of ``llm`` through the transport stack (a run's, an evaluation's)."""
     identity = backend_identity(llm.backend, llm.endpoint)
-    llm.use_http_client(http_client(identity=identity, limiter=limiter, price=price, cache=cache))
+    llm.use_http_client(
+        http_client(identity=identity, limiter=limiter, price=price, cache=cache, stage_by_tool=stage_by_tool)
+    )

@@ -30,7 +30,7 @@ import openai
 from pipeline._io import write_json_atomic
 from pipeline.stages.analyze import analyze
 from pipeline.llm.cache import ResponseCache, is_chat_completion
-from pipeline.llm.costs import STAGE_BY_TOOL
+from pipeline.stages._stage import STAGE_BY_TOOL
 from pipeline.llm.factory import backend_identity, http_client, openai_llm
 from pipeline.text.ingest import Article
 from pipeline.stages.options import AnalysisOptions

@@ -18,6 +18,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from pipeline._io import append_jsonl, write_json_atomic
+from pipeline.stages._stage import STAGE_BY_TOOL
 from pipeline.stages.analyze import analyze
 from pipeline.llm.cache import ResponseCache
 from pipeline.llm.costs import Tally, current_tally
@@ -89,7 +90,7 @@ async def run(
         )
     limiter = AdaptiveLimiter(options.concurrency)
     cache = ResponseCache(settings.cache_dir / "responses") if options.cache else None
-    use_transport_stack(llm, limiter=limiter, price=price, cache=cache)
+    use_transport_stack(llm, limiter=limiter, price=price, cache=cache, stage_by_tool=STAGE_BY_TOOL)
     summary = RunSummary(run_id=datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6])
     # One cheap walk (names only) for the progress bar's total; the run walks again as it goes.
     counted, several = files.census() if isinstance(files, Inputs) else (None, True)

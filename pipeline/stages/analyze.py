@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from rapidfuzz import fuzz
 
 from pipeline.stages import claims as claims_stage
+from pipeline.stages._stage import STAGES
 from pipeline.stages import denials as denials_stage
 from pipeline.stages import propositions
 from pipeline.text import prompts
@@ -27,7 +28,6 @@ from schemas import ArticleResult, Claim, Denial, RunInfo, Verdict
 if TYPE_CHECKING:  # the client loads the openai SDK: not for code that makes no call
     from pipeline.llm.client import LLM
 
-STAGES = (claims_stage.STAGE, denials_stage.STAGE, verify_stage.STAGE)
 DUPLICATE_SCORE = 80  # token_set_ratio above which two claims on the same sentence are one claim
 
 

@@ -20,7 +20,8 @@ from rapidfuzz import fuzz, utils
 
 from pipeline.stages import denials as denials_stage
 from pipeline.stages import verify as verify_stage
-from pipeline.stages.analyze import STAGES, judge_with_stance_model, run_info
+from pipeline.stages._stage import STAGES
+from pipeline.stages.analyze import judge_with_stance_model, run_info
 from pipeline.text.attributions import find_attributions
 from pipeline.text.document import Window, windows
 from pipeline.text.ingest import Article, InputError, make_article, read_articles

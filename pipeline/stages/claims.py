@@ -11,7 +11,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from pipeline.text import prompts
-from pipeline.stages._stage import StageOutput, messages
+from pipeline.stages._stage import CLAIMS, StageOutput, messages
 from pipeline.text.attributions import find_attributions, names_in
 from pipeline.text.document import WITHHELD, Window
 from pipeline.stages.propositions import merge_duplicates, reports_a_denial, standalone
@@ -22,7 +22,7 @@ from schemas import Attribution, Claim, ClaimDraft, ClaimsResponse, Span
 if TYPE_CHECKING:  # the client loads the openai SDK: not for code that makes no call
     from pipeline.llm.client import LLM
 
-STAGE = "claims"
+STAGE = CLAIMS.name
 _REPORTING = re.compile(r"\b(said|says|wrote|told|claimed|reported|according to|stated|announced)\b", re.IGNORECASE)
 # The answer's cap: the 1.5B writes about 95 tokens a claim (pretty-printed, sentences copied);
 # a model that loops, listing every sentence, is cut there rather than at the LLM's 1,536.

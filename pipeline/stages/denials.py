@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.text import prompts
 from pipeline.text.sentences import Sentence
-from pipeline.stages._stage import StageOutput, messages
+from pipeline.stages._stage import DENIALS, StageOutput, messages
 from pipeline.text.attributions import credited_with, find_attributions, names_in
 from pipeline.text.document import Window
 from pipeline.stages.propositions import unlink_unrelated
@@ -20,7 +20,7 @@ from schemas.denials import denials_response_for
 if TYPE_CHECKING:  # the client loads the openai SDK: not for code that makes no call
     from pipeline.llm.client import LLM
 
-STAGE = "denials"
+STAGE = DENIALS.name
 
 # "Did not respond" is a non-denial whatever the model says: a fixed newsroom formula.
 _NON_RESPONSE = re.compile(

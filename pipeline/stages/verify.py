@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.text import prompts
 from pipeline.llm._label_probability import label_probabilities
-from pipeline.stages._stage import StageOutput, messages
+from pipeline.stages._stage import VERIFY, StageOutput, messages
 from pipeline.text.document import Window
 from pipeline.llm.usage import Usage
 from schemas import Claim, Denial, Span, Verdict
@@ -16,7 +16,7 @@ from schemas.verdicts import RATIONALE_CHARS, WHEN_DENIED, WHEN_UNDENIED, Confid
 if TYPE_CHECKING:  # the client loads the openai SDK: not for code that makes no call
     from pipeline.llm.client import LLM
 
-STAGE = "verify"
+STAGE = VERIFY.name
 
 
 @dataclass(frozen=True)
