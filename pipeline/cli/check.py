@@ -50,7 +50,6 @@ def check_command(
 
     from pipeline._io import write_text_atomic
     from pipeline.stages.check import Pair, check_claim, read_article, read_pairs
-    from pipeline.llm.embedded import EmbeddedModelError
     from pipeline.llm.errors import EndpointError, LLMError
     from pipeline.stages.options import AnalysisOptions
     from pipeline.stance.embedder import EmbeddingModelError
@@ -87,16 +86,19 @@ def check_command(
                 err.print(f"{pair.article.meta.source}: failed: {error}", markup=False, soft_wrap=True)
         return done, failed
 
+    failures: tuple[type[Exception], ...] = (LLMError, StanceModelError, EmbeddingModelError)
     try:
         if no_llm:
             llm_context = nullcontext(None)
-        else:
-            from pipeline.llm.factory import open_llm  # the openai SDK and instructor: only when a model is asked
+        else:  # the openai SDK, instructor and the embedded server's code: only when a model is asked
+            from pipeline.llm.embedded import EmbeddedModelError
+            from pipeline.llm.factory import open_llm
 
+            failures += (EmbeddedModelError,)
             llm_context = open_llm(settings)
         with llm_context as llm:
             results, failed = asyncio.run(check_all(llm))
-    except (EmbeddedModelError, LLMError, StanceModelError, EmbeddingModelError) as error:
+    except failures as error:
         raise fail(str(error)) from None
     if pairs:
         text = "".join(r.model_dump_json() + "\n" for r in results)
