@@ -7,6 +7,7 @@ one :class:`Story` per line; its verdicts are the machine's (as in ``articles/*.
 """
 
 from enum import StrEnum
+from collections.abc import Sequence
 from typing import Literal, Self
 
 from pydantic import BaseModel, Field, computed_field, model_validator
@@ -25,7 +26,7 @@ class Stance(StrEnum):
     backs = "backs"  # supported: the article's own content asserts it
     debunks = "debunks"  # refuted: the article shows it is false
     reports = "reports"  # unverified: the article only reports it
-    disputed = "disputed"  # disputed: the article carries a denial of it
+    disputed = "disputed"  # disputed: the article carries a denial of it (or both backs and debunks it)
     unknown = "unknown"  # no verdict for the claim
 
 
@@ -37,8 +38,40 @@ STANCE_OF_VERDICT: dict[VerdictLabel, Stance] = {
 }
 
 
-def stance_of(verdict: VerdictLabel | None) -> Stance:
-    return STANCE_OF_VERDICT.get(verdict, Stance.unknown) if verdict is not None else Stance.unknown
+def stance_of(verdict: VerdictLabel | None, *, negates: bool = False) -> Stance:
+    """The stance a verdict on a claim gives toward the story; a claim that states the story's
+    proposition negated ("the claim that X is false") turns backs into debunks and back."""
+    stance = STANCE_OF_VERDICT.get(verdict, Stance.unknown) if verdict is not None else Stance.unknown
+    if negates:
+        return {Stance.backs: Stance.debunks, Stance.debunks: Stance.backs}.get(stance, stance)
+    return stance
+
+
+def article_stance(stances: Sequence[Stance]) -> Stance:
+    """An article's stance toward a story from the stances of all its claims in the story, read the
+    way the verification stage reads one claim's evidence: the article's own voice settles it
+    (backs, or debunks; both at once is a conflict it does not settle: disputed); else a linked
+    denial makes it disputed; else it reports; else unknown."""
+    found = set(stances)
+    if Stance.backs in found and Stance.debunks in found:
+        return Stance.disputed
+    for stance in (Stance.backs, Stance.debunks, Stance.disputed, Stance.reports):
+        if stance in found:
+            return stance
+    return Stance.unknown
+
+
+def article_stance_and_claim(claims: Sequence["StoryClaim"]) -> tuple[Stance, "StoryClaim"]:
+    """The stance of one article's claims in a story (see :func:`article_stance`) and the claim that
+    decides it: of those with that stance (all, for a conflict), the one nearest the canonical
+    statement. When a reviewer has decided any of them, only the reviewed claims count: the desk's
+    word over the machine's."""
+    if not claims:
+        raise ValueError("an article in a story has at least one claim in it")
+    counted = [c for c in claims if c.reviewed] or list(claims)
+    stance = article_stance([c.stance for c in counted])
+    deciding = [c for c in counted if c.stance is stance] or counted
+    return stance, max(deciding, key=lambda c: c.similarity)
 
 
 class StoryClaim(BaseModel):
@@ -54,15 +87,21 @@ class StoryClaim(BaseModel):
     verdict: VerdictLabel | None = Field(description="The effective verdict: the reviewer's when there is one.")
     machine_verdict: VerdictLabel | None = Field(description="The pipeline's verdict.")
     reviewed: bool = Field(default=False, description="A reviewer accepted or overrode the verdict.")
+    negates: bool = Field(
+        default=False,
+        description="The statement says the story's proposition is not so (\"the claim that X is false\"): its verdict's "
+        "backs and debunks count the other way round toward the story.",
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def stance(self) -> Stance:
-        return stance_of(self.verdict)
+        """The claim's stance toward the story's proposition."""
+        return stance_of(self.verdict, negates=self.negates)
 
 
 class StoryArticle(BaseModel):
-    """One article in the story and its stance, from the claim that states the story in it."""
+    """One article in the story and its stance, from all its claims in the story (see article_stance)."""
 
     article_id: str = Field(pattern=ARTICLE_ID_PATTERN)
     source: str
@@ -70,8 +109,13 @@ class StoryArticle(BaseModel):
     url: str | None = None
     outlet: str | None = Field(default=None, description="The outlet the input named, else the URL's host.")
     published: str | None = Field(default=None, description="ISO date (YYYY-MM-DD) when the input gave a readable one.")
-    claim_id: str = Field(pattern=CLAIM_ID_PATTERN, description="The article's claim closest to the canonical statement.")
-    stance: Stance
+    claim_id: str = Field(
+        pattern=CLAIM_ID_PATTERN,
+        description="The claim that decides the article's stance: of its claims in the story with that stance, the one "
+        "closest to the canonical statement.",
+    )
+    stance: Stance = Field(description="From all the article's claims in the story: backs or debunks in its own voice, "
+                           "else disputed by a denial, else reports.")
 
 
 class Story(BaseModel):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.text.attributions import credited_with, find_attributions
+from pipeline.text.attributions import credited_with, find_attributions, names_in
 from pipeline.stages.denials import _speaker
 from pipeline.eval.datasets import load_polnear
 from pipeline.eval.scoring import score_attribution
@@ -576,3 +576,10 @@ def test_a_cue_sharing_its_subject_keeps_its_own_content() -> None:
     text = "Jones said Smith denied the report, saying it was false."
     saying = next(a for a in find_attributions(text) if a.cue.text == "saying")
     assert saying.content is not None and saying.content.text == "it was false"
+
+
+def test_capitalised_function_words_are_not_names() -> None:
+    # "The article" (a speaker) and "The article credits Elon Musk…" (a claimant) name nobody in
+    # common: were "The" a name, the denial would be taken for the claimant denying their own claim.
+    assert not names_in("The article") & names_in("The article credits Elon Musk with the claim.")
+    assert names_in("According to Tesla CEO Elon Musk") == {"Tesla", "CEO", "Elon", "Musk"}

@@ -26,12 +26,13 @@ from pipeline.stories import STORIES_FILE, StoriesError, read_stories, update_st
 from pipeline.stories import vectors as vector_cache
 from pipeline.stories._ids import assign_ids
 from pipeline.stories._meta import iso_date, outlet_of
+from pipeline.stories._polarity import negated
 from pipeline.stories.bcubed import b_cubed
 from pipeline.stories.cluster import DISTANCE_THRESHOLD, cluster
 from pipeline.testing.articles import write_articles
 from pipeline.testing.fake_openai import FakeOpenAI
 from schemas import ArticleMeta, ArticleResult, Claim, ClaimKind, RunInfo, Verdict, VerdictLabel
-from schemas.stories import Stance, Story
+from schemas.stories import Stance, Story, StoryClaim, article_stance, article_stance_and_claim
 
 runner = CliRunner()
 
@@ -94,7 +95,9 @@ def restating_article() -> ArticleResult:
 
 
 def debunking_article() -> ArticleResult:
-    return article(DEBUNKS, [("Elon Musk did not speak with Vladimir Putin about Ukraine", "It is false", VerdictLabel.refuted)],
+    # As the pipeline gives it: the claim states the negation and the article backs that (supported);
+    # toward the story's proposition ("Musk spoke with Putin") the article debunks.
+    return article(DEBUNKS, [("Elon Musk did not speak with Vladimir Putin about Ukraine", "It is false", VerdictLabel.supported)],
                    source="debunks.txt", outlet="Check Desk", published="Thu, 20 Oct 2022 09:00:00 +0000")  # fmt: skip
 
 
@@ -299,6 +302,53 @@ def test_a_reviewed_verdict_replaces_the_machines_on_the_story(seed_out: Path) -
     claim = next(c for c in reviewed.claims if (c.article_id, c.claim_id) == (seed_id, seed_entry.claim_id))
     assert claim.reviewed and claim.machine_verdict is VerdictLabel.disputed
     assert story.stance_counts[Stance.disputed] == 1  # the file's story is untouched
+
+
+# -- an article's stance toward a story ----------------------------------------------------------
+
+
+def test_a_claims_polarity_counts_negations_and_falsity_words() -> None:
+    assert not negated("Elon Musk spoke with Vladimir Putin about Ukraine.")
+    assert negated("The claim that Elon Musk spoke with Vladimir Putin about Ukraine is false.")
+    assert negated("Musk didn’t speak with Putin.") and negated("Fact checkers found no call between Musk and Putin.")
+    assert negated("The Musk-Putin call is a hoax.") and negated("Musk has never spoken to Putin about Ukraine.")
+    assert not negated("The claim that Musk did not speak with Putin is false.")  # two markers: affirmative
+    assert not negated("Musk posted his peace plan for Ukraine.")
+
+
+def test_every_claim_of_an_article_in_the_story_counts_for_its_stance() -> None:
+    assert article_stance([Stance.reports, Stance.disputed]) is Stance.disputed  # a linked denial on any copy
+    assert article_stance([Stance.disputed, Stance.backs]) is Stance.backs  # its own voice settles it
+    assert article_stance([Stance.reports, Stance.debunks]) is Stance.debunks
+    assert article_stance([Stance.backs, Stance.debunks]) is Stance.disputed  # says both: not settled
+    assert article_stance([Stance.unknown, Stance.reports]) is Stance.reports
+    assert article_stance([Stance.unknown]) is Stance.unknown
+
+
+def _claim(claim_id: str, verdict: VerdictLabel, similarity: float, *, negates: bool = False, reviewed: bool = False) -> StoryClaim:
+    return StoryClaim(article_id="0123456789abcdef", source="a.txt", claim_id=claim_id, statement="s", claimant="x",
+                      similarity=similarity, verdict=verdict, machine_verdict=verdict, negates=negates, reviewed=reviewed)  # fmt: skip
+
+
+def test_a_negated_claim_backed_debunks_and_the_deciding_claim_is_named() -> None:
+    assert _claim("c1", VerdictLabel.supported, 0.8, negates=True).stance is Stance.debunks
+    assert _claim("c1", VerdictLabel.refuted, 0.8, negates=True).stance is Stance.backs
+    assert _claim("c1", VerdictLabel.disputed, 0.8, negates=True).stance is Stance.disputed
+    near, far = _claim("c1", VerdictLabel.unverified, 0.9), _claim("c2", VerdictLabel.disputed, 0.6)
+    stance, deciding = article_stance_and_claim([near, far])
+    assert stance is Stance.disputed and deciding.claim_id == "c2"  # the claim with the denial, not the nearest
+    # A reviewer's verdict on one claim is the desk's word for the article: the machine's others do not count.
+    stance, deciding = article_stance_and_claim([near, _claim("c2", VerdictLabel.supported, 0.6, reviewed=True)])
+    assert stance is Stance.backs and deciding.claim_id == "c2"
+
+
+def test_a_fact_check_stating_the_negation_debunks_and_the_statement_is_affirmative(seed_out: Path) -> None:
+    write_result(seed_out, debunking_article())
+    story = musk_story(update_stories(seed_out).stories)
+    debunks = next(c for c in story.claims if c.source == "debunks.txt")
+    assert debunks.negates and debunks.verdict is VerdictLabel.supported and debunks.stance is Stance.debunks
+    assert not negated(story.statement)
+    assert not any(c.negates for c in story.claims if c.source != "debunks.txt")
 
 
 # -- the schema ----------------------------------------------------------------------------------

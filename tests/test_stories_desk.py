@@ -70,6 +70,8 @@ def test_story_page_opens_each_article_at_its_claim(client: TestClient) -> None:
         assert f'data-selected="{entry.claim_id}"' in article_page.text  # the claim is selected, its evidence lit
         assert f'href="/stories/{story.id}"' in article_page.text  # and the way back
     assert 'href="javascript:' not in html
+    # The fact-check's claim states the negation, which it backs: the page says how that reads.
+    assert html.count('data-testid="claim-negates"') == 1 and "states the story negated: debunks" in html
 
 
 def test_an_override_on_one_claim_shows_on_its_story(client: TestClient) -> None:

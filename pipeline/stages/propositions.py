@@ -42,6 +42,7 @@ _DENIAL_REPORT = re.compile(
 _TELL = re.compile(r"^(told|tells|tell|telling|informed|assured|reassured|warned)$", re.IGNORECASE)
 _ADDRESSEE = re.compile(r"^(?:him|her|them|me|us|you|(?:[A-Z][\w’'.-]*\s?)+?)\s+(?=\S)")
 _PRONOUN_SUBJECT = re.compile(r"^(he|she|they)\b", re.IGNORECASE)
+_PRONOUN = re.compile(r"(he|she|they|it|i|we|you|him|her|them|me|us)", re.IGNORECASE)
 # Capitalised only because they open a sentence: not names.
 _OPENERS = frozenset(
     "the there this that these those then than and but for with from his her their its our they she "
@@ -79,10 +80,10 @@ def standalone(statement: str) -> tuple[str, list[str]]:
             content = _ADDRESSEE.sub("", content, count=1)
         content = re.sub(r"^that\s+", "", content)
         source = found.source.text
-        subject = source.split()[-1] if names_in(source) else None
-        if subject and _PRONOUN_SUBJECT.match(content):
-            content = _PRONOUN_SUBJECT.sub(subject, content, count=1)
-        if names_in(source):  # "he told me": the name is already further out in the chain
+        named = not _PRONOUN.fullmatch(source)  # "he told me": the name is further out in the chain
+        if named and _PRONOUN_SUBJECT.match(content):
+            content = _PRONOUN_SUBJECT.sub(source.split()[-1], content, count=1)
+        if named:
             sources.append(source)
         text = content
     text = _HEDGES.sub("", text).strip(" ,;:")

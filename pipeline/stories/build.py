@@ -13,10 +13,11 @@ from pipeline._io import atomic_writer
 from pipeline.stories import vectors as vector_cache
 from pipeline.stories._digest import ArticleDigest, ClaimDigest, claim_text, content_hash, digest
 from pipeline.stories._ids import ClaimKey, assign_ids
+from pipeline.stories._polarity import negated
 from pipeline.stories.cluster import DISTANCE_THRESHOLD, cluster
 from pipeline.stories.view import STORIES_FILE, read_previous_ids
 from schemas import ArticleResult
-from schemas.stories import Story, StoryArticle, StoryClaim, stance_of
+from schemas.stories import Story, StoryArticle, StoryClaim, article_stance_and_claim
 
 log = logging.getLogger(__name__)
 
@@ -116,29 +117,36 @@ def _stories(entries: list[vector_cache.Entry], previous: dict[ClaimKey, str], t
 
 
 def _story(story_id: str, members: list[tuple[ArticleDigest, ClaimDigest]], vectors: np.ndarray) -> Story:
-    # Canonical: the claim nearest the story's mean direction (the medoid in cosine terms).
+    # Canonical: the claim nearest the story's mean direction (the medoid in cosine terms), taken
+    # from the claims that state the proposition as so when there are any, so that "backs" means
+    # the article says it happened.
     centre = vectors.mean(axis=0)
-    canonical = int(np.argmax(vectors @ centre))
+    flags = np.array([negated(c.statement) for _, c in members])
+    candidates = np.flatnonzero(~flags) if not flags.all() else np.arange(len(members))
+    canonical = int(candidates[np.argmax(vectors[candidates] @ centre)])
     similarity = vectors @ vectors[canonical]
     story_claims = [
         StoryClaim(
             article_id=a.article_id, source=a.source, claim_id=c.claim_id, statement=c.statement, claimant=c.claimant,
             spans=c.spans, similarity=round(float(np.clip(s, -1, 1)), 4), verdict=c.verdict, machine_verdict=c.verdict,
+            negates=bool(flag != flags[canonical]),
         )  # fmt: skip
-        for (a, c), s in zip(members, similarity.tolist(), strict=True)
+        for (a, c), s, flag in zip(members, similarity.tolist(), flags.tolist(), strict=True)
     ]
-    # An article's stance is its verdict on its claim that states the story most nearly.
-    best: dict[str, int] = {}
+    # An article's stance comes from all its claims in the story (schemas.stories.article_stance).
+    by_article: dict[str, list[int]] = {}
     for index, (a, _) in enumerate(members):
-        if a.article_id not in best or similarity[index] > similarity[best[a.article_id]]:
-            best[a.article_id] = index
-    articles = [
-        StoryArticle(
-            article_id=a.article_id, source=a.source, title=a.title, url=a.url, outlet=a.outlet, published=a.published,
-            claim_id=c.claim_id, stance=stance_of(c.verdict),
-        )  # fmt: skip
-        for a, c in (members[i] for i in best.values())
-    ]
+        by_article.setdefault(a.article_id, []).append(index)
+    articles = []
+    for indices in by_article.values():
+        a = members[indices[0]][0]
+        stance, deciding = article_stance_and_claim([story_claims[i] for i in indices])
+        articles.append(
+            StoryArticle(
+                article_id=a.article_id, source=a.source, title=a.title, url=a.url, outlet=a.outlet, published=a.published,
+                claim_id=deciding.claim_id, stance=stance,
+            )  # fmt: skip
+        )
     articles.sort(key=timeline_key)
     head_article, head_claim = members[canonical]
     return Story(

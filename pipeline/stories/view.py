@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from schemas import VerdictLabel
-from schemas.stories import Story, stance_of
+from schemas.stories import Story, StoryClaim, article_stance_and_claim
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +57,17 @@ def read_previous_ids(out_dir: Path) -> dict[ClaimKey, str]:
 
 
 def with_reviews(story: Story, reviewed: Mapping[ClaimKey, VerdictLabel]) -> Story:
-    """The story as the desk sees it: reviewed verdicts replace the machine's, stances follow."""
+    """The story as the desk sees it: reviewed verdicts replace the machine's, and each article's
+    stance follows from its reviewed claims when it has any (``schemas.stories.article_stance_and_claim``)."""
     claims = [
         c.model_copy(update={"verdict": reviewed[key], "reviewed": True}) if (key := (c.article_id, c.claim_id)) in reviewed else c
         for c in story.claims
     ]
-    verdict_of = {(c.article_id, c.claim_id): c.verdict for c in claims}
-    articles = [a.model_copy(update={"stance": stance_of(verdict_of[(a.article_id, a.claim_id)])}) for a in story.articles]
+    by_article: dict[str, list[StoryClaim]] = {}
+    for claim in claims:
+        by_article.setdefault(claim.article_id, []).append(claim)
+    articles = []
+    for article in story.articles:
+        stance, deciding = article_stance_and_claim(by_article[article.article_id])
+        articles.append(article.model_copy(update={"stance": stance, "claim_id": deciding.claim_id}))
     return story.model_copy(update={"claims": claims, "articles": articles})

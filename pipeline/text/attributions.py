@@ -373,10 +373,18 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int] | None:
     return (start, end) if end > start else None
 
 
+# Capitalised at the start of a sentence or a title, not names: "The article" and "The
+# article credits Elon Musk" share no name.
+_NOT_NAMES = frozenset(
+    "The This That These Those His Her Hers Its Our Their They She And But For Nor Yet "
+    "According After Before When While Who What Why How Where Also Then".split()
+)
+
+
 def names_in(text: str) -> frozenset[str]:
     """Capitalised words of three letters or more: enough to tell whether two mentions
     ("Elon Musk", "Tesla CEO Musk") name the same person."""
-    return frozenset(w for w in re.findall(r"[A-Z][\w’'-]+", text) if len(w) > 2)
+    return frozenset(w for w in re.findall(r"[A-Z][\w’'-]+", text) if len(w) > 2 and w not in _NOT_NAMES)
 
 
 def credited_with(span: Span, attributions: Sequence[Attribution]) -> Attribution | None:
