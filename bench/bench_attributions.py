@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline.eval import _metrics as m
-from pipeline.text.attributions import find_attributions
 from pipeline.eval.datasets import PolnearDoc, load_polnear
+from pipeline.text.attributions import find_attributions
 from schemas import Attribution, Span
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "polnear_dev"

@@ -20,12 +20,12 @@ import httpx
 import httpx2  # noqa: F401 (the openai client's HTTP library; named in a type hint)
 import openai
 
+from pipeline.llm.embedded import WEIGHTS, EmbeddedServer, ensure_weights
 from pipeline.llm.factory import embedded_llm
+from pipeline.settings import Settings
 from pipeline.stages.claims import extract_claims
 from pipeline.text.document import windows
-from pipeline.llm.embedded import WEIGHTS, EmbeddedServer, ensure_weights
 from pipeline.text.ingest import make_article
-from pipeline.settings import Settings
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "musk-putin-bremmer.txt"
 

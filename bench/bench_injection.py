@@ -30,17 +30,16 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from pipeline.stages.analyze import analyze, prompt_versions
-from pipeline.llm.factory import embedded_llm
 from pipeline.llm.cache import ResponseCache
-from pipeline.text.document import addressed_to_model
 from pipeline.llm.embedded import WEIGHTS, EmbeddedServer, ensure_weights
-from pipeline.llm.factory import use_transport_stack
-from pipeline.text.ingest import make_article
+from pipeline.llm.factory import embedded_llm, use_transport_stack
 from pipeline.llm.limiter import AdaptiveLimiter
-from pipeline.stages.options import AnalysisOptions
-from pipeline.text.sentences import split_sentences
 from pipeline.settings import Settings
+from pipeline.stages.analyze import analyze, prompt_versions
+from pipeline.stages.options import AnalysisOptions
+from pipeline.text.document import addressed_to_model
+from pipeline.text.ingest import make_article
+from pipeline.text.sentences import split_sentences
 from schemas import ArticleResult
 
 

@@ -23,12 +23,12 @@ import httpx
 import httpx2  # noqa: F401 (the openai client's HTTP library; named in a type hint)
 import openai
 
-from pipeline.stages.analyze import analyze
-from pipeline.llm.factory import embedded_llm
 from pipeline.llm.embedded import WEIGHTS, EmbeddedServer, ensure_weights
-from pipeline.text.ingest import make_article
-from pipeline.stages.options import AnalysisOptions
+from pipeline.llm.factory import embedded_llm
 from pipeline.settings import Settings
+from pipeline.stages.analyze import analyze
+from pipeline.stages.options import AnalysisOptions
+from pipeline.text.ingest import make_article
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "musk-putin-bremmer.txt"
 

@@ -43,9 +43,9 @@ def main() -> None:
     loads = [float(subprocess.check_output([sys.executable, "-c", LOAD], cwd=ROOT, text=True)) for _ in range(args.runs)]
 
     from pipeline.stages.check import given_claim
-    from pipeline.text.document import windows
     from pipeline.stance.embedder import shared_embedder
     from pipeline.stance.verdicts import judge, read_article, stance_verdicts
+    from pipeline.text.document import windows
 
     text = SEED.read_text(encoding="utf-8")
     window = windows(text)[0]

@@ -30,9 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.text.ingest import article_id  # noqa: E402
 from pipeline.run.output import load_result  # noqa: E402
 from pipeline.testing.articles import article_text, marker, write_articles  # noqa: E402
+from pipeline.text.ingest import article_id  # noqa: E402
 
 FAULTS = {"rate_limit": 0.10, "server_error": 0.05, "timeout": 0.03, "drop": 0.02, "invalid_json": 0.02,
           "retry_after": 0.2, "timeout_sleep": 2.0, "seed": 15}

@@ -6,8 +6,8 @@ one :class:`Story` per line; its verdicts are the machine's (as in ``articles/*.
 ``factcheck stories`` lay the review log over them. Imports nothing from ``pipeline``.
 """
 
-from enum import StrEnum
 from collections.abc import Sequence
+from enum import StrEnum
 from typing import Literal, Self
 
 from pydantic import BaseModel, Field, computed_field, model_validator

@@ -21,11 +21,10 @@ from recording import (
     scrub_response,
 )
 
-from pipeline.llm.factory import embedded_llm
-from pipeline.llm.embedded import WEIGHTS, EmbeddedServer, ensure_weights
 from pipeline.llm.client import LLM
+from pipeline.llm.embedded import WEIGHTS, EmbeddedServer, ensure_weights
+from pipeline.llm.factory import embedded_llm
 from pipeline.settings import Settings
-
 
 
 def pytest_recording_configure(config: pytest.Config, vcr: object) -> None:

@@ -15,8 +15,8 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 
-from pipeline.text.sentences import split_sentences
 from pipeline.text.ingest import article_id
+from pipeline.text.sentences import split_sentences
 from pipeline.text.spans import align_quote
 from schemas import (
     ArticleMeta,

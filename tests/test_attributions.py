@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.text.attributions import credited_with, find_attributions, names_in
-from pipeline.stages.denials import _speaker
 from pipeline.eval.datasets import load_polnear
 from pipeline.eval.scoring import score_attribution
+from pipeline.stages.denials import _speaker
+from pipeline.text.attributions import credited_with, find_attributions, names_in
 from pipeline.text.spans import align_quote
 from schemas import ArticleMeta, ArticleResult, Attribution, MatchKind, RunInfo, Span
 

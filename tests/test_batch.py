@@ -14,9 +14,9 @@ import pytest
 from pipeline.run.batch import BatchError, advance, submit
 from pipeline.run.output import load_result
 from pipeline.settings import Settings
-from pipeline.text.ingest import article_id
 from pipeline.testing.articles import article_text, marker, write_articles
 from pipeline.testing.fake_openai import FakeOpenAI
+from pipeline.text.ingest import article_id
 
 
 @pytest.fixture

@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.text.ingest import InputError, read_articles
 from pipeline.llm.client import LLM
-from pipeline.run.progress import Reporter
 from pipeline.run.inputs import Inputs, discover
 from pipeline.run.manifest import RunOptions, RunSummary
 from pipeline.run.output import SKIPPED_LISTED
+from pipeline.run.progress import Reporter
 from pipeline.run.scheduler import run
 from pipeline.settings import Settings
 from pipeline.testing.articles import article_text, write_articles
 from pipeline.testing.fake_openai import FakeOpenAI
+from pipeline.text.ingest import InputError, read_articles
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from pipeline.cli import app
+from pipeline.llm.client import LLM
 from pipeline.stages.check import (
     ARTICLE_VOICE,
     GIVEN_CLAIM_ID,
@@ -18,12 +20,10 @@ from pipeline.stages.check import (
     read_pairs,
     similar_sentences,
 )
-from pipeline.cli import app
-from pipeline.text.document import windows
-from pipeline.text.ingest import InputError, make_article
-from pipeline.llm.client import LLM
 from pipeline.stages.options import AnalysisOptions
 from pipeline.testing.fake_openai import FakeOpenAI
+from pipeline.text.document import windows
+from pipeline.text.ingest import InputError, make_article
 from schemas import ClaimKind
 from schemas.check import CheckResult, ClaimOrigin
 from schemas.verdicts import ConfidenceBasis, VerdictLabel

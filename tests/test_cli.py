@@ -10,12 +10,12 @@ import pytest
 from recording import REPLAY_URL, SEEDS, shared_cassette
 from typer.testing import CliRunner
 
-from pipeline.stages.analyze import analyze
 from pipeline.cli import EXIT_NOTHING_RAN, app
-from pipeline.text.ingest import make_article
 from pipeline.llm.client import LLM
+from pipeline.stages.analyze import analyze
 from pipeline.stages.options import AnalysisOptions
 from pipeline.testing.fake_openai import FakeOpenAI
+from pipeline.text.ingest import make_article
 from schemas import ArticleResult
 
 runner = CliRunner()

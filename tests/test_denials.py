@@ -6,8 +6,8 @@ from pathlib import Path
 from scripted import run_scripted
 
 from pipeline.stages import denials as denials_stage
-from pipeline.text.attributions import find_attributions
 from pipeline.stages.denials import _speaker
+from pipeline.text.attributions import find_attributions
 from pipeline.text.document import windows
 from schemas import Claim, ClaimKind
 

@@ -14,10 +14,10 @@ from pipeline.cli import app
 from pipeline.eval.datasets import load_fnc, load_polnear
 from pipeline.eval.evaluate import evaluate
 from pipeline.eval.scoring import NO_VERDICT, VERDICT_TO_STANCE, predicted_stance, score_attribution
-from pipeline.text.ingest import InputError
 from pipeline.llm.client import LLM
 from pipeline.settings import Settings
 from pipeline.testing.fake_openai import FakeOpenAI
+from pipeline.text.ingest import InputError
 from schemas import ArticleResult, Claim, ClaimKind, RunInfo, Span, Verdict, VerdictLabel
 from schemas.check import CheckResult, ClaimOrigin
 from schemas.evaluation import EvalReport

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.text.ingest import InputError, article_id, read_articles
 from pipeline.run.inputs import discover
+from pipeline.text.ingest import InputError, article_id, read_articles
 
 
 def test_text_article_keeps_the_text_exactly(tmp_path: Path) -> None:

@@ -6,9 +6,9 @@ import asyncio
 import pytest
 from recording import SEEDS, shared_cassette
 
+from pipeline.llm.client import LLM
 from pipeline.stages.analyze import analyze
 from pipeline.text.ingest import make_article
-from pipeline.llm.client import LLM
 from schemas import ArticleResult
 
 ARTICLE = SEEDS / "clinic-closure-injection.txt"

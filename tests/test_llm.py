@@ -6,11 +6,11 @@ import jiter
 import pytest
 from scripted import Body, run_scripted
 
+from pipeline.llm.client import LLM, _valid_items
 from pipeline.stages import claims as claims_stage
 from pipeline.stages import denials as denials_stage
-from pipeline.text.document import windows
-from pipeline.llm.client import LLM, _valid_items
 from pipeline.testing.fake_openai import tool_arguments
+from pipeline.text.document import windows
 from schemas import ClaimsResponse
 
 BRIDGE = "Mayor Ana Ruiz said the bridge reopens in May."

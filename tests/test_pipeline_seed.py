@@ -11,10 +11,10 @@ import re
 import pytest
 from recording import shared_cassette
 
-from pipeline.stages.analyze import analyze
-from pipeline.text.ingest import make_article
 from pipeline.llm.client import LLM
+from pipeline.stages.analyze import analyze
 from pipeline.stages.propositions import ATTRIBUTION_WORDS, reports_a_denial
+from pipeline.text.ingest import make_article
 from schemas import ArticleResult, Claim, VerdictLabel
 from schemas.verdicts import ConfidenceBasis
 

@@ -2,7 +2,13 @@
 
 import pytest
 
-from pipeline.stages.propositions import ATTRIBUTION_WORDS, merge_duplicates, reports_a_denial, standalone, unlink_unrelated
+from pipeline.stages.propositions import (
+    ATTRIBUTION_WORDS,
+    merge_duplicates,
+    reports_a_denial,
+    standalone,
+    unlink_unrelated,
+)
 from pipeline.stance.embedder import shared_embedder
 from schemas import Claim, ClaimKind, Denial, DenialKind, Span
 

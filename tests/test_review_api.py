@@ -2,19 +2,16 @@
 
 import hashlib
 import json
-from datetime import UTC, datetime
 import multiprocessing
 import os
 import re
 import threading
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-
-from pipeline.review.app import create_app
-from pipeline.review.store import REVIEWS_FILE, ReviewLog, RunFolder
 from review_fixtures import (
     DESK_URL,
     MUSK_PUTIN_CLAIM,
@@ -25,6 +22,9 @@ from review_fixtures import (
     raw_get,
     seed_ids,
 )
+
+from pipeline.review.app import create_app
+from pipeline.review.store import REVIEWS_FILE, ReviewLog, RunFolder
 from pipeline.text.ingest import article_id
 from schemas import ArticleMeta, ArticleResult, Claim, ClaimKind, RunInfo, Span, Verdict, VerdictLabel
 from schemas.review import ReviewAction, ReviewEvent, ReviewRequest

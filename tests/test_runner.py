@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.run import scheduler as runner
-from pipeline.text.ingest import Article
 from pipeline.llm.client import LLM
 from pipeline.llm.prices import ModelPrice
+from pipeline.run import scheduler as runner
 from pipeline.run.inputs import discover
 from pipeline.run.manifest import RunOptions, RunSummary
 from pipeline.run.output import load_result
@@ -19,6 +18,7 @@ from pipeline.run.scheduler import run
 from pipeline.settings import Settings
 from pipeline.testing.articles import marker, write_articles
 from pipeline.testing.fake_openai import FakeOpenAI, Faults
+from pipeline.text.ingest import Article
 from schemas import ArticleResult
 
 MODEL = "gpt-4o-mini"

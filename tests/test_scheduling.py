@@ -11,16 +11,16 @@ from typing import ClassVar
 
 import pytest
 
-from pipeline.run import scheduler as runner
-from pipeline.text.ingest import Article
-from pipeline.llm.limiter import AdaptiveLimiter
 from pipeline.llm.client import LLM
+from pipeline.llm.limiter import AdaptiveLimiter
+from pipeline.run import scheduler as runner
 from pipeline.run.inputs import discover
 from pipeline.run.manifest import RunOptions, RunSummary
 from pipeline.run.scheduler import in_progress, run
 from pipeline.settings import Settings
 from pipeline.testing.articles import marker, write_articles
 from pipeline.testing.fake_openai import FakeOpenAI
+from pipeline.text.ingest import Article
 from schemas import ArticleResult
 
 MODEL = "gpt-4o-mini"

@@ -2,8 +2,8 @@
 
 import pytest
 
-from pipeline.text.sentences import split_sentences
 from pipeline.text.document import windows
+from pipeline.text.sentences import split_sentences
 from pipeline.text.spans import align_quote, sentence_span
 from schemas import MatchKind
 

@@ -15,7 +15,6 @@ from review_fixtures import build_seed_run, musk_putin_article, quote, seed_ids
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.text.ingest import article_id
 from pipeline.llm.client import LLM
 from pipeline.run.inputs import discover
 from pipeline.run.manifest import RunOptions
@@ -31,6 +30,7 @@ from pipeline.stories.bcubed import b_cubed
 from pipeline.stories.cluster import DISTANCE_THRESHOLD, cluster
 from pipeline.testing.articles import write_articles
 from pipeline.testing.fake_openai import FakeOpenAI
+from pipeline.text.ingest import article_id
 from schemas import ArticleMeta, ArticleResult, Claim, ClaimKind, RunInfo, Verdict, VerdictLabel
 from schemas.stories import Stance, Story, StoryClaim, article_stance, article_stance_and_claim
 

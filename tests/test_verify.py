@@ -11,11 +11,11 @@ import openai
 import pytest
 from scripted import run_scripted
 
-from pipeline.stages import verify as verify_stage
-from pipeline.text.document import windows
 from pipeline.llm.client import LLM
-from pipeline.testing.fake_openai import completion
+from pipeline.stages import verify as verify_stage
 from pipeline.stages.verify import _finished
+from pipeline.testing.fake_openai import completion
+from pipeline.text.document import windows
 from schemas import Claim, ClaimKind, Denial, DenialKind
 from schemas.verdicts import RATIONALE_CHARS
 

@@ -70,13 +70,13 @@ def collect_command(
 ) -> None:
     """Write every article's result from the batch answers (validated and aligned like a live run);
     whatever is missing or invalid is asked live."""
-    from pipeline.llm.factory import open_llm
     from pipeline.llm.embedded import EmbeddedModelError
     from pipeline.llm.errors import LLMError
+    from pipeline.llm.factory import open_llm
     from pipeline.run.batch import BatchError, advance, batch_cost, load_state, pinned_settings
-    from pipeline.run.progress import FailurePrinter, ProgressBar
     from pipeline.run.inputs import discover_or_fail
     from pipeline.run.manifest import RunOptions
+    from pipeline.run.progress import FailurePrinter, ProgressBar
     from pipeline.run.scheduler import run
     from pipeline.text.ingest import InputError
 

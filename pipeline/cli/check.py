@@ -49,8 +49,8 @@ def check_command(
     from contextlib import nullcontext
 
     from pipeline._io import write_text_atomic
-    from pipeline.stages.check import Pair, check_claim, read_article, read_pairs
     from pipeline.llm.errors import EndpointError, LLMError
+    from pipeline.stages.check import Pair, check_claim, read_article, read_pairs
     from pipeline.stages.options import AnalysisOptions
     from pipeline.stance.embedder import EmbeddingModelError
     from pipeline.stance.model import StanceModelError
@@ -112,5 +112,3 @@ def check_command(
         raise typer.Exit(EXIT_NOTHING_RAN)
     if failed:
         raise typer.Exit(EXIT_SOME_FAILED)
-
-

@@ -50,13 +50,13 @@ def eval_command(
 
     from rich.console import Console
 
-    from pipeline.llm.factory import open_llm, use_transport_stack
-    from pipeline.llm.cache import CacheError, ResponseCache
-    from pipeline.llm.embedded import EmbeddedModelError
-    from pipeline.llm.errors import LLMError
     from pipeline.eval.datasets import load_fnc, load_polnear
     from pipeline.eval.evaluate import evaluate
     from pipeline.eval.report import tables
+    from pipeline.llm.cache import CacheError, ResponseCache
+    from pipeline.llm.embedded import EmbeddedModelError
+    from pipeline.llm.errors import LLMError
+    from pipeline.llm.factory import open_llm, use_transport_stack
     from pipeline.llm.limiter import AdaptiveLimiter
     from pipeline.stages._stage import STAGE_BY_TOOL
     from pipeline.stance.embedder import EmbeddingModelError
@@ -107,5 +107,3 @@ def eval_command(
         raise typer.Exit(EXIT_NOTHING_RAN)
     if result.failures:
         raise typer.Exit(EXIT_SOME_FAILED)
-
-

@@ -40,5 +40,3 @@ def export_command(
         raise fail(f"{to}: export into a separate folder, not the run folder")
     for path in write_exports(out_dir, to, desk, base_url):
         err.print(f"wrote {path}", markup=False)
-
-

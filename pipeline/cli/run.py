@@ -31,7 +31,6 @@ def load_stance_model() -> None:
     shared_embedder()
 
 
-
 @app.command("run")
 def run_command(
     paths: Annotated[list[Path], typer.Argument(help="Article files or folders (.txt .md .html .json .jsonl).")],
@@ -58,13 +57,13 @@ def run_command(
     ] = True,
 ) -> None:
     """Analyse articles and write one JSON result per article into OUT."""
-    from pipeline.llm.factory import open_llm
     from pipeline.llm.cache import CacheError
     from pipeline.llm.embedded import EmbeddedModelError
     from pipeline.llm.errors import LLMError
+    from pipeline.llm.factory import open_llm
     from pipeline.run.inputs import NoArticlesError, discover_or_fail
-    from pipeline.run.progress import FailurePrinter, ProgressBar, Reporters, json_log
     from pipeline.run.manifest import RunOptions
+    from pipeline.run.progress import FailurePrinter, ProgressBar, Reporters, json_log
     from pipeline.run.scheduler import run
     from pipeline.stance.embedder import EmbeddingModelError
     from pipeline.stance.model import StanceModelError
@@ -112,5 +111,3 @@ def run_command(
         raise typer.Exit(EXIT_NOTHING_RAN)
     if summary.failed or summary.not_started:
         raise typer.Exit(EXIT_SOME_FAILED)
-
-

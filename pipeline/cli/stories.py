@@ -44,5 +44,3 @@ def stories_command(
         if story.outlets:
             typer.echo(f"    outlets: {', '.join(story.outlets)}")
     err.print(stories_line(update), markup=False, soft_wrap=True)
-
-

@@ -6,13 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-
 from pipeline.eval import _metrics as m
 from pipeline.text.ingest import Article, InputError, make_article
 
 STANCE_LABELS = ("agree", "disagree", "discuss")  # FNC-1 gold labels besides "unrelated"
 F = TypeVar("F")
-
 
 
 @dataclass(frozen=True)
@@ -154,5 +152,3 @@ def _gold_span(raw: object, text: str, where: str) -> m.SpanSegments | None:
     if " ".join(text[s:e] for s, e in span) != raw.get("text"):
         raise InputError(f"{where}: segments {list(span)} do not spell its text {raw.get('text')!r}")
     return span
-
-

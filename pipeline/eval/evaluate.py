@@ -21,19 +21,19 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from pipeline._io import append_jsonl, write_json_atomic
-from pipeline.stages.analyze import analyze, prompt_versions
-from pipeline.stages.check import check_claim
+from pipeline.eval.datasets import FncPair, PolnearDoc
+from pipeline.eval.report import write_plots
+from pipeline.eval.scoring import NO_VERDICT, cost, score_attribution, score_calibration, score_stance
 from pipeline.llm.client import LLM
 from pipeline.llm.errors import LLMError
-from pipeline.stages.options import AnalysisOptions
 from pipeline.settings import Settings
+from pipeline.stages.analyze import analyze, prompt_versions
+from pipeline.stages.check import check_claim
+from pipeline.stages.options import AnalysisOptions
 from pipeline.stance.model import stance_model_sha256
 from schemas import ArticleResult
 from schemas.check import CheckResult
 from schemas.evaluation import EvalReport, ItemFailure
-from pipeline.eval.datasets import FncPair, PolnearDoc
-from pipeline.eval.report import write_plots
-from pipeline.eval.scoring import NO_VERDICT, cost, score_attribution, score_calibration, score_stance
 
 R = TypeVar("R", bound=BaseModel)
 
@@ -186,5 +186,3 @@ def _progress(on_item: Progress | None) -> Progress:
             on_item(item, status)
 
     return report
-
-

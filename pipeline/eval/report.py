@@ -1,13 +1,11 @@
 """The evaluation report on the terminal (rich tables) and as plots."""
 
-import json
 from pathlib import Path
 
 from rich.table import Table
 
 from pipeline.eval import _plots
 from schemas.evaluation import EvalReport, Scores
-
 
 
 def write_plots(report: EvalReport, out_dir: Path) -> list[str]:

@@ -31,8 +31,6 @@ VERDICT_TO_STANCE: dict[VerdictLabel, str] = {
 AUTHOR_CLAIMANTS = frozenset({"article", "the article", "author", "the author"})  # no named source to score
 
 
-
-
 def predicted_attributions(result: ArticleResult) -> tuple[list[m.SpanSegments], list[m.SpanSegments], list[m.SpanSegments], list[str]]:
     """Sources, cues, contents and claimant names: the attribution stage's findings plus what the
     claims imply. A span found by both counts once (``span_prf`` dedupes per document)."""
@@ -162,5 +160,3 @@ def _class_scores(gold: Sequence[str], predicted: Sequence[str], label: str) -> 
     return ClassScores(
         label=label, precision=prf.precision, recall=prf.recall, f1=prf.f1, support=prf.n_gold, predicted=prf.n_pred
     )
-
-

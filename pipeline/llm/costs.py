@@ -18,7 +18,6 @@ from pipeline.llm.usage import Usage
 from pipeline.settings import ModelPrice
 
 
-
 @dataclass
 class Tally:
     """What one article (or one run) asked for and what it cost."""

@@ -28,18 +28,18 @@ import httpx2
 import openai
 
 from pipeline._io import write_json_atomic
-from pipeline.stages.analyze import analyze
 from pipeline.llm.cache import ResponseCache, is_chat_completion
-from pipeline.stages._stage import STAGE_BY_TOOL
-from pipeline.llm.factory import backend_identity, http_client, openai_llm
-from pipeline.text.ingest import Article
-from pipeline.stages.options import AnalysisOptions
 from pipeline.llm.client import LLM
 from pipeline.llm.errors import LLMError
+from pipeline.llm.factory import backend_identity, http_client, openai_llm
 from pipeline.llm.prices import BATCH_DISCOUNT, price_for
 from pipeline.run.inputs import discover, iter_articles
 from pipeline.run.output import check_out_dir, load_result, result_path
 from pipeline.settings import Settings
+from pipeline.stages._stage import STAGE_BY_TOOL
+from pipeline.stages.analyze import analyze
+from pipeline.stages.options import AnalysisOptions
+from pipeline.text.ingest import Article
 
 STATE_FILE = "batch.json"
 ENDPOINT = "/v1/chat/completions"

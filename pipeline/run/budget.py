@@ -1,12 +1,9 @@
 """The spending limit of a run (``--budget``): estimated before an article starts, settled with its bill."""
 
 
-
-
+from pipeline.llm.prices import ModelPrice
 from pipeline.llm.usage import Usage
 from pipeline.text.ingest import Article
-from pipeline.llm.prices import ModelPrice
-
 
 # Budget estimate before anything is measured: tokens of one call's fixed part
 # (instructions, worked example, tool schema) and of one call's answer.
@@ -49,4 +46,3 @@ class Budget:
             self._billed += 1
             self._billed_cost += bill.cost_usd
             self._billed_chars += chars
-

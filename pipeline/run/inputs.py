@@ -5,17 +5,14 @@ analysed once."""
 import errno
 import os
 import sqlite3
-import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-
 
 from pipeline.text.ingest import ARTICLE_SUFFIXES, JSON_SUFFIXES, Article, InputError, read_articles
 
 
 class NoArticlesError(InputError):
     """Nothing to run on: every path is missing, empty or holds no article files."""
-
 
 
 class Inputs:
@@ -142,7 +139,6 @@ def iter_articles(files: Iterable[Path], on_error: Callable[[str, str], None]) -
             on_error(str(path), str(error))
         except Exception as error:  # noqa: BLE001 - one file's failure, whatever it is (RecursionError, ImportError)
             on_error(str(path), f"{path}: cannot read as an article ({one_line(error)})")
-
 
 
 class SeenTexts:

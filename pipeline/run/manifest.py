@@ -1,7 +1,6 @@
 """What a run records: its options, its running summary and OUT/run.json, the manifest."""
 
 
-import json
 import random
 import statistics
 import time
@@ -10,18 +9,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-
 from pipeline._io import write_json_atomic
-from pipeline.stages.analyze import prompt_versions
-from pipeline.llm.costs import Tally
-from pipeline.llm.usage import Usage
-from pipeline.llm.limiter import AdaptiveLimiter
 from pipeline.llm.client import LLM
+from pipeline.llm.costs import Tally
+from pipeline.llm.limiter import AdaptiveLimiter
 from pipeline.llm.prices import ModelPrice
 from pipeline.llm.redaction import redact_data
+from pipeline.llm.usage import Usage
 from pipeline.run.output import SKIPPED_FILE, SKIPPED_LISTED
 from pipeline.run.progress import Reporter
 from pipeline.settings import Settings
+from pipeline.stages.analyze import prompt_versions
 
 if TYPE_CHECKING:
     from pipeline.stories import StoriesUpdate

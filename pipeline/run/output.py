@@ -47,7 +47,6 @@ def load_result(path: Path) -> ArticleResult | None:
         return None
 
 
-
 def sweep_temporaries(out_dir: Path) -> None:
     """A run killed mid-write leaves its hidden temporary file; the real file is intact."""
     for folder in (out_dir, out_dir / "articles"):
@@ -71,7 +70,6 @@ def set_aside_errors(out_dir: Path) -> None:
     if target.exists():
         target = target.with_name(f"{old_run}-{uuid.uuid4().hex[:6]}.jsonl")
     os.replace(errors, target)
-
 
 
 # -- results table ---------------------------------------------------------------------------

@@ -9,7 +9,6 @@ point and started again redoes no finished article and re-asks no finished call.
 import asyncio
 import itertools
 import math
-import time
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -18,27 +17,33 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from pipeline._io import append_jsonl, write_json_atomic
-from pipeline.stages._stage import STAGE_BY_TOOL
-from pipeline.stages.analyze import analyze
 from pipeline.llm.cache import ResponseCache
-from pipeline.llm.costs import Tally, current_tally
-from pipeline.llm.factory import use_transport_stack
-from pipeline.text.ingest import Article, InputError
-from pipeline.stages.options import AnalysisOptions
-from pipeline.llm.limiter import AdaptiveLimiter, request_priority
 from pipeline.llm.client import LLM
+from pipeline.llm.costs import Tally, current_tally
 from pipeline.llm.errors import EndpointError, LLMError
+from pipeline.llm.factory import use_transport_stack
+from pipeline.llm.limiter import AdaptiveLimiter, request_priority
 from pipeline.llm.prices import price_for
-from pipeline.run.progress import Reporter
 from pipeline.llm.redaction import redact
-from pipeline.settings import Settings
 from pipeline.run.budget import CALL_OUTPUT_TOKENS, CALL_OVERHEAD_TOKENS, CALLS_PER_ARTICLE, Budget
 from pipeline.run.inputs import Inputs, SeenTexts, iter_articles, one_line
 from pipeline.run.manifest import Manifest, RunOptions, RunSummary, SkippedList
 from pipeline.run.output import (
-    check_out_dir, load_result, result_files, result_path, set_aside_errors, sweep_temporaries,
+    check_out_dir,
+    load_result,
+    result_files,
+    result_path,
+    set_aside_errors,
+    sweep_temporaries,
     write_results_table,
 )
+from pipeline.run.progress import Reporter
+from pipeline.settings import Settings
+from pipeline.stages._stage import STAGE_BY_TOOL
+from pipeline.stages.analyze import analyze
+from pipeline.stages.options import AnalysisOptions
+from pipeline.text.ingest import Article, InputError
+
 
 def in_progress(concurrency: int) -> int:
     """How many articles a run has in progress: 2 x concurrency - 1. While some articles' calls
@@ -58,7 +63,6 @@ class _Quiet:
 
     def close(self) -> None:
         pass
-
 
 
 # -- the run ---------------------------------------------------------------------------------
@@ -334,4 +338,3 @@ class _Pipeline:
              "reason": reason, "at": datetime.now(UTC).isoformat()},
         )
         self.reporter.emit("article_failed", article=article_id, source=source, stage=stage, reason=reason)
-

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from pipeline.text.document import Window
 from pipeline.llm.usage import Usage
+from pipeline.text.document import Window
 
 if TYPE_CHECKING:  # types only: the openai SDK loads for code that calls a model
     from openai.types.chat import ChatCompletionMessageParam

@@ -9,20 +9,20 @@ from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz
 
+from pipeline.llm.usage import Usage
 from pipeline.stages import claims as claims_stage
-from pipeline.stages._stage import STAGES
 from pipeline.stages import denials as denials_stage
 from pipeline.stages import propositions
-from pipeline.text import prompts
 from pipeline.stages import verify as verify_stage
-from pipeline.text.attributions import find_attributions
-from pipeline.text.document import Window, windows
-from pipeline.text.ingest import Article
+from pipeline.stages._stage import STAGES
 from pipeline.stages.options import AnalysisOptions, Verifier
 from pipeline.stance import verdicts as stance_verdicts
 from pipeline.stance.embedder import shared_embedder
 from pipeline.stance.model import stance_model_sha256
-from pipeline.llm.usage import Usage
+from pipeline.text import prompts
+from pipeline.text.attributions import find_attributions
+from pipeline.text.document import Window, windows
+from pipeline.text.ingest import Article
 from schemas import ArticleResult, Claim, Denial, RunInfo, Verdict
 
 if TYPE_CHECKING:  # the client loads the openai SDK: not for code that makes no call

@@ -18,15 +18,15 @@ from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, utils
 
+from pipeline.llm.usage import Usage
 from pipeline.stages import denials as denials_stage
 from pipeline.stages import verify as verify_stage
 from pipeline.stages._stage import STAGES
 from pipeline.stages.analyze import judge_with_stance_model, run_info
+from pipeline.stages.options import AnalysisOptions
 from pipeline.text.attributions import find_attributions
 from pipeline.text.document import Window, windows
 from pipeline.text.ingest import Article, InputError, make_article, read_articles
-from pipeline.stages.options import AnalysisOptions
-from pipeline.llm.usage import Usage
 from schemas import Claim, ClaimKind, Denial, Span
 from schemas.check import CheckResult, ClaimOrigin
 

@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 from rapidfuzz import fuzz
 
-from pipeline.text import prompts
 from pipeline.stages._stage import CLAIMS, StageOutput, messages
+from pipeline.stages.propositions import merge_duplicates, reports_a_denial, standalone
+from pipeline.stance.embedder import shared_embedder
+from pipeline.text import prompts
 from pipeline.text.attributions import find_attributions, names_in
 from pipeline.text.document import WITHHELD, Window
-from pipeline.stages.propositions import merge_duplicates, reports_a_denial, standalone
 from pipeline.text.spans import align_quote
-from pipeline.stance.embedder import shared_embedder
 from schemas import Attribution, Claim, ClaimDraft, ClaimsResponse, Span
 
 if TYPE_CHECKING:  # the client loads the openai SDK: not for code that makes no call

@@ -7,13 +7,13 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from pipeline.text import prompts
-from pipeline.text.sentences import Sentence
 from pipeline.stages._stage import DENIALS, StageOutput, messages
-from pipeline.text.attributions import credited_with, find_attributions, names_in
-from pipeline.text.document import Window
 from pipeline.stages.propositions import unlink_unrelated
 from pipeline.stance.embedder import shared_embedder
+from pipeline.text import prompts
+from pipeline.text.attributions import credited_with, find_attributions, names_in
+from pipeline.text.document import Window
+from pipeline.text.sentences import Sentence
 from schemas import Attribution, Claim, Denial, DenialKind, Span
 from schemas.denials import denials_response_for
 

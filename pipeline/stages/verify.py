@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pipeline.text import prompts
 from pipeline.llm._label_probability import label_probabilities
-from pipeline.stages._stage import VERIFY, StageOutput, messages
-from pipeline.text.document import Window
 from pipeline.llm.usage import Usage
+from pipeline.stages._stage import VERIFY, StageOutput, messages
+from pipeline.text import prompts
+from pipeline.text.document import Window
 from schemas import Claim, Denial, Span, Verdict
 from schemas.verdicts import RATIONALE_CHARS, WHEN_DENIED, WHEN_UNDENIED, ConfidenceBasis, verdicts_response_for
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.text.sentences import Sentence, split_sentences
 from pipeline.text.attributions import find_attributions
+from pipeline.text.sentences import Sentence, split_sentences
 
 VectorsOf = Callable[[Sequence[str]], np.ndarray]  # texts to L2-normalised vectors (the embedder)
 TOP = 3  # the closest sentences: where an article states, reports or debunks the claim

@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import json
 import random
-import re
 import signal
 import sys
 import threading
@@ -31,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from aiohttp import web
 
 from pipeline.testing._answers import article_sentences, body_key, completion, tool_arguments
+
 
 @dataclass
 class Faults:

@@ -81,10 +81,8 @@ def units(text: str, quotes: list[tuple[int, int]]) -> list[Unit]:
     return [Unit(s, e, tuple(_tokens(text, s, e))) for s, e in bounds]
 
 
-
 def is_name_word(token: Token) -> bool:
     return token.is_word and (token.capitalized or token.lower in TITLES)
-
 
 
 def np_backward(tokens: tuple[Token, ...], j: int, max_words: int = 8) -> int | None:
@@ -173,7 +171,6 @@ def appositive_subject(tokens: tuple[Token, ...], comma: int) -> tuple[int, int]
         return None
     start = np_backward(tokens, opening - 1)
     return (tokens[start].start, tokens[comma].end) if start is not None else None
-
 
 
 def sentence_subject(tokens: tuple[Token, ...], limit: int) -> tuple[int, int] | None:

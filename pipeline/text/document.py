@@ -9,7 +9,6 @@ from pipeline.text.sentences import Sentence, numbered, split_sentences
 from pipeline.text.spans import align_quote, sentence_span
 from schemas import Span
 
-
 # Text planted for the model ("ignore all previous instructions ..."). Such a sentence stays in
 # the article and its spans, but the model sees a placeholder instead: a small model obeys it.
 _ADDRESSED_TO_MODEL = re.compile(
