@@ -1,6 +1,5 @@
 """The spending limit of a run (``--budget``): estimated before an article starts, settled with its bill."""
 
-
 from pipeline.llm.prices import ModelPrice
 from pipeline.llm.usage import Usage
 from pipeline.text.ingest import Article

@@ -1,7 +1,6 @@
 """The inputs of a run: article files under paths, found lazily, read one at a time, each text
 analysed once."""
 
-
 import errno
 import os
 import sqlite3

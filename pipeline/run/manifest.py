@@ -1,5 +1,4 @@
-"""What a run records: its options, its running summary and OUT/run.json, the manifest."""
-
+"""What a run records: its options, its running summary, OUT/run.json (the manifest) and OUT/skipped.txt."""
 
 import random
 import statistics
