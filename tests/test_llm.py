@@ -134,3 +134,32 @@ def test_an_answer_cut_off_at_max_tokens_keeps_its_complete_items(json_as_text: 
     assert [c.claimant for c in outcome.value] == ["Ana Ruiz"]
     assert outcome.warnings == ["claims: answer cut off at 600 tokens; its complete items kept"]
     assert [b["max_tokens"] for b in requests] == [600]  # the claims stage's cap: 160 a claim + 120
+
+
+def test_a_free_json_request_is_billed_to_the_stage_that_asked() -> None:
+    # Free JSON names no tool in the request, which the meter used to bill by: the embedded
+    # model's claims calls went to "other" in usage.jsonl and run.json.
+    import asyncio
+
+    import httpx2
+    import openai
+
+    from pipeline.llm.costs import MeteringTransport, Tally, current_tally
+    from pipeline.testing.fake_openai import completion
+
+    answer = "```json\n" + '{"claims": [' + FREE_GOOD + "]}" + "\n```"
+    transport = MeteringTransport(httpx2.MockTransport(lambda r: httpx2.Response(200, json=completion(json.loads(r.content), answer))), None, {})
+    llm = LLM(backend="openai", base_url="http://model.test/v1", api_key="test", model="fake", json_as_text=True,
+              http_client=openai.DefaultAsyncHttpxClient(transport=transport))  # fmt: skip
+    tally = Tally()
+
+    async def go() -> None:
+        token = current_tally.set(tally)
+        try:
+            await claims_stage.extract_claims(llm, windows(BRIDGE)[0])
+        finally:
+            current_tally.reset(token)
+            await llm.close()
+
+    asyncio.run(go())
+    assert list(tally.stages) == ["claims"] and tally.stages["claims"].calls == 1

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from pipeline.llm._instructor import SHAPE_PROMPT, answer_count, instructor_for, text_model, tool_model
+from pipeline.llm.costs import current_stage
 from pipeline.llm.errors import EndpointError, LLMError
 from pipeline.llm.redaction import redact, register_secret
 from pipeline.llm.usage import Usage
@@ -151,6 +152,7 @@ class LLM:
         )
         warnings: list[str] = []
         answers = answer_count.set([0])
+        asking = current_stage.set(stage)
         try:
             async for attempt in retrying:
                 with attempt:
@@ -180,6 +182,7 @@ class LLM:
         finally:
             answered = (answer_count.get() or [0])[0]
             answer_count.reset(answers)
+            current_stage.reset(asking)
         usage = self._usage(completion, time.perf_counter() - started, max(1, answered))
         return Reply(value, usage, warnings, _token_logprobs(completion))
 

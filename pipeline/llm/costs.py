@@ -40,9 +40,13 @@ class Tally:
 
 
 current_tally: ContextVar[Tally | None] = ContextVar("current_tally", default=None)
+# The stage asking (set by ``LLM.ask``): a request written as free JSON names no tool to bill it by.
+current_stage: ContextVar[str | None] = ContextVar("current_stage", default=None)
 
 
 def _stage_of(body: bytes, stage_by_tool: Mapping[str, str]) -> str:
+    if (stage := current_stage.get()) is not None:
+        return stage
     try:
         tool = json.loads(body)["tools"][0]["function"]["name"]
     except (ValueError, KeyError, IndexError, TypeError):
