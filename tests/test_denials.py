@@ -107,3 +107,38 @@ def test_each_draft_is_kept_or_dropped_on_its_own_and_the_kept_are_numbered_in_o
     assert any("dropped statement by Nobody: no quote or sentence" in w for w in warnings)
     assert any(f"dropped unalignable quote {unalignable[:60]!r} by Musk" in w for w in warnings)
     assert not any("SpaceX" in w or "'Bremmer'" in w for w in warnings)  # the non-denials pass untouched
+
+
+def test_the_passages_a_denial_is_read_from_are_the_claim_the_cues_and_their_neighbours() -> None:
+    text = (
+        "The mayor opened a park on Monday. Critics said it cost 40 million dollars. The weather was fine. "
+        "Schools were closed. Traffic was heavy. The council's spokesperson spoke later. "
+        "The spokesperson denied the figure. Budgets are published in May. Parks are popular. Rain is expected."
+    )
+    window = windows(text)[0]
+    claim = Claim(
+        id="c1", statement="The park cost 40 million dollars.", claimant="Critics", cue="said", kind=ClaimKind.fact,
+        checkworthiness=0.9, spans=[window.span(2)],
+    )  # fmt: skip
+    assert denials_stage.passages(window, [claim]) == {2, 6, 7, 8}  # the claim; the denial and either side
+
+    focus = window.focused(denials_stage.passages(window, [claim]))
+    shown = focus.system_message
+    assert "[7] The spokesperson denied the figure." in shown and "Schools were closed" not in shown
+    assert "[2] Critics said it cost 40 million dollars.\n[...]\n[6]" in shown  # a gap is marked, numbers kept
+    # What the model cites in a focused window is still located in the full article.
+    assert focus.sentence(7).text == text[focus.span(7).start : focus.span(7).end] == "The spokesperson denied the figure."
+    assert focus.align("denied the figure") == window.align("denied the figure")
+
+
+def test_a_denial_cited_by_its_report_also_carries_the_speakers_own_words() -> None:
+    # What the 1.5B answered on the seed on session 8's recording: the article's report of the
+    # denial. Musk's own words, which a desk weighs, are added by code (the article credits them to him).
+    report = "Musk subsequently denied the conversation with Putin"
+    answer = {"denials": [{"speaker": "Elon Musk", "disputes": "the call", "kind": "explicit_denial",
+                           "claim_ids": ["c1"], "sentence": [4], "quote": report}]}
+    [denial] = _denials_for(answer)
+    assert [s.text[:52] for s in denial.spans] == [report, "“" + MUSK_WORDS[:51]]
+    assert all(SEED[s.start : s.end] == s.text for s in denial.spans)
+    # Nobody else's words join it, and a non-response never does.
+    assert not any("Bremmer" in s.text or "did not immediately respond" in s.text for s in denial.spans)

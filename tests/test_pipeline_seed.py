@@ -107,11 +107,6 @@ def test_the_sentence_reporting_musks_denial_is_not_a_claim(seed_result: Article
     assert not [c.id for c in seed_result.claims if all(denial_sentence in span.text for span in c.spans)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the 1.5B copies sentences 2 and 3 as two claims ('Elon Musk spoke to ... Putin' and 'the Tesla CEO had "
-    "communicated with Putin'); MiniLM puts them at cosine 0.49, far below a safe merge threshold (issue 12, open)",
-)
 def test_the_musk_putin_claim_is_listed_once_in_standalone_words(seed_result: ArticleResult) -> None:
     talked = re.compile(r"\b(spoke|spoken|speak|talked|communicated|conversation|call)\b", re.IGNORECASE)
     same = [c for c in seed_result.claims if "Putin" in c.statement and talked.search(c.statement)]

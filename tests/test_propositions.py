@@ -6,6 +6,7 @@ from pipeline.stages.propositions import (
     ATTRIBUTION_WORDS,
     merge_duplicates,
     reports_a_denial,
+    resolve_descriptions,
     standalone,
     unlink_unrelated,
 )
@@ -39,6 +40,16 @@ def _claim(i: int, statement: str, sentence: str, claimant: str = "Ana Ruiz") ->
         ("Tom Lee allegedly met Kim Park in March, according to Ana Ruiz.", "Tom Lee met Kim Park in March.", ["Ana Ruiz"]),
         ("Tom Lee met Kim Park in March.", "Tom Lee met Kim Park in March.", []),
         ("The council said the city will build 40 new schools", "The city will build 40 new schools.", ["The council"]),
+        # Where it was claimed goes with who claimed it.
+        (
+            "Bremmer claimed Musk told him the Tesla CEO had communicated with Putin roughly two weeks prior in a "
+            "newsletter to Eurasia Group subscribers first reported by Vice on Tuesday, which the DCNF has obtained.",
+            "The Tesla CEO had communicated with Putin roughly two weeks prior.",
+            ["Bremmer", "Musk"],
+        ),
+        ("The mayor said in an interview on Monday that the bridge will reopen", "The bridge will reopen.", ["The mayor"]),
+        # Not attributed: a venue in the proposition itself stays.
+        ("The city published the plans in a statement to the council.", "The city published the plans in a statement to the council.", []),
     ],
 )
 def test_attribution_words_come_off_and_their_names_are_kept(statement: str, expected: str, sources: list[str]) -> None:
@@ -101,3 +112,22 @@ def test_a_denial_stays_linked_only_to_the_claims_it_is_about() -> None:
     kept, warnings = unlink_unrelated([denial], claims, shared_embedder().embed)
     assert kept[0].claim_ids == ["c1"]
     assert warnings == ["denials: d1 by Kim Park unlinked from c2: not about it"]
+
+
+@pytest.mark.parametrize(
+    ("statement", "article", "expected"),
+    [
+        (
+            "The Tesla CEO had communicated with Putin.",
+            "Now that Tesla/SpaceX CEO Elon Musk has gone public, Bremmer wrote.",
+            "Elon Musk had communicated with Putin.",
+        ),
+        ("The Twitter founder left.", "Twitter founder Jack Dorsey spoke. Twitter co-founder Biz Stone did not.", "Jack Dorsey left."),
+        # Two people introduced with the role: which one is meant is not for code to guess.
+        ("The Acme CEO resigned.", "Acme CEO Ann Lee and, later, Acme CEO Bo Chan spoke.", "The Acme CEO resigned."),
+        # Nobody introduced: the description stays.
+        ("The Tesla CEO had met Putin.", "Musk met Putin, the report said.", "The Tesla CEO had met Putin."),
+    ],
+)
+def test_a_role_description_becomes_the_name_the_article_gives_it(statement: str, article: str, expected: str) -> None:
+    assert resolve_descriptions(statement, article) == expected

@@ -104,13 +104,6 @@ def test_the_run_writes_stories_at_the_end(run_out: Path) -> None:
     assert len(list((run_out / "articles").glob("*.json"))) == 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the seed reads 'reports', not 'disputed': on this recording the 1.5B lists the Musk-Putin claim twice, Musk's "
-    "denial is linked to c2 only, and c2's statement keeps the attribution's tail ('… in a newsletter to Eurasia Group "
-    "subscribers first reported by Vice on Tuesday, which the DCNF has obtained'), so it embeds 0.44 alike the story on "
-    "average (0.5 joins) and is a story of its own; an extraction matter (pipeline/stages/propositions.py), issues 12 and 14",
-)
 def test_the_four_articles_make_one_story_with_each_articles_stance(run_out: Path) -> None:
     story = musk_putin_story(run_out)
     stances = {_source_name(a.source): a.stance for a in story.articles}

@@ -121,7 +121,8 @@ async def check_claim(
     claim = given_claim(window, given)
     linked: list[Denial] = []
     if llm is not None:
-        found = await denials_stage.find_denials(llm, window, [claim])
+        focus = window.focused(denials_stage.passages(window, [claim]))
+        found = await denials_stage.find_denials(llm, focus, [claim])
         usage[denials_stage.STAGE] += found.usage
         warnings.extend(found.warnings)
         linked = [d for d in found.value if claim.id in d.claim_ids]

@@ -11,7 +11,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from pipeline.stages._stage import CLAIMS, StageOutput, messages
-from pipeline.stages.propositions import merge_duplicates, reports_a_denial, standalone
+from pipeline.stages.propositions import merge_duplicates, reports_a_denial, resolve_descriptions, standalone
 from pipeline.stance.embedder import shared_embedder
 from pipeline.text import prompts
 from pipeline.text.attributions import find_attributions, names_in
@@ -100,6 +100,7 @@ def _passed_on_by(text: str, claimant: str) -> list[str]:
 def _claim(window: Window, draft: ClaimDraft, numbers: list[int], claim_id: str, credits: list[Attribution]) -> Claim:
     spans = [window.span(n) for n in numbers]
     statement, credited = standalone(draft.statement)
+    statement = resolve_descriptions(statement, window.text)
     if (credit := _credited_elsewhere(draft.claimant, spans, credits)) is not None and credit.source is not None:
         claimant, cue, claimant_span, cue_span = credit.source.text, credit.cue.text, credit.source, credit.cue
     elif (own := _own_credit(draft.claimant, spans, credits)) is not None:

@@ -44,6 +44,16 @@ def candidate_sentences(window: Window) -> list[Sentence]:
     return [s for s in window.sentences if _CUES.search(s.text)]
 
 
+def passages(window: Window, claims: list[Claim]) -> set[int]:
+    """The sentences a denial of these claims can be read from: the claims' own, every sentence
+    with a denial cue, and the sentences either side of a cue (the speaker is often named there).
+    ``check`` shows the model only these, so its one call reads a fraction of a long article."""
+    cues = {s.number for s in candidate_sentences(window)}
+    near = {n + step for n in cues for step in (-1, 1)}
+    own = {n for c in claims for s in c.spans for n in window.sentence_numbers_of(s)}
+    return (cues | near | own) & window.numbers
+
+
 async def find_denials(llm: LLM, window: Window, claims: list[Claim]) -> StageOutput[list[Denial]]:
     claim_ids = {c.id for c in claims}
     task = prompts.render(STAGE, claims=claims, candidates=candidate_sentences(window))
@@ -80,6 +90,9 @@ async def find_denials(llm: LLM, window: Window, claims: list[Claim]) -> StageOu
             warnings.append(f"denials: {draft.speaker!r} only did not respond; recorded as non_denial, not {kind}")
             kind = DenialKind.non_denial
         speaker = _speaker(draft.speaker, spans, attributions)
+        if kind is not DenialKind.non_denial:
+            own = [o for o in _own_words(speaker, window, attributions) if not any(_overlap(o, s) for s in spans)]
+            spans = [*spans, *(o for o in own if not quotes_claim(o.text, draft.claim_ids))]  # the cited words first
         # Nobody denies their own claim: such a link is the model pairing a denial with every claim.
         targets = [
             i
@@ -110,6 +123,26 @@ def _speaker(named: str, spans: list[Span], attributions: Sequence[Attribution])
     if credit is None or credit.source is None or names_in(credit.source.text) & names_in(named):
         return named
     return credit.source.text
+
+
+def _own_words(speaker: str, window: Window, attributions: Sequence[Attribution]) -> list[Span]:
+    """Sentences with a denial cue that the article credits to ``speaker``: the denial in their
+    own words. The model often cites only the article's report of it ("Musk subsequently denied
+    the conversation"), and a desk weighs the words themselves ("I have spoken to Putin only once")."""
+    names = names_in(speaker)
+    found: list[Span] = []
+    for sentence in candidate_sentences(window):
+        if _NON_RESPONSE.search(sentence.text) and not _disputes_words(sentence.text):
+            continue
+        span = window.span(sentence.number)
+        credit = credited_with(span, attributions)
+        if names and credit is not None and credit.source is not None and names & names_in(credit.source.text):
+            found.append(span)
+    return found
+
+
+def _overlap(a: Span, b: Span) -> bool:
+    return a.start < b.end and b.start < a.end
 
 
 def _disputes_words(text: str) -> bool:

@@ -32,6 +32,13 @@ ATTRIBUTION_WORDS = re.compile(
     r"purportedly|asserted|alleged)\b",
     re.IGNORECASE,
 )
+# Where an attributed claim was made ("Bremmer claimed … in a newsletter to subscribers first
+# reported by Vice"): part of the attribution, cut with it, never part of the proposition.
+_VENUE = re.compile(
+    r",?\s+(in|on|via|through)\s+(a|an|the|his|her|their|its)\s+"
+    r"(newsletter|interview|tweet|post|podcast|op-ed|column|statement|press release|memo|blog post)\b.*$",
+    re.IGNORECASE | re.DOTALL,
+)
 _HEDGES = re.compile(r"\s*\b(allegedly|reportedly|purportedly|supposedly)\b", re.IGNORECASE)
 # "Rejected the offer" is an event; "rejected the allegations" reports a denial.
 _DENIAL_REPORT = re.compile(
@@ -78,7 +85,8 @@ def standalone(statement: str) -> tuple[str, list[str]]:
             break
         if _TELL.match(found.cue.text):
             content = _ADDRESSEE.sub("", content, count=1)
-        content = re.sub(r"^that\s+", "", content)
+        # "said on Monday that …": the time belongs to the saying, not to what was said.
+        content = re.sub(r"^(?:(?:on|in|at|during|last|this)\b[^,.;]{0,40}?\s+)?that\s+", "", content, flags=re.IGNORECASE)
         source = found.source.text
         named = not _PRONOUN.fullmatch(source)  # "he told me": the name is further out in the chain
         if named and _PRONOUN_SUBJECT.match(content):
@@ -86,6 +94,9 @@ def standalone(statement: str) -> tuple[str, list[str]]:
         if named:
             sources.append(source)
         text = content
+    if sources:
+        shorter = _VENUE.sub("", text)
+        text = shorter if len(shorter.split()) >= 3 else text
     text = _HEDGES.sub("", text).strip(" ,;:")
     if not text or (not sources and text == statement.strip()):
         return statement, []  # nothing to take off: the model's words as they are
@@ -93,6 +104,31 @@ def standalone(statement: str) -> tuple[str, list[str]]:
     if text[-1] not in ".!?":
         text += "."
     return text, sources
+
+
+# "Tesla/SpaceX CEO Elon Musk": an organisation, a role, then a full name (two or more words).
+_ROLE = r"(?:CEO|chief executive|founder|co-founder|chairman|chairwoman|president|spokesman|spokeswoman|spokesperson|owner)"
+_INTRODUCED = re.compile(
+    rf"\b((?:[A-Z][\w&.-]*)(?:/[A-Z][\w&.-]*)*)\s+({_ROLE})\s+((?:[A-Z][\w’'-]+)(?:\s+[A-Z][\w’'-]+)+)"
+)
+_DESCRIBED = re.compile(rf"\b[Tt]he\s+([A-Z][\w&.-]*)\s+({_ROLE})\b")
+
+
+def resolve_descriptions(statement: str, text: str) -> str:
+    """"The Tesla CEO" becomes "Elon Musk" when the article introduces exactly one person as
+    Tesla's CEO ("Tesla/SpaceX CEO Elon Musk"): a statement must stand alone, and a description
+    only the article explains does not (Claimify's decontextualisation)."""
+
+    def name_for(match: re.Match[str]) -> str:
+        organisation, role = match.group(1), match.group(2).lower()
+        names = {
+            m.group(3)
+            for m in _INTRODUCED.finditer(text)
+            if organisation in m.group(1).split("/") and m.group(2).lower() == role
+        }
+        return names.pop() if len(names) == 1 else match.group(0)
+
+    return _DESCRIBED.sub(name_for, statement)
 
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")

@@ -45,8 +45,17 @@ class Window:
     def withheld(self) -> list[int]:
         return [s.number for s in self.sentences if addressed_to_model(s)]
 
+    @cached_property
+    def _by_number(self) -> dict[int, Sentence]:
+        return {s.number: s for s in self.sentences}
+
     def sentence(self, number: int) -> Sentence:
-        return self.sentences[number - self.sentences[0].number]
+        return self._by_number[number]
+
+    def focused(self, numbers: set[int]) -> "Window":
+        """Only these sentences (numbered as in the article; spans still index the full text):
+        a shorter prompt when the task needs only part of the article."""
+        return Window(self.text, tuple(s for s in self.sentences if s.number in numbers), self.title)
 
     def span(self, number: int) -> Span:
         return sentence_span([self.sentence(number)], 1)

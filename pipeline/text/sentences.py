@@ -55,4 +55,9 @@ def _append(sentences: list[Sentence], text: str, start: int, end: int) -> None:
 
 def numbered(sentences: list[Sentence]) -> str:
     """The article as the model sees it: one ``[n] sentence`` per line."""
-    return "\n".join(f"[{s.number}] {s.text}" for s in sentences)
+    lines: list[str] = []
+    for before, sentence in zip([None, *sentences], sentences):
+        if before is not None and sentence.number > before.number + 1:
+            lines.append("[...]")  # sentences left out of a focused window
+        lines.append(f"[{sentence.number}] {sentence.text}")
+    return "\n".join(lines)
