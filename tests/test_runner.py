@@ -200,3 +200,53 @@ def test_an_unexpected_error_fails_only_its_article_and_never_stalls_the_run(
     assert (summary.done, summary.failed) == (11, 1)
     [error] = [json.loads(line) for line in (out / "errors.jsonl").read_text().splitlines()]
     assert error["stage"] == "internal" and "TypeError: unsupported operand" in error["reason"]
+
+
+@pytest.mark.parametrize("concurrency", [1, 2])
+def test_budget_holds_once_the_cost_per_character_is_measured(fake: FakeOpenAI, tmp_path: Path, concurrency: int) -> None:
+    # Cheap enough that several articles are billed before the budget binds: from the fourth article
+    # on, the estimate is the measured cost per character, and the spend still never passes the budget.
+    write_articles(tmp_path / "in", 30)
+    price = {MODEL: ModelPrice(input=10.0, cached_input=5.0, output=40.0)}
+    settings = settings_for(tmp_path, prices=price, concurrency=concurrency, budget_usd=0.5)
+    summary = analyse(fake, tmp_path / "in", tmp_path / "out", settings)
+    assert summary.done >= 6 and summary.not_started > 0, (summary.done, summary.not_started)
+    assert 0 < summary.cost_usd <= 0.5
+    assert json.loads((tmp_path / "out" / "run.json").read_text())["status"] == "budget_exhausted"
+
+
+class _Events:
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, dict[str, object]]] = []
+
+    def emit(self, event: str, **fields: object) -> None:
+        self.seen.append((event, fields))
+
+    def close(self) -> None:
+        pass
+
+
+def _started(fake: FakeOpenAI, inputs: Path, out: Path, settings: Settings) -> dict[str, object]:
+    llm = LLM(backend="openai", base_url=fake.base_url, api_key="test", model=MODEL, timeout=settings.timeout)
+    files, missing = discover([inputs], exclude=out)
+    events = _Events()
+
+    async def go() -> None:
+        try:
+            await run(llm, files, missing, out, settings, options=RunOptions(concurrency=2), reporter=events)
+        finally:
+            await llm.close()
+
+    asyncio.run(go())
+    return next(fields for event, fields in events.seen if event == "run_started")
+
+
+def test_the_progress_total_is_the_number_of_article_files(fake: FakeOpenAI, tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 5)
+    (tmp_path / "in" / "scan.pdf").write_bytes(b"%PDF")  # not an article file: not counted
+    started = _started(fake, tmp_path / "in", tmp_path / "out", settings_for(tmp_path))
+    assert (started["files"], started["articles_estimate"]) == (5, 5)
+    # A JSON Lines file may hold any number of articles: files are counted, articles are not estimated.
+    (tmp_path / "in" / "more.jsonl").write_text('{"text": "One more article about the council budget."}\n')
+    started = _started(fake, tmp_path / "in", tmp_path / "out2", settings_for(tmp_path))
+    assert (started["files"], started["articles_estimate"]) == (6, None)
