@@ -494,7 +494,7 @@ def test_files_in_the_articles_folder_that_are_not_results_are_ignored(run_dir: 
     articles = run_dir / "articles"
     result = (articles / f"{MUSK}.json").read_bytes()
     (articles / "0000000000000000.bak").write_bytes(result)  # sorts before the results; suffix before .json
-    (articles / f"{MUSK}.txt").write_bytes(result)  # suffix after .json
+    (articles / f"{MUSK}.txt").write_text("not a result")  # suffix after .json, same stem as a result
     (articles / "notes.json").write_text("{}")  # not an article id
     (articles / "1111111111111111.json").mkdir()  # not a file
     run = RunFolder(run_dir)
