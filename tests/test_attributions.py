@@ -270,7 +270,7 @@ PATTERNS = [
      [('Gov. Ann Lee (D-Ore.)', 'said', 'the state would sue')]),
     ('The union fired back at the mayor.',
      [('The union', 'fired back', 'at the mayor')]),
-    ('The mayor hit back, saying the union was wrong.',
+    ('The mayor spoke at length, saying the union was wrong.',
      [('The mayor', 'saying', 'the union was wrong')]),
     ('Smith weighed in on the debate.',
      [('Smith', 'weighed in', 'on the debate')]),
