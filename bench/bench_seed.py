@@ -2,6 +2,7 @@
 byte-identical system prefix saves (not a test; prints figures).
 
     .venv/bin/python bench/bench_seed.py [--model qwen2.5-coder-1.5b-instruct-q4_k_m] [--runs 2] [--verifier trained|llm]
+        [--decoding free|grammar]
 
 1. Runs the whole pipeline ``--runs`` times on a fresh embedded server and prints wall time,
    prompt/completion tokens and seconds per stage.
@@ -53,8 +54,9 @@ def main() -> None:
     parser.add_argument("--model", default="qwen2.5-coder-1.5b-instruct-q4_k_m", choices=sorted(WEIGHTS))
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--verifier", default="trained", choices=("trained", "llm"), help="llm: the verify call, as before")
+    parser.add_argument("--decoding", default="free", choices=("free", "grammar"), help="grammar: JSON under the tool-schema grammar, as before")
     args = parser.parse_args()
-    settings = Settings(embedded_model=args.model)
+    settings = Settings(embedded_model=args.model, embedded_decoding=args.decoding)
     path = ensure_weights(WEIGHTS[args.model], settings.cache_dir / "models")
     text = SEED.read_text(encoding="utf-8")
     bodies: list[dict[str, object]] = []
@@ -76,12 +78,21 @@ def main() -> None:
             for u in result.run.usage:
                 print(f"  {u.stage:8} {u.seconds:6.1f} s  prompt {u.prompt_tokens:5}  completion {u.completion_tokens:4}  "
                       f"cached {u.cached_tokens}")  # fmt: skip
+            verdicts = {v.claim_id: v for v in result.verdicts}
+            for c in result.claims:
+                v = verdicts.get(c.id)
+                print(f"  {c.id} [{' -> '.join(c.attribution)}] {c.statement}  => {v.verdict.value if v else '-'}"
+                      f" {v.confidence if v else ''}")  # fmt: skip
+            for d in result.denials:
+                print(f"  {d.id} {d.speaker} ({d.kind.value}) -> {d.claim_ids}: {d.spans[0].text[:90]}")
+            for w in result.warnings:
+                print(f"  warning: {w}")
         print(f"wall ({args.verifier} verifier): median {statistics.median(walls):.1f} s over {len(walls)} runs")
         shared = prompt_seconds(server.base_url, bodies, unique_prefix=False)
         cold = prompt_seconds(server.base_url, bodies, unique_prefix=True)
         print("prompt processing per request, shared prefix vs unique prefix (s):")
         for body, s, c in zip(bodies, shared, cold):
-            name = body["tools"][0]["function"]["name"]
+            name = body["tools"][0]["function"]["name"] if body.get("tools") else body["messages"][-1]["content"][:18]
             print(f"  {name:18} {s:6.1f}  {c:6.1f}")
         print(f"total: {sum(shared):.1f} s shared vs {sum(cold):.1f} s cold: prefix sharing saves {sum(cold) - sum(shared):.1f} s")
 

@@ -8,7 +8,7 @@ from rapidfuzz import fuzz
 
 from pipeline import claims as claims_stage
 from pipeline import denials as denials_stage
-from pipeline import prompts
+from pipeline import prompts, propositions
 from pipeline import verify as verify_stage
 from pipeline.attributions import find_attributions
 from pipeline.document import Window, windows
@@ -16,6 +16,7 @@ from pipeline.ingest import Article
 from pipeline.llm import LLM
 from pipeline.options import AnalysisOptions, Verifier
 from pipeline.stance import verdicts as stance_verdicts
+from pipeline.stance.embedder import shared_embedder
 from pipeline.stance.model import stance_model_sha256
 from schemas import ArticleResult, Claim, Denial, RunInfo, StageUsage, Verdict
 
@@ -42,6 +43,8 @@ async def analyze(llm: LLM, article: Article, options: AnalysisOptions = Analysi
     for window in parts:
         found = await _analyze_window(llm, window, options, usage, warnings)
         _merge(found, claims, denials, verdicts)
+    if len(parts) > 1:  # one window's claims are merged already; across windows, here
+        claims, denials, verdicts = _one_per_proposition(claims, denials, verdicts, warnings)
     if options.verifier == "trained":
         # One judgement per claim over the whole article, after the windows are merged.
         verdicts = await judge_with_stance_model(article.text, claims, denials, usage)
@@ -132,6 +135,22 @@ def _merge(
             continue
         targets = list(dict.fromkeys(ids[i] for i in denial.claim_ids))
         denials.append(denial.model_copy(update={"id": f"d{len(denials) + 1}", "claim_ids": targets}))
+
+
+def _one_per_proposition(
+    claims: list[Claim], denials: list[Denial], verdicts: list[Verdict], warnings: list[str]
+) -> tuple[list[Claim], list[Denial], list[Verdict]]:
+    """The same proposition found in two windows (not on a shared sentence) becomes one claim;
+    denials follow their claims, and a merged claim keeps the first verdict."""
+    merged, moved = propositions.merge_duplicates(claims, shared_embedder().embed)
+    if len(merged) == len(claims):
+        return claims, denials, verdicts
+    warnings.append(f"claims: {len(claims) - len(merged)} claim(s) found in more than one window merged")
+    denials = [d.model_copy(update={"claim_ids": list(dict.fromkeys(moved[i] for i in d.claim_ids))}) for d in denials]
+    kept: dict[str, Verdict] = {}
+    for verdict in verdicts:
+        kept.setdefault(moved[verdict.claim_id], verdict.model_copy(update={"claim_id": moved[verdict.claim_id]}))
+    return merged, denials, list(kept.values())
 
 
 def _same_claim(a: Claim, b: Claim) -> bool:

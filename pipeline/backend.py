@@ -59,4 +59,5 @@ def embedded_llm(settings: Settings, base_url: str, model: str) -> LLM:
         reasks=settings.reasks,
         extra_body=EMBEDDED_SAMPLING.get(model, {}),
         top_logprobs=LABEL_LOGPROBS if settings.label_probabilities else 0,
+        json_as_text=settings.embedded_decoding == "free",
     )

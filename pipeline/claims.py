@@ -1,7 +1,10 @@
 """Stage 1: extract check-worthy claims with their attribution chain."""
 
+import asyncio
 import re
+from collections.abc import Sequence
 
+import numpy as np
 from rapidfuzz import fuzz
 
 from pipeline import prompts
@@ -9,18 +12,27 @@ from pipeline._stage import StageOutput, messages
 from pipeline.attributions import find_attributions, names_in
 from pipeline.document import WITHHELD, Window
 from pipeline.llm import LLM
+from pipeline.propositions import merge_duplicates, reports_a_denial, standalone
 from pipeline.spans import align_quote
+from pipeline.stance.embedder import shared_embedder
 from schemas import Attribution, Claim, ClaimDraft, ClaimsResponse, Span
 
 STAGE = "claims"
 _REPORTING = re.compile(r"\b(said|says|wrote|told|claimed|reported|according to|stated|announced)\b", re.IGNORECASE)
+# The answer's cap: the 1.5B writes about 95 tokens a claim (pretty-printed, sentences copied);
+# a model that loops, listing every sentence, is cut there rather than at the LLM's 1,536.
+TOKENS_PER_CLAIM, TOKENS_PER_ANSWER = 160, 120
+NO_CUE = "none"  # as check.py writes for a claim in the article's own voice
 REPOINT_MARGIN = 15  # token_set_ratio points a neighbouring sentence must win by
 
 
 async def extract_claims(llm: LLM, window: Window, *, max_claims: int = 5) -> StageOutput[list[Claim]]:
     task = prompts.render(STAGE, max_claims=max_claims)
     reporting = [s.number for s in window.sentences if _REPORTING.search(s.text)]
-    reply = await llm.ask(STAGE, messages(window, task), ClaimsResponse, window.context(reporting_sentences=reporting))
+    reply = await llm.ask(
+        STAGE, messages(window, task), ClaimsResponse, window.context(reporting_sentences=reporting),
+        max_tokens=TOKENS_PER_CLAIM * max_claims + TOKENS_PER_ANSWER,
+    )
     warnings = list(reply.warnings)
     credits = [a for a in find_attributions(window.text) if a.source is not None and a.content is not None]
     claims: list[Claim] = []
@@ -37,8 +49,23 @@ async def extract_claims(llm: LLM, window: Window, *, max_claims: int = 5) -> St
         if _names_no_one_here(draft.statement, window.text):
             warnings.append(f"claims: dropped {draft.statement[:60]!r}: names no one the article names")
             continue
+        if reports_a_denial(draft.statement):
+            warnings.append(f"claims: dropped {draft.statement[:60]!r}: it reports a denial (a denial, not a claim)")
+            continue
         claims.append(_claim(window, draft, numbers, f"c{len(claims) + 1}", credits))
-    return StageOutput(claims, reply.usage, warnings)
+    # In a thread: the first call loads the embedding model (about a second), and other
+    # articles' calls must go on meanwhile.
+    merged, moved = await asyncio.to_thread(merge_duplicates, claims, _embed) if len(claims) > 1 else merge_duplicates(claims, _embed)
+    taken: set[str] = set()
+    for claim in claims:
+        if moved[claim.id] in taken:
+            warnings.append(f"claims: {claim.statement[:60]!r} merged into {moved[claim.id]}: the same proposition")
+        taken.add(moved[claim.id])
+    return StageOutput(merged, reply.usage, warnings)
+
+
+def _embed(texts: Sequence[str]) -> np.ndarray:
+    return shared_embedder().embed(texts)
 
 
 def _names_no_one_here(statement: str, text: str) -> bool:
@@ -67,18 +94,23 @@ def _passed_on_by(text: str, claimant: str) -> list[str]:
 
 def _claim(window: Window, draft: ClaimDraft, numbers: list[int], claim_id: str, credits: list[Attribution]) -> Claim:
     spans = [window.span(n) for n in numbers]
-    via = list(draft.via)
-    for name in _passed_on_by(" ".join(s.text for s in spans), draft.claimant):
-        if not any(name.split()[-1].lower() in v.lower() or v.lower() in name.lower() for v in via):
-            via.append(name)
+    statement, credited = standalone(draft.statement)
     if (credit := _credited_elsewhere(draft.claimant, spans, credits)) is not None and credit.source is not None:
         claimant, cue, claimant_span, cue_span = credit.source.text, credit.cue.text, credit.source, credit.cue
-    else:
-        claimant, cue = draft.claimant, draft.cue
-        claimant_span, cue_span = _name_span(window.text, claimant, spans), _word_span(window.text, cue, spans)
+    elif (own := _own_credit(draft.claimant, spans, credits)) is not None:
+        claimant, cue, claimant_span, cue_span = draft.claimant, own.cue.text, own.source, own.cue
+    else:  # the article's own voice, or a credit the rules did not find
+        claimant, cue, cue_span = draft.claimant, NO_CUE, None
+        claimant_span = _name_span(window.text, claimant, spans)
+    # The chain outward-in: names the statement's own attribution words gave, then the model's
+    # via, then whoever "told" the claimant in the claim's sentences.
+    via: list[str] = []
+    for name in [*credited, *draft.via, *_passed_on_by(" ".join(s.text for s in spans), claimant)]:
+        if not any(_same_person(name, known) for known in [claimant, *via]):
+            via.append(name)
     return Claim(
         id=claim_id,
-        statement=draft.statement,
+        statement=statement,
         claimant=claimant,
         via=via,
         cue=cue,
@@ -88,6 +120,26 @@ def _claim(window: Window, draft: ClaimDraft, numbers: list[int], claim_id: str,
         claimant_span=claimant_span,
         cue_span=cue_span,
     )
+
+
+def _own_credit(claimant: str, spans: list[Span], credits: list[Attribution]) -> Attribution | None:
+    """The attribution in the claim's sentences whose source is the claimant: its cue is the claim's."""
+    return next(
+        (
+            c
+            for c in credits
+            if c.source is not None
+            and any(s.start <= c.cue.start < s.end for s in spans)
+            and _same_person(c.source.text, claimant)
+        ),
+        None,
+    )
+
+
+def _same_person(a: str, b: str) -> bool:
+    """"Ian Bremmer", "Bremmer" and "the Eurasia Group’s Ian Bremmer" are one person."""
+    a_names, b_names = names_in(a), names_in(b)
+    return bool(a_names & b_names) if a_names and b_names else a.lower() in b.lower() or b.lower() in a.lower()
 
 
 def _credited_elsewhere(claimant: str, spans: list[Span], credits: list[Attribution]) -> Attribution | None:

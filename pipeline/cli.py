@@ -3,9 +3,10 @@
 import asyncio
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
@@ -22,6 +23,9 @@ from pipeline.runner import NoArticlesError, discover_or_fail, run
 from pipeline.settings import Settings, describe_error
 from pipeline.stance.embedder import EmbeddingModelError
 from pipeline.stance.model import StanceModelError
+
+if TYPE_CHECKING:
+    from pipeline.stories import StoriesUpdate
 
 # Exit codes: 0 every article done; 1 nothing could run; 3 some articles failed or were left
 # out by --budget.
@@ -93,6 +97,9 @@ def run_command(
     log_json: Annotated[
         str | None, typer.Option("--log-json", help="Write JSON-lines events to this file, or '-' for stderr.")
     ] = None,
+    stories: Annotated[
+        bool, typer.Option("--stories/--no-stories", help="Group claims across articles into OUT/stories.jsonl at the end.")
+    ] = True,
 ) -> None:
     """Analyse articles and write one JSON result per article into OUT."""
     from pipeline.progress import FailurePrinter, ProgressBar, Reporters, json_log
@@ -102,7 +109,10 @@ def run_command(
         backend=backend, base_url=base_url, model=model, embedded_model=embedded_model, max_claims=max_claims,
         verifier=verifier, max_chars=max_chars, concurrency=concurrency, budget_usd=budget,
     )
-    options = RunOptions(concurrency=settings.concurrency, budget_usd=settings.budget_usd, cache=cache and settings.cache, resume=resume)
+    options = RunOptions(
+        concurrency=settings.concurrency, budget_usd=settings.budget_usd, cache=cache and settings.cache, resume=resume,
+        stories=stories,
+    )
     reporters = Reporters()
     if log_json:
         reporters.reporters.append(json_log(log_json))
@@ -129,10 +139,59 @@ def run_command(
             f"{total.prompt_tokens + total.completion_tokens} tokens, ~${total.cost_usd:.4f} -> {out}",
             markup=False, soft_wrap=True,  # one line, however narrow the terminal: scripts read it
         )
+        if summary.stories is not None:
+            err.print(_stories_line(summary.stories), markup=False, soft_wrap=True)
+        if summary.stories_error:
+            err.print(summary.stories_error, markup=False, soft_wrap=True)
     if summary.failed and not (summary.done or summary.reused):
         raise typer.Exit(EXIT_NOTHING_RAN)
     if summary.failed or summary.not_started:
         raise typer.Exit(EXIT_SOME_FAILED)
+
+
+def _stories_line(update: "StoriesUpdate") -> str:
+    shared = sum(1 for s in update.stories if len(s.articles) > 1)
+    count = len(update.stories)
+    return (
+        f"{count} {'story' if count == 1 else 'stories'} ({shared} in more than one article) over {update.articles} "
+        f"articles, {update.claims} claims; embedded {update.embedded} claims from {update.new_results} new results "
+        f"-> {update.path}"
+    )
+
+
+@app.command("stories")
+def stories_command(
+    out_dir: Annotated[Path, typer.Argument(help="A run's output folder.")],
+    min_articles: Annotated[int, typer.Option(min=1, help="Show only stories carried by at least N articles.")] = 1,
+    top: Annotated[int | None, typer.Option(min=1, help="Show only the N largest stories.")] = None,
+) -> None:
+    """Group the run's claims into stories (OUT/stories.jsonl) and print them, largest first.
+
+    Built from the result files: no LLM call, and only results not seen before are embedded.
+    Verdicts a reviewer accepted or overrode in the desk replace the machine's."""
+    from pipeline.review.store import ReviewLog, reviewed_verdicts
+    from pipeline.stories import StoriesError, update_stories, with_reviews
+
+    if not out_dir.is_dir():
+        raise _fail(f"{out_dir}: {'not a folder' if out_dir.exists() else 'no such folder'}")
+    try:
+        update = update_stories(out_dir)
+    except (StoriesError, EmbeddingModelError, OSError) as error:
+        raise _fail(str(error)) from None
+    for line in update.unreadable:
+        err.print(f"{line}: skipped", markup=False, soft_wrap=True)
+    reviewed = reviewed_verdicts(ReviewLog(out_dir).events())
+    shown = [with_reviews(s, reviewed) for s in update.stories if len(s.articles) >= min_articles][:top]
+    for story in shown:
+        counts = " ".join(f"{stance.value} {n}" for stance, n in story.stance_counts.items() if n)
+        articles, claims = len(story.articles), len(story.claims)
+        typer.echo(
+            f"{story.id}  {articles} article{'s' * (articles != 1)}, {claims} claim{'s' * (claims != 1)}  [{counts}]  "
+            f"{story.statement}"
+        )
+        if story.outlets:
+            typer.echo(f"    outlets: {', '.join(story.outlets)}")
+    err.print(_stories_line(update), markup=False, soft_wrap=True)
 
 
 @app.command("review")
@@ -321,9 +380,16 @@ def eval_command(
         raise typer.Exit(EXIT_SOME_FAILED)
 
 
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    # `kill` ends a run as Ctrl-C does: `with` blocks unwind, so the embedded model server is
+    # stopped (not left generating for nobody at 100% CPU) and run.json says "interrupted".
+    sys.exit(128 + signum)
+
+
 def main() -> None:
     # instructor logs every failed attempt at ERROR; the CLI reports outcomes itself.
     logging.getLogger("instructor").setLevel(logging.CRITICAL)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         app()
     except Exception as error:  # a bug: one redacted line, not a traceback that may quote secrets

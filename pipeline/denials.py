@@ -1,5 +1,6 @@
 """Stage 2: statements disputing the claims, with non-denials kept apart."""
 
+import asyncio
 import re
 from collections.abc import Sequence
 
@@ -9,6 +10,8 @@ from pipeline._stage import StageOutput, messages
 from pipeline.attributions import credited_with, find_attributions, names_in
 from pipeline.document import Window
 from pipeline.llm import LLM
+from pipeline.propositions import unlink_unrelated
+from pipeline.stance.embedder import shared_embedder
 from schemas import Attribution, Claim, Denial, DenialKind, Span
 from schemas.denials import denials_response_for
 
@@ -47,7 +50,9 @@ async def find_denials(llm: LLM, window: Window, claims: list[Claim]) -> StageOu
         )
 
     context = window.context(claim_ids=claim_ids, quotes_claim=quotes_claim)
-    reply = await llm.ask(STAGE, messages(window, task), denials_response_for(tuple(sorted(claim_ids))), context)
+    # Under the grammar even on the embedded model: it keeps claim ids to the listed ones, and
+    # without it the 1.5B looped to max_tokens here (the answer is short, so the grammar costs ~8 s).
+    reply = await llm.ask(STAGE, messages(window, task), denials_response_for(tuple(sorted(claim_ids))), context, constrained=True)
     warnings = list(reply.warnings)
     attributions = find_attributions(window.text)
     claimants = {c.id: names_in(c.claimant) for c in claims}
@@ -86,7 +91,11 @@ async def find_denials(llm: LLM, window: Window, claims: list[Claim]) -> StageOu
                 spans=spans,
             )
         )
-    return StageOutput(denials, reply.usage, warnings)
+    if any(d.claim_ids for d in denials):  # embedding only when there is a link to check
+        denials, unlinked = await asyncio.to_thread(unlink_unrelated, denials, claims, lambda texts: shared_embedder().embed(texts))
+    else:
+        unlinked = []
+    return StageOutput(denials, reply.usage, warnings + unlinked)
 
 
 def _speaker(named: str, spans: list[Span], attributions: Sequence[Attribution]) -> str:

@@ -377,9 +377,15 @@ def score_attribution(docs: Sequence[PolnearDoc], results: dict[str, ArticleResu
     """Per-document matching, micro-averaged over documents."""
     totals: dict[str, m.PRF] = {}
     predicted_claims = 0
+    covered = with_content = 0
     for doc in docs:
         result = results[doc.id]
         predicted_claims += len(result.claims)
+        claim_spans = [(s.start, s.end) for c in result.claims for s in c.spans]
+        for attribution in doc.attributions:
+            if attribution.content:
+                with_content += 1
+                covered += any(start < e and s < end for start, end in attribution.content for s, e in claim_spans)
         sources, cues, contents, names = predicted_attributions(result)
         gold = {
             "source": [a.source for a in doc.attributions if a.source],
@@ -403,6 +409,8 @@ def score_attribution(docs: Sequence[PolnearDoc], results: dict[str, ArticleResu
         cue=SpanScores(exact=_scores(totals["cue_exact"]), overlap=_scores(totals["cue_overlap"])),
         content=SpanScores(exact=_scores(totals["content_exact"]), overlap=_scores(totals["content_overlap"])),
         claimant_name=_scores(totals["names"]),
+        claim_coverage=round(covered / with_content, 4) if with_content else 0.0,
+        claims_per_article=round(predicted_claims / len(docs), 2) if docs else 0.0,
     )
 
 
@@ -513,6 +521,7 @@ def tables(report: EvalReport) -> list[Table]:
             for mode, s in (("exact", scores.exact), ("overlap", scores.overlap)):
                 table.add_row(name, mode, *_prf_cells(s))
         table.add_row("claimant name", "normalized", *_prf_cells(a.claimant_name))
+        table.caption = f"claim coverage {a.claim_coverage:.3f} of gold contents; {a.claims_per_article:.1f} claims per article"
         found.append(table)
     if report.stance is not None:
         s = report.stance

@@ -20,11 +20,12 @@ import httpx2
 import instructor
 import jiter
 import openai
-from instructor.core.exceptions import InstructorRetryException
+from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam, ChatCompletionTokenLogprob
 from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
+from pipeline._json_shape import json_shape
 from pipeline.redaction import redact, register_secret
 from schemas import StageUsage
 
@@ -189,10 +190,44 @@ def _count_answer(*_: object, **__: object) -> None:
         counter[0] += 1
 
 
-def _instructor(raw: openai.AsyncOpenAI) -> instructor.AsyncInstructor:
-    client = instructor.from_openai(raw, mode=instructor.Mode.TOOLS)
+def _instructor(raw: openai.AsyncOpenAI, mode: instructor.Mode) -> instructor.AsyncInstructor:
+    client = instructor.from_openai(raw, mode=mode)
     client.on("completion:response", _count_answer)
     return client
+
+
+# What instructor's MD_JSON mode appends to the system message as "the schema". The real shape
+# goes at the end of each stage's task (``json_shape``): the system message, which holds the
+# article, must stay byte-identical across stages for llama.cpp to reuse its processed prefix.
+SHAPE_IN_TASK = {"description": "the JSON object that the last message describes"}
+_SHAPE_PROMPT = "\n\nAnswer with the JSON object only, in a ```json block, shaped like this:\n"
+
+
+class _TextModels:
+    """Each response model once as a subclass whose JSON schema is ``SHAPE_IN_TASK`` (instructor's
+    MD_JSON puts the schema in the system message), with its real shape kept for the task."""
+
+    def __init__(self) -> None:
+        self._models: dict[type[BaseModel], tuple[type[BaseModel], str]] = {}
+
+    def __call__(self, response_model: type[T]) -> tuple[type[T], str]:
+        if response_model not in self._models:
+            shape = json_shape(response_model)
+
+            class InTask(response_model):  # type: ignore[valid-type, misc]
+                @classmethod
+                def model_json_schema(cls, *args: object, **kwargs: object) -> dict[str, object]:
+                    return SHAPE_IN_TASK
+
+            InTask.__name__ = InTask.__qualname__ = response_model.__name__
+            self._models[response_model] = (InTask, shape)
+            if len(self._models) > 256:  # bounded, like _ToolModels
+                self._models.pop(next(iter(self._models)))
+        model, shape = self._models[response_model]
+        return typing.cast(type[T], model), shape
+
+
+_text_model = _TextModels()
 
 
 class LLM:
@@ -211,8 +246,12 @@ class LLM:
         extra_body: dict[str, object] | None = None,
         http_client: openai.DefaultAsyncHttpxClient | None = None,
         top_logprobs: int = 0,
+        json_as_text: bool = False,
     ):
         self.backend = backend
+        # Free JSON (instructor's MD_JSON) for llama.cpp, whose grammar-constrained decoding of
+        # the tool schema is about 3x slower; tool calls for hosted APIs, which are not slowed.
+        self.json_as_text = json_as_text
         self.model = model
         register_secret(api_key)
         self.endpoint = redact(base_url or "https://api.openai.com/v1")  # shown and stored: no userinfo
@@ -232,13 +271,18 @@ class LLM:
     def client(self) -> instructor.AsyncInstructor:
         # Built at the first call: it imports the openai SDK's resources (0.7 s), which a
         # re-run whose every article is already done never needs.
-        return _instructor(self.raw)
+        return _instructor(self.raw, instructor.Mode.TOOLS)
+
+    @functools.cached_property
+    def text_client(self) -> instructor.AsyncInstructor:
+        return _instructor(self.raw, instructor.Mode.MD_JSON)
 
     def use_http_client(self, http_client: openai.DefaultAsyncHttpxClient) -> None:
         """Send every call through ``http_client`` (e.g. cache, limiter and metering transports)
         for an LLM that the backend opened without one."""
         self.raw = self.raw.with_options(http_client=http_client)
         self.__dict__.pop("client", None)
+        self.__dict__.pop("text_client", None)
 
     async def ask(
         self,
@@ -248,8 +292,12 @@ class LLM:
         context: dict[str, object],
         *,
         logprobs: bool = False,
+        max_tokens: int | None = None,
+        constrained: bool = False,
     ) -> Reply[T]:
-        """``logprobs``: ask for the answer's token probabilities, if this LLM is set to (``top_logprobs``)."""
+        """``logprobs``: ask for the answer's token probabilities, if this LLM is set to (``top_logprobs``).
+        ``max_tokens``: this call's cap on the answer, when the stage knows a tighter one than the LLM's.
+        ``constrained``: a tool call under the schema's grammar even when this LLM writes JSON as text."""
         started = time.perf_counter()
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.max_attempts),
@@ -262,7 +310,10 @@ class LLM:
         try:
             async for attempt in retrying:
                 with attempt:
-                    value, completion = await self._create(messages, response_model, context, self.top_logprobs if logprobs else 0)
+                    value, completion = await self._create(
+                        messages, response_model, context, self.top_logprobs if logprobs else 0, max_tokens or self.max_tokens,
+                        as_text=self.json_as_text and not constrained,
+                    )
         except InstructorRetryException as error:
             cause = _api_error(error)
             if isinstance(cause, openai.OpenAIError):
@@ -275,6 +326,11 @@ class LLM:
             # the stage drops unresolvable references and reports them as warnings.
             value, completion = self._lenient(error, response_model, stage)
             warnings.append(f"{stage}: model output still invalid after {self.reasks} re-ask(s): {_invalid_output_reason(error)}")
+        except IncompleteOutputException as error:
+            # Cut off at max_tokens: a small model that loops (lists every sentence as a claim)
+            # still wrote complete items first; keep those, and say the answer was cut.
+            value, completion = self._lenient(error, response_model, stage)
+            warnings.append(f"{stage}: answer cut off at {max_tokens or self.max_tokens} tokens; its complete items kept")
         except openai.OpenAIError as error:
             raise self._describe(error) from error
         finally:
@@ -289,27 +345,41 @@ class LLM:
         response_model: type[T],
         context: dict[str, object],
         top_logprobs: int,
+        max_tokens: int,
+        *,
+        as_text: bool,
     ) -> tuple[T, ChatCompletion]:
         logprobs: dict[str, object] = {"logprobs": True, "top_logprobs": top_logprobs} if top_logprobs else {}
+        if as_text:
+            model, shape = _text_model(response_model)
+            *before, task = messages
+            messages = [*before, typing.cast(ChatCompletionMessageParam, {**task, "content": f"{task['content']}{_SHAPE_PROMPT}{shape}"})]
+        else:
+            model = _tool_model(response_model)
         messages, context = _verbatim(messages, context)
-        return await self.client.chat.completions.create_with_completion(
+        client = self.text_client if as_text else self.client
+        value, completion = await client.chat.completions.create_with_completion(
             model=self.model,
             messages=messages,
-            response_model=_tool_model(response_model),
+            response_model=model,
             max_retries=self.reasks,
             temperature=self.temperature,
-            max_tokens=self.max_tokens,
+            max_tokens=max_tokens,
             context=context,
             extra_body=self.extra_body or None,
             **logprobs,
         )
+        return typing.cast(T, value), completion
 
-    def _lenient(self, error: InstructorRetryException, response_model: type[T], stage: str) -> tuple[T, ChatCompletion]:
+    def _lenient(
+        self, error: InstructorRetryException | IncompleteOutputException, response_model: type[T], stage: str
+    ) -> tuple[T, ChatCompletion]:
         """Keep every item that validates on its own. Output cut off at ``max_tokens`` is parsed
         as partial JSON, so a model that loops after a few good items still yields those items."""
         completion = error.last_completion
         try:
-            arguments = completion.choices[0].message.tool_calls[0].function.arguments
+            message = completion.choices[0].message
+            arguments = message.tool_calls[0].function.arguments if message.tool_calls else _json_text(message.content or "")
             data = jiter.from_json(arguments.encode(), partial_mode="trailing-strings")
             return _valid_items(response_model, data), completion
         except (AttributeError, IndexError, TypeError, ValueError, ValidationError):
@@ -366,15 +436,23 @@ def _verbatim(
     return shown, {**context, **texts}
 
 
+def _json_text(content: str) -> str:
+    """The JSON in a free-text answer: after a ```json fence if there is one, else from the first
+    brace (an answer cut off at ``max_tokens`` has no closing fence)."""
+    fenced = content.split("```json", 1)
+    text = fenced[1] if len(fenced) == 2 else content[content.find("{"):] if "{" in content else content
+    return text.split("```", 1)[0]
+
+
 def _token_logprobs(completion: ChatCompletion) -> list[ChatCompletionTokenLogprob]:
     choice = completion.choices[0] if completion.choices else None
     return list(choice.logprobs.content or []) if choice is not None and choice.logprobs is not None else []
 
 
-def _invalid_output_reason(error: InstructorRetryException) -> str:
+def _invalid_output_reason(error: InstructorRetryException | IncompleteOutputException) -> str:
     """What was wrong with the last answer ("claims.1.sentences: Field required"); the
     exception's own text starts with an XML dump of every attempt, useless in a warning."""
-    attempts = error.failed_attempts or []
+    attempts = getattr(error, "failed_attempts", None) or []
     cause = attempts[-1].exception if attempts else error.__cause__
     if isinstance(cause, ValidationError) and cause.errors():
         first = cause.errors()[0]

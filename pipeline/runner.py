@@ -17,6 +17,7 @@ point and started again redoes no finished article and re-asks no finished call.
 
 import asyncio
 import errno
+import itertools
 import json
 import math
 import os
@@ -29,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -47,6 +48,9 @@ from pipeline.progress import Reporter
 from pipeline.redaction import redact, redact_data
 from pipeline.settings import Settings
 from schemas import ArticleResult
+
+if TYPE_CHECKING:
+    from pipeline.stories import StoriesUpdate
 
 OWN_ENTRIES = ("run.json", "articles", "batch.json")
 SKIPPED_FILE = "skipped.txt"  # any of these marks a folder as ours
@@ -92,6 +96,8 @@ class RunSummary:
     article_seconds: "SecondsSample" = field(default_factory=lambda: SecondsSample())
     budget_message: str | None = None
     fatal_error: str | None = None  # why the whole run stopped (status "failed")
+    stories: "StoriesUpdate | None" = None  # OUT/stories.jsonl, when the run built it
+    stories_error: str | None = None
 
     @property
     def attempted(self) -> int:
@@ -202,6 +208,7 @@ class RunOptions:
     budget_usd: float | None = None
     cache: bool = True
     resume: bool = True
+    stories: bool = False  # group claims across articles into OUT/stories.jsonl at the end (CLI: on)
 
 
 class _Quiet:
@@ -460,6 +467,8 @@ async def run(
         if summary.status == "running":
             summary.status = "interrupted"
         write_results_table(out_dir)
+        if options.stories and summary.status in ("complete", "budget_exhausted"):
+            _build_stories(out_dir, summary, reporter)  # before run_finished: that stays the last event
         manifest.write()
         reporter.emit(
             "run_finished", run_id=summary.run_id, status=summary.status, done=summary.done, reused=summary.reused,
@@ -467,6 +476,27 @@ async def run(
             cache_hits=summary.total.cache_hits, cost_usd=round(summary.cost_usd, 6), seconds=manifest.seconds(),
         )
     return summary
+
+
+def _build_stories(out_dir: Path, summary: RunSummary, reporter: Reporter) -> None:
+    """Stories over every result in OUT (earlier runs' too), once there are two articles to
+    compare. Built from the result files only: no LLM call, and only new results are embedded.
+    A failure here is reported and leaves the run's own results as they are."""
+    from pipeline.stories import update_stories  # numpy, scikit-learn, the embedder: only when asked
+
+    if sum(1 for _ in itertools.islice(_result_files(out_dir / "articles"), 2)) < 2:
+        return
+    try:
+        summary.stories = update_stories(out_dir)
+    except Exception as error:  # noqa: BLE001 - the analysis is done and written; stories can be rebuilt
+        summary.stories_error = f"stories not updated: {_one_line(error)} (retry: factcheck stories {out_dir})"
+        reporter.emit("stories_failed", reason=summary.stories_error)
+        return
+    update = summary.stories
+    reporter.emit(
+        "stories_built", stories=len(update.stories), articles=update.articles, claims=update.claims,
+        embedded=update.embedded, file=str(update.path),
+    )
 
 
 class _Pipeline:

@@ -64,6 +64,11 @@ class Settings(BaseSettings):
         description="Who gives verdicts: trained (the calibrated stance model, no LLM call), llm (the model's "
         "verify call), or auto: trained on the embedded backend, llm on a hosted one.",
     )
+    embedded_decoding: Literal["free", "grammar"] = Field(
+        default="free",
+        description="How the embedded model writes its JSON: free (as text, validated and re-asked by instructor) or "
+        "grammar (constrained to the tool schema by llama.cpp; about 3x slower to generate here, bench/bench_decoding.py).",
+    )
     window_chars: int = Field(default=12_000, ge=500, description="Article characters per context window.")
     max_chars: int = Field(
         default=200_000, ge=1,

@@ -40,7 +40,8 @@ async def verify_claims(llm: LLM, window: Window, claims: list[Claim], denials: 
     denied = frozenset(i.claim.id for i in items if i.denials)
     context = window.context()
     response_model = verdicts_response_for(claim_ids, denied)
-    reply = await llm.ask(STAGE, messages(window, task), response_model, context, logprobs=True)
+    # Under the grammar on every backend, as recorded: labels keyed by the claims' own ids.
+    reply = await llm.ask(STAGE, messages(window, task), response_model, context, logprobs=True, constrained=True)
     drafts = reply.value.drafts()
     allowed = [[label.value for label in (WHEN_DENIED if i in denied else WHEN_UNDENIED)] for i in claim_ids]
     probabilities = label_probabilities(reply.logprobs, [drafts[i].verdict for i in claim_ids], allowed)

@@ -28,11 +28,14 @@ class ClaimDraft(BaseModel):
     where, so the small model has decided what it is citing before it cites.
     """
 
-    statement: str = Field(description="The claim in short own words with full names, without the attribution.")
+    statement: str = Field(
+        description="The proposition alone, checkable without the article: full names, no pronouns, no attribution words."
+    )
     claimant: str = Field(description="The person credited with the claim, by name.")
     via: list[str] = Field(default_factory=list, description="Who passed a second-hand claim on, in order.")
-    cue: str = Field(description="The attributing word (said, wrote, told, according to...).")
-    sentences: SentenceNumbers = Field(description="Numbers of the article sentences stating the claim.")
+    # No cue: the attribution stage finds the attributing word in the claim's sentences (code,
+    # exact offsets), and it is one field fewer for the small model to write.
+    sentences: SentenceNumbers = Field(description="Numbers of every article sentence stating the claim.")
     kind: ClaimKind
     checkworthiness: float = Field(ge=0, le=1)
 

@@ -29,6 +29,11 @@ class AttributionMetrics(BaseModel):
     cue: SpanScores = Field(description="Attribution cues and claim cue_spans vs gold cue.")
     content: SpanScores = Field(description="Attribution contents and claim spans (their sentences) vs gold content.")
     claimant_name: Scores = Field(description="Normalized claimant names vs gold source texts, per document.")
+    claim_coverage: float = Field(
+        default=0.0, ge=0, le=1,
+        description="Share of gold attributions with content whose content overlaps some claim's span: the claims stage's recall.",
+    )
+    claims_per_article: float = Field(default=0.0, ge=0, description="Claims listed per article: what a desk reads.")
 
 
 class ClassScores(BaseModel):

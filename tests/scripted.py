@@ -15,14 +15,21 @@ T = TypeVar("T")
 Body = dict[str, object]
 
 
-def run_scripted(answer: Callable[[Body], str], call: Callable[[LLM], Awaitable[T]]) -> T:
-    """Run ``call`` with an LLM whose server answers each request body with ``answer(body)``."""
+def run_scripted(
+    answer: Callable[[Body], str], call: Callable[[LLM], Awaitable[T]], *, json_as_text: bool = False, cut_off: bool = False
+) -> T:
+    """Run ``call`` with an LLM whose server answers each request body with ``answer(body)``: as
+    tool-call arguments, or (``json_as_text``: the LLM asks as for the embedded model) as text;
+    ``cut_off``: every answer stopped at max_tokens."""
 
     def server(request: httpx2.Request) -> httpx2.Response:
         body = json.loads(request.content)
-        return httpx2.Response(200, json=completion(body, answer(body)))
+        reply = completion(body, answer(body))
+        if cut_off:  # the answer reached max_tokens
+            reply["choices"][0]["finish_reason"] = "length"  # type: ignore[index]
+        return httpx2.Response(200, json=reply)
 
-    llm = LLM(backend="openai", base_url="http://model.test/v1", api_key="test", model="fake",
+    llm = LLM(backend="openai", base_url="http://model.test/v1", api_key="test", model="fake", json_as_text=json_as_text,
               http_client=openai.DefaultAsyncHttpxClient(transport=httpx2.MockTransport(server)))
 
     async def go() -> T:

@@ -24,10 +24,10 @@ def test_the_speaker_is_whoever_the_article_credits_with_the_quoted_words() -> N
     assert _speaker("Elon Musk", [quote], attributions) == "Elon Musk"  # a fuller name of the same person stays
 
 
-def _claim(claim_id: str, claimant: str, sentence: str) -> Claim:
+def _claim(claim_id: str, claimant: str, sentence: str, statement: str = "Elon Musk spoke with Vladimir Putin about Ukraine.") -> Claim:
     start = SEED.index(sentence)
     return Claim(
-        id=claim_id, statement=sentence, claimant=claimant, cue="said", kind=ClaimKind.quote, checkworthiness=0.8,
+        id=claim_id, statement=statement, claimant=claimant, cue="said", kind=ClaimKind.quote, checkworthiness=0.8,
         spans=[{"start": start, "end": start + len(sentence), "text": sentence}],  # type: ignore[list-item]
     )
 

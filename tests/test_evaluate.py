@@ -132,6 +132,11 @@ def test_attribution_scores_from_claims_by_hand() -> None:
     # Names: jane ortiz ~ senator jane ortiz, mark ellis ~ governor mark ellis; treasury department unmatched.
     assert (scores.claimant_name.tp, scores.claimant_name.n_pred, scores.claimant_name.n_gold) == (2, 2, 3)
     assert (scores.documents, scores.gold_attributions, scores.predicted_claims) == (1, 4, 3)
+    # Coverage: every gold content meets some claim's span (c2 alone touches E2 and E3); with c1
+    # alone, one of four.
+    assert (scores.claim_coverage, scores.claims_per_article) == (1.0, 3.0)
+    alone = score_attribution([doc], {doc.id: result.model_copy(update={"claims": result.claims[:1]})})
+    assert (alone.claim_coverage, alone.claims_per_article) == (0.25, 1.0)
 
 
 def test_verdicts_map_to_stance_labels() -> None:

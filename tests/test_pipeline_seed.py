@@ -6,6 +6,7 @@ Musk denied it; "SpaceX and the Kremlin did not immediately respond" is not a de
 """
 
 import asyncio
+import re
 
 import pytest
 from recording import shared_cassette
@@ -13,6 +14,7 @@ from recording import shared_cassette
 from pipeline.analyze import analyze
 from pipeline.ingest import make_article
 from pipeline.llm import LLM
+from pipeline.propositions import ATTRIBUTION_WORDS, reports_a_denial
 from schemas import ArticleResult, Claim, VerdictLabel
 from schemas.verdicts import ConfidenceBasis
 
@@ -97,14 +99,44 @@ def test_labels_follow_the_denials_and_confidences_are_the_stance_models(seed_re
         assert 0 < verdict.confidence <= 1
 
 
-def test_a_claim_that_reports_a_denial_is_not_refuted(seed_result: ArticleResult) -> None:
-    # The 1.5B lists "Musk subsequently denied the conversation ..." as a claim: that the denial was
-    # made is no evidence the call did not happen, and the denial it reports does not debunk it.
-    reports = [c for c in seed_result.claims if "denied" in c.statement.lower() or any("subsequently denied" in s.text for s in c.spans)]
-    assert reports, [c.statement for c in seed_result.claims]
-    for claim in reports:
-        verdict = seed_result.verdict_for(claim.id)
-        assert verdict is not None and verdict.verdict is not VerdictLabel.refuted, verdict.rationale
+def test_the_sentence_reporting_musks_denial_is_not_a_claim(seed_result: ArticleResult) -> None:
+    # "Musk subsequently denied the conversation with Putin ... had occurred." gives a denial; listed
+    # as a claim it was judged as if the article asserted that the call did not happen.
+    assert not [c.statement for c in seed_result.claims if reports_a_denial(c.statement)]
+    denial_sentence = next(s for s in seed_result.text.split(". ") if "subsequently denied" in s)
+    assert not [c.id for c in seed_result.claims if all(denial_sentence in span.text for span in c.spans)]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the 1.5B copies sentences 2 and 3 as two claims ('Elon Musk spoke to ... Putin' and 'the Tesla CEO had "
+    "communicated with Putin'); MiniLM puts them at cosine 0.49, far below a safe merge threshold (issue 12, open)",
+)
+def test_the_musk_putin_claim_is_listed_once_in_standalone_words(seed_result: ArticleResult) -> None:
+    talked = re.compile(r"\b(spoke|spoken|speak|talked|communicated|conversation|call)\b", re.IGNORECASE)
+    same = [c for c in seed_result.claims if "Putin" in c.statement and talked.search(c.statement)]
+    assert len(same) == 1, [c.statement for c in same]
+    assert len(same[0].spans) >= 2  # the article states it in several sentences: every one is kept
+
+
+def test_no_statement_carries_attribution_words(seed_result: ArticleResult) -> None:
+    assert seed_result.claims
+    assert not [c.statement for c in seed_result.claims if ATTRIBUTION_WORDS.search(c.statement)]
+
+
+def test_musks_denial_is_linked_to_nothing_unrelated(seed_result: ArticleResult) -> None:
+    claim = _musk_putin_claim(seed_result)
+    musk = [d for d in seed_result.denials if d.is_denial and any(MUSK_DENIAL in s.text for s in d.spans)]
+    assert musk, [(d.speaker, d.claim_ids) for d in seed_result.denials]
+    statements = {c.id: c.statement for c in seed_result.claims}
+    for denial in musk:
+        assert claim.id in denial.claim_ids
+        # Anything else it disputes must be about Musk and Putin (a claim resting on their talk),
+        # never e.g. the three components of a settlement.
+        unrelated = [
+            statements[i] for i in denial.claim_ids if i != claim.id and not ("Putin" in statements[i] and "Musk" in statements[i])
+        ]
+        assert not unrelated, unrelated
 
 
 def test_the_rationale_names_who_asserts_who_denies_and_the_deciding_sentence(seed_result: ArticleResult) -> None:

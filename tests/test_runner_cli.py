@@ -104,3 +104,21 @@ def test_killed_run_resumes_without_losing_or_redoing_anything(fake: FakeOpenAI,
     assert manifest["status"] == "complete"
     assert manifest["counts"]["already_done"] == len(finished)
     assert manifest["counts"]["done"] == count - len(finished)
+
+
+def test_a_terminated_run_unwinds_and_says_it_was_interrupted(fake: FakeOpenAI, tmp_path: Path) -> None:
+    # SIGTERM (`kill`, a CI timeout, a supervisor) unwinds like Ctrl-C: the embedded model server
+    # of a `with` block is stopped rather than orphaned, and the manifest is final, not "running".
+    fake.latency = 0.05
+    write_articles(tmp_path / "in", 40)
+    out = tmp_path / "out"
+    args = [*FACTCHECK, *run_args(tmp_path / "in", out, fake.base_url, "--quiet", "--concurrency", "2")]
+    victim = subprocess.Popen(args, env=env_for(tmp_path, FACTCHECK_TIMEOUT="10"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list((out / "articles").glob("*.json")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    victim.send_signal(signal.SIGTERM)
+    _, stderr = victim.communicate(timeout=60)
+    assert victim.returncode == 128 + signal.SIGTERM, stderr
+    assert json.loads((out / "run.json").read_text())["status"] == "interrupted"
+    assert "Traceback" not in stderr

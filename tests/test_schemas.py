@@ -19,7 +19,7 @@ from schemas import (
     Verdict,
     VerdictLabel,
 )
-from schemas.__main__ import SCHEMA_FILE, exported
+from schemas.__main__ import EXPORTS, SCHEMA_FILE, exported
 from schemas.verdicts import verdicts_response_for
 
 
@@ -64,6 +64,8 @@ def test_denial_of_unknown_claim_is_rejected() -> None:
 
 def test_exported_json_schema_is_in_sync() -> None:
     assert SCHEMA_FILE.read_text(encoding="utf-8") == exported(), "run: python -m schemas"
+    for path, model in EXPORTS.items():  # the story line's schema too
+        assert path.is_file() and path.read_text(encoding="utf-8") == exported(model), f"run: python -m schemas ({path.name})"
 
 
 def test_schemas_import_nothing_from_pipeline() -> None:

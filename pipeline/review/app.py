@@ -26,14 +26,17 @@ from pipeline.review import export, highlight
 from pipeline.review.guard import RequestGuard, is_loopback
 from pipeline.review.links import web_url
 from pipeline.review.store import ReviewConflict, ReviewLog, RunFolder, all_states, claim_state, group_events
+from pipeline.review.stories import StoriesFile, StoryNotReviewed, missing_articles, story_claim_review, story_csv
 from schemas import ArticleResult, VerdictLabel
 from schemas.review import ARTICLE_ID_PATTERN, CLAIM_ID_PATTERN, ClaimState, ReviewEvent, ReviewRequest, ReviewStatus
+from schemas.stories import STORY_ID_PATTERN, Stance, Story
 
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 ArticleId = Annotated[str, PathParam(pattern=ARTICLE_ID_PATTERN, description="16 lowercase hex characters")]
 ClaimId = Annotated[str, PathParam(pattern=CLAIM_ID_PATTERN, description="c followed by digits")]
+StoryId = Annotated[str, PathParam(pattern=STORY_ID_PATTERN, description="s and 12 lowercase hex characters")]
 
 
 def _blank_is_none(value: object) -> object:
@@ -109,6 +112,7 @@ def create_app(
     """``port``: the port the desk is served on; requests for any other Host are refused."""
     run = RunFolder(out_dir)
     reviews = ReviewLog(out_dir)
+    stories_file = StoriesFile(run.out_dir)
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True, trim_blocks=True, lstrip_blocks=True)
     env.filters["web_url"] = web_url
     app = FastAPI(title=desk_name, docs_url=None, redoc_url=None, openapi_url=None)
@@ -212,6 +216,13 @@ def create_app(
         items.sort(key=keys[sort], reverse=order == "desc")
         return items
 
+    def get_story(story_id: str) -> Story:
+        stories, _ = stories_file.effective(reviews.events())
+        story = next((s for s in stories if s.id == story_id), None)
+        if story is None:
+            raise ApiError(404, f"unknown story id {story_id!r}")
+        return story
+
     # ---- JSON API ----
 
     @app.get("/api/claims")
@@ -278,7 +289,37 @@ def create_app(
         contents = reviews.read()
         return {"events": [e.model_dump(mode="json") for e in contents.events], "skipped_lines": contents.skipped}
 
+    @app.get("/api/stories")
+    def api_stories() -> dict[str, object]:
+        stories, error = stories_file.effective(reviews.events())
+        return {
+            "stories": [s.model_dump(mode="json") for s in stories],
+            "error": error,
+            "articles_not_in_stories": missing_articles(stories, run.articles()),
+        }
+
+    @app.get("/api/stories/{story_id}")
+    def api_story(story_id: StoryId) -> dict[str, object]:
+        return get_story(story_id).model_dump(mode="json")
+
     # ---- exports ----
+
+    @app.get("/export/stories/{story_id}/claimreview.json")
+    def export_story_claimreview(story_id: StoryId, request: Request) -> JSONResponse:
+        story = get_story(story_id)
+        try:
+            data = story_claim_review(story, run.articles(), reviews.events(), desk_name, str(request.base_url))
+        except StoryNotReviewed as error:
+            raise ApiError(409, str(error)) from None
+        return JSONResponse(data, media_type="application/ld+json")
+
+    @app.get("/export/stories/{story_id}/claims.csv")
+    def export_story_csv(story_id: StoryId) -> PlainTextResponse:
+        return PlainTextResponse(
+            story_csv(get_story(story_id)),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="story-{story_id}.csv"'},
+        )
 
     @app.get("/export/claimreview.json")
     def export_claimreview(request: Request) -> JSONResponse:
@@ -332,8 +373,41 @@ def create_app(
         )
         return HTMLResponse(html)
 
+    @app.get("/stories", response_class=HTMLResponse)
+    def page_stories(min_articles: Annotated[int, Query(ge=1)] = 2) -> HTMLResponse:
+        stories, error = stories_file.effective(reviews.events())
+        html = env.get_template("stories.html.j2").render(
+            desk_name=desk_name,
+            stories=[s for s in stories if len(s.articles) >= min_articles],
+            total=len(stories),
+            min_articles=min_articles,
+            error=error,
+            missing=missing_articles(stories, run.articles()),
+            out_dir=str(out_dir),
+            stances=list(Stance),
+        )
+        return HTMLResponse(html)
+
+    @app.get("/stories/{story_id}", response_class=HTMLResponse)
+    def page_story(story_id: StoryId) -> HTMLResponse:
+        story = get_story(story_id)
+        articles = run.articles()
+        html = env.get_template("story.html.j2").render(
+            desk_name=desk_name,
+            story=story,
+            stances=list(Stance),
+            titles={aid: (a.article.title or a.article.id) for aid, a in articles.items()},
+            by_article={aid: [c for c in story.claims if c.article_id == aid] for aid in {c.article_id for c in story.claims}},
+            reviewed=any(c.reviewed for c in story.claims),
+        )
+        return HTMLResponse(html)
+
     @app.get("/articles/{article_id}", response_class=HTMLResponse)
-    def page_article(article_id: ArticleId, claim: Annotated[str | None, Query(pattern=CLAIM_ID_PATTERN)] = None) -> HTMLResponse:
+    def page_article(
+        article_id: ArticleId,
+        claim: Annotated[str | None, Query(pattern=CLAIM_ID_PATTERN)] = None,
+        story: Annotated[str | None, Query(pattern=STORY_ID_PATTERN)] = None,
+    ) -> HTMLResponse:
         article = get_article(article_id)
         grouped = group_events(reviews.events())
         states = {c.id: claim_state(article, c, grouped.get((article_id, c.id), [])) for c in article.claims}
@@ -347,6 +421,7 @@ def create_app(
             selected=selected,
             verdicts=list(VerdictLabel),
             reviewer_default=reviewer_default or "",
+            story=story,
         )
         return HTMLResponse(html)
 

@@ -271,6 +271,16 @@ def group_events(events: list[ReviewEvent]) -> dict[tuple[str, str], list[Review
     return grouped
 
 
+def reviewed_verdicts(events: list[ReviewEvent]) -> dict[tuple[str, str], VerdictLabel]:
+    """(article id, claim id) -> the verdict a reviewer accepted or overrode last, in log order:
+    what a story shows for the claim instead of the machine's."""
+    verdicts: dict[tuple[str, str], VerdictLabel] = {}
+    for event in events:
+        if event.action in (ReviewAction.accept, ReviewAction.override) and event.after:
+            verdicts[(event.article_id, event.claim_id)] = VerdictLabel(event.after)
+    return verdicts
+
+
 def all_states(articles: dict[str, ArticleResult], events: list[ReviewEvent]) -> list[tuple[ArticleResult, ClaimState]]:
     """Every claim of every article with its effective state, in article then claim order."""
     grouped = group_events(events)

@@ -10,6 +10,7 @@ own (its sentence-transformers pooling config: mean tokens).
 
 import hashlib
 import os
+import threading
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -85,7 +86,17 @@ class Embedder:
         return out
 
 
+_loading = threading.Lock()
+
+
 @cache
-def shared_embedder() -> Embedder:
-    """One session per process: loading it costs about 0.2 s."""
+def _embedder() -> Embedder:
     return Embedder()
+
+
+def shared_embedder() -> Embedder:
+    """One session per process: loading it costs about 0.2 s idle, seconds under load. The
+    claims stages of concurrent articles ask for it from worker threads at once: they wait for
+    one load instead of each starting their own (``functools.cache`` does not lock)."""
+    with _loading:
+        return _embedder()

@@ -182,28 +182,28 @@ def _fill(schema: dict[str, object], defs: dict[str, dict[str, object]], ctx: di
 def completion(body: dict[str, object], arguments: str) -> dict[str, object]:
     prompt = sum(len(str(m.get("content") or "")) for m in body.get("messages", [])) // 4 + 200
     output = len(arguments) // 4 + 5
+    # A request without tools asks for JSON as text (the embedded model's free decoding).
+    message: dict[str, object] = (
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": f"call_{uuid.uuid4().hex[:8]}",
+                    "type": "function",
+                    "function": {"name": body["tools"][0]["function"]["name"], "arguments": arguments},  # type: ignore[index]
+                }
+            ],
+        }
+        if body.get("tools")
+        else {"role": "assistant", "content": arguments}
+    )
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": body.get("model", "fake"),
-        "choices": [
-            {
-                "index": 0,
-                "finish_reason": "tool_calls",
-                "message": {
-                    "role": "assistant",
-                    "content": None,
-                    "tool_calls": [
-                        {
-                            "id": f"call_{uuid.uuid4().hex[:8]}",
-                            "type": "function",
-                            "function": {"name": body["tools"][0]["function"]["name"], "arguments": arguments},
-                        }
-                    ],
-                },
-            }
-        ],
+        "choices": [{"index": 0, "finish_reason": "tool_calls" if body.get("tools") else "stop", "message": message}],
         "usage": {
             "prompt_tokens": prompt,
             "completion_tokens": output,

@@ -1,0 +1,165 @@
+"""One claim per proposition, in standalone words: what code does with the claims stage's answer
+before the denials stage sees it, and with the denials' links after.
+
+The 1.5B copies the article's sentence as the statement ("Bremmer claimed Musk told him …"), lists
+the same proposition once per sentence that repeats it, and lists a report of a denial ("Musk
+denied the conversation had occurred") as a claim. The prompt asks for none of that; code makes
+sure of it, the same way on every backend:
+
+- attribution words come off the statement (the rule-based attribution stage finds them), and
+  whoever they name joins the claim's ``via`` chain, so who-said-what is kept, not lost;
+- a statement that reports a denial is not a claim (the denials stage covers that sentence);
+- claims whose statements mean the same (MiniLM cosine) are merged, keeping every span;
+- a denial stays linked only to claims it is about (it shares a name or enough meaning with them).
+"""
+
+import re
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from pipeline.attributions import find_attributions, names_in
+from schemas import Claim, Denial
+
+Embed = Callable[[Sequence[str]], np.ndarray]  # texts -> L2-normalised rows
+
+SAME_PROPOSITION = 0.75  # cosine above which two statements of one article are one claim
+ABOUT_THE_CLAIM = 0.35  # cosine below which a denial sharing no name with a claim is not about it
+
+# Attribution and hedging words that say who claims, not what is claimed.
+ATTRIBUTION_WORDS = re.compile(
+    r"\b(said|says|claimed|claims|told|tells|wrote|writes|stated|according to|allegedly|reportedly|"
+    r"purportedly|asserted|alleged)\b",
+    re.IGNORECASE,
+)
+_HEDGES = re.compile(r"\s*\b(allegedly|reportedly|purportedly|supposedly)\b", re.IGNORECASE)
+# "Rejected the offer" is an event; "rejected the allegations" reports a denial.
+_DENIAL_REPORT = re.compile(
+    r"\b(den(y|ies|ied|ying|ial)|refut(e|ed|es|ing)|"
+    r"(dismiss|reject|disput)(ed|es|s|ing)?\s+(\w+\s+){0,3}?(claims?|reports?|allegations?|accusations?|account))\b",
+    re.IGNORECASE,
+)
+_TELL = re.compile(r"^(told|tells|tell|telling|informed|assured|reassured|warned)$", re.IGNORECASE)
+_ADDRESSEE = re.compile(r"^(?:him|her|them|me|us|you|(?:[A-Z][\w’'.-]*\s?)+?)\s+(?=\S)")
+_PRONOUN_SUBJECT = re.compile(r"^(he|she|they)\b", re.IGNORECASE)
+# Capitalised only because they open a sentence: not names.
+_OPENERS = frozenset(
+    "the there this that these those then than and but for with from his her their its our they she "
+    "what when where who why how after before while also both each every some any one two three".split()
+)
+
+
+def _names(text: str) -> frozenset[str]:
+    return frozenset(n for n in names_in(text) if n.lower() not in _OPENERS)
+
+
+def reports_a_denial(statement: str) -> bool:
+    """"Musk denied the call took place" is a denial, which the denials stage finds; listed as a
+    claim it was judged as if the article asserted the denial's content."""
+    return bool(_DENIAL_REPORT.search(statement))
+
+
+def standalone(statement: str) -> tuple[str, list[str]]:
+    """The statement without the words that attribute it, and the names those words credited,
+    outermost first: "Bremmer claimed Musk told him the CEO had met Putin" gives
+    ("The CEO had met Putin.", ["Bremmer", "Musk"])."""
+    sources: list[str] = []
+    text = statement.strip()
+    for _ in range(4):  # nesting deeper than four is not news prose
+        # The outermost attribution is the one whose content holds most of the statement; a
+        # reporting verb inside it ("first reported by Vice on Tuesday") is not.
+        credits = [a for a in find_attributions(text) if a.source is not None and a.content is not None]
+        found = max(credits, key=lambda a: len(a.content.text) if a.content else 0, default=None)
+        if found is None or found.source is None or found.content is None:
+            break
+        content = found.content.text.strip()
+        if len(content.split()) < 3 or len(content) < 0.4 * len(text):  # too little left: keep the sentence
+            break
+        if _TELL.match(found.cue.text):
+            content = _ADDRESSEE.sub("", content, count=1)
+        content = re.sub(r"^that\s+", "", content)
+        source = found.source.text
+        subject = source.split()[-1] if names_in(source) else None
+        if subject and _PRONOUN_SUBJECT.match(content):
+            content = _PRONOUN_SUBJECT.sub(subject, content, count=1)
+        if names_in(source):  # "he told me": the name is already further out in the chain
+            sources.append(source)
+        text = content
+    text = _HEDGES.sub("", text).strip(" ,;:")
+    if not text or (not sources and text == statement.strip()):
+        return statement, []  # nothing to take off: the model's words as they are
+    text = text[0].upper() + text[1:]
+    if text[-1] not in ".!?":
+        text += "."
+    return text, sources
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NEGATION = re.compile(r"\b(not|never|no|n't|none|neither|nor)\b", re.IGNORECASE)
+
+
+def _may_be_one(a: str, b: str) -> bool:
+    """Embeddings hardly see numbers or a "not": "40 schools" and "4 schools" are 0.92 alike."""
+    return set(_NUMBER.findall(a)) == set(_NUMBER.findall(b)) and bool(_NEGATION.search(a)) == bool(_NEGATION.search(b))
+
+
+def merge_duplicates(claims: Sequence[Claim], embed: Embed) -> tuple[list[Claim], dict[str, str]]:
+    """Claims of one article that state the same proposition, as one claim (the first, most
+    check-worthy one) holding every span; ids are renumbered c1… and the map says where each went."""
+    if len(claims) < 2:
+        return [c.model_copy(update={"id": f"c{i + 1}"}) for i, c in enumerate(claims)], {c.id: f"c{i + 1}" for i, c in enumerate(claims)}
+    vectors = embed([c.statement for c in claims])
+    similar = vectors @ vectors.T
+    kept: list[Claim] = []
+    into: dict[str, int] = {}
+    for i, claim in enumerate(claims):
+        same = next(
+            (
+                into[claims[j].id]
+                for j in range(i)
+                if similar[i, j] >= SAME_PROPOSITION and _may_be_one(claim.statement, claims[j].statement)
+            ),
+            None,
+        )
+        if same is None:
+            into[claim.id] = len(kept)
+            kept.append(claim)
+            continue
+        into[claim.id] = same
+        first = kept[same]
+        spans = sorted({(s.start, s.end): s for s in [*first.spans, *claim.spans]}.values(), key=lambda s: s.start)
+        via = list(dict.fromkeys([*first.via, *(v for v in claim.via if v != first.claimant)]))
+        kept[same] = first.model_copy(
+            update={"spans": spans, "via": via, "checkworthiness": max(first.checkworthiness, claim.checkworthiness)}
+        )
+    renumbered = [c.model_copy(update={"id": f"c{i + 1}"}) for i, c in enumerate(kept)]
+    return renumbered, {old: f"c{index + 1}" for old, index in into.items()}
+
+
+def about(denial: Denial, claim: Claim, similarity: float) -> bool:
+    """Whether a denial can be about a claim: the 1.5B links a denial to every claim in the list.
+    A denial that names someone the claim names, or whose words are close enough in meaning, is
+    kept; one that shares neither ("I spoke to Putin once" vs "Crimea remains Russian") is not."""
+    # Names from the article's words only: the model's "disputes" text echoes whatever it linked.
+    shared = _names(claim.statement) & _names(" ".join(s.text for s in denial.spans))
+    return bool(shared) or similarity >= ABOUT_THE_CLAIM
+
+
+def unlink_unrelated(denials: Sequence[Denial], claims: Sequence[Claim], embed: Embed) -> tuple[list[Denial], list[str]]:
+    """Denials linked only to the claims they are about, and a warning for each link removed."""
+    by_id = {c.id: c for c in claims}
+    linked = [(d, i) for d in denials for i in d.claim_ids if i in by_id]
+    if not linked:
+        return list(denials), []
+    texts = [" ".join([d.disputes, *(s.text for s in d.spans)]) for d, _ in linked]
+    vectors = embed([*texts, *(by_id[i].statement for _, i in linked)])
+    n = len(linked)
+    similarities = (vectors[:n] * vectors[n:]).sum(axis=1)
+    dropped: set[tuple[str, str]] = set()
+    warnings: list[str] = []
+    for (denial, claim_id), similarity in zip(linked, similarities):
+        if not about(denial, by_id[claim_id], float(similarity)):
+            dropped.add((denial.id, claim_id))
+            warnings.append(f"denials: {denial.id} by {denial.speaker} unlinked from {claim_id}: not about it")
+    kept = [d.model_copy(update={"claim_ids": [i for i in d.claim_ids if (d.id, i) not in dropped]}) for d in denials]
+    return kept, warnings
