@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from pipeline import runner
-from pipeline.ingest import Article
+from pipeline.costs import StageBill
+from pipeline.ingest import Article, make_article
 from pipeline.llm import LLM
 from pipeline.prices import ModelPrice
 from pipeline.runner import RunOptions, RunSummary, discover, load_result, run
@@ -250,3 +251,50 @@ def test_the_progress_total_is_the_number_of_article_files(fake: FakeOpenAI, tmp
     (tmp_path / "in" / "more.jsonl").write_text('{"text": "One more article about the council budget."}\n')
     started = _started(fake, tmp_path / "in", tmp_path / "out2", settings_for(tmp_path))
     assert (started["files"], started["articles_estimate"]) == (6, None)
+
+
+def _billed(budget: runner.Budget, cost: float, chars: int) -> None:
+    budget.settle(0.0, StageBill(calls=3, cost_usd=cost), chars)
+
+
+def test_a_measured_estimate_never_under_prices_an_article_shorter_or_longer_than_those_billed() -> None:
+    # Each call's fixed part (instructions, schema) makes an article's cost grow slower than its
+    # length. An average cost per character priced a short article below what it cost, so the last
+    # article started passed the budget ($0.50041 of $0.50 on the fake server).
+    budget = runner.Budget(1.0, ModelPrice(input=10.0, cached_input=5.0, output=40.0))
+    for cost, chars in [(0.030, 1000), (0.031, 1100), (0.029, 900)]:
+        _billed(budget, cost, chars)
+    short = make_article("x" * 500, "short.txt")
+    assert budget.estimate(short) == pytest.approx(0.031)  # no billed article cost less per article
+    long = make_article("x" * 2200, "long.txt")
+    assert budget.estimate(long) == pytest.approx(max(0.030 * 2.2, 0.031 * 2, 0.029 * 2200 / 900))
+    same = make_article("x" * 1000, "same.txt")  # longer than the 900-character one: scaled from it
+    assert budget.estimate(same) == pytest.approx(0.029 * 1000 / 900)
+    # An article answered from the cache says nothing about what an article costs.
+    budget.settle(0.0, StageBill(calls=3, cache_hits=1, cost_usd=0.0), 400)
+    assert budget.estimate(short) == pytest.approx(0.031)
+    assert budget.spent == pytest.approx(0.090) and budget.reserved == 0.0
+
+
+def test_the_first_three_articles_are_priced_from_tokens_not_yet_measured() -> None:
+    price = ModelPrice(input=10.0, cached_input=5.0, output=40.0)
+    budget = runner.Budget(1.0, price)
+    article = make_article("x" * 4000, "a.txt")
+    rough = price.cost(3 * (1_300 + 1000), 0, 3 * 400)
+    for _ in range(2):
+        assert budget.estimate(article) == pytest.approx(rough)
+        _billed(budget, 0.001, 4000)
+    assert budget.estimate(article) == pytest.approx(rough)
+    _billed(budget, 0.001, 4000)
+    assert budget.estimate(article) == pytest.approx(0.001)
+    assert runner.Budget(1.0, None).estimate(article) == 0.0
+
+
+def test_reserve_refuses_what_would_pass_the_limit_counting_money_in_flight() -> None:
+    budget = runner.Budget(1.0, ModelPrice(input=10.0, cached_input=5.0, output=40.0))
+    assert budget.reserve(0.6) and budget.reserved == pytest.approx(0.6)
+    assert not budget.reserve(0.41) and budget.reserved == pytest.approx(0.6)
+    assert budget.reserve(0.4)  # exactly the limit is within it
+    budget.settle(0.6, StageBill(calls=3, cost_usd=0.5), 100)
+    assert (budget.spent, budget.reserved) == (pytest.approx(0.5), pytest.approx(0.4))
+    assert runner.Budget(None, None).reserve(1e9)
