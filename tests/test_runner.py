@@ -11,7 +11,7 @@ import pytest
 from pipeline import runner
 from pipeline.costs import StageBill
 from pipeline.ingest import Article, make_article
-from pipeline.llm import LLM
+from pipeline.llm import LLM, EndpointError
 from pipeline.prices import ModelPrice
 from pipeline.runner import RunOptions, RunSummary, discover, load_result, run
 from pipeline.settings import Settings
@@ -298,3 +298,59 @@ def test_reserve_refuses_what_would_pass_the_limit_counting_money_in_flight() ->
     budget.settle(0.6, StageBill(calls=3, cost_usd=0.5), 100)
     assert (budget.spent, budget.reserved) == (pytest.approx(0.5), pytest.approx(0.4))
     assert runner.Budget(None, None).reserve(1e9)
+
+
+def test_a_rejected_key_cancels_the_articles_in_flight(fake: FakeOpenAI, tmp_path: Path) -> None:
+    # Article 0's request hangs; article 1's key is rejected: the run stops at once, and article 0
+    # is cancelled rather than retried to the end and reported as an article failure.
+    write_articles(tmp_path / "in", 2)
+    fake.faults = Faults(by_target={marker(0): "timeout", marker(1): "unauthorized"}, timeout_sleep=20.0,
+                         max_faults_per_request=99)
+    settings = settings_for(tmp_path, concurrency=2, timeout=2.0, max_attempts=2)
+    try:
+        with pytest.raises(EndpointError, match="401"):
+            analyse(fake, tmp_path / "in", tmp_path / "out", settings)
+    finally:
+        fake.faults = Faults()
+    manifest = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert manifest["status"] == "failed" and "401" in manifest["errors"]["run_stopped_by"]
+    assert manifest["counts"]["failed"] == 0 and not (tmp_path / "out" / "errors.jsonl").exists()
+    assert fake.stats.faults["timeout"] == 1  # its first attempt only: never retried
+
+
+def test_each_article_done_event_counts_its_tokens_and_the_results_table_carries_each_verdict(
+    fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    write_articles(tmp_path / "in", 2)
+    out = tmp_path / "out"
+    llm = LLM(backend="openai", base_url=fake.base_url, api_key="test", model=MODEL, timeout=5.0)
+    files, missing = discover([tmp_path / "in"], exclude=out)
+    events = _Events()
+
+    async def go() -> None:
+        try:
+            await run(llm, files, missing, out, settings_for(tmp_path), options=RunOptions(concurrency=1), reporter=events)
+        finally:
+            await llm.close()
+
+    asyncio.run(go())
+    usage = {row["article"]: row for row in map(json.loads, (out / "usage.jsonl").read_text().splitlines())}
+    done = [fields for event, fields in events.seen if event == "article_done"]
+    assert len(done) == 2
+    for fields in done:
+        stages = usage[fields["article"]]["stages"].values()
+        assert fields["tokens"] == sum(s["prompt_tokens"] + s["completion_tokens"] for s in stages) > 0
+        assert fields["calls"] == 3 and fields["cache_hits"] == 0
+
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    for path in (out / "articles").glob("*.json"):
+        result = load_result(path)
+        assert result is not None and result.verdicts
+        mine = [r for r in rows if r["article_id"] == result.article.id]
+        assert [r["claim_id"] for r in mine] == [c.id for c in result.claims]
+        for row in mine:
+            verdict = result.verdict_for(row["claim_id"])
+            assert verdict is not None
+            assert (row["verdict"], row["confidence"]) == (verdict.verdict.value, verdict.confidence)
+            assert row["supporting"] == [s.text for s in verdict.supporting]
+            assert row["contradicting"] == [s.text for s in verdict.contradicting]
