@@ -354,3 +354,49 @@ def test_each_article_done_event_counts_its_tokens_and_the_results_table_carries
             assert (row["verdict"], row["confidence"]) == (verdict.verdict.value, verdict.confidence)
             assert row["supporting"] == [s.text for s in verdict.supporting]
             assert row["contradicting"] == [s.text for s in verdict.contradicting]
+
+
+def test_a_failure_building_stories_is_reported_and_leaves_the_run_complete(
+    fake: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pipeline.stories
+
+    def broken(out: Path) -> object:
+        raise RuntimeError("no room for the embeddings")
+
+    monkeypatch.setattr(pipeline.stories, "update_stories", broken)
+    write_articles(tmp_path / "in", 2)
+    out = tmp_path / "out"
+    price = {MODEL: ModelPrice(input=0.15, cached_input=0.075, output=0.6)}  # costs with more than 5 decimals
+    llm = LLM(backend="openai", base_url=fake.base_url, api_key="test", model=MODEL, timeout=5.0)
+    files, missing = discover([tmp_path / "in"], exclude=out)
+    events = _Events()
+
+    async def go() -> RunSummary:
+        try:
+            return await run(llm, files, missing, out, settings_for(tmp_path, prices=price),
+                             options=RunOptions(concurrency=2, stories=True), reporter=events)
+        finally:
+            await llm.close()
+
+    summary = asyncio.run(go())
+    assert summary.status == "complete" and summary.done == 2 and len(result_ids(out)) == 2
+    assert summary.stories is None
+    assert summary.stories_error == (
+        f"stories not updated: RuntimeError: no room for the embeddings (retry: factcheck stories {out})"
+    )
+    assert ("stories_failed", {"reason": summary.stories_error}) in events.seen
+    event, finished = events.seen[-1]
+    assert event == "run_finished" and finished["status"] == "complete"
+    assert finished["cost_usd"] == round(summary.cost_usd, 6) != round(summary.cost_usd, 5)
+
+
+def test_a_folder_without_article_files_is_no_run(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "scan.pdf").write_bytes(b"%PDF")
+    with pytest.raises(runner.NoArticlesError, match="no article files found"):
+        runner.discover_or_fail([tmp_path / "in"])
+    write_articles(tmp_path / "in", 1)
+    files, missing = runner.discover_or_fail([tmp_path / "in", tmp_path / "gone"])
+    assert [p.name for p in files] == ["article-00000.txt"]
+    assert missing == [f"{tmp_path / 'gone'}: no such file or folder"]
