@@ -396,6 +396,10 @@ def test_a_folder_without_article_files_is_no_run(tmp_path: Path) -> None:
     (tmp_path / "in" / "scan.pdf").write_bytes(b"%PDF")
     with pytest.raises(runner.NoArticlesError, match="no article files found"):
         runner.discover_or_fail([tmp_path / "in"])
+    gone = [tmp_path / f"gone{i}" for i in range(5)]
+    with pytest.raises(runner.NoArticlesError) as raised:  # the first three missing paths, not a wall of them
+        runner.discover_or_fail(gone)
+    assert str(raised.value) == "; ".join(f"{path}: no such file or folder" for path in gone[:3])
     write_articles(tmp_path / "in", 1)
     files, missing = runner.discover_or_fail([tmp_path / "in", tmp_path / "gone"])
     assert [p.name for p in files] == ["article-00000.txt"]
