@@ -404,3 +404,38 @@ def test_a_folder_without_article_files_is_no_run(tmp_path: Path) -> None:
     files, missing = runner.discover_or_fail([tmp_path / "in", tmp_path / "gone"])
     assert [p.name for p in files] == ["article-00000.txt"]
     assert missing == [f"{tmp_path / 'gone'}: no such file or folder"]
+
+
+def test_articles_in_progress_are_twice_the_concurrency_less_one_and_at_least_one() -> None:
+    assert [runner.in_progress(c) for c in (0, 1, 2, 8)] == [1, 1, 3, 15]
+
+
+def test_a_symlink_loop_among_article_files_is_reported_and_the_walk_goes_on(tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 3)
+    (tmp_path / "in" / "zz.txt").symlink_to("zz.txt")  # a loop
+    (tmp_path / "in" / "scan.pdf").write_bytes(b"%PDF")
+    skipped: list[str] = []
+    unreadable: list[tuple[str, str]] = []
+    files, _ = discover([tmp_path / "in"])
+    found = sorted(p.name for p in files.walk(skipped.append, lambda path, why: unreadable.append((path, why))))
+    assert found == ["article-00000.txt", "article-00001.txt", "article-00002.txt"]
+    [(path, why)] = unreadable
+    assert path == str(tmp_path / "in" / "zz.txt") and "cannot read" in why
+    assert skipped == [f"{tmp_path / 'in' / 'scan.pdf'}: skipped (not an article file type)"]
+
+
+def test_past_the_listed_skipped_files_the_summary_says_how_many_more(fake: FakeOpenAI, tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 1)
+    for i in range(runner.SKIPPED_LISTED + 3):
+        (tmp_path / "in" / f"scan{i:03d}.pdf").write_bytes(b"%PDF")
+    out = tmp_path / "out"
+    summary = analyse(fake, tmp_path / "in", out, settings_for(tmp_path))
+    assert summary.skipped == runner.SKIPPED_LISTED + 3
+    assert len(summary.skipped_files) == runner.SKIPPED_LISTED + 1
+    assert summary.skipped_files[-1] == f"... and 3 more: every skipped file is listed in {out / 'skipped.txt'}"
+    assert len((out / "skipped.txt").read_text().splitlines()) == runner.SKIPPED_LISTED + 3
+
+    write_articles(tmp_path / "few", 1)
+    (tmp_path / "few" / "scan.pdf").write_bytes(b"%PDF")
+    few = analyse(fake, tmp_path / "few", tmp_path / "out2", settings_for(tmp_path))
+    assert few.skipped_files == [f"{tmp_path / 'few' / 'scan.pdf'}: skipped (not an article file type)"]  # no note
