@@ -296,6 +296,12 @@ PATTERNS = [
      []),
     ('Correction: An earlier version misspelled a name.',
      []),
+    # Two-word labels in title case are labels too, not a transcript's speaker.
+    ('See Also: The dam is safe.\nFact Check: The dam was never unsafe.\nRead More: Dam repairs begin.',
+     []),
+    # No comma after the source: the content starts right after it.
+    ('According to Smith the dam is unsafe.',
+     [('Smith', 'According to', 'the dam is unsafe')]),
     ('Smith: yes.',
      []),
     ('Prices will rise, the bank warned',
