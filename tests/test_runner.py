@@ -306,7 +306,7 @@ def test_a_rejected_key_cancels_the_articles_in_flight(fake: FakeOpenAI, tmp_pat
     write_articles(tmp_path / "in", 2)
     fake.faults = Faults(by_target={marker(0): "timeout", marker(1): "unauthorized"}, timeout_sleep=20.0,
                          max_faults_per_request=99)
-    settings = settings_for(tmp_path, concurrency=2, timeout=2.0, max_attempts=2)
+    settings = settings_for(tmp_path, concurrency=2, timeout=5.0, max_attempts=2)  # the 401 comes long before 5 s
     try:
         with pytest.raises(EndpointError, match="401"):
             analyse(fake, tmp_path / "in", tmp_path / "out", settings)
