@@ -271,7 +271,7 @@ PATTERNS = [
      [('Gov. Ann Lee (D-Ore.)', 'said', 'the state would sue')]),
     ('The union fired back at the mayor.',
      [('The union', 'fired back', 'at the mayor')]),
-    ('The mayor hit back, saying the union was wrong.',
+    ('The mayor spoke at length, saying the union was wrong.',
      [('The mayor', 'saying', 'the union was wrong')]),
     ('Smith weighed in on the debate.',
      [('Smith', 'weighed in', 'on the debate')]),
@@ -297,6 +297,12 @@ PATTERNS = [
      []),
     ('Correction: An earlier version misspelled a name.',
      []),
+    # Two-word labels in title case are labels too, not a transcript's speaker.
+    ('See Also: The dam is safe.\nFact Check: The dam was never unsafe.\nRead More: Dam repairs begin.',
+     []),
+    # No comma after the source: the content starts right after it.
+    ('According to Smith the dam is unsafe.',
+     [('Smith', 'According to', 'the dam is unsafe')]),
     ('Smith: yes.',
      []),
     ('Prices will rise, the bank warned',

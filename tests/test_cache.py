@@ -2,12 +2,14 @@
 
 import asyncio
 import json
+import threading
+import time
 from pathlib import Path
 
 import diskcache
 import httpx2
 
-from pipeline.llm.cache import CACHE_HEADER, CachingTransport, ResponseCache
+from pipeline.llm.cache import CACHE_HEADER, CachingTransport, ResponseCache, canonical, is_chat_completion
 from pipeline.llm.limiter import AdaptiveLimiter
 from pipeline.testing.fake_openai import FakeOpenAI, Faults
 
@@ -126,3 +128,37 @@ def test_a_cache_created_with_diskcache_defaults_is_reopened_capped_and_without_
         assert stored.sqlite_cache_size == 512  # pages: 2 MiB at 4 KiB
     finally:
         stored.close()
+
+
+def test_only_posts_to_chat_completions_are_cached() -> None:
+    url = "http://127.0.0.1:1/v1"
+    assert is_chat_completion(httpx2.Request("POST", f"{url}/chat/completions"))
+    for method, path in [("GET", "/chat/completions"), ("PUT", "/chat/completions"), ("DELETE", "/chat/completions"),
+                         ("POST", "/embeddings"), ("GET", "/models")]:
+        assert not is_chat_completion(httpx2.Request(method, f"{url}{path}")), (method, path)
+
+
+def test_the_key_keeps_non_ascii_text_as_it_is_so_earlier_keys_stay_valid() -> None:
+    # Keys written by earlier runs must stay the keys of the same requests: the canonical form is fixed.
+    assert canonical('{"b": "Über", "a": 1}'.encode()) == '{"a":1,"b":"Über"}'
+
+
+def test_every_store_is_written_by_the_caches_one_writer_thread(tmp_path: Path) -> None:
+    # One thread of its own: stores are committed in order and never contend for SQLite's write lock.
+    cache = ResponseCache(tmp_path / "responses")
+    writers: list[str] = []
+    put = cache.put
+
+    def recording_put(key: str, body: bytes) -> None:
+        writers.append(threading.current_thread().name)
+        time.sleep(0.002)  # a commit that takes a moment: concurrent stores queue behind it
+        put(key, body)
+
+    cache.put = recording_put  # type: ignore[method-assign]
+
+    async def store_many() -> None:
+        await asyncio.gather(*(cache.store(f"k{i}", b'{"choices": [1]}') for i in range(20)))
+
+    asyncio.run(store_many())
+    cache.close()
+    assert len(writers) == 20 and len(set(writers)) == 1 and writers[0].startswith("response-cache")

@@ -9,6 +9,7 @@ from pipeline.eval._metrics import (
     class_prf,
     confusion_matrix,
     exact_match,
+    greedy_match,
     expected_calibration_error,
     macro_f1,
     name_prf,
@@ -257,3 +258,35 @@ def test_exact_names_are_matched_before_partial_ones() -> None:
     assert name_prf(["Sanders", "Bernie Sanders"], ["Bernie Sanders", "Jane Sanders"]) == PRF(2, 2, 2)
     # One-to-one: two predicted names for one gold name match once.
     assert name_prf(["Sanders", "Bernie Sanders"], ["Bernie Sanders"]) == PRF(1, 2, 1)
+
+
+def test_accuracy_is_the_share_of_equal_labels() -> None:
+    assert accuracy(["a", "b", "c"], ["a", "b", "x"]) == pytest.approx(2 / 3)  # 2 of 3 equal
+    assert accuracy([], []) == 0.0
+
+
+def test_lengths_are_compared_by_value_however_long() -> None:
+    # 300 is past the small integers CPython shares: two equal lengths are still equal.
+    assert accuracy(["a"] * 300, ["a"] * 300) == 1.0
+    assert brier_score([1.0] * 300, [True] * 300) == 0.0
+    with pytest.raises(ValueError, match="300 gold values but 299 predictions"):
+        accuracy(["a"] * 300, ["a"] * 299)
+
+
+def test_exact_match_needs_the_same_segments_not_a_lesser_one() -> None:
+    assert exact_match(((0, 5), (5, 9)), ((0, 9),))  # touching segments are one
+    assert not exact_match(((0, 5),), ((0, 6),))
+    assert not exact_match(((0, 6),), ((0, 5),))
+
+
+def test_a_segment_inside_the_one_before_it_does_not_shorten_it() -> None:
+    # (7, 10) lies inside (5, 12): the merged segment still ends at 12, whatever came before (0, 2).
+    assert normalize_span(((0, 2), (5, 12), (7, 10))) == ((0, 2), (5, 12))
+    assert normalize_span(((7, 10), (0, 2), (5, 12), (11, 14))) == ((0, 2), (5, 14))
+
+
+def test_greedy_matching_never_matches_a_pair_scoring_zero_or_less() -> None:
+    a, b = ((0, 5),), ((10, 15),)
+    assert greedy_match([a], [b], lambda p, g: -1.0) == 0
+    assert greedy_match([a], [b], lambda p, g: 0.0) == 0
+    assert greedy_match([a, b], [a, b], lambda p, g: 1.0 if p == g else -1.0) == 2

@@ -24,7 +24,7 @@ from review_fixtures import (
 )
 
 from pipeline.review.app import create_app
-from pipeline.review.store import REVIEWS_FILE, ReviewLog, RunFolder
+from pipeline.review.store import REVIEWS_FILE, ReviewLog, RunFolder, reviewed_verdicts
 from pipeline.text.ingest import article_id
 from schemas import ArticleMeta, ArticleResult, Claim, ClaimKind, RunInfo, Span, Verdict, VerdictLabel
 from schemas.review import ReviewAction, ReviewEvent, ReviewRequest
@@ -494,7 +494,7 @@ def test_files_in_the_articles_folder_that_are_not_results_are_ignored(run_dir: 
     articles = run_dir / "articles"
     result = (articles / f"{MUSK}.json").read_bytes()
     (articles / "0000000000000000.bak").write_bytes(result)  # sorts before the results; suffix before .json
-    (articles / f"{MUSK}.txt").write_bytes(result)  # suffix after .json
+    (articles / f"{MUSK}.txt").write_text("not a result")  # suffix after .json, same stem as a result
     (articles / "notes.json").write_text("{}")  # not an article id
     (articles / "1111111111111111.json").mkdir()  # not a file
     run = RunFolder(run_dir)
@@ -588,3 +588,22 @@ def test_accepting_claim_c10_records_c10s_verdict_not_c2s(tmp_path: Path) -> Non
     assert event.claim_id == state.claim_id == "c10"
     assert event.after == state.verdict == article.verdict_for("c10").verdict  # type: ignore[union-attr]
     assert state.statement == "Speaker 10 said the budget grew by 10 percent."
+
+
+def test_the_reviewed_verdict_is_the_last_accept_or_override_of_that_claim_in_that_article() -> None:
+    a, b = "0123456789abcdef", "fedcba9876543210"
+
+    def event(article: str, claim: str, action: ReviewAction, after: str | None) -> ReviewEvent:
+        reason = "the source says otherwise" if action is ReviewAction.override else None
+        note = "checked with the desk" if action is ReviewAction.note else None
+        return ReviewEvent(article_id=article, claim_id=claim, reviewer="ed", action=action, after=after, reason=reason, note=note)
+
+    events = [
+        event(a, "c1", ReviewAction.accept, "supported"),
+        event(a, "c1", ReviewAction.override, "refuted"),  # the later one wins
+        event(b, "c1", ReviewAction.accept, "disputed"),  # c1 of another article: its own entry
+        event(a, "c2", ReviewAction.edit, "A new wording."),  # not a verdict
+        event(a, "c3", ReviewAction.note, None),
+        event(a, "c4", ReviewAction.not_checkworthy, "not check-worthy"),
+    ]
+    assert reviewed_verdicts(events) == {(a, "c1"): VerdictLabel.refuted, (b, "c1"): VerdictLabel.disputed}

@@ -15,10 +15,15 @@ from pipeline.run.inputs import discover
 from pipeline.run.manifest import RunOptions, RunSummary
 from pipeline.run.output import load_result
 from pipeline.run.scheduler import run
+from pipeline.llm.errors import EndpointError
+from pipeline.llm.usage import Usage
+from pipeline.run.budget import Budget
+from pipeline.run.inputs import NoArticlesError, discover_or_fail
+from pipeline.run.output import SKIPPED_LISTED
 from pipeline.settings import Settings
 from pipeline.testing.articles import marker, write_articles
 from pipeline.testing.fake_openai import FakeOpenAI, Faults
-from pipeline.text.ingest import Article
+from pipeline.text.ingest import Article, make_article
 from schemas import ArticleResult
 
 MODEL = "gpt-4o-mini"
@@ -203,3 +208,241 @@ def test_an_unexpected_error_fails_only_its_article_and_never_stalls_the_run(
     assert (summary.done, summary.failed) == (11, 1)
     [error] = [json.loads(line) for line in (out / "errors.jsonl").read_text().splitlines()]
     assert error["stage"] == "internal" and "TypeError: unsupported operand" in error["reason"]
+
+
+@pytest.mark.parametrize("concurrency", [1, 2])
+def test_budget_holds_once_the_cost_per_character_is_measured(fake: FakeOpenAI, tmp_path: Path, concurrency: int) -> None:
+    # Cheap enough that several articles are billed before the budget binds: from the fourth article
+    # on, the estimate is the measured cost per character, and the spend still never passes the budget.
+    write_articles(tmp_path / "in", 30)
+    price = {MODEL: ModelPrice(input=10.0, cached_input=5.0, output=40.0)}
+    settings = settings_for(tmp_path, prices=price, concurrency=concurrency, budget_usd=0.5)
+    summary = analyse(fake, tmp_path / "in", tmp_path / "out", settings)
+    assert summary.done >= 6 and summary.not_started > 0, (summary.done, summary.not_started)
+    assert 0 < summary.cost_usd <= 0.5
+    assert json.loads((tmp_path / "out" / "run.json").read_text())["status"] == "budget_exhausted"
+
+
+class _Events:
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, dict[str, object]]] = []
+
+    def emit(self, event: str, **fields: object) -> None:
+        self.seen.append((event, fields))
+
+    def close(self) -> None:
+        pass
+
+
+def _started(fake: FakeOpenAI, inputs: Path, out: Path, settings: Settings) -> dict[str, object]:
+    llm = LLM(backend="openai", base_url=fake.base_url, api_key="test", model=MODEL, timeout=settings.timeout)
+    files, missing = discover([inputs], exclude=out)
+    events = _Events()
+
+    async def go() -> None:
+        try:
+            await run(llm, files, missing, out, settings, options=RunOptions(concurrency=2), reporter=events)
+        finally:
+            await llm.close()
+
+    asyncio.run(go())
+    return next(fields for event, fields in events.seen if event == "run_started")
+
+
+def test_the_progress_total_is_the_number_of_article_files(fake: FakeOpenAI, tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 5)
+    (tmp_path / "in" / "scan.pdf").write_bytes(b"%PDF")  # not an article file: not counted
+    started = _started(fake, tmp_path / "in", tmp_path / "out", settings_for(tmp_path))
+    assert (started["files"], started["articles_estimate"]) == (5, 5)
+    # A JSON Lines file may hold any number of articles: files are counted, articles are not estimated.
+    (tmp_path / "in" / "more.jsonl").write_text('{"text": "One more article about the council budget."}\n')
+    started = _started(fake, tmp_path / "in", tmp_path / "out2", settings_for(tmp_path))
+    assert (started["files"], started["articles_estimate"]) == (6, None)
+
+
+def _billed(budget: Budget, cost: float, chars: int) -> None:
+    budget.settle(0.0, Usage(calls=3, cost_usd=cost), chars)
+
+
+def test_a_measured_estimate_never_under_prices_an_article_shorter_or_longer_than_those_billed() -> None:
+    # Each call's fixed part (instructions, schema) makes an article's cost grow slower than its
+    # length. An average cost per character priced a short article below what it cost, so the last
+    # article started passed the budget ($0.50041 of $0.50 on the fake server).
+    budget = Budget(1.0, ModelPrice(input=10.0, cached_input=5.0, output=40.0))
+    for cost, chars in [(0.030, 1000), (0.031, 1100), (0.029, 900)]:
+        _billed(budget, cost, chars)
+    short = make_article("x" * 500, "short.txt")
+    assert budget.estimate(short) == pytest.approx(0.031)  # no billed article cost less per article
+    long = make_article("x" * 2200, "long.txt")
+    assert budget.estimate(long) == pytest.approx(max(0.030 * 2.2, 0.031 * 2, 0.029 * 2200 / 900))
+    same = make_article("x" * 1000, "same.txt")  # longer than the 900-character one: scaled from it
+    assert budget.estimate(same) == pytest.approx(0.029 * 1000 / 900)
+    # An article answered from the cache says nothing about what an article costs.
+    budget.settle(0.0, Usage(calls=3, cache_hits=1, cost_usd=0.0), 400)
+    assert budget.estimate(short) == pytest.approx(0.031)
+    assert budget.spent == pytest.approx(0.090) and budget.reserved == 0.0
+
+
+def test_the_first_three_articles_are_priced_from_tokens_not_yet_measured() -> None:
+    price = ModelPrice(input=10.0, cached_input=5.0, output=40.0)
+    budget = Budget(1.0, price)
+    article = make_article("x" * 4000, "a.txt")
+    rough = price.cost(3 * (1_300 + 1000), 0, 3 * 400)
+    for _ in range(2):
+        assert budget.estimate(article) == pytest.approx(rough)
+        _billed(budget, 0.001, 4000)
+    assert budget.estimate(article) == pytest.approx(rough)
+    _billed(budget, 0.001, 4000)
+    assert budget.estimate(article) == pytest.approx(0.001)
+    assert Budget(1.0, None).estimate(article) == 0.0
+
+
+def test_reserve_refuses_what_would_pass_the_limit_counting_money_in_flight() -> None:
+    budget = Budget(1.0, ModelPrice(input=10.0, cached_input=5.0, output=40.0))
+    assert budget.reserve(0.6) and budget.reserved == pytest.approx(0.6)
+    assert not budget.reserve(0.41) and budget.reserved == pytest.approx(0.6)
+    assert budget.reserve(0.4)  # exactly the limit is within it
+    budget.settle(0.6, Usage(calls=3, cost_usd=0.5), 100)
+    assert (budget.spent, budget.reserved) == (pytest.approx(0.5), pytest.approx(0.4))
+    assert Budget(None, None).reserve(1e9)
+
+
+def test_a_rejected_key_cancels_the_articles_in_flight(fake: FakeOpenAI, tmp_path: Path) -> None:
+    # Article 0's request hangs; article 1's key is rejected: the run stops at once, and article 0
+    # is cancelled rather than retried to the end and reported as an article failure.
+    write_articles(tmp_path / "in", 2)
+    fake.faults = Faults(by_target={marker(0): "timeout", marker(1): "unauthorized"}, timeout_sleep=20.0,
+                         max_faults_per_request=99)
+    settings = settings_for(tmp_path, concurrency=2, timeout=5.0, max_attempts=2)  # the 401 comes long before 5 s
+    try:
+        with pytest.raises(EndpointError, match="401"):
+            analyse(fake, tmp_path / "in", tmp_path / "out", settings)
+    finally:
+        fake.faults = Faults()
+    manifest = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert manifest["status"] == "failed" and "401" in manifest["errors"]["run_stopped_by"]
+    assert manifest["counts"]["failed"] == 0 and not (tmp_path / "out" / "errors.jsonl").exists()
+    assert fake.stats.faults["timeout"] == 1  # its first attempt only: never retried
+
+
+def test_each_article_done_event_counts_its_tokens_and_the_results_table_carries_each_verdict(
+    fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    write_articles(tmp_path / "in", 2)
+    out = tmp_path / "out"
+    llm = LLM(backend="openai", base_url=fake.base_url, api_key="test", model=MODEL, timeout=5.0)
+    files, missing = discover([tmp_path / "in"], exclude=out)
+    events = _Events()
+
+    async def go() -> None:
+        try:
+            await run(llm, files, missing, out, settings_for(tmp_path), options=RunOptions(concurrency=1), reporter=events)
+        finally:
+            await llm.close()
+
+    asyncio.run(go())
+    usage = {row["article"]: row for row in map(json.loads, (out / "usage.jsonl").read_text().splitlines())}
+    done = [fields for event, fields in events.seen if event == "article_done"]
+    assert len(done) == 2
+    for fields in done:
+        stages = usage[fields["article"]]["stages"].values()
+        assert fields["tokens"] == sum(s["prompt_tokens"] + s["completion_tokens"] for s in stages) > 0
+        assert fields["calls"] == 3 and fields["cache_hits"] == 0
+
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    for path in (out / "articles").glob("*.json"):
+        result = load_result(path)
+        assert result is not None and result.verdicts
+        mine = [r for r in rows if r["article_id"] == result.article.id]
+        assert [r["claim_id"] for r in mine] == [c.id for c in result.claims]
+        for row in mine:
+            verdict = result.verdict_for(row["claim_id"])
+            assert verdict is not None
+            assert (row["verdict"], row["confidence"]) == (verdict.verdict.value, verdict.confidence)
+            assert row["supporting"] == [s.text for s in verdict.supporting]
+            assert row["contradicting"] == [s.text for s in verdict.contradicting]
+
+
+def test_a_failure_building_stories_is_reported_and_leaves_the_run_complete(
+    fake: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pipeline.stories
+
+    def broken(out: Path) -> object:
+        raise RuntimeError("no room for the embeddings")
+
+    monkeypatch.setattr(pipeline.stories, "update_stories", broken)
+    write_articles(tmp_path / "in", 2)
+    out = tmp_path / "out"
+    price = {MODEL: ModelPrice(input=0.15, cached_input=0.075, output=0.6)}  # costs with more than 5 decimals
+    llm = LLM(backend="openai", base_url=fake.base_url, api_key="test", model=MODEL, timeout=5.0)
+    files, missing = discover([tmp_path / "in"], exclude=out)
+    events = _Events()
+
+    async def go() -> RunSummary:
+        try:
+            return await run(llm, files, missing, out, settings_for(tmp_path, prices=price),
+                             options=RunOptions(concurrency=2, stories=True), reporter=events)
+        finally:
+            await llm.close()
+
+    summary = asyncio.run(go())
+    assert summary.status == "complete" and summary.done == 2 and len(result_ids(out)) == 2
+    assert summary.stories is None
+    assert summary.stories_error == (
+        f"stories not updated: RuntimeError: no room for the embeddings (retry: factcheck stories {out})"
+    )
+    assert ("stories_failed", {"reason": summary.stories_error}) in events.seen
+    event, finished = events.seen[-1]
+    assert event == "run_finished" and finished["status"] == "complete"
+    assert finished["cost_usd"] == round(summary.cost_usd, 6) != round(summary.cost_usd, 5)
+
+
+def test_a_folder_without_article_files_is_no_run(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "scan.pdf").write_bytes(b"%PDF")
+    with pytest.raises(NoArticlesError, match="no article files found"):
+        discover_or_fail([tmp_path / "in"])
+    gone = [tmp_path / f"gone{i}" for i in range(5)]
+    with pytest.raises(NoArticlesError) as raised:  # the first three missing paths, not a wall of them
+        discover_or_fail(gone)
+    assert str(raised.value) == "; ".join(f"{path}: no such file or folder" for path in gone[:3])
+    write_articles(tmp_path / "in", 1)
+    files, missing = discover_or_fail([tmp_path / "in", tmp_path / "gone"])
+    assert [p.name for p in files] == ["article-00000.txt"]
+    assert missing == [f"{tmp_path / 'gone'}: no such file or folder"]
+
+
+def test_articles_in_progress_are_twice_the_concurrency_less_one_and_at_least_one() -> None:
+    assert [runner.in_progress(c) for c in (0, 1, 2, 8)] == [1, 1, 3, 15]
+
+
+def test_a_symlink_loop_among_article_files_is_reported_and_the_walk_goes_on(tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 3)
+    (tmp_path / "in" / "zz.txt").symlink_to("zz.txt")  # a loop
+    (tmp_path / "in" / "scan.pdf").write_bytes(b"%PDF")
+    skipped: list[str] = []
+    unreadable: list[tuple[str, str]] = []
+    files, _ = discover([tmp_path / "in"])
+    found = sorted(p.name for p in files.walk(skipped.append, lambda path, why: unreadable.append((path, why))))
+    assert found == ["article-00000.txt", "article-00001.txt", "article-00002.txt"]
+    [(path, why)] = unreadable
+    assert path == str(tmp_path / "in" / "zz.txt") and "cannot read" in why
+    assert skipped == [f"{tmp_path / 'in' / 'scan.pdf'}: skipped (not an article file type)"]
+
+
+def test_past_the_listed_skipped_files_the_summary_says_how_many_more(fake: FakeOpenAI, tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 1)
+    for i in range(SKIPPED_LISTED + 3):
+        (tmp_path / "in" / f"scan{i:03d}.pdf").write_bytes(b"%PDF")
+    out = tmp_path / "out"
+    summary = analyse(fake, tmp_path / "in", out, settings_for(tmp_path))
+    assert summary.skipped == SKIPPED_LISTED + 3
+    assert len(summary.skipped_files) == SKIPPED_LISTED + 1
+    assert summary.skipped_files[-1] == f"... and 3 more: every skipped file is listed in {out / 'skipped.txt'}"
+    assert len((out / "skipped.txt").read_text().splitlines()) == SKIPPED_LISTED + 3
+
+    write_articles(tmp_path / "few", 1)
+    (tmp_path / "few" / "scan.pdf").write_bytes(b"%PDF")
+    few = analyse(fake, tmp_path / "few", tmp_path / "out2", settings_for(tmp_path))
+    assert few.skipped_files == [f"{tmp_path / 'few' / 'scan.pdf'}: skipped (not an article file type)"]  # no note

@@ -162,3 +162,20 @@ def test_a_rationale_shorter_than_the_cap_is_whole_even_without_a_full_stop() ->
     # One character short of the cap: a cut whose trailing space was stripped, so it was cut.
     at_cap = words[: RATIONALE_CHARS - 1].rstrip().ljust(RATIONALE_CHARS - 1, "s")
     assert _finished(at_cap) == at_cap[: at_cap.rindex(" ")] + "…"
+
+
+def test_verify_stays_a_tool_call_under_the_grammar_when_the_llm_writes_json_as_text() -> None:
+    # The embedded model writes the claims' JSON as text; verify keeps the grammar, which holds the
+    # answer to the listed claim ids and the labels their schema allows.
+    sent: list[dict[str, object]] = []
+
+    def answer_with(body: dict[str, object]) -> str:
+        sent.append(body)
+        return json.dumps({"c2": {"rationale": "Only reported.", "verdict": "unverified", "confidence": 0.6}})
+
+    [verdict] = run_scripted(
+        answer_with, lambda llm: verify_stage.verify_claims(llm, windows(SEED)[0], [_claim("c2", OTHER)], []), json_as_text=True
+    ).value
+    [body] = sent
+    assert body["tools"][0]["function"]["name"] == "VerdictsResponse"  # type: ignore[index]
+    assert verdict.verdict == "unverified"

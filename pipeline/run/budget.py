@@ -1,5 +1,7 @@
 """The spending limit of a run (``--budget``): estimated before an article starts, settled with its bill."""
 
+from collections import deque
+
 from pipeline.llm.prices import ModelPrice
 from pipeline.llm.usage import Usage
 from pipeline.text.ingest import Article
@@ -12,23 +14,30 @@ CALLS_PER_ARTICLE = 3
 
 
 class Budget:
-    """Spent + reserved for articles in flight + this article's estimate must stay within the limit."""
+    """Spent + reserved for articles in flight + this article's estimate must stay within the limit.
+
+    Once three fully live articles are billed, an article is estimated at the largest cost of a
+    recent billed article, scaled up in proportion for an article longer than it: an upper bound
+    whenever an article costs no more than a billed one at least as long (each call's fixed part
+    makes cost grow slower than length). An average cost per character would not be one: it
+    under-estimates every article shorter than the average, and the last one started passes the
+    budget."""
+
+    MEASURED = 256  # billed articles the estimate looks at: the most recent ones
 
     def __init__(self, limit: float | None, price: ModelPrice | None):
         self.limit = limit
         self.price = price
         self.spent = 0.0
         self.reserved = 0.0
-        self._billed_cost = 0.0
-        self._billed_chars = 0
-        self._billed = 0
+        self._billed: deque[tuple[float, int]] = deque(maxlen=self.MEASURED)  # (cost, chars)
 
     def estimate(self, article: Article) -> float:
         if self.price is None:
             return 0.0
         chars = len(article.text)
-        if self._billed >= 3:  # measured cost per character, fixed part included
-            return self._billed_cost / self._billed_chars * chars if self._billed_chars else 0.0
+        if len(self._billed) >= 3:  # measured, fixed part included
+            return max(cost * max(1.0, chars / max(1, billed)) for cost, billed in self._billed)
         prompt = CALLS_PER_ARTICLE * (CALL_OVERHEAD_TOKENS + chars // 4)
         return self.price.cost(prompt, 0, CALLS_PER_ARTICLE * CALL_OUTPUT_TOKENS)
 
@@ -42,6 +51,4 @@ class Budget:
         self.reserved -= estimate
         self.spent += bill.cost_usd
         if bill.calls and not bill.cache_hits:  # only fully live articles say what an article costs
-            self._billed += 1
-            self._billed_cost += bill.cost_usd
-            self._billed_chars += chars
+            self._billed.append((bill.cost_usd, chars))
