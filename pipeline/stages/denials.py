@@ -60,9 +60,7 @@ async def find_denials(llm: LLM, window: Window, claims: list[Claim]) -> StageOu
 
     def quotes_claim(quote: str, ids: list[str]) -> bool:
         span = window.align(quote)
-        return span is not None and any(
-            span.start < s.end and s.start < span.end for c in claims if c.id in ids for s in c.spans
-        )
+        return span is not None and any(_overlap(span, s) for c in claims if c.id in ids for s in c.spans)
 
     context = window.context(claim_ids=claim_ids, quotes_claim=quotes_claim)
     # Under the grammar even on the embedded model: it keeps claim ids to the listed ones, and

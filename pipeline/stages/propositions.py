@@ -50,17 +50,6 @@ _TELL = re.compile(r"^(told|tells|tell|telling|informed|assured|reassured|warned
 _ADDRESSEE = re.compile(r"^(?:him|her|them|me|us|you|(?:[A-Z][\w’'.-]*\s?)+?)\s+(?=\S)")
 _PRONOUN_SUBJECT = re.compile(r"^(he|she|they)\b", re.IGNORECASE)
 _PRONOUN = re.compile(r"(he|she|they|it|i|we|you|him|her|them|me|us)", re.IGNORECASE)
-# Capitalised only because they open a sentence: not names.
-_OPENERS = frozenset(
-    "the there this that these those then than and but for with from his her their its our they she "
-    "what when where who why how after before while also both each every some any one two three".split()
-)
-
-
-def _names(text: str) -> frozenset[str]:
-    return frozenset(n for n in names_in(text) if n.lower() not in _OPENERS)
-
-
 def reports_a_denial(statement: str) -> bool:
     """"Musk denied the call took place" is a denial, which the denials stage finds; listed as a
     claim it was judged as if the article asserted the denial's content."""
@@ -178,7 +167,7 @@ def about(denial: Denial, claim: Claim, similarity: float) -> bool:
     A denial that names someone the claim names, or whose words are close enough in meaning, is
     kept; one that shares neither ("I spoke to Putin once" vs "Crimea remains Russian") is not."""
     # Names from the article's words only: the model's "disputes" text echoes whatever it linked.
-    shared = _names(claim.statement) & _names(" ".join(s.text for s in denial.spans))
+    shared = names_in(claim.statement) & names_in(" ".join(s.text for s in denial.spans))
     return bool(shared) or similarity >= ABOUT_THE_CLAIM
 
 

@@ -377,7 +377,8 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int] | None:
 # article credits Elon Musk" share no name.
 _NOT_NAMES = frozenset(
     "The This That These Those His Her Hers Its Our Their They She And But For Nor Yet "
-    "According After Before When While Who What Why How Where Also Then".split()
+    "According After Before When While Who What Why How Where Also Then There Than With From "
+    "Both Each Every Some Any One Two Three".split()
 )
 
 
