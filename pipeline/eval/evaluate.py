@@ -13,7 +13,7 @@ Layout of OUT_DIR:
 import hashlib
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -36,6 +36,7 @@ from schemas.check import CheckResult
 from schemas.evaluation import EvalReport, ItemFailure
 
 R = TypeVar("R", bound=BaseModel)
+Item = TypeVar("Item", FncPair, PolnearDoc)
 
 
 # ---------------------------------------------------------------- the resume cache
@@ -107,50 +108,25 @@ async def evaluate(
     clock = time.perf_counter()
     key = fingerprint(llm, settings)
     failures: list[ItemFailure] = []
-    reused = 0
     report = _progress(on_item)
 
-    article_results: dict[str, ArticleResult] = {}
-    if polnear:
-        cache = PredictionCache(out_dir / "predictions-polnear.jsonl", key)
-        done = cache.load(ArticleResult)
-        for doc in polnear:
-            if doc.id in done:
-                article_results[doc.id] = done[doc.id]
-                reused += 1
-                report(doc.id, "cached")
-                continue
-            try:
-                assert llm is not None
-                result = await analyze(llm, doc.article, options)
-            except LLMError as error:
-                failures.append(ItemFailure(dataset="polnear", id=doc.id, reason=str(error)))
-                report(doc.id, f"failed: {error}")
-                continue
-            cache.add(doc.id, result)
-            article_results[doc.id] = result
-            report(doc.id, f"{len(result.claims)} claims, {result.run.seconds:.1f}s")
+    async def analysed(doc: PolnearDoc) -> tuple[ArticleResult, str]:
+        assert llm is not None
+        result = await analyze(llm, doc.article, options)
+        return result, f"{len(result.claims)} claims, {result.run.seconds:.1f}s"
 
-    check_results: dict[str, CheckResult] = {}
-    if fnc:
-        cache = PredictionCache(out_dir / "predictions-fnc.jsonl", key)
-        done_checks = cache.load(CheckResult)
-        for pair in fnc:
-            if pair.id in done_checks:
-                check_results[pair.id] = done_checks[pair.id]
-                reused += 1
-                report(pair.id, "cached")
-                continue
-            try:
-                checked = await check_claim(llm, pair.article, pair.claim, options, pair_id=pair.id)
-            except LLMError as error:
-                failures.append(ItemFailure(dataset="fnc", id=pair.id, reason=str(error)))
-                report(pair.id, f"failed: {error}")
-                continue
-            cache.add(pair.id, checked)
-            check_results[pair.id] = checked
-            verdict = checked.verdict.verdict.value if checked.verdict else NO_VERDICT
-            report(pair.id, f"{verdict} (gold {pair.gold}), {checked.run.seconds:.1f}s")
+    async def checked(pair: FncPair) -> tuple[CheckResult, str]:
+        result = await check_claim(llm, pair.article, pair.claim, options, pair_id=pair.id)
+        verdict = result.verdict.verdict.value if result.verdict else NO_VERDICT
+        return result, f"{verdict} (gold {pair.gold}), {result.run.seconds:.1f}s"
+
+    article_results, reused_docs = await _predict(
+        "polnear", polnear, analysed, PredictionCache(out_dir / "predictions-polnear.jsonl", key), ArticleResult, failures, report
+    )
+    check_results, reused_pairs = await _predict(
+        "fnc", fnc, checked, PredictionCache(out_dir / "predictions-fnc.jsonl", key), CheckResult, failures, report
+    )
+    reused = reused_docs + reused_pairs
 
     scored_docs = [d for d in polnear if d.id in article_results]
     scored_pairs = [p for p in fnc if p.id in check_results]
@@ -178,6 +154,41 @@ async def evaluate(
     result.seconds = round(time.perf_counter() - clock, 3)
     write_json_atomic(out_dir / "metrics.json", result)
     return result
+
+
+async def _predict(
+    dataset: str,
+    items: Sequence[Item],
+    predict: Callable[[Item], Awaitable[tuple[R, str]]],
+    cache: PredictionCache,
+    model: type[R],
+    failures: list[ItemFailure],
+    report: Progress,
+) -> tuple[dict[str, R], int]:
+    """Each item's result, from the prediction cache or predicted now (and cached); an item the
+    LLM fails is recorded in ``failures`` and the rest go on. Returns the results and how many
+    came from the cache."""
+    if not items:
+        return {}, 0
+    done = cache.load(model)
+    results: dict[str, R] = {}
+    reused = 0
+    for item in items:
+        if item.id in done:
+            results[item.id] = done[item.id]
+            reused += 1
+            report(item.id, "cached")
+            continue
+        try:
+            result, status = await predict(item)
+        except LLMError as error:
+            failures.append(ItemFailure(dataset=dataset, id=item.id, reason=str(error)))
+            report(item.id, f"failed: {error}")
+            continue
+        cache.add(item.id, result)
+        results[item.id] = result
+        report(item.id, status)
+    return results, reused
 
 
 def _progress(on_item: Progress | None) -> Progress:
