@@ -3,6 +3,7 @@
 Nothing here loads the openai SDK unless a model is asked: ``check --no-llm`` stays fast."""
 
 import asyncio
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -96,6 +97,8 @@ def check_command(
 
             failures += (EmbeddedModelError,)
             llm_context = open_llm(settings)
+            if options.verifier == "trained":  # while the server starts, on the other core
+                threading.Thread(target=_prepare_verifier, args=(todo[0].article.text,), daemon=True).start()
         with llm_context as llm:
             results, failed = asyncio.run(check_all(llm))
     except failures as error:
@@ -112,3 +115,14 @@ def check_command(
         raise typer.Exit(EXIT_NOTHING_RAN)
     if failed:
         raise typer.Exit(EXIT_SOME_FAILED)
+
+
+def _prepare_verifier(text: str) -> None:
+    """Load the stance model and embed the first article ahead of its verdict. A failure here is
+    met again, and reported, when the verdict is asked for."""
+    from pipeline.stance.verdicts import prepare
+
+    try:
+        prepare(text)
+    except Exception:  # noqa: BLE001 - reported by the real call
+        pass

@@ -8,18 +8,25 @@ hits (free) and server answers (billed); the cache answers before the limiter, s
 never waits for a slot.
 """
 
+from __future__ import annotations
+
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import httpx2
-import openai
 
 from pipeline.llm.cache import CachingTransport, ResponseCache
-from pipeline.llm.client import LLM
 from pipeline.llm.costs import MeteringTransport
 from pipeline.llm.embedded import WEIGHTS, EmbeddedModelError, EmbeddedServer, ensure_weights
 from pipeline.llm.limiter import AdaptiveLimiter, LimitedTransport
 from pipeline.settings import ModelPrice, Settings
+
+if TYPE_CHECKING:  # the openai SDK and instructor load when a client is built: on the embedded
+    # backend that is after the server process starts, so their import overlaps the model's load
+    import openai
+
+    from pipeline.llm.client import LLM
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 # llama.cpp's default repeat penalty (1.1) discourages copying the article's words into
@@ -41,8 +48,9 @@ def open_llm(settings: Settings) -> Iterator[LLM]:
             yield embedded_llm(settings, settings.base_url, weights.name)
             return
         path = ensure_weights(weights, settings.cache_dir / "models")
-        with EmbeddedServer(path, n_ctx=settings.context_tokens) as server:
-            llm = embedded_llm(settings, server.base_url, weights.name)
+        with EmbeddedServer(path, n_ctx=settings.context_tokens, wait=False) as server:
+            llm = embedded_llm(settings, server.base_url, weights.name)  # the SDK loads while the model does
+            server.wait_ready()
             yield llm
         return
     key = settings.api_key.get_secret_value() if settings.api_key else None
@@ -54,6 +62,8 @@ def open_llm(settings: Settings) -> Iterator[LLM]:
 def openai_llm(settings: Settings, *, http_client: openai.DefaultAsyncHttpxClient | None = None, **overrides: object) -> LLM:
     """The openai backend's client as the settings say; ``overrides`` replace single arguments
     (the Batch API's planning client makes one attempt and asks for no token probabilities)."""
+    from pipeline.llm.client import LLM
+
     key = settings.api_key.get_secret_value() if settings.api_key else None
     arguments: dict[str, object] = {
         "backend": "openai",
@@ -70,6 +80,8 @@ def openai_llm(settings: Settings, *, http_client: openai.DefaultAsyncHttpxClien
 
 
 def embedded_llm(settings: Settings, base_url: str, model: str) -> LLM:
+    from pipeline.llm.client import LLM
+
     return LLM(
         backend="embedded",
         base_url=base_url,
@@ -103,6 +115,8 @@ def http_client(
     """The transport stack. ``network``: the innermost transport (default: real connections,
     as many as the limiter can use); ``limiter=None``: no limit on calls in flight;
     ``stage_by_tool``: which stage the meter bills a request to, by its tool (the stages declare it)."""
+    import openai
+
     if network is None:
         connections = max(100, 2 * limiter.maximum) if limiter is not None else 100
         network = httpx2.AsyncHTTPTransport(limits=httpx2.Limits(max_connections=connections, max_keepalive_connections=connections))

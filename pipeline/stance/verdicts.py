@@ -12,6 +12,7 @@ stance_model``); the full distribution over the four stances is in ``probabiliti
 """
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -39,9 +40,17 @@ class Judgement:
     deciding: list[int]  # sentence indices (0-based) that carry the decision, most similar first
 
 
+@lru_cache(maxsize=4)
 def read_article(text: str) -> ArticleView:
-    """The article as the stance model reads it; build it once and judge every claim against it."""
+    """The article as the stance model reads it; build it once and judge every claim against it.
+    Remembered for a few articles, so ``prepare`` can read one ahead while an LLM server starts."""
     return article_view(text, shared_embedder().embed)
+
+
+def prepare(text: str) -> None:
+    """Load the model and read ``text`` now, on an otherwise idle core, so judging it later is quick."""
+    load()
+    read_article(text)
 
 
 def judge(view: ArticleView, claim: Claim, denials: list[Denial], claim_vector: np.ndarray | None = None) -> Judgement:
