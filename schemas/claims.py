@@ -37,7 +37,8 @@ class ClaimDraft(BaseModel):
     # exact offsets), and it is one field fewer for the small model to write.
     sentences: SentenceNumbers = Field(description="Numbers of every article sentence stating the claim.")
     kind: ClaimKind
-    checkworthiness: float = Field(ge=0, le=1)
+    # Optional: the 0.5B leaves it out, and one missing number must not cost the article its claims.
+    checkworthiness: float | None = Field(default=None, ge=0, le=1)
 
 
 class ClaimsResponse(BaseModel):

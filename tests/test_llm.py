@@ -11,7 +11,7 @@ from pipeline.stages import claims as claims_stage
 from pipeline.stages import denials as denials_stage
 from pipeline.testing.fake_openai import tool_arguments
 from pipeline.text.document import windows
-from schemas import ClaimsResponse
+from schemas import Claim, ClaimsResponse
 
 BRIDGE = "Mayor Ana Ruiz said the bridge reopens in May."
 GOOD = '{"statement": "A", "claimant": "B", "via": [], "cue": "said", "sentences": [2], "kind": "fact", "checkworthiness": 0.5}'
@@ -104,6 +104,37 @@ def test_free_json_keeps_the_article_prefix_shared_and_puts_the_shape_in_the_tas
     # end are the same in both requests, which is what llama.cpp's prefix cache reuses.
     shared = denials_body["messages"][0]["content"]  # type: ignore[index]
     assert shared.endswith(BRIDGE) and claims_body["messages"][0]["content"].startswith(shared)  # type: ignore[index]
+
+
+@pytest.mark.parametrize("json_as_text", [True, False])
+def test_checks_denials_call_keeps_the_grammar_without_the_tool_schema_in_the_prompt(json_as_text: bool) -> None:
+    # check's one call: the same grammar from the schema, given as response_format, so llama.cpp's
+    # chat template writes no tool schema into the prompt (1,448 -> 1,142 tokens on the seed).
+    # A hosted API (JSON not as text) still gets a tool call.
+    bodies: list[Body] = []
+    quote = "Ana Ruiz said the bridge reopens in May."
+    answer = {"denials": [{"speaker": "Ana Ruiz", "disputes": "x", "kind": "non_denial", "claim_ids": [], "sentence": [1], "quote": quote}]}
+
+    def reply(body: Body) -> str:
+        bodies.append(body)
+        return json.dumps(answer)
+
+    claim = Claim(
+        id="c1", statement="The bridge reopens in May.", claimant="Ana Ruiz", cue="said", kind="fact", checkworthiness=0.5,
+        spans=[windows(BRIDGE)[0].span(1)],
+    )
+    found = run_scripted(
+        reply, lambda llm: denials_stage.find_denials(llm, windows(BRIDGE)[0], [claim], grammar="schema"), json_as_text=json_as_text
+    )
+    [body] = bodies
+    assert [d.speaker for d in found.value] == ["Ana Ruiz"]
+    if not json_as_text:
+        assert body["tools"][0]["function"]["name"] == "DenialsResponse" and "response_format" not in body  # type: ignore[index]
+        return
+    assert not body.get("tools") and body["response_format"]["type"] == "json_object"  # type: ignore[index]
+    schema = body["response_format"]["schema"]  # type: ignore[index]
+    assert schema["$defs"]["DenialDraft"]["properties"]["claim_ids"]["items"] == {"const": "c1", "type": "string"}  # type: ignore[index]
+    assert '"sentence": [1], "quote": "..."}]}' in body["messages"][-1]["content"]  # type: ignore[index]
 
 
 def test_free_json_that_breaks_the_schema_is_reasked_and_a_broken_last_answer_salvaged() -> None:

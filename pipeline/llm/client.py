@@ -27,6 +27,8 @@ from pipeline.llm.redaction import redact, register_secret
 from pipeline.llm.usage import Usage
 
 T = TypeVar("T", bound=BaseModel)
+Grammar = typing.Literal["tool", "schema"]  # how a call that must follow its schema is constrained
+Decoding = typing.Literal["free", "tool", "schema"]
 MAX_RETRY_AFTER = 120.0
 
 
@@ -138,11 +140,13 @@ class LLM:
         *,
         logprobs: bool = False,
         max_tokens: int | None = None,
-        constrained: bool = False,
+        grammar: Grammar | None = None,
     ) -> Reply[T]:
         """``logprobs``: ask for the answer's token probabilities, if this LLM is set to (``top_logprobs``).
         ``max_tokens``: this call's cap on the answer, when the stage knows a tighter one than the LLM's.
-        ``constrained``: a tool call under the schema's grammar even when this LLM writes JSON as text."""
+        ``grammar``: decode under the schema's grammar even when this LLM writes JSON as text:
+        ``"tool"`` as a tool call, ``"schema"`` as text under ``response_format``'s schema (the same
+        grammar in llama.cpp, without the tool schema its chat template writes into the prompt)."""
         started = time.perf_counter()
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.max_attempts),
@@ -158,7 +162,7 @@ class LLM:
                 with attempt:
                     value, completion = await self._create(
                         messages, response_model, context, self.top_logprobs if logprobs else 0, max_tokens or self.max_tokens,
-                        as_text=self.json_as_text and not constrained,
+                        decoding=(grammar or "free") if self.json_as_text else "tool",
                     )
         except InstructorRetryException as error:
             cause = _api_error(error)
@@ -194,17 +198,20 @@ class LLM:
         top_logprobs: int,
         max_tokens: int,
         *,
-        as_text: bool,
+        decoding: Decoding,
     ) -> tuple[T, ChatCompletion]:
         logprobs: dict[str, object] = {"logprobs": True, "top_logprobs": top_logprobs} if top_logprobs else {}
-        if as_text:
+        extra_body = dict(self.extra_body)
+        if decoding == "tool":
+            model = tool_model(response_model)
+        else:
             model, shape = text_model(response_model)
             *before, task = messages
             messages = [*before, typing.cast(ChatCompletionMessageParam, {**task, "content": f"{task['content']}{SHAPE_PROMPT}{shape}"})]
-        else:
-            model = tool_model(response_model)
+            if decoding == "schema":
+                extra_body["response_format"] = {"type": "json_object", "schema": response_model.model_json_schema()}
         messages, context = _verbatim(messages, context)
-        client = self.text_client if as_text else self.client
+        client = self.client if decoding == "tool" else self.text_client
         value, completion = await client.chat.completions.create_with_completion(
             model=self.model,
             messages=messages,
@@ -213,7 +220,7 @@ class LLM:
             temperature=self.temperature,
             max_tokens=max_tokens,
             context=context,
-            extra_body=self.extra_body or None,
+            extra_body=extra_body or None,
             **logprobs,
         )
         return typing.cast(T, value), completion

@@ -122,7 +122,7 @@ async def check_claim(
     linked: list[Denial] = []
     if llm is not None:
         focus = window.focused(denials_stage.passages(window, [claim]))
-        found = await denials_stage.find_denials(llm, focus, [claim])
+        found = await denials_stage.find_denials(llm, focus, [claim], grammar="schema")
         usage[denials_stage.STAGE] += found.usage
         warnings.extend(found.warnings)
         linked = [d for d in found.value if claim.id in d.claim_ids]

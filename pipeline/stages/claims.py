@@ -29,6 +29,7 @@ _REPORTING = re.compile(r"\b(said|says|wrote|told|claimed|reported|according to|
 TOKENS_PER_CLAIM, TOKENS_PER_ANSWER = 160, 120
 NO_CUE = "none"  # as check.py writes for a claim in the article's own voice
 REPOINT_MARGIN = 15  # token_set_ratio points a neighbouring sentence must win by
+UNRATED = 0.5  # the checkworthiness of a claim the model gave none: neither ranked up nor filtered out
 
 
 async def extract_claims(llm: LLM, window: Window, *, max_claims: int = 5) -> StageOutput[list[Claim]]:
@@ -57,6 +58,8 @@ async def extract_claims(llm: LLM, window: Window, *, max_claims: int = 5) -> St
         if reports_a_denial(draft.statement):
             warnings.append(f"claims: dropped {draft.statement[:60]!r}: it reports a denial (a denial, not a claim)")
             continue
+        if draft.checkworthiness is None:
+            warnings.append(f"claims: {draft.statement[:60]!r} came without a checkworthiness; {UNRATED} assumed")
         claims.append(_claim(window, draft, numbers, f"c{len(claims) + 1}", credits))
     # In a thread: the first call loads the embedding model (about a second), and other
     # articles' calls must go on meanwhile.
@@ -121,7 +124,7 @@ def _claim(window: Window, draft: ClaimDraft, numbers: list[int], claim_id: str,
         via=via,
         cue=cue,
         kind=draft.kind,
-        checkworthiness=draft.checkworthiness,
+        checkworthiness=UNRATED if draft.checkworthiness is None else draft.checkworthiness,
         spans=spans,
         claimant_span=claimant_span,
         cue_span=cue_span,

@@ -18,7 +18,7 @@ from schemas import Attribution, Claim, Denial, DenialKind, Span
 from schemas.denials import denials_response_for
 
 if TYPE_CHECKING:  # the client loads the openai SDK: not for code that makes no call
-    from pipeline.llm.client import LLM
+    from pipeline.llm.client import LLM, Grammar
 
 STAGE = DENIALS.name
 
@@ -54,7 +54,10 @@ def passages(window: Window, claims: list[Claim]) -> set[int]:
     return (cues | near | own) & window.numbers
 
 
-async def find_denials(llm: LLM, window: Window, claims: list[Claim]) -> StageOutput[list[Denial]]:
+async def find_denials(llm: LLM, window: Window, claims: list[Claim], *, grammar: Grammar = "tool") -> StageOutput[list[Denial]]:
+    """``grammar="schema"`` leaves the tool schema (about 300 tokens) out of the prompt: ``check``'s
+    one call, where it kept Musk's denial and fnc1_dev's figures. The run keeps the tool call: with
+    the schema alone the 1.5B lost Musk's denial on the seed (bench/README.md, 2026-11-28)."""
     claim_ids = {c.id for c in claims}
     task = prompts.render(STAGE, claims=claims, candidates=candidate_sentences(window))
 
@@ -65,7 +68,7 @@ async def find_denials(llm: LLM, window: Window, claims: list[Claim]) -> StageOu
     context = window.context(claim_ids=claim_ids, quotes_claim=quotes_claim)
     # Under the grammar even on the embedded model: it keeps claim ids to the listed ones, and
     # without it the 1.5B looped to max_tokens here (the answer is short, so the grammar costs ~8 s).
-    reply = await llm.ask(STAGE, messages(window, task), denials_response_for(tuple(sorted(claim_ids))), context, constrained=True)
+    reply = await llm.ask(STAGE, messages(window, task), denials_response_for(tuple(sorted(claim_ids))), context, grammar=grammar)
     warnings = list(reply.warnings)
     attributions = find_attributions(window.text)
     claimants = {c.id: names_in(c.claimant) for c in claims}

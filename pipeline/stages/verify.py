@@ -47,7 +47,7 @@ async def verify_claims(llm: LLM, window: Window, claims: list[Claim], denials: 
     context = window.context()
     response_model = verdicts_response_for(claim_ids, denied)
     # Under the grammar on every backend, as recorded: labels keyed by the claims' own ids.
-    reply = await llm.ask(STAGE, messages(window, task), response_model, context, logprobs=True, constrained=True)
+    reply = await llm.ask(STAGE, messages(window, task), response_model, context, logprobs=True, grammar="tool")
     drafts = reply.value.drafts()
     allowed = [[label.value for label in (WHEN_DENIED if i in denied else WHEN_UNDENIED)] for i in claim_ids]
     probabilities = label_probabilities(reply.logprobs, [drafts[i].verdict for i in claim_ids], allowed)
