@@ -47,3 +47,16 @@ def test_a_withheld_sentence_never_becomes_a_claim() -> None:
     assert claim.statement == "The council approved the budget by 7 to 2."
     assert [s.text for s in claim.spans] == [window.sentence(1).text, window.sentence(3).text]  # not sentence 2
     assert sum("cites only text withheld from the model" in w for w in outcome.warnings) == 2
+
+
+def test_a_claim_without_a_checkworthiness_is_kept_at_one_half_with_a_warning() -> None:
+    # The 0.5B leaves checkworthiness out; that used to fail validation for every claim, re-ask
+    # included, and the article lost all its claims.
+    unrated = {k: v for k, v in _draft("Police arrested Maria Gomez on Friday.", "police", 2).items() if k != "checkworthiness"}
+    answer = {"claims": [_draft("A teenager poured acid on her boyfriend.", "police", 1), unrated]}
+    outcome = run_scripted(lambda body: json.dumps(answer), lambda llm: claims_stage.extract_claims(llm, windows(ARTICLE)[0]))
+    assert [(c.statement, c.checkworthiness) for c in outcome.value] == [
+        ("A teenager poured acid on her boyfriend.", 0.8), ("Police arrested Maria Gomez on Friday.", 0.5)]
+    assert outcome.usage.calls == 1
+    assert [w for w in outcome.warnings if "checkworthiness" in w] == [
+        "claims: 'Police arrested Maria Gomez on Friday.' came without a checkworthiness; 0.5 assumed"]
