@@ -2,10 +2,12 @@
 
     .venv/bin/python bench/bench_stance.py [--runs 5]
 
-Load is measured in fresh processes (imports, the sha256 checks, the ONNX session, the pickled
-classifiers). Per claim: judging one more claim against an article already read (the marginal
-cost), and the whole stage divided by its claims on the seed, so both are visible. Medians over
-``--runs``; the machine is shared, so compare ratios and repeat rather than trust one figure.
+Load is measured in fresh processes (imports, the sha256 checks, the two ONNX sessions: the
+embedder and the classifiers). Per claim: judging one more claim against an article already read
+(the marginal cost), and the whole stage divided by its claims on the seed, so both are visible.
+Medians over ``--runs``; the machine is shared, so compare ratios and repeat rather than trust one
+figure. Everything runs this checkout's code (``python -m pipeline.cli``, not whichever checkout a
+venv's ``factcheck`` script was installed from).
 """
 
 import argparse
@@ -16,6 +18,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 SEED = ROOT / "seeds" / "musk-putin-bremmer.txt"
 CLAIMS = (
     "Elon Musk spoke with Vladimir Putin about Ukraine",
@@ -68,7 +71,7 @@ def main() -> None:
     for _ in range(args.runs):
         t = time.perf_counter()
         subprocess.run(
-            [str(Path(sys.executable).with_name("factcheck")), "check", "--no-llm", "--claim", CLAIMS[0], str(SEED)],
+            [sys.executable, "-m", "pipeline.cli", "check", "--no-llm", "--claim", CLAIMS[0], str(SEED)],
             cwd=ROOT, check=True, capture_output=True,
         )  # fmt: skip
         checks.append(time.perf_counter() - t)

@@ -1,5 +1,5 @@
 """The trained stance model: its training script, the shipped artifact against its card, the
-embedding weights' pins, and its judgements on articles the tests write themselves."""
+embedding weights' pins, its export to ONNX, and its judgements on articles the tests write themselves."""
 
 import hashlib
 import json
@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 from pipeline.stance import embedder, model
-from pipeline.stance.data import DataError, read_fnc
+from pipeline.stance import train as train_module
+from pipeline.stance.data import DataError, EmbeddingCache, feature_rows, read_fnc, sample_bodies
+from pipeline.stance.export import to_onnx
 from pipeline.stance.features import DENSE_NAMES
 from pipeline.stance.model import Stance, StanceModelError
 from pipeline.stance.train import main as train
@@ -36,17 +38,59 @@ def _claim(text: str, statement: str, sentence: str | None = None, claim_id: str
 
 
 @pytest.mark.skipif(not FNC_TRAIN.is_dir(), reason="needs ../shared/data/fnc1_train")
-def test_training_runs_on_a_small_sample_and_writes_a_model_its_card_describes(tmp_path: Path) -> None:
+def test_training_runs_on_a_small_sample_and_writes_a_model_its_card_describes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    exported: list[tuple[object, object]] = []
+    monkeypatch.setattr(train_module, "to_onnx", lambda related, stance: exported.append((related, stance)) or to_onnx(related, stance))
     assert train([str(FNC_TRAIN), "--sample", "30", "--folds", "2", "--out", str(tmp_path), "--cache", str(tmp_path / "cache")]) == 0
     assert list((tmp_path / "cache").glob("minilm-*.npz"))  # vectors kept for the next run
     artifact, card_file = tmp_path / model.ARTIFACT.name, tmp_path / model.CARD.name
     card = json.loads(card_file.read_text(encoding="utf-8"))
-    assert card["sha256"] == hashlib.sha256(artifact.read_bytes()).hexdigest()
+    assert card["sha256"] == hashlib.sha256(artifact.read_bytes()).hexdigest() and card["artifact"] == artifact.name
     assert card["data"]["bodies"] >= 30 and all(card["data"]["stances"][s] > 0 for s in ("agree", "disagree", "discuss", "unrelated"))
     assert len(card["validation"]["folds"]) == 2 and 0 <= card["validation"]["mean"]["macro_f1"] <= 1
-    fitted = __import__("joblib").load(artifact)
+    fitted = model.StanceModel(artifact.read_bytes())
     rows = fitted.distribution(np.zeros((2, len(DENSE_NAMES)), dtype=np.float32))
     assert all(abs(sum(row.values()) - 1) < 1e-6 and set(row) == set(Stance) for row in rows)
+
+    # The ONNX graph gives scikit-learn's calibrated probabilities: on the sample's real feature
+    # rows, and on rows placed at each split's threshold and the float32 just above it, where a
+    # threshold rounded to the nearest float32 sends a row down the other branch (off by ~0.07).
+    (related, stance), = exported
+    corpus = sample_bodies(read_fnc(FNC_TRAIN), 30, train_module.SEED, per_stance=4 * 2)
+    features, _, _ = feature_rows(corpus, EmbeddingCache(tmp_path / "cache", _not_cached, embedder.MODEL_SHA256 + embedder.TOKENIZER_SHA256))
+    for rows in (features, _rows_at_split_thresholds(related, stance, features)):
+        p_related, p_stance = fitted.probabilities(rows)
+        assert np.abs(p_related - related.predict_proba(rows)).max() <= 1e-5
+        assert np.abs(p_stance - stance.predict_proba(rows)).max() <= 1e-5
+        assert tuple(stance.classes_) == model.STANCE_CLASSES and tuple(related.classes_) == model.RELATED_CLASSES
+
+
+def _not_cached(texts: object) -> np.ndarray:
+    raise AssertionError("the training run should have cached every vector")
+
+
+def _rows_at_split_thresholds(related: object, stance: object, features: np.ndarray, count: int = 1500) -> np.ndarray:
+    splits = [
+        (int(node["feature_idx"]), float(node["num_threshold"]))
+        for calibrated in (related, stance)
+        for fold in calibrated.calibrated_classifiers_  # type: ignore[attr-defined]
+        for iteration in fold.estimator._predictors
+        for tree in iteration
+        for node in tree.nodes
+        if not node["is_leaf"]
+    ]
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in rng.choice(len(splits), min(count, len(splits)), replace=False):
+        feature, threshold = splits[i]
+        below = np.float32(threshold)
+        if below > threshold:
+            below = np.nextafter(below, np.float32(-np.inf))
+        for value in (below, np.nextafter(below, np.float32(np.inf))):
+            row = features[rng.integers(len(features))].copy()
+            row[feature] = value
+            rows.append(row)
+    return np.array(rows, dtype=np.float32)
 
 
 def test_a_folder_without_fnc_files_is_one_clear_error(tmp_path: Path) -> None:
@@ -57,6 +101,7 @@ def test_a_folder_without_fnc_files_is_one_clear_error(tmp_path: Path) -> None:
 
 def test_the_shipped_artifact_matches_its_card() -> None:
     card = model.card()
+    assert card["artifact"] == model.ARTIFACT.name == "stance-model.onnx" and card["runtime"] == "onnxruntime"
     assert model.ARTIFACT.stat().st_size == card["bytes"] <= MAX_ARTIFACT_BYTES
     assert hashlib.sha256(model.ARTIFACT.read_bytes()).hexdigest() == card["sha256"]
     assert card["inputs"]["embeddings"]["sha256"] == embedder.MODEL_SHA256

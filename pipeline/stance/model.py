@@ -1,13 +1,13 @@
 """The trained stance model: how an article stands toward a claim, as calibrated probabilities.
 
 Four outcomes: the article backs the claim, debunks it, only reports it, or does not address it.
-``StanceModel`` holds two fitted scikit-learn classifiers (see ``train.py``); ``load()`` checks the
-shipped artifact against its card's sha256 before unpickling it, as the LLM weights are checked.
+``StanceModel`` runs the two calibrated classifiers that ``train.py`` fits, exported as one ONNX graph
+(``export.py``), with onnxruntime: no scikit-learn at run time. ``load()`` checks the shipped artifact
+against its card's sha256 before loading it, as the LLM weights are checked.
 """
 
 import hashlib
 import json
-from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
@@ -15,10 +15,11 @@ from pathlib import Path
 import numpy as np
 
 
-ARTIFACT = Path(__file__).with_name("stance-model.joblib")
+ARTIFACT = Path(__file__).with_name("stance-model.onnx")
 CARD = Path(__file__).with_name("stance-model.card.json")
 RELATED_CLASSES = (False, True)
 STANCE_CLASSES = ("agree", "disagree", "discuss")  # FNC-1's labels, as the classifier was fitted
+RELATED_OUTPUT, STANCE_OUTPUT = "related", "stance"  # the graph's outputs: columns in the orders above
 
 
 class Stance(StrEnum):
@@ -35,32 +36,40 @@ class StanceModelError(RuntimeError):
     """The shipped stance model is missing, or not the file its card describes."""
 
 
-@dataclass(frozen=True)
 class StanceModel:
-    related: object  # CalibratedClassifierCV: P(the article addresses the claim)
-    stance: object  # CalibratedClassifierCV: P(agree | disagree | discuss), given that it does
+    """The exported graph: P(the article addresses the claim), and P(agree | disagree | discuss)
+    given that it does, each the mean of 3 temperature-calibrated folds as scikit-learn computes it."""
+
+    def __init__(self, model: bytes) -> None:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        # One thread: a few rows are scored in microseconds; waking worker threads costs more.
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        self._session = onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+        outputs = [o.name for o in self._session.get_outputs()]
+        if outputs != [RELATED_OUTPUT, STANCE_OUTPUT]:
+            raise StanceModelError(f"stance model outputs {outputs}, expected {[RELATED_OUTPUT, STANCE_OUTPUT]}")
+        self._input = self._session.get_inputs()[0].name
+
+    def probabilities(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """P(False), P(True) of related; P(agree), P(disagree), P(discuss) of stance, per row."""
+        related, stance = self._session.run(None, {self._input: np.asarray(features, dtype=np.float32)})
+        return related, stance
 
     def related_probability(self, features: np.ndarray) -> np.ndarray:
-        columns = list(self.related.classes_)  # type: ignore[attr-defined]
-        return self.related.predict_proba(features)[:, columns.index(True)]  # type: ignore[attr-defined]
+        return self.probabilities(features)[0][:, RELATED_CLASSES.index(True)]
 
     def stance_probabilities(self, features: np.ndarray) -> np.ndarray:
         """Columns in ``STANCE_CLASSES`` order."""
-        columns = list(self.stance.classes_)  # type: ignore[attr-defined]
-        raw = self.stance.predict_proba(features)  # type: ignore[attr-defined]
-        return raw[:, [columns.index(label) for label in STANCE_CLASSES]]
+        return self.probabilities(features)[1]
 
     def distribution(self, features: np.ndarray) -> list[dict[Stance, float]]:
         """Per row: P(backs), P(debunks), P(reports) and P(unrelated), summing to 1."""
-        from threadpoolctl import threadpool_limits
-
-        # One thread: a few rows are scored in microseconds, but OpenMP's worker threads take
-        # seconds to wake on a loaded machine (measured 1.8 s for one row, 2 ms with one thread).
-        with threadpool_limits(limits=1):
-            related = self.related_probability(features)
-            stance = self.stance_probabilities(features)
+        related, stance = self.probabilities(features)
         rows: list[dict[Stance, float]] = []
-        for p_related, p_stance in zip(related, stance, strict=True):
+        for p_related, p_stance in zip(related[:, RELATED_CLASSES.index(True)], stance, strict=True):
             row = {_FNC_TO_STANCE[label]: float(p_related * p) for label, p in zip(STANCE_CLASSES, p_stance, strict=True)}
             row[Stance.unrelated] = float(1 - p_related)
             rows.append(row)
@@ -80,15 +89,16 @@ def stance_model_sha256() -> str:
 @cache
 def load() -> StanceModel:
     """The shipped model, once per process, after its sha256 matches the card's."""
-    import joblib
-
     if not ARTIFACT.is_file() or not CARD.is_file():
         raise StanceModelError(f"stance model not found at {ARTIFACT} (rebuild: python -m pipeline.stance.train ../shared/data/fnc1_train)")
+    data = ARTIFACT.read_bytes()
     expected = card()["sha256"]
-    actual = hashlib.file_digest(ARTIFACT.open("rb"), "sha256").hexdigest()
+    actual = hashlib.sha256(data).hexdigest()
     if actual != expected:
         raise StanceModelError(f"{ARTIFACT}: sha256 {actual[:12]}… is not the card's {str(expected)[:12]}…; refusing to load")
-    model = joblib.load(ARTIFACT)
-    if not isinstance(model, StanceModel):
-        raise StanceModelError(f"{ARTIFACT}: not a StanceModel")
-    return model
+    try:
+        return StanceModel(data)
+    except StanceModelError:
+        raise
+    except Exception as error:  # onnxruntime's own errors: not a graph it can run
+        raise StanceModelError(f"{ARTIFACT}: not a stance model onnxruntime can run ({error})") from error

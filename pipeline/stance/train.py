@@ -11,19 +11,20 @@ about the same story, sits on both sides:
 - stance: backs (agree), debunks (disagree) or reports (discuss), on the related pairs.
 Both are weighted to equal class priors: a desk's claims are not 73% unrelated or 66% "discuss"
 as FNC-1's are, so the model should not presume it. The figures in the card come from 5-fold
-grouped cross-validation of the same recipe, on rows each fold never saw.
+grouped cross-validation of the same recipe, on rows each fold never saw. The fitted classifiers
+are written as one ONNX graph (``export.py``, the ``train`` extra's skl2onnx), which the pipeline
+runs with onnxruntime: scikit-learn is needed to train, not to judge.
 """
 
 import argparse
 import hashlib
-import io
 import json
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import joblib
 import numpy as np
 import sklearn
 from sklearn.calibration import CalibratedClassifierCV
@@ -35,14 +36,31 @@ from sklearn.utils.class_weight import compute_sample_weight
 from pipeline._io import write_bytes_atomic, write_text_atomic
 from pipeline.stance.data import Corpus, DataError, EmbeddingCache, feature_rows, read_fnc, sample_bodies
 from pipeline.stance.embedder import MODEL_PACKAGE, MODEL_SHA256, TOKENIZER_SHA256, shared_embedder
+from pipeline.stance.export import libraries, to_onnx
 from pipeline.stance.features import DENSE_NAMES
-from pipeline.stance.model import ARTIFACT, CARD, RELATED_CLASSES, STANCE_CLASSES, StanceModel
+from pipeline.stance.model import ARTIFACT, CARD, RELATED_CLASSES, STANCE_CLASSES
 
 SEED = 20261127
 FOLDS = 5
 
 
 INNER_FOLDS = 3  # calibration folds inside each fit, also grouped by story
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """The two fitted scikit-learn classifiers, as cross-validation scores them and ``to_onnx`` exports them."""
+
+    related: CalibratedClassifierCV  # P(the article addresses the claim)
+    stance: CalibratedClassifierCV  # P(agree | disagree | discuss), given that it does
+
+    def related_probability(self, features: np.ndarray) -> np.ndarray:
+        return self.related.predict_proba(features)[:, list(self.related.classes_).index(True)]
+
+    def stance_probabilities(self, features: np.ndarray) -> np.ndarray:
+        """Columns in ``STANCE_CLASSES`` order."""
+        columns = list(self.stance.classes_)
+        return self.stance.predict_proba(features)[:, [columns.index(label) for label in STANCE_CLASSES]]
 
 
 def calibrated_classifier(folds: list[tuple[np.ndarray, np.ndarray]]) -> CalibratedClassifierCV:
@@ -67,11 +85,11 @@ def _fit_balanced(features: np.ndarray, labels: np.ndarray, groups: np.ndarray) 
         return calibrated_classifier(folds).fit(features, labels, sample_weight=compute_sample_weight("balanced", labels))
 
 
-def fit(features: np.ndarray, labels: np.ndarray, groups: np.ndarray) -> StanceModel:
+def fit(features: np.ndarray, labels: np.ndarray, groups: np.ndarray) -> Fitted:
     related = labels != "unrelated"
     related_model = _fit_balanced(features, related, groups)
     stance_model = _fit_balanced(features[related], labels[related], groups[related])
-    return StanceModel(related_model, stance_model)
+    return Fitted(related_model, stance_model)
 
 
 def cross_validate(features: np.ndarray, labels: np.ndarray, groups: np.ndarray, folds: int) -> dict[str, object]:
@@ -88,7 +106,7 @@ def cross_validate(features: np.ndarray, labels: np.ndarray, groups: np.ndarray,
     }
 
 
-def _scores(model: StanceModel, features: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+def _scores(model: Fitted, features: np.ndarray, labels: np.ndarray) -> dict[str, float]:
     related_probability = model.related_probability(features)
     related_true = labels != "unrelated"
     scores = {"related_accuracy": accuracy_score(related_true, related_probability >= 0.5)}
@@ -140,6 +158,11 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     args = parser.parse_args(argv)
     try:
+        libraries()  # the export at the end needs skl2onnx: say so now, not after the fit
+    except ImportError as error:
+        print(f"error: {error.name} is not installed (the train extra: pip install -e '.[train]')", file=sys.stderr)
+        return 1
+    try:
         corpus = read_fnc(args.data)
     except DataError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -157,9 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     model = fit(features, labels, groups)
     args.out.mkdir(parents=True, exist_ok=True)
     artifact = args.out / ARTIFACT.name
-    buffer = io.BytesIO()
-    joblib.dump(model, buffer, compress=3)
-    write_bytes_atomic(artifact, buffer.getvalue())
+    write_bytes_atomic(artifact, to_onnx(model.related, model.stance))
     card = _card(corpus, args, validation, artifact, prepared, time.perf_counter() - started)
     write_text_atomic(args.out / CARD.name, json.dumps(card, indent=2) + "\n")
     print(json.dumps(validation["mean"], indent=2))
@@ -189,7 +210,8 @@ def _card(corpus: Corpus, args: argparse.Namespace, validation: dict[str, object
             **validation,
         },
         "seconds": {"features": round(prepared, 1), "total": round(seconds, 1)},
-        "libraries": {"scikit-learn": sklearn.__version__, "numpy": np.__version__},
+        "libraries": {"scikit-learn": sklearn.__version__, "numpy": np.__version__, **libraries()},
+        "runtime": "onnxruntime",
     }
 
 
