@@ -589,3 +589,21 @@ def test_capitalised_function_words_are_not_names() -> None:
     # common: were "The" a name, the denial would be taken for the claimant denying their own claim.
     assert not names_in("The article") & names_in("The article credits Elon Musk with the claim.")
     assert names_in("According to Tesla CEO Elon Musk") == {"Tesla", "CEO", "Elon", "Musk"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Mayor Lee warns City Council", [("Mayor Lee", "warns", None)]),
+        # the same with a period, for comparison
+        ("Mayor Lee warned the City Council.", [("Mayor Lee", "warned", None)]),
+        (
+            "Trump warns Democrats\n\nPresident Trump warned Democrats on Tuesday that the shutdown would last.",
+            [("Trump", "warns", None), ("President Trump", "warned", "that the shutdown would last")],
+        ),
+    ],
+)
+def test_an_addressee_ending_a_headline_is_not_the_content(
+    text: str, expected: list[tuple[str | None, str, str | None]]
+) -> None:
+    assert triples(text) == expected

@@ -334,7 +334,8 @@ def _content(
             after = that
         else:
             addressee = np_forward(tokens, after)
-            if addressee is not None and addressee[1] + 1 < len(tokens) and not tokens[addressee[1] + 1].is_word:
+            # Past the addressee when punctuation follows it, or nothing does (a headline: "Trump warns Democrats").
+            if addressee is not None and (addressee[1] + 1 == len(tokens) or not tokens[addressee[1] + 1].is_word):
                 after = addressee[1] + 1
     # 'told reporters: "..."', 'said Tuesday, "..."': a quotation opening just after the cue.
     for k in range(after, min(after + 5, len(tokens))):
