@@ -591,6 +591,43 @@ def test_capitalised_function_words_are_not_names() -> None:
     assert names_in("According to Tesla CEO Elon Musk") == {"Tesla", "CEO", "Elon", "Musk"}
 
 
+# Shapes of news sentences the mutation sample showed untested (docs/reliability.md, attributions).
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("“Look, the budget is balanced”, said Tom Reyes.", [("Tom Reyes", "said", "“Look, the budget is balanced”")]),
+        (
+            "“Frankly, I am done”, said Mr. Bray, the union’s lawyer.",
+            [("Mr. Bray", "said", "“Frankly, I am done”")],
+        ),
+    ],
+)
+def test_a_comma_after_the_closing_quote_mark_still_puts_the_speaker_after_the_cue(
+    text: str, expected: list[tuple[str | None, str, str | None]]
+) -> None:
+    # British punctuation: the comma outside the quotation. The comma inside the quotation is not
+    # the opening of an appositive ("Look, the budget is balanced”," is nobody).
+    assert triples(text) == expected
+
+
+def test_a_quoted_title_early_in_a_long_subject_is_not_the_content() -> None:
+    # Six words between the quotation and the cue: the quotation is a name inside the subject,
+    # not what the speaker said.
+    text = (
+        "The former “Daily Show” host and longtime comedian Jon Stewart told Congress that sick 9/11 "
+        "responders had been abandoned."
+    )
+    assert triples(text) == [("longtime comedian Jon Stewart", "told", "that sick 9/11 responders had been abandoned")]
+
+
+def test_a_gerund_opening_a_sentence_does_not_report_the_quotation_closing_it() -> None:
+    # "Also testifying" has no speaker of its own; the quotation at the end is the witness's words.
+    text = "Also testifying was Mayor Ann Lee, who described the plan as “a disaster.”"
+    assert [a.cue.text for a in find_attributions(text)] == ["described"]
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -607,3 +644,33 @@ def test_an_addressee_ending_a_headline_is_not_the_content(
     text: str, expected: list[tuple[str | None, str, str | None]]
 ) -> None:
     assert triples(text) == expected
+
+
+def test_a_parenthetical_after_a_name_past_the_sentence_start_stays_in_the_source() -> None:
+    text = "On Tuesday, Sen. Bernie Sanders (I-Vt.) said the bill was a giveaway to drug companies."
+    assert triples(text) == [("Sen. Bernie Sanders (I-Vt.)", "said", "the bill was a giveaway to drug companies")]
+
+
+def test_saying_after_a_long_clause_shares_its_subject_not_a_phrase_before_an_earlier_comma() -> None:
+    # The nearest comma before ", saying" is more than a dozen tokens back: no appositive.
+    text = (
+        "In a speech on Tuesday, the senator called for new limits on the sale of assault weapons to young "
+        "buyers, saying the law had failed."
+    )
+    assert ("the senator", "saying", "the law had failed") in triples(text)
+    assert _source_of(text, "saying") == "the senator"
+
+
+def test_a_double_hyphen_dash_after_a_speakers_name() -> None:
+    # Plain-text wire copy writes a dash as "--".
+    text = "“We will rebuild,” said Ann Lee--the mayor."
+    assert triples(text) == [("Ann Lee--the mayor", "said", "“We will rebuild,”")]
+
+
+def test_a_cue_after_a_quotation_running_across_sentences_keeps_the_sentence_subject() -> None:
+    # The quotation's second sentence ("A complete disaster") is the mayor's words, not the subject of "vowed".
+    text = (
+        "The mayor called the budget “a disaster. A complete disaster” at a news conference on Monday, "
+        "and vowed to veto it."
+    )
+    assert triples(text) == [("The mayor", "vowed", "to veto it")]
