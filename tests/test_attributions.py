@@ -632,6 +632,7 @@ def test_a_gerund_opening_a_sentence_does_not_report_the_quotation_closing_it() 
     ("text", "expected"),
     [
         ("Mayor Lee warns City Council", [("Mayor Lee", "warns", None)]),
+        ("Gov. Ann Lee warns City Council", [("Gov. Ann Lee", "warns", None)]),
         # the same with a period, for comparison
         ("Mayor Lee warned the City Council.", [("Mayor Lee", "warned", None)]),
         (
@@ -674,3 +675,49 @@ def test_a_cue_after_a_quotation_running_across_sentences_keeps_the_sentence_sub
         "and vowed to veto it."
     )
     assert triples(text) == [("The mayor", "vowed", "to veto it")]
+
+
+def test_a_line_ending_in_according_is_read_without_error() -> None:
+    # Hard-wrapped wire copy: the splitter ends a sentence at every line break, so a line can end
+    # with "according" and no "to" after it.
+    text = (
+        "The plant will close in March, according\nto two company officials. "
+        "The mayor said the closure would cost 400 jobs."
+    )
+    assert ("The mayor", "said", "the closure would cost 400 jobs") in triples(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Despite the storm, the mayor faced attacks on his record.",
+        "After the storm, the mayor came under attack again, with chants of “Resign!” at the meeting.",
+    ],
+)
+def test_plural_nouns_before_a_preposition_late_in_a_sentence_are_not_cues(text: str) -> None:
+    assert find_attributions(text) == ()
+
+
+def test_a_that_far_after_the_addressee_does_not_cut_the_content() -> None:
+    # "urged the council to approve ...": the addressee and its infinitive are what was urged; the
+    # "that" eight words on opens a clause of purpose, not the content.
+    text = "The mayor urged the council to approve the budget quickly so that the city could pay its workers."
+    assert triples(text) == [
+        ("The mayor", "urged", "the council to approve the budget quickly so that the city could pay its workers")
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The council met, she paused, saying the vote was off.",
+        "The council met briefly, she paused, saying the vote was off.",
+    ],
+)
+def test_saying_shares_the_pronoun_subject_of_its_own_clause(text: str) -> None:
+    assert triples(text) == [("she", "saying", "the vote was off")]
+
+
+def test_a_time_adjunct_after_a_three_word_name_is_skipped_back_to_the_name() -> None:
+    text = "Gov. Ann Lee on Thursday blamed the storm for the delay."
+    assert triples(text) == [("Gov. Ann Lee", "blamed", "the storm for the delay")]
