@@ -721,3 +721,18 @@ def test_saying_shares_the_pronoun_subject_of_its_own_clause(text: str) -> None:
 def test_a_time_adjunct_after_a_three_word_name_is_skipped_back_to_the_name() -> None:
     text = "Gov. Ann Lee on Thursday blamed the storm for the delay."
     assert triples(text) == [("Gov. Ann Lee", "blamed", "the storm for the delay")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Police say the suspect fled on foot.", [("Police", "say", "the suspect fled on foot")]),
+        ("The police say they have no suspects.", [("The police", "say", "they have no suspects")]),
+        ("Women say the policy is unfair.", [("Women", "say", "the policy is unfair")]),
+        ("Many people believe the vote was rigged.", [("Many people", "believe", "the vote was rigged")]),
+    ],
+)
+def test_a_plural_subject_without_a_final_s_reports_with_a_base_form(
+    text: str, expected: list[tuple[str | None, str, str | None]]
+) -> None:
+    assert triples(text) == expected
