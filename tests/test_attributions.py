@@ -736,3 +736,21 @@ def test_a_plural_subject_without_a_final_s_reports_with_a_base_form(
     text: str, expected: list[tuple[str | None, str, str | None]]
 ) -> None:
     assert triples(text) == expected
+
+
+def test_a_time_adjunct_after_a_two_word_name_is_skipped_back_to_the_name() -> None:
+    text = "Mayor Lee on Thursday blamed the storm for the delay."
+    assert triples(text) == [("Mayor Lee", "blamed", "the storm for the delay")]
+
+
+def test_content_before_a_trailing_according_to_without_a_comma_keeps_its_last_word() -> None:
+    text = "In March, prices rose according to the agency."
+    assert triples(text) == [("the agency", "according to", "In March, prices rose")]
+
+
+def test_a_quotation_more_than_40_characters_before_the_cue_is_not_its_content() -> None:
+    # Four words, but 51 characters, between the quoted name and the cue.
+    text = "Critics of “Obamacare” in Massachusetts’ Republican-controlled legislature argued that it raised premiums."
+    assert [(a.cue.text, a.content.text if a.content else None) for a in find_attributions(text)] == [
+        ("argued", "that it raised premiums")
+    ]
