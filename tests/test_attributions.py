@@ -754,3 +754,39 @@ def test_a_quotation_more_than_40_characters_before_the_cue_is_not_its_content()
     assert [(a.cue.text, a.content.text if a.content else None) for a in find_attributions(text)] == [
         ("argued", "that it raised premiums")
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The speaker's last word is 8 characters or more: the content is still the fronted clause.
+        (
+            "The recession is over, said the treasury secretary.",
+            [("the treasury secretary", "said", "The recession is over")],
+        ),
+        ("The plan is dead — said the governor.", [("the governor", "said", "The plan is dead")]),
+        # "according to" at an even token, after a comma
+        ("Prices rose sharply, according to the agency.", [("the agency", "according to", "Prices rose sharply")]),
+    ],
+)
+def test_a_fronted_clause_before_a_speaker_after_the_cue(
+    text: str, expected: list[tuple[str | None, str, str | None]]
+) -> None:
+    assert triples(text) == expected
+
+
+def test_a_call_for_after_a_noun_is_not_a_cue() -> None:
+    assert find_attributions("The fire was a wake-up call for the city.") == ()
+
+
+def test_a_span_is_credited_only_to_an_attribution_with_both_a_source_and_a_content() -> None:
+    # The headline has a source and no content; the second sentence a content and no source.
+    text = "Mayor Lee warns City Council\n\nResidents were told to stay indoors until Friday."
+    quote = align_quote(text, "stay indoors until Friday")
+    assert quote is not None
+    assert credited_with(quote, find_attributions(text)) is None
+    told = "Police told residents to stay indoors until Friday."
+    quote = align_quote(told, "stay indoors until Friday")
+    assert quote is not None
+    credited = credited_with(quote, find_attributions(told))
+    assert credited is not None and credited.source is not None and credited.source.text == "Police"
