@@ -5,7 +5,8 @@
    before any test runs: counting it would raise the score without saying anything about
    the tests.
 2. With ``--sample N``, keeps a fixed random sample of N of the remaining mutants (sorted by
-   position, then ``random.Random(seed).sample``), for modules too big to run whole.
+   position, operator and occurrence, then ``random.Random(seed).sample``), for modules too big
+   to run whole. The same module text and seed give the same sample.
 
     python bench/mutation_select.py session.sqlite pipeline/run/scheduler.py --sample 200 --seed 15
 
@@ -45,8 +46,10 @@ def main() -> None:
     args = parser.parse_args()
     ranges = annotation_ranges(Path(args.module).read_text(encoding="utf-8"))
     db = sqlite3.connect(args.session)
+    # job_id is a random uuid per `cr init`: ordering by it made the "fixed" sample differ from run to run.
     specs = db.execute(
-        "select job_id, start_pos_row, start_pos_col from mutation_specs order by start_pos_row, start_pos_col, job_id"
+        "select job_id, start_pos_row, start_pos_col from mutation_specs"
+        " order by start_pos_row, start_pos_col, operator_name, occurrence, operator_args"
     ).fetchall()
     in_annotation = [job for job, row, col in specs if any(lo <= (row, col) < hi for lo, hi in ranges)]
     rest = [job for job, _, _ in specs if job not in set(in_annotation)]

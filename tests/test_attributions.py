@@ -589,3 +589,204 @@ def test_capitalised_function_words_are_not_names() -> None:
     # common: were "The" a name, the denial would be taken for the claimant denying their own claim.
     assert not names_in("The article") & names_in("The article credits Elon Musk with the claim.")
     assert names_in("According to Tesla CEO Elon Musk") == {"Tesla", "CEO", "Elon", "Musk"}
+
+
+# Shapes of news sentences the mutation sample showed untested (docs/reliability.md, attributions).
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("“Look, the budget is balanced”, said Tom Reyes.", [("Tom Reyes", "said", "“Look, the budget is balanced”")]),
+        (
+            "“Frankly, I am done”, said Mr. Bray, the union’s lawyer.",
+            [("Mr. Bray", "said", "“Frankly, I am done”")],
+        ),
+    ],
+)
+def test_a_comma_after_the_closing_quote_mark_still_puts_the_speaker_after_the_cue(
+    text: str, expected: list[tuple[str | None, str, str | None]]
+) -> None:
+    # British punctuation: the comma outside the quotation. The comma inside the quotation is not
+    # the opening of an appositive ("Look, the budget is balanced”," is nobody).
+    assert triples(text) == expected
+
+
+def test_a_quoted_title_early_in_a_long_subject_is_not_the_content() -> None:
+    # Six words between the quotation and the cue: the quotation is a name inside the subject,
+    # not what the speaker said.
+    text = (
+        "The former “Daily Show” host and longtime comedian Jon Stewart told Congress that sick 9/11 "
+        "responders had been abandoned."
+    )
+    assert triples(text) == [("longtime comedian Jon Stewart", "told", "that sick 9/11 responders had been abandoned")]
+
+
+def test_a_gerund_opening_a_sentence_does_not_report_the_quotation_closing_it() -> None:
+    # "Also testifying" has no speaker of its own; the quotation at the end is the witness's words.
+    text = "Also testifying was Mayor Ann Lee, who described the plan as “a disaster.”"
+    assert [a.cue.text for a in find_attributions(text)] == ["described"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Mayor Lee warns City Council", [("Mayor Lee", "warns", None)]),
+        ("Gov. Ann Lee warns City Council", [("Gov. Ann Lee", "warns", None)]),
+        # the same with a period, for comparison
+        ("Mayor Lee warned the City Council.", [("Mayor Lee", "warned", None)]),
+        (
+            "Trump warns Democrats\n\nPresident Trump warned Democrats on Tuesday that the shutdown would last.",
+            [("Trump", "warns", None), ("President Trump", "warned", "that the shutdown would last")],
+        ),
+    ],
+)
+def test_an_addressee_ending_a_headline_is_not_the_content(
+    text: str, expected: list[tuple[str | None, str, str | None]]
+) -> None:
+    assert triples(text) == expected
+
+
+def test_a_parenthetical_after_a_name_past_the_sentence_start_stays_in_the_source() -> None:
+    text = "On Tuesday, Sen. Bernie Sanders (I-Vt.) said the bill was a giveaway to drug companies."
+    assert triples(text) == [("Sen. Bernie Sanders (I-Vt.)", "said", "the bill was a giveaway to drug companies")]
+
+
+def test_saying_after_a_long_clause_shares_its_subject_not_a_phrase_before_an_earlier_comma() -> None:
+    # The nearest comma before ", saying" is more than a dozen tokens back: no appositive.
+    text = (
+        "In a speech on Tuesday, the senator called for new limits on the sale of assault weapons to young "
+        "buyers, saying the law had failed."
+    )
+    assert ("the senator", "saying", "the law had failed") in triples(text)
+    assert _source_of(text, "saying") == "the senator"
+
+
+def test_a_double_hyphen_dash_after_a_speakers_name() -> None:
+    # Plain-text wire copy writes a dash as "--".
+    text = "“We will rebuild,” said Ann Lee--the mayor."
+    assert triples(text) == [("Ann Lee--the mayor", "said", "“We will rebuild,”")]
+
+
+def test_a_cue_after_a_quotation_running_across_sentences_keeps_the_sentence_subject() -> None:
+    # The quotation's second sentence ("A complete disaster") is the mayor's words, not the subject of "vowed".
+    text = (
+        "The mayor called the budget “a disaster. A complete disaster” at a news conference on Monday, "
+        "and vowed to veto it."
+    )
+    assert triples(text) == [("The mayor", "vowed", "to veto it")]
+
+
+def test_a_line_ending_in_according_is_read_without_error() -> None:
+    # Hard-wrapped wire copy: the splitter ends a sentence at every line break, so a line can end
+    # with "according" and no "to" after it.
+    text = (
+        "The plant will close in March, according\nto two company officials. "
+        "The mayor said the closure would cost 400 jobs."
+    )
+    assert ("The mayor", "said", "the closure would cost 400 jobs") in triples(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Despite the storm, the mayor faced attacks on his record.",
+        "After the storm, the mayor came under attack again, with chants of “Resign!” at the meeting.",
+    ],
+)
+def test_plural_nouns_before_a_preposition_late_in_a_sentence_are_not_cues(text: str) -> None:
+    assert find_attributions(text) == ()
+
+
+def test_a_that_far_after_the_addressee_does_not_cut_the_content() -> None:
+    # "urged the council to approve ...": the addressee and its infinitive are what was urged; the
+    # "that" eight words on opens a clause of purpose, not the content.
+    text = "The mayor urged the council to approve the budget quickly so that the city could pay its workers."
+    assert triples(text) == [
+        ("The mayor", "urged", "the council to approve the budget quickly so that the city could pay its workers")
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The council met, she paused, saying the vote was off.",
+        "The council met briefly, she paused, saying the vote was off.",
+    ],
+)
+def test_saying_shares_the_pronoun_subject_of_its_own_clause(text: str) -> None:
+    assert triples(text) == [("she", "saying", "the vote was off")]
+
+
+def test_a_time_adjunct_after_a_three_word_name_is_skipped_back_to_the_name() -> None:
+    text = "Gov. Ann Lee on Thursday blamed the storm for the delay."
+    assert triples(text) == [("Gov. Ann Lee", "blamed", "the storm for the delay")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Police say the suspect fled on foot.", [("Police", "say", "the suspect fled on foot")]),
+        ("The police say they have no suspects.", [("The police", "say", "they have no suspects")]),
+        ("Women say the policy is unfair.", [("Women", "say", "the policy is unfair")]),
+        ("Many people believe the vote was rigged.", [("Many people", "believe", "the vote was rigged")]),
+    ],
+)
+def test_a_plural_subject_without_a_final_s_reports_with_a_base_form(
+    text: str, expected: list[tuple[str | None, str, str | None]]
+) -> None:
+    assert triples(text) == expected
+
+
+def test_a_time_adjunct_after_a_two_word_name_is_skipped_back_to_the_name() -> None:
+    text = "Mayor Lee on Thursday blamed the storm for the delay."
+    assert triples(text) == [("Mayor Lee", "blamed", "the storm for the delay")]
+
+
+def test_content_before_a_trailing_according_to_without_a_comma_keeps_its_last_word() -> None:
+    text = "In March, prices rose according to the agency."
+    assert triples(text) == [("the agency", "according to", "In March, prices rose")]
+
+
+def test_a_quotation_more_than_40_characters_before_the_cue_is_not_its_content() -> None:
+    # Four words, but 51 characters, between the quoted name and the cue.
+    text = "Critics of “Obamacare” in Massachusetts’ Republican-controlled legislature argued that it raised premiums."
+    assert [(a.cue.text, a.content.text if a.content else None) for a in find_attributions(text)] == [
+        ("argued", "that it raised premiums")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The speaker's last word is 8 characters or more: the content is still the fronted clause.
+        (
+            "The recession is over, said the treasury secretary.",
+            [("the treasury secretary", "said", "The recession is over")],
+        ),
+        ("The plan is dead — said the governor.", [("the governor", "said", "The plan is dead")]),
+        # "according to" at an even token, after a comma
+        ("Prices rose sharply, according to the agency.", [("the agency", "according to", "Prices rose sharply")]),
+    ],
+)
+def test_a_fronted_clause_before_a_speaker_after_the_cue(
+    text: str, expected: list[tuple[str | None, str, str | None]]
+) -> None:
+    assert triples(text) == expected
+
+
+def test_a_call_for_after_a_noun_is_not_a_cue() -> None:
+    assert find_attributions("The fire was a wake-up call for the city.") == ()
+
+
+def test_a_span_is_credited_only_to_an_attribution_with_both_a_source_and_a_content() -> None:
+    # The headline has a source and no content; the second sentence a content and no source.
+    text = "Mayor Lee warns City Council\n\nResidents were told to stay indoors until Friday."
+    quote = align_quote(text, "stay indoors until Friday")
+    assert quote is not None
+    assert credited_with(quote, find_attributions(text)) is None
+    told = "Police told residents to stay indoors until Friday."
+    quote = align_quote(told, "stay indoors until Friday")
+    assert quote is not None
+    credited = credited_with(quote, find_attributions(told))
+    assert credited is not None and credited.source is not None and credited.source.text == "Police"

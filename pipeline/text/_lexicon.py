@@ -82,6 +82,8 @@ MODALS = _words("will would shall should can could may might must do does did no
 PASSIVE_BE = _words("is was were are be been being")
 QUANTIFIERS = _words("many several some most few both two three four five six seven eight nine ten dozens hundreds")
 PRONOUNS = _words("he she they we i you it who")
+# Plural subjects without a final "s": "police say", "people believe".
+IRREGULAR_PLURALS = _words("police people men women children")
 # Words that end a subject noun phrase when scanning back from the cue.
 NP_BOUNDARY = _words(
     """

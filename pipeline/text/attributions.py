@@ -22,6 +22,7 @@ from pipeline.text._lexicon import (
     CUE_FORMS,
     DETERMINERS,
     INFINITIVE_CUES,
+    IRREGULAR_PLURALS,
     MODALS,
     NOUN_PREPOSITIONS,
     NP_BOUNDARY,
@@ -165,8 +166,9 @@ def _has_subject_for_base_form(tokens: tuple[Token, ...], i: int) -> bool:
         return True
     if previous.lower == "to" and tokens[i].lower in INFINITIVE_CUES:
         return True  # "used his address to call ...", "went on to say ...": the sentence subject speaks
-    # A plural subject: "officials say", "Democrats believe".
-    return previous.is_word and previous.lower.endswith("s") and previous.lower not in NP_BOUNDARY
+    # A plural subject: "officials say", "Democrats believe", "police say".
+    plural = previous.lower.endswith("s") and previous.lower not in NP_BOUNDARY
+    return previous.is_word and (plural or previous.lower in IRREGULAR_PLURALS)
 
 
 def _transcript_line(text: str, unit: Unit) -> _Found | None:
@@ -334,7 +336,8 @@ def _content(
             after = that
         else:
             addressee = np_forward(tokens, after)
-            if addressee is not None and addressee[1] + 1 < len(tokens) and not tokens[addressee[1] + 1].is_word:
+            # Past the addressee when punctuation follows it, or nothing does (a headline: "Trump warns Democrats").
+            if addressee is not None and (addressee[1] + 1 == len(tokens) or not tokens[addressee[1] + 1].is_word):
                 after = addressee[1] + 1
     # 'told reporters: "..."', 'said Tuesday, "..."': a quotation opening just after the cue.
     for k in range(after, min(after + 5, len(tokens))):
