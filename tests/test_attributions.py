@@ -790,3 +790,33 @@ def test_a_span_is_credited_only_to_an_attribution_with_both_a_source_and_a_cont
     assert quote is not None
     credited = credited_with(quote, find_attributions(told))
     assert credited is not None and credited.source is not None and credited.source.text == "Police"
+
+
+# Three survivors of `_phrases.py`'s mutation sample (2026-11-28, seed 15, 100 of 767).
+
+
+def test_a_pronoun_before_the_speakers_name_ends_the_source() -> None:
+    # The backward walk stops at "who" once it has a name; a mutant that skipped the stop without
+    # moving on looped forever on this sentence.
+    text = "She is the candidate who Lee said would win the primary."
+    assert triples(text) == [("Lee", "said", "would win the primary")]
+
+
+def test_a_possessive_source_late_in_a_long_article_keeps_its_owner() -> None:
+    # The possessive mark glued to "Sanders" is compared by character offset: past offset 256
+    # CPython's ints are no longer shared, so an identity test (`is`) would cut the owner off.
+    pad = (
+        "The city council met for six hours on Tuesday night to debate the budget, the zoning plan, a new "
+        "library on the east side and the future of the old rail yard, which has stood empty for more than "
+        "a decade and which several groups want to turn into housing or a park. "
+    )
+    text = pad + "Bernie Sanders’ campaign said the rally was canceled."
+    assert len(pad) > 256
+    assert triples(text) == [("Bernie Sanders’ campaign", "said", "the rally was canceled")]
+    assert_aligned(text, find_attributions(text))
+
+
+def test_two_parentheticals_after_a_name_stay_in_the_source() -> None:
+    # Each ")" is matched with the "(" before it, not with the one after it.
+    text = "Rep. Ann Lee (D) (Texas) said the bill would pass."
+    assert triples(text) == [("Rep. Ann Lee (D) (Texas)", "said", "the bill would pass")]
