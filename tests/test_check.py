@@ -83,6 +83,7 @@ def test_pairs_are_read_with_inline_text_or_a_relative_text_file(tmp_path: Path)
     ("line", "message"),
     [
         ("{not json", "invalid JSON"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),  # was a RecursionError traceback
         (json.dumps({"text": "An article."}), "no string 'claim'"),
         (json.dumps({"claim": "X"}), "needs a string 'text' or 'text_file'"),
         (json.dumps({"claim": "X", "text_file": "missing.txt"}), "missing.txt"),

@@ -58,6 +58,9 @@ def test_bad_datasets_name_the_file(tmp_path: Path) -> None:
     labels.write_text(rows[0].replace("b1.txt", "nope.txt") + "\n", encoding="utf-8")
     with pytest.raises(InputError, match="nope.txt"):
         load_fnc(fnc)
+    labels.write_text(rows[0] + "\n" + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"labels.jsonl:2: invalid JSON \(nested too deeply\)"):  # not a RecursionError
+        load_fnc(fnc)
 
     polnear = _copy(POLNEAR, tmp_path)
     gold = polnear / "attributions.jsonl"

@@ -1,13 +1,12 @@
 """The labeled datasets ``factcheck eval`` reads (formats in ../shared/data/README.md): FNC-1
 style claim/article pairs and PolNeAR style attributions, every gold span checked against its text."""
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 from pipeline.eval import _metrics as m
-from pipeline.text.ingest import Article, InputError, make_article
+from pipeline.text.ingest import Article, InputError, make_article, parse_json_object
 
 STANCE_LABELS = ("agree", "disagree", "discuss")  # FNC-1 gold labels besides "unrelated"
 F = TypeVar("F")
@@ -86,13 +85,7 @@ def _records(path: Path, limit: int | None) -> list[tuple[str, dict[str, object]
         if not line.strip():
             continue
         where = f"{path}:{number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise InputError(f"{where}: invalid JSON ({error.msg} at column {error.colno})") from None
-        if not isinstance(record, dict):
-            raise InputError(f"{where}: expected a JSON object")
-        records.append((where, record))
+        records.append((where, parse_json_object(line, where, expected="a JSON object")))
         if limit is not None and len(records) >= limit:
             break
     if not records:

@@ -9,7 +9,6 @@ it at all (``not_addressed``); ``verifier="llm"`` asks the LLM's verify call ins
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,7 +25,7 @@ from pipeline.stages.analyze import judge_with_stance_model, run_info
 from pipeline.stages.options import AnalysisOptions
 from pipeline.text.attributions import find_attributions
 from pipeline.text.document import Window, windows
-from pipeline.text.ingest import Article, InputError, make_article, read_articles
+from pipeline.text.ingest import Article, InputError, make_article, parse_json_object, read_articles
 from schemas import Claim, ClaimKind, Denial, Span
 from schemas.check import CheckResult, ClaimOrigin
 
@@ -180,12 +179,7 @@ def read_pairs(path: Path) -> list[Pair]:
 
 
 def _pair(line: str, where: str, base: Path) -> Pair:
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as error:
-        raise InputError(f"{where}: invalid JSON ({error.msg} at column {error.colno})") from None
-    if not isinstance(record, dict):
-        raise InputError(f"{where}: expected a JSON object with 'claim' and 'text' or 'text_file'")
+    record = parse_json_object(line, where, expected="a JSON object with 'claim' and 'text' or 'text_file'")
     claim = record.get("claim")
     if not isinstance(claim, str) or not claim.strip():
         raise InputError(f"{where}: no string 'claim' field")

@@ -51,7 +51,7 @@ def read_articles(path: Path) -> Iterator[Article]:
     elif suffix in HTML_SUFFIXES:
         yield _from_html(raw, path)
     else:
-        yield _from_record(_parse_json(raw, str(path)), str(path))
+        yield _from_record(parse_json_object(raw, str(path)), str(path))
 
 
 def _jsonl_articles(path: Path) -> Iterator[Article]:
@@ -68,7 +68,7 @@ def _jsonl_articles(path: Path) -> Iterator[Article]:
                 offset += len(data)
                 if line.strip():
                     found = True
-                    yield _from_record(_parse_json(line, f"{path}:{n}"), f"{path}:{n}")
+                    yield _from_record(parse_json_object(line, f"{path}:{n}"), f"{path}:{n}")
     except OSError as error:
         raise InputError(f"{path}: cannot read ({error.strerror or error})") from None
     if not found:
@@ -118,7 +118,8 @@ def _from_html(raw: str, path: Path) -> Article:
     )
 
 
-def _parse_json(raw: str, source: str) -> dict[str, object]:
+def parse_json_object(raw: str, source: str, *, expected: str = "a JSON object with a 'text' field") -> dict[str, object]:
+    """One JSON object (a file, or a JSONL line); InputError naming ``source`` for anything else."""
     try:
         record = json.loads(raw)
     except json.JSONDecodeError as error:
@@ -126,7 +127,7 @@ def _parse_json(raw: str, source: str) -> dict[str, object]:
     except RecursionError:  # the decoder recurses per level: a hostile file nests past the limit
         raise InputError(f"{source}: invalid JSON (nested too deeply)") from None
     if not isinstance(record, dict):
-        raise InputError(f"{source}: expected a JSON object with a 'text' field")
+        raise InputError(f"{source}: expected {expected}")
     return record
 
 
