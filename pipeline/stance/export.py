@@ -1,9 +1,7 @@
 """The fitted classifiers as one ONNX graph, so the pipeline runs them with onnxruntime alone.
 
 Training-time only (the ``train`` extra: skl2onnx and onnx); nothing at run time imports this.
-``train.py`` calls ``to_onnx`` at its end. The shipped graph was converted from the fitted
-scikit-learn model trained on 2026-11-27 (``python -m pipeline.stance.export OLD.joblib``, which
-also rewrites the card), so the classifiers and their figures are the ones the card describes.
+``train.py`` calls ``to_onnx`` at its end and ships what it writes.
 
 Each of the two classifiers is scikit-learn's ``CalibratedClassifierCV(method="temperature")`` over
 3 folds, and its ``predict_proba`` is, as ``sklearn/calibration.py`` computes it:
@@ -17,18 +15,13 @@ raw scores if every row of a batch had all three in [0, 1] summing to 1, as if t
 probabilities; gradient-boosting raw scores are not.)
 """
 
-import argparse
-import hashlib
-import json
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import numpy as np
 
 from pipeline.stance.features import DENSE_NAMES
-from pipeline.stance.model import ARTIFACT, CARD, RELATED_CLASSES, RELATED_OUTPUT, STANCE_CLASSES, STANCE_OUTPUT
+from pipeline.stance.model import RELATED_CLASSES, RELATED_OUTPUT, STANCE_CLASSES, STANCE_OUTPUT
 
 OPSET = 17  # the default domain (Softmax over one axis, ReduceSum with axes as an input: 13+)
 ML_OPSET = 3  # ai.onnx.ml: TreeEnsembleClassifier
@@ -165,40 +158,3 @@ def libraries() -> dict[str, str]:
     import skl2onnx
 
     return {"skl2onnx": skl2onnx.__version__, "onnx": onnx.__version__}
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Convert a fitted model pickled by an earlier ``train.py`` (a ``StanceModel``-like object with
-    ``related`` and ``stance``) into the shipped ONNX artifact, and rewrite the card to describe it."""
-    import joblib
-
-    from pipeline._io import write_bytes_atomic, write_text_atomic
-
-    parser = argparse.ArgumentParser(prog="python -m pipeline.stance.export", description=main.__doc__.split("\n")[0])
-    parser.add_argument("joblib", type=Path, help="the fitted model, as train.py used to write it")
-    parser.add_argument("--out", type=Path, default=ARTIFACT.parent, help="folder for the ONNX artifact and the card")
-    args = parser.parse_args(argv)
-    card = json.loads((args.out / CARD.name).read_text(encoding="utf-8"))
-    source = hashlib.sha256(args.joblib.read_bytes()).hexdigest()
-    if source != card["sha256"]:
-        print(f"error: {args.joblib} is not the model the card describes (sha256 {source[:12]}…)", file=sys.stderr)
-        return 1
-    fitted = joblib.load(args.joblib)
-    data = to_onnx(fitted.related, fitted.stance)
-    artifact = args.out / ARTIFACT.name
-    write_bytes_atomic(artifact, data)
-    card |= {
-        "artifact": artifact.name,
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "bytes": len(data),
-        "converted_from": {"artifact": args.joblib.name, "sha256": source, "command": f"python -m pipeline.stance.export {args.joblib.name}"},
-        "runtime": "onnxruntime",
-    }
-    card["libraries"] = {**card["libraries"], **libraries()}
-    write_text_atomic(args.out / CARD.name, json.dumps(card, indent=2) + "\n")
-    print(f"wrote {artifact} ({len(data) / 1e6:.1f} MB) and {args.out / CARD.name}", file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
