@@ -30,3 +30,40 @@ def factcheck(args: list[str], env: dict[str, str], *, before: str = "", **kwarg
 
 def run_args(inputs: Path, out: Path, base_url: str, *more: str) -> list[str]:
     return ["run", str(inputs), "--out", str(out), "--base-url", base_url, "--model", "gpt-4o-mini", *more]
+
+
+def factcheck_in_terminal(args: list[str], env: dict[str, str], *, timeout: float = 60) -> tuple[int | None, str]:
+    """``factcheck`` with a pseudo-terminal for stdin, stdout and stderr, as a person runs it: rich
+    then draws its live progress bar, which no piped run does. Returns (exit code, everything the
+    terminal showed); the exit code is None when the process had to be killed at ``timeout``."""
+    import os
+    import pty
+    import select
+    import time
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen([*FACTCHECK, *args], env={**env, "TERM": "xterm-256color", "COLUMNS": "120"},
+                               stdin=follower, stdout=follower, stderr=follower, close_fds=True)
+    os.close(follower)
+    shown = bytearray()
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([leader], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(leader, 65536)
+                except OSError:  # EIO: every writer closed the terminal
+                    chunk = b""
+                if not chunk and process.poll() is not None:
+                    break
+                shown += chunk
+            elif process.poll() is not None:
+                break
+        code = process.poll()
+        if code is None:
+            process.kill()
+            process.wait()
+        return code, shown.decode("utf-8", errors="replace")
+    finally:
+        os.close(leader)

@@ -58,6 +58,9 @@ def check_command(
     from pipeline.text.ingest import InputError
     from schemas.check import CheckResult
 
+    # --no-llm means the trained verifier whatever the backend would choose; only an explicit
+    # --verifier llm contradicts it (a key in the environment must not turn it into an error).
+    verifier = verifier or ("trained" if no_llm else None)
     settings = read_settings(backend=backend, base_url=base_url, model=model, embedded_model=embedded_model, verifier=verifier)
     if no_llm and settings.resolved_verifier() == "llm":
         raise fail("--no-llm needs the trained verifier (not --verifier llm)")

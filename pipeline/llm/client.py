@@ -5,6 +5,7 @@ tenacity retries rate limits, 5xx, timeouts and dropped connections (honouring
 Retry-After), and the openai client's own retries are off.
 """
 
+import asyncio
 import functools
 import time
 import typing
@@ -22,9 +23,12 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 
 from pipeline.llm._instructor import SHAPE_PROMPT, answer_count, instructor_for, text_model, tool_model
 from pipeline.llm.costs import current_stage
-from pipeline.llm.errors import EndpointError, LLMError
+from pipeline.llm.errors import EndpointError, LLMError, ServerCrashError
 from pipeline.llm.redaction import redact, register_secret
 from pipeline.llm.usage import Usage
+
+if typing.TYPE_CHECKING:
+    from pipeline.llm.embedded import EmbeddedServer
 
 T = TypeVar("T", bound=BaseModel)
 Grammar = typing.Literal["tool", "schema"]  # how a call that must follow its schema is constrained
@@ -110,6 +114,9 @@ class LLM:
         self.max_tokens = max_tokens
         self.extra_body = extra_body or {}
         self.top_logprobs = top_logprobs  # 0: never ask for token probabilities
+        # The embedded server this client's calls go to, when the CLI started one: a call that
+        # fails asks it whether the process died (then no retry can help) and to restart it.
+        self.server: EmbeddedServer | None = None
         self.raw = openai.AsyncOpenAI(
             base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0, http_client=http_client
         )
@@ -148,10 +155,11 @@ class LLM:
         ``"tool"`` as a tool call, ``"schema"`` as text under ``response_format``'s schema (the same
         grammar in llama.cpp, without the tool schema its chat template writes into the prompt)."""
         started = time.perf_counter()
+        generation = self.server.generation if self.server else 0
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.max_attempts),
             wait=_wait,
-            retry=retry_if_exception(is_transient),
+            retry=retry_if_exception(lambda error: is_transient(error) and not self._server_died()),
             reraise=True,
         )
         warnings: list[str] = []
@@ -167,7 +175,7 @@ class LLM:
         except InstructorRetryException as error:
             cause = _api_error(error)
             if isinstance(cause, openai.OpenAIError):
-                raise self._describe(cause) from cause
+                raise await self._failure(stage, generation, cause) from cause
             if _without_choices(error.last_completion):  # instructor then fails on choices[0]
                 raise LLMError(f"{self.endpoint}: {stage}: the server's answer has no choices (an empty 'choices' list)") from error
             if cause is not error and not isinstance(cause, (ValidationError, ValueError)):
@@ -182,7 +190,7 @@ class LLM:
             value, completion = self._lenient(error, response_model, stage)
             warnings.append(f"{stage}: answer cut off at {max_tokens or self.max_tokens} tokens; its complete items kept")
         except openai.OpenAIError as error:
-            raise self._describe(error) from error
+            raise await self._failure(stage, generation, error) from error
         finally:
             answered = (answer_count.get() or [0])[0]
             answer_count.reset(answers)
@@ -238,6 +246,19 @@ class LLM:
             return _valid_items(response_model, data), completion
         except (AttributeError, IndexError, TypeError, ValueError, ValidationError):
             raise LLMError(f"{self.endpoint}: {stage}: model output invalid after re-asks: {_invalid_output_reason(error)}") from error
+
+    def _server_died(self) -> bool:
+        return self.server is not None and not self.server.alive()
+
+    async def _failure(self, stage: str, generation: int, error: BaseException) -> LLMError:
+        """What a failed call raises. A crashed embedded server is named as such: this call
+        fails (its article is recorded as failed) if the server is up again, else the run stops."""
+        if self.server is not None:
+            crashed = await asyncio.to_thread(self.server.recover, stage, generation)
+            if crashed is not None:
+                message, restarted = crashed
+                return ServerCrashError(f"{message}; restarted, the run goes on") if restarted else EndpointError(message)
+        return self._describe(error)
 
     def _describe(self, error: BaseException) -> LLMError:
         if isinstance(error, openai.AuthenticationError):

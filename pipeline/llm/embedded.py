@@ -12,10 +12,12 @@ import importlib
 import importlib.metadata
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,32 +159,55 @@ def _free_port() -> int:
 
 
 class EmbeddedServer:
-    """llama-cpp-python's server on a free loopback port, for the length of a ``with`` block."""
+    """llama-cpp-python's server on a free loopback port, for the length of a ``with`` block.
+
+    Its output goes to a log file the user can open (``log_dir``, else a temporary one). A server
+    that dies is reported as a crash naming the signal, the call it was answering, the log's last
+    lines and its path, and restarted on the same port at most ``restarts`` times a run.
+    """
 
     def __init__(
-        self, model_path: Path, *, n_ctx: int = 8192, threads: int | None = None, startup_timeout: float = 180, wait: bool = True
+        self, model_path: Path, *, n_ctx: int = 8192, threads: int | None = None, startup_timeout: float = 180, wait: bool = True,
+        log_dir: Path | None = None, command: list[str] | None = None, restarts: int = 1,
     ):
         """``wait=False``: ``with`` returns once the process is started; call ``wait_ready``
-        before the first request (other start-up work can overlap the model's load)."""
+        before the first request (other start-up work can overlap the model's load).
+        ``command``: another server to start instead (a stand-in, in tests); ``{port}`` in it is
+        replaced by the port."""
         self.model_path = model_path
         self.wait = wait
         self.n_ctx = n_ctx
         self.threads = threads or os.cpu_count() or 2
         self.startup_timeout = startup_timeout
         self.port = _free_port()
+        self.log_dir = log_dir
+        self.command = command
+        self.restarts_left = restarts
+        self.generation = 0  # how many times the server was started: a call remembers which one it asked
+        self.crashes: dict[int, str] = {}  # generation -> how it ended
         self._process: subprocess.Popen[bytes] | None = None
-        self._log = tempfile.TemporaryFile()
+        self.log_path: Path | None = None
+        self._lock = threading.Lock()
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def __enter__(self) -> "EmbeddedServer":
-        try:
-            import llama_cpp.server  # noqa: F401
-        except ImportError:
-            raise EmbeddedModelError("llama-cpp-python is not installed: pip install -e '.[local]'") from None
-        command = [
+        if self.command is None:
+            try:
+                import llama_cpp.server  # noqa: F401
+            except ImportError:
+                raise EmbeddedModelError("llama-cpp-python is not installed: pip install -e '.[local]'") from None
+        self._start()
+        if self.wait:
+            self.wait_ready()
+        return self
+
+    def _argv(self) -> list[str]:
+        if self.command is not None:
+            return [part.replace("{port}", str(self.port)) for part in self.command]
+        return [
             sys.executable, "-m", "llama_cpp.server",
             "--model", str(self.model_path),
             "--host", "127.0.0.1", "--port", str(self.port),
@@ -190,19 +215,26 @@ class EmbeddedServer:
             "--n_threads", str(self.threads), "--n_threads_batch", str(self.threads),
             "--verbose", "False",
         ]  # fmt: skip
-        self._process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT)
-        if self.wait:
-            self.wait_ready()
-        return self
+
+    def _start(self) -> None:
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            self.log_path = self.log_dir / f"embedded-server-{stamp}-{os.getpid()}-{self.generation + 1}.log"
+        else:
+            fd, name = tempfile.mkstemp(prefix="factcheck-embedded-server-", suffix=".log")
+            os.close(fd)
+            self.log_path = Path(name)
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(self._argv(), stdout=log, stderr=subprocess.STDOUT)
+        self.generation += 1
 
     def wait_ready(self) -> None:
         assert self._process is not None, "the server is started by entering its with block"
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                self._log.seek(0)
-                tail = self._log.read().decode(errors="replace").strip().splitlines()[-3:]
-                raise EmbeddedModelError(f"embedded model server exited at start: {' | '.join(tail)}")
+                raise EmbeddedModelError(self._ended("at start"))
             try:
                 if httpx.get(f"{self.base_url}/models", timeout=2).status_code == 200:
                     return
@@ -210,7 +242,46 @@ class EmbeddedServer:
                 pass
             time.sleep(0.1)
         self.stop()
-        raise EmbeddedModelError(f"embedded model server at {self.base_url} not healthy after {self.startup_timeout:.0f} s")
+        raise EmbeddedModelError(
+            f"embedded model server at {self.base_url} not healthy after {self.startup_timeout:.0f} s; see {self.log_path}"
+        )
+
+    def alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def _ended(self, when: str) -> str:
+        """One line: how the process ended, ``when``, the log's last lines and where the log is."""
+        assert self._process is not None
+        code = self._process.poll()
+        if code is not None and code < 0:
+            try:
+                how = f"crashed ({signal.Signals(-code).name})"
+            except ValueError:
+                how = f"crashed (signal {-code})"
+        else:
+            how = f"exited with status {code}"
+        lines = _last_lines(self.log_path) if self.log_path else []
+        tail = f"; last log lines: {' | '.join(lines)}" if lines else ""
+        return f"embedded model server {how} {when}{tail}; see {self.log_path}"
+
+    def recover(self, stage: str, generation: int) -> tuple[str, bool] | None:
+        """After a failed call made to server ``generation``: None if that server is still up
+        (the failure was the call's own). Otherwise how it ended, and whether a server is up again
+        (restarted here, at most ``restarts`` times a run, or by a call that failed before)."""
+        with self._lock:
+            if generation == self.generation:
+                if self.alive():
+                    return None
+                self.crashes[generation] = self._ended(f"while answering the {stage} call")
+                if self.restarts_left <= 0:
+                    return self.crashes[generation] + "; it was already restarted once in this run", False
+                self.restarts_left -= 1
+                try:
+                    self._start()
+                    self.wait_ready()
+                except EmbeddedModelError as error:
+                    return f"{self.crashes[generation]}; restarting it failed: {error}", False
+            return self.crashes.get(generation, f"embedded model server restarted during the {stage} call"), self.alive()
 
     def stop(self) -> None:
         if self._process and self._process.poll() is None:
@@ -220,7 +291,16 @@ class EmbeddedServer:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
-        self._log.close()
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()
+
+
+def _last_lines(path: Path, count: int = 3) -> list[str]:
+    try:
+        with path.open("rb") as log:
+            log.seek(max(0, log.seek(0, os.SEEK_END) - 4096))
+            text = log.read().decode(errors="replace")
+    except OSError:
+        return []
+    return [line.strip()[:200] for line in text.strip().splitlines()[-count:] if line.strip()]

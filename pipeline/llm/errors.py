@@ -15,3 +15,8 @@ class LLMError(RuntimeError):
 class EndpointError(LLMError):
     """The endpoint can answer no call at all (nothing listens, the key is rejected, the model is
     not served there): the whole run stops with this one line rather than failing every article."""
+
+
+class ServerCrashError(LLMError):
+    """The embedded model server died answering this call and was restarted: this call's article
+    fails, the run goes on."""

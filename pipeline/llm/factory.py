@@ -48,8 +48,9 @@ def open_llm(settings: Settings) -> Iterator[LLM]:
             yield embedded_llm(settings, settings.base_url, weights.name)
             return
         path = ensure_weights(weights, settings.cache_dir / "models")
-        with EmbeddedServer(path, n_ctx=settings.context_tokens, wait=False) as server:
+        with EmbeddedServer(path, n_ctx=settings.context_tokens, wait=False, log_dir=settings.cache_dir / "logs") as server:
             llm = embedded_llm(settings, server.base_url, weights.name)  # the SDK loads while the model does
+            llm.server = server
             server.wait_ready()
             yield llm
         return

@@ -65,7 +65,12 @@ class RedactedStderr:
 
     @property
     def _target(self) -> TextIO:
-        return sys.stderr
+        # While a progress bar is live, sys.stderr is rich's proxy, which writes into the console
+        # whose file is this object: unwrapped, a failure printed above the bar loops forever.
+        target = sys.stderr
+        while (proxied := getattr(target, "rich_proxied_file", None)) is not None:
+            target = proxied
+        return target
 
     def write(self, text: str) -> int:
         self._target.write(redact(text))

@@ -18,6 +18,7 @@ prints the base URL on the first line of stdout and serves until terminated.
 import argparse
 import asyncio
 import json
+import os
 import random
 import signal
 import sys
@@ -26,6 +27,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from aiohttp import web
 
@@ -99,12 +101,15 @@ class FakeOpenAI:
     """Start with ``with FakeOpenAI(...) as fake:``; ``fake.base_url`` ends in ``/v1``."""
 
     def __init__(self, *, latency: float = 0.0, faults: Faults | None = None, batch_delay: float = 0.0,
-                 batch_item_error: float = 0.0, port: int = 0):
+                 batch_item_error: float = 0.0, port: int = 0, crash: str | None = None):
         self.latency = latency
         self.faults = faults or Faults()
         self.batch_delay = batch_delay
         self.batch_item_error = batch_item_error  # share of batch lines answered with an error
         self.port = port
+        # A stand-in for a model server that dies answering: "always" kills the process with
+        # SIGSEGV at its first chat request; a path does so once, leaving that file behind.
+        self.crash = crash
         self.stats = Stats()
         self._attempts: Counter[str] = Counter()
         self._files: dict[str, tuple[dict[str, object], bytes]] = {}
@@ -121,6 +126,7 @@ class FakeOpenAI:
     def app(self) -> web.Application:
         app = web.Application(client_max_size=512 * 1024 * 1024)
         app.router.add_post("/v1/chat/completions", self._chat)
+        app.router.add_get("/v1/models", self._models)
         app.router.add_post("/v1/files", self._upload)
         app.router.add_get("/v1/files/{id}", self._file)
         app.router.add_get("/v1/files/{id}/content", self._file_content)
@@ -174,7 +180,15 @@ class FakeOpenAI:
         self.stats = Stats()
 
     # -- chat completions ----------------------------------------------------------------------
+    async def _models(self, request: web.Request) -> web.Response:
+        return web.json_response({"object": "list", "data": [{"id": "fake", "object": "model"}]})
+
     async def _chat(self, request: web.Request) -> web.StreamResponse:
+        if self.crash is not None and (self.crash == "always" or not Path(self.crash).exists()):
+            if self.crash != "always":
+                Path(self.crash).touch()
+            print("fake: segfaulting on purpose", file=sys.stderr, flush=True)
+            os.kill(os.getpid(), signal.SIGSEGV)
         stats = self.stats
         stats.in_flight += 1
         stats.most_in_flight = max(stats.most_in_flight, stats.in_flight)
@@ -321,8 +335,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--faults", default="{}", help='JSON of Faults fields, e.g. {"rate_limit": 0.1}')
+    parser.add_argument("--crash", help='"always", or a file: die by SIGSEGV at the first chat request (once, if a file)')
     args = parser.parse_args(argv)
-    fake = FakeOpenAI(latency=args.latency, faults=Faults(**json.loads(args.faults)), port=args.port)
+    fake = FakeOpenAI(latency=args.latency, faults=Faults(**json.loads(args.faults)), port=args.port, crash=args.crash)
 
     async def serve() -> None:
         await fake.start_async()
