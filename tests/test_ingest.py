@@ -77,3 +77,22 @@ def test_folder_walk_skips_and_lists_unknown_files(tmp_path: Path) -> None:
     assert sorted(f.name for f in files.walk(skipped.append)) == ["a.txt", "b.html"]
     assert [line for line in skipped if "photo.jpg" in line] == [f"{tmp_path / 'photo.jpg'}: skipped (not an article file type)"]
     assert missing == [f"{tmp_path / 'gone'}: no such file or folder"]
+
+
+def test_a_plain_text_headline_line_becomes_the_title(tmp_path: Path) -> None:
+    seed = Path(__file__).resolve().parent.parent / "seeds" / "musk-putin-bremmer.txt"
+    [article] = read_articles(seed)
+    assert article.meta.title == "Here’s What Elon Musk Allegedly Said About Putin"
+    assert article.text == seed.read_text(encoding="utf-8")  # the text keeps its first line: offsets unchanged
+    cases = {
+        "not.txt": "The council voted on Tuesday to raise water rates.\nThe vote was 5 to 2 after a long debate on the budget.",
+        "alone.txt": "Budget vote delayed",
+        "list.txt": "Shopping list for the week\nmilk\neggs",
+        "heading.md": "# Budget vote delayed\n\nThe council delayed its budget vote on Monday after a long debate.",
+    }
+    titles = {}
+    for name, text in cases.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        [found] = read_articles(tmp_path / name)
+        titles[name] = found.meta.title
+    assert titles == {"not.txt": None, "alone.txt": None, "list.txt": None, "heading.md": "Budget vote delayed"}

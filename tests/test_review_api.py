@@ -607,3 +607,9 @@ def test_the_reviewed_verdict_is_the_last_accept_or_override_of_that_claim_in_th
         event(a, "c4", ReviewAction.not_checkworthy, "not check-worthy"),
     ]
     assert reviewed_verdicts(events) == {(a, "c1"): VerdictLabel.refuted, (b, "c1"): VerdictLabel.disputed}
+
+
+def test_the_queue_shows_each_article_by_its_title_with_the_id_in_small_print(client: TestClient) -> None:
+    page = client.get("/").text
+    assert "Here’s What Elon Musk Allegedly Said About Putin" in page or "Here&#39;s" in page or "Here’s" in page
+    assert '<small class="article-id">' in page

@@ -3,7 +3,7 @@ module only adds them to the one ``app`` (as instructor's CLI does), so no comma
 imports another, and each loads what it needs (models, the openai SDK) when it runs, not when
 the CLI starts. ``pipeline.cli:main`` is the entry point."""
 
-from pipeline.cli import batch, check, evaluate, review, run, stories
+from pipeline.cli import batch, check, doctor, evaluate, review, run, stories
 from pipeline.cli._common import EXIT_NOTHING_RAN, EXIT_SOME_FAILED, app, main
 
 app.add_typer(run.app)  # without a name: its commands are factcheck's own
@@ -11,6 +11,7 @@ app.add_typer(stories.app)
 app.add_typer(review.app)
 app.add_typer(check.app)
 app.add_typer(evaluate.app)
+app.add_typer(doctor.app)
 app.add_typer(batch.app, name="batch")
 
 __all__ = ["EXIT_NOTHING_RAN", "EXIT_SOME_FAILED", "app", "main"]

@@ -75,7 +75,10 @@ class Window:
 
 def windows(text: str, *, title: str | None = None, max_chars: int = 12_000, overlap: int = 2) -> list[Window]:
     """Split into windows of at most ``max_chars`` (a sentence longer than that stands alone),
-    consecutive windows sharing ``overlap`` sentences. Nothing is dropped."""
+    consecutive windows sharing ``overlap`` sentences. Nothing is dropped. A title the text
+    begins with (a plain-text file's headline line) is not shown twice."""
+    if title and text.lstrip().lstrip("#").lstrip().startswith(title):
+        title = None
     sentences = split_sentences(text)
     if not sentences:
         return []

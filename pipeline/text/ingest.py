@@ -47,11 +47,31 @@ def read_articles(path: Path) -> Iterator[Article]:
         return
     raw = _read_text(path)
     if suffix in TEXT_SUFFIXES:
-        yield make_article(raw, str(path))
+        yield make_article(raw, str(path), title=headline(raw))
     elif suffix in HTML_SUFFIXES:
         yield _from_html(raw, path)
     else:
         yield _from_record(parse_json_object(raw, str(path)), str(path))
+
+
+HEADLINE_MAX_CHARS = 150
+HEADLINE_MAX_WORDS = 25
+
+
+def headline(text: str) -> str | None:
+    """A plain-text file's first line, when it reads as a headline: short, not ending as a
+    sentence does, and followed by body text. The text itself is unchanged (offsets stay exact)."""
+    first, _, body = text.strip().partition("\n")
+    title = first.strip().lstrip("#").strip()  # a Markdown heading's marks
+    if not title or not body.strip():
+        return None
+    if len(title) > HEADLINE_MAX_CHARS or len(title.split()) > HEADLINE_MAX_WORDS:
+        return None
+    if title[-1] in ".,;:!" or title[-1] in "\"'”’" and len(title) > 1 and title[-2] in ".,;:!?":
+        return None  # a sentence of the body (a headline may end in "?")
+    if len(max(body.strip().splitlines(), key=len)) <= len(title):
+        return None  # no line of body text longer than it: a list, not a headline over an article
+    return title
 
 
 def _jsonl_articles(path: Path) -> Iterator[Article]:
