@@ -55,6 +55,10 @@ def run_command(
     stories: Annotated[
         bool, typer.Option("--stories/--no-stories", help="Group claims across articles into OUT/stories.jsonl at the end.")
     ] = True,
+    no_llm: Annotated[
+        bool, typer.Option("--no-llm", help="No LLM: code's candidate claims, rule denials, the stance model (triage; "
+                           "a later run with the LLM on OUT upgrades these results).")
+    ] = False,
 ) -> None:
     """Analyse articles and write one JSON result per article into OUT."""
     from pipeline.llm.cache import CacheError
@@ -69,9 +73,11 @@ def run_command(
     from pipeline.stance.model import StanceModelError
     from pipeline.text.ingest import InputError
 
+    if no_llm and verifier == "llm":
+        raise fail("--no-llm needs the trained verifier (not --verifier llm)")
     settings = read_settings(
         backend=backend, base_url=base_url, model=model, embedded_model=embedded_model, max_claims=max_claims,
-        verifier=verifier, max_chars=max_chars, concurrency=concurrency, budget_usd=budget,
+        verifier="trained" if no_llm else verifier, max_chars=max_chars, concurrency=concurrency, budget_usd=budget,
     )
     options = RunOptions(
         concurrency=settings.concurrency, budget_usd=settings.budget_usd, cache=cache and settings.cache, resume=resume,
@@ -86,8 +92,11 @@ def run_command(
         files, skipped = discover_or_fail(paths, exclude=out)  # before starting a model for nothing
         if settings.resolved_verifier() == "trained":
             load_stance_model()  # a missing or altered artifact stops the run before any LLM call
-        with open_llm(settings) as llm:
-            summary = asyncio.run(run(llm, files, skipped, out, settings, options=options, reporter=reporters))
+        if no_llm:
+            summary = asyncio.run(run(None, files, skipped, out, settings, options=options, reporter=reporters))
+        else:
+            with open_llm(settings) as llm:
+                summary = asyncio.run(run(llm, files, skipped, out, settings, options=options, reporter=reporters))
     except (NoArticlesError, EmbeddedModelError, LLMError, InputError, CacheError, StanceModelError, EmbeddingModelError) as error:
         raise fail(str(error)) from None
     finally:

@@ -112,7 +112,7 @@ class SecondsSample:
 
 class Manifest:
     def __init__(
-        self, llm: LLM, settings: Settings, options: RunOptions, out_dir: Path, summary: RunSummary,
+        self, llm: LLM | None, settings: Settings, options: RunOptions, out_dir: Path, summary: RunSummary,
         price: ModelPrice | None, limiter: AdaptiveLimiter, files: int | None,
     ):
         self.llm = llm
@@ -140,9 +140,9 @@ class Manifest:
                 "status": s.status,
                 "started_at": self.started.isoformat(),
                 "updated_at": datetime.now(UTC).isoformat(),
-                "backend": self.llm.backend,
-                "model": self.llm.model,
-                "endpoint": self.llm.endpoint if self.llm.backend != "embedded" else "embedded (loopback)",
+                "backend": self.llm.backend if self.llm else "none",
+                "model": self.llm.model if self.llm else "none",
+                "endpoint": "none" if not self.llm else self.llm.endpoint if self.llm.backend != "embedded" else "embedded (loopback)",
                 "prompt_versions": prompt_versions(),
                 "config": self.settings.model_dump(mode="json", exclude={"api_key"}),
                 "options": {
@@ -175,7 +175,7 @@ class Manifest:
                 "cost": {
                     "estimated_usd": round(total.cost_usd, 6),
                     "price_per_1m_tokens": self.price.model_dump() if self.price else None,
-                    "note": None if self.price else f"no price known for {self.llm.model!r}; cost not estimated",
+                    "note": None if self.price else f"no price known for {self.llm.model if self.llm else 'none'!r}; cost not estimated",
                 },
                 "budget": {
                     "limit_usd": self.options.budget_usd,

@@ -40,7 +40,7 @@ from pipeline.run.output import (
 from pipeline.run.progress import Reporter
 from pipeline.settings import Settings
 from pipeline.stages._stage import STAGE_BY_TOOL
-from pipeline.stages.analyze import analyze
+from pipeline.stages.analyze import analyze, analyze_without_llm
 from pipeline.stages.options import AnalysisOptions
 from pipeline.text.ingest import Article, InputError
 
@@ -69,7 +69,7 @@ class _Quiet:
 
 
 async def run(
-    llm: LLM,
+    llm: LLM | None,
     files: Iterable[Path],
     missing: list[str],
     out_dir: Path,
@@ -80,21 +80,24 @@ async def run(
 ) -> RunSummary:
     """Analyse every article with bounded concurrency; one article's failure is recorded and
     does not stop the others. ``files`` is streamed (an :class:`Inputs` is walked as the run goes);
-    ``missing`` are lines about inputs given that do not exist: each is a failed input."""
+    ``missing`` are lines about inputs given that do not exist: each is a failed input.
+    ``llm=None``: no LLM at all (``run --no-llm``): claims from code's candidates, denials by rule,
+    verdicts by the stance model; a later run with an LLM redoes those results."""
     options = options or RunOptions(
         concurrency=settings.concurrency, budget_usd=settings.budget_usd, cache=settings.cache
     )
     reporter = reporter or _Quiet()
     check_out_dir(out_dir)
-    price = price_for(llm.backend, llm.model, settings.prices)
-    if options.budget_usd is not None and price is None:
+    price = price_for(llm.backend, llm.model, settings.prices) if llm is not None else None
+    if options.budget_usd is not None and price is None and llm is not None:
         raise InputError(
             f"--budget needs a price for model {llm.model!r}: add [prices.\"{llm.model}\"] with input, output "
             "(USD per 1M tokens) to factcheck.toml"
         )
     limiter = AdaptiveLimiter(options.concurrency)
     cache = ResponseCache(settings.cache_dir / "responses") if options.cache else None
-    use_transport_stack(llm, limiter=limiter, price=price, cache=cache, stage_by_tool=STAGE_BY_TOOL)
+    if llm is not None:
+        use_transport_stack(llm, limiter=limiter, price=price, cache=cache, stage_by_tool=STAGE_BY_TOOL)
     summary = RunSummary(run_id=datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6])
     # One cheap walk (names only) for the progress bar's total; the run walks again as it goes.
     counted, several = files.census() if isinstance(files, Inputs) else (None, True)
@@ -158,7 +161,7 @@ def _build_stories(out_dir: Path, summary: RunSummary, reporter: Reporter) -> No
 
 class _Pipeline:
     def __init__(
-        self, llm: LLM, out_dir: Path, settings: Settings, options: RunOptions, summary: RunSummary,
+        self, llm: LLM | None, out_dir: Path, settings: Settings, options: RunOptions, summary: RunSummary,
         budget: Budget, reporter: Reporter, skipped: SkippedList,
     ):
         self.llm = llm
@@ -236,7 +239,7 @@ class _Pipeline:
                 continue
             if self.options.resume:
                 earlier = result_path(self.out_dir, article.meta.id)
-                if load_result(earlier) is not None:
+                if (done := load_result(earlier)) is not None and (self.llm is None or done.run.backend != "none"):
                     self.summary.reused += 1
                     self.reporter.emit("article_reused", article=article.meta.id, source=article.meta.source)
                     continue
@@ -276,7 +279,10 @@ class _Pipeline:
         tally = Tally()
         token = current_tally.set(tally)
         try:
-            result = await analyze(self.llm, article, options=AnalysisOptions.from_settings(self.settings, self.llm.backend))
+            if self.llm is None:
+                result = await analyze_without_llm(article, AnalysisOptions.from_settings(self.settings, "none"))
+            else:
+                result = await analyze(self.llm, article, options=AnalysisOptions.from_settings(self.settings, self.llm.backend))
             # fsync blocks for milliseconds: in a thread, so other articles' answers keep flowing.
             await asyncio.to_thread(write_json_atomic, result_path(self.out_dir, article.meta.id), result)
         except EndpointError as error:  # not this article's failure: the whole run's

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from rapidfuzz import fuzz
 
 from pipeline.llm.usage import Usage
+from pipeline.stages import candidates
 from pipeline.stages import claims as claims_stage
 from pipeline.stages import denials as denials_stage
 from pipeline.stages import propositions
@@ -65,6 +66,39 @@ async def analyze(llm: LLM, article: Article, options: AnalysisOptions = Analysi
         warnings=warnings,
         run=run_info(llm, usage, len(parts), started_at, clock, options.verifier),
     )
+
+
+NO_LLM_WARNING = "no LLM: claims are code's candidates in the article's words, denials found by rule (run with an LLM to rewrite and link them)"
+
+
+async def analyze_without_llm(article: Article, options: AnalysisOptions = AnalysisOptions()) -> ArticleResult:
+    """Triage at scale (``run --no-llm``): every candidate claim the code proposes above the
+    check-worthiness threshold, its content as the statement; denials by rule; the stance model's
+    verdicts. A complete result, marked by ``run.backend == "none"`` and a warning."""
+    started_at = datetime.now(UTC)
+    clock = time.perf_counter()
+    parts = windows(article.text, title=article.meta.title, max_chars=options.window_chars)
+    usage = {stage: Usage() for stage in STAGES}
+    claims: list[Claim] = []
+    denials: list[Denial] = []
+    for window in parts:
+        found = await asyncio.to_thread(_window_without_llm, window)
+        _merge((*found, []), claims, denials, [])
+    warnings = [NO_LLM_WARNING]
+    if len(parts) > 1:
+        claims, denials, _ = _one_per_proposition(claims, denials, [], warnings)
+    verdicts = await judge_with_stance_model(article.text, claims, denials, usage)
+    return ArticleResult(
+        article=article.meta, text=article.text, claims=claims, denials=denials, verdicts=verdicts,
+        attributions=list(find_attributions(article.text)), warnings=warnings,
+        run=run_info(None, usage, len(parts), started_at, clock, "trained"),
+    )  # fmt: skip
+
+
+def _window_without_llm(window: Window) -> tuple[list[Claim], list[Denial]]:
+    proposed, denial_candidates = candidates.propose(window)
+    claims = candidates.claims_from(window, proposed, len(proposed))
+    return claims, candidates.denials_from(window, denial_candidates, claims, shared_embedder().embed)
 
 
 async def judge_with_stance_model(

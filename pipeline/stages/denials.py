@@ -148,3 +148,8 @@ def _overlap(a: Span, b: Span) -> bool:
 
 def _disputes_words(text: str) -> bool:
     return bool(re.search(r"\b(deni\w*|deny|false|untrue|not true|never)\b", text, re.IGNORECASE))
+
+
+def is_non_response(text: str) -> bool:
+    """"did not immediately respond", "declined to comment": not a denial, unless it also disputes."""
+    return bool(_NON_RESPONSE.search(text)) and not _disputes_words(text)
