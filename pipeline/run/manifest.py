@@ -52,7 +52,9 @@ class RunSummary:
     bill: Tally = field(default_factory=Tally)
     article_seconds: "SecondsSample" = field(default_factory=lambda: SecondsSample())
     budget_message: str | None = None
-    fatal_error: str | None = None  # why the whole run stopped (status "failed")
+    fatal_error: str | None = None  # why the whole run stopped (status "failed", or "stopped": OUT's disk is full)
+    cache_error: str | None = None  # the response cache stopped taking answers (a full disk)
+    unfinished: list[str] = field(default_factory=list)  # in progress when a full disk stopped the run
     stories: "StoriesUpdate | None" = None  # OUT/stories.jsonl, when the run built it
     stories_error: str | None = None
 
@@ -160,7 +162,9 @@ class Manifest:
                     "duplicates": s.duplicates,
                     "damaged_results_redone": s.damaged,
                     "skipped_files": s.skipped,
+                    "unfinished": len(s.unfinished),
                 },
+                "unfinished": s.unfinished,
                 "skipped_files": s.skipped_files,
                 "skipped_list": SKIPPED_FILE if s.skipped else None,
                 "tokens": {
