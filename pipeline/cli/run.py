@@ -125,5 +125,5 @@ def run_command(
         raise fail(f"{summary.fatal_error}; the run stopped starting articles", EXIT_ENVIRONMENT)
     if summary.failed and not (summary.done or summary.reused):
         raise typer.Exit(EXIT_NOTHING_RAN)
-    if summary.failed or summary.not_started:
+    if summary.failed or summary.not_started or summary.skipped_faults:
         raise typer.Exit(EXIT_SOME_FAILED)

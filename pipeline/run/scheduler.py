@@ -220,7 +220,9 @@ class _Pipeline:
         self.skipped.close()
 
     def _files(self, files: Iterable[Path]) -> Iterator[Path]:
-        walk = files.walk(self.skipped.add, self.failed_input) if isinstance(files, Inputs) else iter(files)
+        walk = (
+            files.walk(self.skipped.add, self.failed_input, self.skipped.fault) if isinstance(files, Inputs) else iter(files)
+        )
         for path in walk:
             self.summary.files += 1
             yield path
