@@ -2,10 +2,11 @@
 
 import difflib
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 Backend = Literal["auto", "embedded", "openai"]
@@ -14,6 +15,8 @@ VerifierChoice = Literal["auto", "trained", "llm"]
 
 class ModelPrice(BaseModel):
     """USD per 1M tokens."""
+
+    model_config = ConfigDict(extra="forbid")  # `cached_inptu = 0.1` in a price table is an error, not ignored
 
     input: float = Field(ge=0)
     cached_input: float | None = Field(default=None, ge=0, description="Defaults to the input price.")
@@ -39,10 +42,30 @@ def describe_error(error: ValidationError) -> str:
     first = error.errors()[0]
     where = ".".join(map(str, first["loc"]))
     if first["type"] == "extra_forbidden":
-        guess = difflib.get_close_matches(where, Settings.model_fields, n=1)
+        key = str(first["loc"][-1])
+        # A key inside a table (`[prices."model"]`) is guessed among that table's keys.
+        known = ModelPrice.model_fields if len(first["loc"]) > 1 and first["loc"][0] == "prices" else Settings.model_fields
+        guess = difflib.get_close_matches(key, known, n=1)
         hint = f"; did you mean {guess[0]!r}?" if guess else ""
         return f"{config_file()}: unknown setting {where!r}{hint}"
     return f"{where}: {first['msg']}"
+
+
+# FACTCHECK_* variables that are no setting: read by the CLI (DEBUG), this module (CONFIG) and the
+# test suite's recorder (RECORD_MODEL).
+OTHER_VARIABLES = frozenset({"FACTCHECK_CONFIG", "FACTCHECK_DEBUG", "FACTCHECK_RECORD_MODEL"})
+
+
+def check_environment(environ: Mapping[str, str] = os.environ) -> None:
+    """Every FACTCHECK_* variable is a setting or one of OTHER_VARIABLES: ``FACTCHECK_BUDGET=1``
+    (the setting is budget_usd) must not mean "no budget" in silence."""
+    known = {f"FACTCHECK_{name.upper()}" for name in Settings.model_fields} | OTHER_VARIABLES
+    for name in sorted(environ):
+        upper = name.upper()
+        if upper.startswith("FACTCHECK_") and upper not in known:
+            guess = difflib.get_close_matches(upper, known, n=1, cutoff=0.5)
+            hint = f"; did you mean {guess[0]}?" if guess else ""
+            raise ValueError(f"environment variable {name}: no such setting{hint}")
 
 
 class Settings(BaseSettings):
@@ -103,6 +126,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
+        check_environment()
         return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=config_file())
 
     def resolved_verifier(self, backend: str | None = None) -> Literal["trained", "llm"]:

@@ -44,3 +44,15 @@ def test_export_refuses_a_folder_that_is_not_a_run(tmp_path: Path) -> None:
     result = runner.invoke(app, ["export", str(tmp_path), "--to", str(tmp_path / "x")])
     assert result.exit_code == EXIT_NOTHING_RAN
     assert "not a run output folder" in result.output
+
+
+def test_export_base_url_must_be_http_or_https(tmp_path: Path) -> None:
+    """Issue 24, finding 6: the prefix goes into every ClaimReview `url`: never `javascript:`."""
+    run_dir = build_seed_run(tmp_path / "run")
+    for bad in ("javascript:alert(1)//", "data:text/html,x", "file:///etc", "//evil.example", "ftp://x.test"):
+        result = runner.invoke(app, ["export", str(run_dir), "--to", str(tmp_path / "pub"), "--base-url", bad])
+        assert result.exit_code == EXIT_NOTHING_RAN, (bad, result.output)
+        assert "not an absolute http(s) URL" in result.output
+        assert not (tmp_path / "pub" / "claimreview.jsonld").exists()
+    ok = runner.invoke(app, ["export", str(run_dir), "--to", str(tmp_path / "pub"), "--base-url", "HTTPS://desk.example/fc"])
+    assert ok.exit_code == 0, ok.output

@@ -68,3 +68,34 @@ def test_config_errors_are_one_line_from_the_cli(tmp_path: Path) -> None:
     assert done.stderr.strip() == f"error: configuration: {env['FACTCHECK_CONFIG']}: unknown setting 'budget'; did you mean 'budget_usd'?"
     missing = factcheck(["run", str(tmp_path), "--out", str(tmp_path / "out")], {**env, "FACTCHECK_CONFIG": "nope.toml"})
     assert missing.stderr.strip() == "error: configuration: nope.toml: config file named by FACTCHECK_CONFIG not found"
+
+
+def test_an_unknown_key_inside_a_price_table_is_an_error_with_a_guess(tmp_path: Path) -> None:
+    """Issue 24, finding 4: keys at every depth, not only the top level."""
+    (tmp_path / "factcheck.toml").write_text('[prices."my-model"]\ninput = 1\noutput = 2\ncached_inptu = 99\n')
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    assert describe_error(caught.value) == (
+        "factcheck.toml: unknown setting 'prices.my-model.cached_inptu'; did you mean 'cached_input'?"
+    )
+
+
+def test_an_unknown_factcheck_variable_is_an_error_with_a_guess(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FACTCHECK_BUDGET", "0.0001")  # the setting is budget_usd
+    with pytest.raises(ValueError, match="environment variable FACTCHECK_BUDGET: no such setting; did you mean FACTCHECK_BUDGET_USD"):
+        Settings()
+    monkeypatch.delenv("FACTCHECK_BUDGET")
+    monkeypatch.setenv("FACTCHECK_BUDGET_USD", "0.5")  # the real ones, and the CLI's own, pass
+    monkeypatch.setenv("FACTCHECK_DEBUG", "1")
+    assert Settings().budget_usd == 0.5
+
+
+def test_an_unknown_variable_stops_the_cli_with_one_line(tmp_path: Path) -> None:
+    from cli_process import env_for, factcheck
+
+    (tmp_path / "a.txt").write_text("Officials said the bridge will open.\n")
+    done = factcheck(["run", str(tmp_path / "a.txt"), "--out", str(tmp_path / "out")], env_for(tmp_path, FACTCHECK_BUDGET="0.0001"))
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.strip() == (
+        "error: configuration: environment variable FACTCHECK_BUDGET: no such setting; did you mean FACTCHECK_BUDGET_USD?"
+    )

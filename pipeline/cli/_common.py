@@ -5,13 +5,14 @@ import logging
 import os
 import signal
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.text import Text
 
+from pipeline._io import environment_fault
 from pipeline.llm.redaction import RedactedStderr, register_secret
 from pipeline.settings import Settings, describe_error
 
@@ -19,9 +20,13 @@ if TYPE_CHECKING:
     from pipeline.stories import StoriesUpdate
 
 # Exit codes: 0 every article done; 1 nothing could run; 3 some articles failed or were left
-# out by --budget.
+# out by --budget, or an input entry was skipped (a folder loop, an unreadable entry); 4 the
+# output folder is being written by another factcheck run; 5 an environment fault (no
+# permission, disk full, file size limit): fix it and run again, finished articles are kept.
 EXIT_NOTHING_RAN = 1
 EXIT_SOME_FAILED = 3
+EXIT_BUSY = 4
+EXIT_ENVIRONMENT = 5
 
 app = typer.Typer(
     help="Fact-check news articles: claims, denials and verdicts with evidence spans.", no_args_is_help=True,
@@ -32,9 +37,9 @@ app = typer.Typer(
 err = Console(file=RedactedStderr(), highlight=False)  # type: ignore[arg-type]
 
 
-def fail(message: str) -> typer.Exit:
+def fail(message: str, code: int = EXIT_NOTHING_RAN) -> typer.Exit:
     err.print(Text.assemble(("error:", "red"), " ", message), soft_wrap=True)
-    return typer.Exit(EXIT_NOTHING_RAN)
+    return typer.Exit(code)
 
 
 def read_settings(**overrides: object) -> Settings:
@@ -81,15 +86,25 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         app()
-    except Exception as error:  # a bug: one redacted line, not a traceback that may quote secrets
-        if os.environ.get("FACTCHECK_DEBUG"):
-            raise
-        first = str(error).strip().splitlines()
-        err.print(
-            Text.assemble(
-                ("error:", "red"), f" internal error, please report: {type(error).__name__}: {first[0][:300] if first else ''}"
-                " (set FACTCHECK_DEBUG=1 for the traceback)"
-            ),
-            soft_wrap=True,
-        )
-        sys.exit(EXIT_NOTHING_RAN)
+    except OSError as error:
+        if (fault := environment_fault(error)) is None:
+            _internal_error(error)
+        err.print(Text.assemble(("error:", "red"), " ", fault), soft_wrap=True)
+        sys.exit(EXIT_ENVIRONMENT)
+    except Exception as error:
+        _internal_error(error)
+
+
+def _internal_error(error: Exception) -> NoReturn:
+    """A bug: one redacted line, not a traceback that may quote secrets."""
+    if os.environ.get("FACTCHECK_DEBUG"):
+        raise error
+    first = str(error).strip().splitlines()
+    err.print(
+        Text.assemble(
+            ("error:", "red"), f" internal error, please report: {type(error).__name__}: {first[0][:300] if first else ''}"
+            " (set FACTCHECK_DEBUG=1 for the traceback)"
+        ),
+        soft_wrap=True,
+    )
+    sys.exit(EXIT_NOTHING_RAN)

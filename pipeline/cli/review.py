@@ -38,5 +38,9 @@ def export_command(
         raise fail(f"{out_dir}: not a run output folder (no articles/ inside)")
     if to.resolve() == out_dir.resolve():
         raise fail(f"{to}: export into a separate folder, not the run folder")
-    for path in write_exports(out_dir, to, desk, base_url):
+    try:
+        written = write_exports(out_dir, to, desk, base_url)
+    except ValueError as error:
+        raise fail(str(error)) from None
+    for path in written:
         err.print(f"wrote {path}", markup=False)

@@ -7,6 +7,8 @@ from typing import Annotated
 import typer
 
 from pipeline.cli._common import (
+    EXIT_BUSY,
+    EXIT_ENVIRONMENT,
     EXIT_NOTHING_RAN,
     EXIT_SOME_FAILED,
     BackendOpt,
@@ -61,12 +63,14 @@ def run_command(
     ] = False,
 ) -> None:
     """Analyse articles and write one JSON result per article into OUT."""
-    from pipeline.llm.cache import CacheError
+    from pipeline.llm.cache import CacheError, CacheUnwritableError
     from pipeline.llm.embedded import EmbeddedModelError
     from pipeline.llm.errors import LLMError
     from pipeline.llm.factory import open_llm
     from pipeline.run.inputs import NoArticlesError, discover_or_fail
+    from pipeline.run.lock import FolderBusyError, OutputLock
     from pipeline.run.manifest import RunOptions
+    from pipeline.run.output import check_out_dir
     from pipeline.run.progress import FailurePrinter, ProgressBar, Reporters, json_log
     from pipeline.run.scheduler import run
     from pipeline.stance.embedder import EmbeddingModelError
@@ -90,13 +94,19 @@ def run_command(
         reporters.reporters.append(FailurePrinter(err) if quiet or not err.is_terminal else ProgressBar(err))
     try:
         files, skipped = discover_or_fail(paths, exclude=out)  # before starting a model for nothing
-        if settings.resolved_verifier() == "trained":
-            load_stance_model()  # a missing or altered artifact stops the run before any LLM call
-        if no_llm:
-            summary = asyncio.run(run(None, files, skipped, out, settings, options=options, reporter=reporters))
-        else:
-            with open_llm(settings) as llm:
-                summary = asyncio.run(run(llm, files, skipped, out, settings, options=options, reporter=reporters))
+        check_out_dir(out)
+        with OutputLock(out) as lock:  # a second run on OUT is refused here, at once
+            if settings.resolved_verifier() == "trained":
+                load_stance_model()  # a missing or altered artifact stops the run before any LLM call
+            if no_llm:
+                summary = asyncio.run(run(None, files, skipped, out, settings, options=options, reporter=reporters, lock=lock))
+            else:
+                with open_llm(settings) as llm:
+                    summary = asyncio.run(run(llm, files, skipped, out, settings, options=options, reporter=reporters, lock=lock))
+    except FolderBusyError as error:
+        raise fail(str(error), EXIT_BUSY) from None
+    except CacheUnwritableError as error:
+        raise fail(str(error), EXIT_ENVIRONMENT) from None
     except (NoArticlesError, EmbeddedModelError, LLMError, InputError, CacheError, StanceModelError, EmbeddingModelError) as error:
         raise fail(str(error)) from None
     finally:
@@ -114,9 +124,15 @@ def run_command(
         )
         if summary.stories is not None:
             err.print(stories_line(summary.stories), markup=False, soft_wrap=True)
+        if summary.cache_error:
+            err.print(summary.cache_error, markup=False, soft_wrap=True)
         if summary.stories_error:
             err.print(summary.stories_error, markup=False, soft_wrap=True)
+    if summary.status == "stopped":  # OUT's disk is full: one line with the fix; the next run resumes
+        for source in summary.unfinished:
+            err.print(f"{source}: unfinished (the disk is full); the next run resumes it", markup=False, soft_wrap=True)
+        raise fail(f"{summary.fatal_error}; the run stopped starting articles", EXIT_ENVIRONMENT)
     if summary.failed and not (summary.done or summary.reused):
         raise typer.Exit(EXIT_NOTHING_RAN)
-    if summary.failed or summary.not_started:
+    if summary.failed or summary.not_started or summary.skipped_faults:
         raise typer.Exit(EXIT_SOME_FAILED)

@@ -11,13 +11,17 @@ calls in flight.
 import asyncio
 import hashlib
 import json
+import os
 import shlex
 import sqlite3
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import diskcache
 import httpx2
+
+from pipeline._io import environment_fault, named
 
 CACHE_HEADER = "x-factcheck-cache"  # "hit" on responses served from the cache
 SIZE_LIMIT = 16 * 2**30  # diskcache evicts least-recently-stored entries beyond this
@@ -48,6 +52,41 @@ class CacheError(RuntimeError):
     """The response cache cannot be opened: one line naming it and how to move it aside."""
 
 
+def _why_unusable(directory: Path, error: Exception) -> tuple[str, bool]:
+    """Unwritable (permissions, a full disk: fix the machine) and corrupt (move it aside) call
+    for different fixes: tell them apart by writing a probe file beside the database."""
+    fault = environment_fault(error)
+    if fault is None and not _corrupt(error):
+        try:
+            with tempfile.TemporaryFile(dir=directory) as probe:
+                probe.write(b"\0" * 65536)
+                probe.flush()
+                os.fsync(probe.fileno())
+        except OSError as probe_error:
+            fault = environment_fault(named(probe_error, directory))
+    if fault is not None:
+        return f"response cache cannot be written: {fault}; or set cache_dir (FACTCHECK_CACHE_DIR) elsewhere, or run with --no-cache", True
+    if _corrupt(error):
+        return (
+            f"{directory}: response cache is corrupt ({error}); move it aside with "
+            f"`mv {shlex.quote(str(directory))} {shlex.quote(f'{directory}.broken')}` (it is rebuilt), or run with --no-cache"
+        ), False
+    return (
+        f"{directory}: response cache cannot be opened ({error}); check the disk it is on, or move it aside with "
+        f"`mv {shlex.quote(str(directory))} {shlex.quote(f'{directory}.broken')}` (it is rebuilt), or run with --no-cache"
+    ), False
+
+
+def _corrupt(error: Exception) -> bool:
+    return isinstance(error, sqlite3.DatabaseError) and any(
+        words in str(error) for words in ("not a database", "malformed", "corrupt")
+    )
+
+
+class CacheUnwritableError(CacheError):
+    """The cache's folder or disk takes no writes (permissions, full): the machine's fault, not the cache's."""
+
+
 class ResponseCache:
     def __init__(self, directory: Path):
         self.directory = directory
@@ -57,10 +96,9 @@ class ResponseCache:
                 str(directory), size_limit=SIZE_LIMIT, sqlite_mmap_size=SQLITE_MMAP_SIZE, sqlite_cache_size=SQLITE_CACHE_PAGES
             )
         except (sqlite3.Error, OSError) as error:  # a damaged database file, a full or read-only disk
-            raise CacheError(
-                f"{directory}: response cache cannot be opened ({error}); move it aside with "
-                f"`mv {shlex.quote(str(directory))} {shlex.quote(f'{directory}.broken')}` (it is rebuilt), or run with --no-cache"
-            ) from None
+            message, environment = _why_unusable(directory, error)
+            raise (CacheUnwritableError if environment else CacheError)(message) from None
+        self.write_error: str | None = None  # set when a store failed (a full disk): later stores are skipped
         self._writer: ThreadPoolExecutor | None = None
 
     @staticmethod
@@ -72,7 +110,12 @@ class ResponseCache:
         return value if isinstance(value, bytes) else None
 
     def put(self, key: str, body: bytes) -> None:
-        self._store.set(key, body)
+        if self.write_error is not None:
+            return
+        try:
+            self._store.set(key, body)
+        except (sqlite3.Error, OSError) as error:  # a disk that filled mid-run: the answer is still served
+            self.write_error = f"{self.directory}: response cache not written from here on ({error})"
 
     async def store(self, key: str, body: bytes) -> None:
         """:meth:`put` in the cache's own writer thread: the SQLite commit (~0.1-1 ms, more when it

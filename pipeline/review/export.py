@@ -163,7 +163,10 @@ def report_html(out_dir: Path, desk_name: str) -> str:
 
 
 def write_exports(out_dir: Path, dest: Path, desk_name: str, base_url: str) -> list[Path]:
-    """Write claimreview.jsonld, verdicts.csv and report.html into ``dest``, each atomically."""
+    """Write claimreview.jsonld, verdicts.csv and report.html into ``dest``, each atomically.
+    ``base_url``: empty (relative review URLs) or an absolute http(s) URL, never ``javascript:``."""
+    if base_url and web_url(base_url) is None:
+        raise ValueError(f"--base-url {base_url!r}: not an absolute http(s) URL (e.g. https://desk.example.org)")
     files = {
         dest / "claimreview.jsonld": json.dumps(claim_reviews(out_dir, desk_name, base_url), indent=2, ensure_ascii=False) + "\n",
         dest / "verdicts.csv": verdicts_csv(out_dir),

@@ -30,13 +30,17 @@ class Inputs:
         return next(self.walk(), None) is not None
 
     def walk(
-        self, on_skipped: Callable[[str], None] | None = None, on_unreadable: Callable[[str, str], None] | None = None
+        self, on_skipped: Callable[[str], None] | None = None, on_unreadable: Callable[[str, str], None] | None = None,
+        on_fault: Callable[[str], None] | None = None,
     ) -> Iterator[Path]:
         """Article files one at a time; ``on_skipped`` hears of every other file, ``on_unreadable``
-        (path, reason) of every entry or folder that cannot be read; the walk goes on past both."""
+        (path, reason) of every article file or folder that cannot be read, ``on_fault`` of every
+        other entry left out that may hide articles (a folder loop, an unreadable entry); the walk
+        goes on past all three. Symlinked folders are followed, each real folder read once."""
+        seen: set[tuple[int, int]] = set()  # (device, inode) of every folder read in this walk
         for path in self.paths:
             if path.is_dir():
-                yield from self._walk_folder(path, on_skipped, on_unreadable)
+                yield from self._walk_folder(path, seen, on_skipped, on_unreadable, on_fault or on_skipped)
             elif path.is_file():
                 yield path
 
@@ -50,11 +54,14 @@ class Inputs:
         return files, several
 
     def _walk_folder(
-        self, root: Path, on_skipped: Callable[[str], None] | None, on_unreadable: Callable[[str, str], None] | None
+        self, root: Path, seen: set[tuple[int, int]], on_skipped: Callable[[str], None] | None,
+        on_unreadable: Callable[[str, str], None] | None, on_fault: Callable[[str], None] | None,
     ) -> Iterator[Path]:
         pending = [root]  # folders still to read: grows with the depth and breadth of folders, not files
         while pending:
             folder = pending.pop()
+            if not self._first_visit(folder, seen, on_fault):
+                continue
             try:
                 scanner = os.scandir(folder)
             except OSError as error:  # an unreadable folder is reported, the rest goes on
@@ -71,31 +78,49 @@ class Inputs:
                         break
                     if entry is None:
                         break
-                    yield from self._visit(entry, pending, on_skipped, on_unreadable)
+                    yield from self._visit(entry, pending, on_skipped, on_unreadable, on_fault)
+
+    @staticmethod
+    def _first_visit(folder: Path, seen: set[tuple[int, int]], on_fault: Callable[[str], None] | None) -> bool:
+        """Whether ``folder`` is a real folder not read yet in this walk; a link back to one is named."""
+        try:
+            info = folder.stat()
+        except OSError:
+            return True  # reading it fails next, and is reported there
+        key = (info.st_dev, info.st_ino)
+        if key not in seen:
+            seen.add(key)
+            return True
+        if on_fault is not None:
+            real = folder.resolve()
+            kind = "a folder loop" if folder.parent.resolve().is_relative_to(real) else "a second path to it"
+            on_fault(f"{folder}: skipped (a link to {real}, a folder already read: {kind})")
+        return False
 
     def _visit(
         self, entry: os.DirEntry[str], pending: list[Path],
         on_skipped: Callable[[str], None] | None, on_unreadable: Callable[[str, str], None] | None,
+        on_fault: Callable[[str], None] | None,
     ) -> Iterator[Path]:
         """One folder entry: a subfolder to walk, an article file, or a line about it. One bad
         entry (a symlink loop, a dangling link, a file gone mid-walk) never ends the walk."""
         is_article = os.path.splitext(entry.name)[1].lower() in ARTICLE_SUFFIXES
         try:
-            if entry.is_dir(follow_symlinks=False):
+            if entry.is_dir():  # a folder, or a symlink to one: followed (each real folder once)
                 if not self._excluded(entry):
                     pending.append(Path(entry.path))
                 return
             if entry.name.startswith(".") or self._excluded(entry):
                 return
             if not entry.is_file():  # raises on a symlink loop; False for a dangling link
-                if entry.is_symlink() and is_article:
+                if entry.is_symlink():  # a dangling link may be a folder of articles not mounted
                     raise FileNotFoundError(errno.ENOENT, "dangling symbolic link")
                 return
         except OSError as error:
             if is_article and on_unreadable is not None:
                 on_unreadable(entry.path, f"{entry.path}: cannot read ({error.strerror or error})")
-            elif not is_article and on_skipped is not None:
-                on_skipped(f"{entry.path}: skipped (cannot read: {error.strerror or error})")
+            elif not is_article and on_fault is not None:  # it may be a folder of articles: not silent
+                on_fault(f"{entry.path}: skipped (cannot read: {error.strerror or error})")
             return
         if is_article:
             yield Path(entry.path)

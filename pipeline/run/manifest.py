@@ -48,11 +48,14 @@ class RunSummary:
     damaged: int = 0  # earlier result files that were unreadable (truncated, corrupt): analysed again
     files: int = 0  # article files read
     skipped: int = 0  # skipped files and duplicates, all listed in skipped.txt
+    skipped_faults: int = 0  # of those, entries that may hide articles (folder loops, unreadable entries): exit 3
     skipped_files: list[str] = field(default_factory=list)  # the first SKIPPED_LISTED of them (+ a note)
     bill: Tally = field(default_factory=Tally)
     article_seconds: "SecondsSample" = field(default_factory=lambda: SecondsSample())
     budget_message: str | None = None
-    fatal_error: str | None = None  # why the whole run stopped (status "failed")
+    fatal_error: str | None = None  # why the whole run stopped (status "failed", or "stopped": OUT's disk is full)
+    cache_error: str | None = None  # the response cache stopped taking answers (a full disk)
+    unfinished: list[str] = field(default_factory=list)  # in progress when a full disk stopped the run
     stories: "StoriesUpdate | None" = None  # OUT/stories.jsonl, when the run built it
     stories_error: str | None = None
 
@@ -160,7 +163,10 @@ class Manifest:
                     "duplicates": s.duplicates,
                     "damaged_results_redone": s.damaged,
                     "skipped_files": s.skipped,
+                    "skipped_faults": s.skipped_faults,
+                    "unfinished": len(s.unfinished),
                 },
+                "unfinished": s.unfinished,
                 "skipped_files": s.skipped_files,
                 "skipped_list": SKIPPED_FILE if s.skipped else None,
                 "tokens": {
@@ -212,6 +218,12 @@ class SkippedList:
             self._file = self.path.open("a", encoding="utf-8")
         self._file.write(line + "\n")
         self.reporter.emit("file_skipped", reason=line)
+
+    def fault(self, line: str) -> None:
+        """An entry left out that may hide articles (a folder loop, an unreadable entry): listed
+        like the others, and the run exits 3."""
+        self.summary.skipped_faults += 1
+        self.add(line)
 
     def close(self) -> None:
         if self._file is not None:

@@ -13,17 +13,18 @@ Layout of OUT_DIR:
 
 import json
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from pipeline._io import atomic_writer
+from pipeline._io import atomic_writer, named
 from pipeline.text.ingest import InputError
 from schemas import ArticleResult
 
-OWN_ENTRIES = ("run.json", "articles", "batch.json")
+OWN_ENTRIES = ("run.json", "articles", "batch.json", ".factcheck.lock")  # the lock: run/lock.py
 SKIPPED_FILE = "skipped.txt"  # any of these marks a folder as ours
 SKIPPED_LISTED = 100  # skipped files named in run.json and on stderr; all of them go to skipped.txt
 
@@ -34,6 +35,23 @@ def check_out_dir(out_dir: Path) -> None:
         raise InputError(f"{out_dir}: output path exists and is not a folder")
     if out_dir.is_dir() and any(out_dir.iterdir()) and not any((out_dir / name).exists() for name in OWN_ENTRIES):
         raise InputError(f"{out_dir}: folder is not empty and is not a factcheck output folder; choose a new one")
+
+
+def check_writable(out_dir: Path) -> None:
+    """Write and remove a small file in OUT/articles: an unwritable folder or a full disk stops
+    the run with an OSError naming the path before the first LLM call is paid for."""
+    folder = out_dir / "articles"
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, probe = tempfile.mkstemp(dir=folder, prefix=".probe.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:  # a buffered write: it fails, where os.write would write part
+            f.write(b"\0" * 65536)  # about the size of a large result
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as error:
+        raise named(error, folder) from None
+    finally:
+        os.unlink(probe)
 
 
 def result_path(out_dir: Path, article_id: str) -> Path:

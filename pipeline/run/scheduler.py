@@ -11,12 +11,13 @@ import itertools
 import math
 import uuid
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from pipeline._io import append_jsonl, write_json_atomic
+from pipeline._io import DISK_FULL, append_jsonl, environment_fault, write_json_atomic
 from pipeline.llm.cache import ResponseCache
 from pipeline.llm.client import LLM
 from pipeline.llm.costs import Tally, current_tally
@@ -27,9 +28,11 @@ from pipeline.llm.prices import price_for
 from pipeline.llm.redaction import redact
 from pipeline.run.budget import CALL_OUTPUT_TOKENS, CALL_OVERHEAD_TOKENS, CALLS_PER_ARTICLE, Budget
 from pipeline.run.inputs import Inputs, SeenTexts, iter_articles, one_line
+from pipeline.run.lock import OutputLock
 from pipeline.run.manifest import Manifest, RunOptions, RunSummary, SkippedList
 from pipeline.run.output import (
     check_out_dir,
+    check_writable,
     load_result,
     result_files,
     result_path,
@@ -77,17 +80,35 @@ async def run(
     *,
     options: RunOptions | None = None,
     reporter: Reporter | None = None,
+    lock: OutputLock | None = None,
 ) -> RunSummary:
     """Analyse every article with bounded concurrency; one article's failure is recorded and
     does not stop the others. ``files`` is streamed (an :class:`Inputs` is walked as the run goes);
     ``missing`` are lines about inputs given that do not exist: each is a failed input.
     ``llm=None``: no LLM at all (``run --no-llm``): claims from code's candidates, denials by rule,
-    verdicts by the stance model; a later run with an LLM redoes those results."""
+    verdicts by the stance model; a later run with an LLM redoes those results.
+    ``lock``: OUT's lock when the caller took it already (the CLI does, before loading models);
+    else it is taken here, and a folder another run holds is refused (:class:`FolderBusyError`)."""
+    check_out_dir(out_dir)
+    if lock is not None:
+        return await _run(llm, files, missing, out_dir, settings, options, reporter)
+    with OutputLock(out_dir):
+        return await _run(llm, files, missing, out_dir, settings, options, reporter)
+
+
+async def _run(
+    llm: LLM | None,
+    files: Iterable[Path],
+    missing: list[str],
+    out_dir: Path,
+    settings: Settings,
+    options: RunOptions | None,
+    reporter: Reporter | None,
+) -> RunSummary:
     options = options or RunOptions(
         concurrency=settings.concurrency, budget_usd=settings.budget_usd, cache=settings.cache
     )
     reporter = reporter or _Quiet()
-    check_out_dir(out_dir)
     price = price_for(llm.backend, llm.model, settings.prices) if llm is not None else None
     if options.budget_usd is not None and price is None and llm is not None:
         raise InputError(
@@ -103,6 +124,7 @@ async def run(
     counted, several = files.census() if isinstance(files, Inputs) else (None, True)
     manifest = Manifest(llm, settings, options, out_dir, summary, price, limiter, counted)
     sweep_temporaries(out_dir)
+    check_writable(out_dir)  # before the first call: no money for results that cannot be written
     set_aside_errors(out_dir)
     manifest.write()
     reporter.emit(
@@ -115,7 +137,11 @@ async def run(
         for line in missing:
             pipeline.failed_input(line.rsplit(": ", 1)[0], line)
         await pipeline.go(files)
-        summary.status = "budget_exhausted" if summary.not_started else "complete"
+        if pipeline.disk_fault is not None:
+            summary.status = "stopped"
+            summary.fatal_error = environment_fault(pipeline.disk_fault)
+        else:
+            summary.status = "budget_exhausted" if summary.not_started else "complete"
     except EndpointError as error:
         summary.status = "failed"
         summary.fatal_error = str(error)
@@ -124,18 +150,32 @@ async def run(
         pipeline.close()
         if cache is not None:
             cache.close()
+            summary.cache_error = cache.write_error
         if summary.status == "running":
             summary.status = "interrupted"
-        write_results_table(out_dir)
+        # On a full disk these writes may fail too: the results stay whole (atomic writes) and
+        # the next run rebuilds both files; what stopped the run is on stderr either way.
+        with _unless_disk_full():
+            write_results_table(out_dir)
         if options.stories and summary.status in ("complete", "budget_exhausted"):
             _build_stories(out_dir, summary, reporter)  # before run_finished: that stays the last event
-        manifest.write()
+        with _unless_disk_full():
+            manifest.write()
         reporter.emit(
             "run_finished", run_id=summary.run_id, status=summary.status, done=summary.done, reused=summary.reused,
             failed=summary.failed, not_started=summary.not_started, calls=summary.calls,
             cache_hits=summary.total.cache_hits, cost_usd=round(summary.cost_usd, 6), seconds=manifest.seconds(),
         )
     return summary
+
+
+@contextmanager
+def _unless_disk_full() -> Iterator[None]:
+    try:
+        yield
+    except OSError as error:
+        if error.errno not in DISK_FULL:
+            raise
 
 
 def _build_stories(out_dir: Path, summary: RunSummary, reporter: Reporter) -> None:
@@ -175,6 +215,7 @@ class _Pipeline:
         self.skipped = skipped
         self.seen = SeenTexts()
         self.fatal: EndpointError | None = None  # set when the endpoint can serve no call: the run stops
+        self.disk_fault: OSError | None = None  # set when OUT's disk is full: the run starts nothing more
         self._running: set[asyncio.Task[None]] = set()
 
     def close(self) -> None:
@@ -182,7 +223,9 @@ class _Pipeline:
         self.skipped.close()
 
     def _files(self, files: Iterable[Path]) -> Iterator[Path]:
-        walk = files.walk(self.skipped.add, self.failed_input) if isinstance(files, Inputs) else iter(files)
+        walk = (
+            files.walk(self.skipped.add, self.failed_input, self.skipped.fault) if isinstance(files, Inputs) else iter(files)
+        )
         for path in walk:
             self.summary.files += 1
             yield path
@@ -196,9 +239,9 @@ class _Pipeline:
         running = self._running
         startable = self._startable(files)
         try:
-            while self.fatal is None:
+            while self.fatal is None and self.disk_fault is None:
                 await slots.acquire()  # before the next article is read: reading keeps pace with the run
-                item = next(startable, None) if self.fatal is None else None
+                item = next(startable, None) if self.fatal is None and self.disk_fault is None else None
                 if item is None:
                     slots.release()
                     break
@@ -218,6 +261,19 @@ class _Pipeline:
         finished calls are in the response cache; a later run resumes them)."""
         if self.fatal is None:
             self.fatal = error
+            current = asyncio.current_task()
+            for task in self._running:
+                if task is not current:
+                    task.cancel()
+
+    def _disk_full(self, error: OSError, unfinished: str | None) -> None:
+        """OUT cannot take a result: start no article (none could be written; each would be paid
+        for nothing), stop those in flight (their answers are in the response cache) and name
+        them as unfinished; the next run resumes them."""
+        if unfinished is not None:
+            self.summary.unfinished.append(unfinished)
+        if self.disk_fault is None:
+            self.disk_fault = error
             current = asyncio.current_task()
             for task in self._running:
                 if task is not current:
@@ -268,6 +324,15 @@ class _Pipeline:
         priority = request_priority.set(number)  # this task's calls: the earlier started, the sooner served
         try:
             await self._analyse(article, estimate)
+        except asyncio.CancelledError:
+            if self.disk_fault is not None:
+                self.summary.unfinished.append(article.meta.source)
+            raise
+        except OSError as error:
+            if error.errno in DISK_FULL:
+                self._disk_full(error, article.meta.source)  # its own error row could not be written either
+            else:
+                self._failed(article.meta.source, article.meta.id, "analyze", environment_fault(error) or one_line(error))
         except Exception as error:  # a bug must fail only its article, never stall an overnight run
             detail = f"internal error, please report: {one_line(error)}"
             self._failed(article.meta.source, article.meta.id, "internal", detail)
@@ -283,30 +348,42 @@ class _Pipeline:
                 result = await analyze_without_llm(article, AnalysisOptions.from_settings(self.settings, "none"))
             else:
                 result = await analyze(self.llm, article, options=AnalysisOptions.from_settings(self.settings, self.llm.backend))
-            # fsync blocks for milliseconds: in a thread, so other articles' answers keep flowing.
-            await asyncio.to_thread(write_json_atomic, result_path(self.out_dir, article.meta.id), result)
         except EndpointError as error:  # not this article's failure: the whole run's
             self._stop(error)
             return
         except LLMError as error:
             self._failed(article.meta.source, article.meta.id, tally.last_stage or "llm", str(error))
             return
-        except (ValidationError, ValueError, OSError) as error:  # invalid output or an unwritable folder
+        except (ValidationError, ValueError) as error:  # invalid output
             self._failed(article.meta.source, article.meta.id, tally.last_stage or "analyze", one_line(error))
             return
         finally:
             current_tally.reset(token)
             self.summary.bill.add(tally)
             self.budget.settle(estimate, tally.total(), len(article.text))
+        try:
+            # fsync blocks for milliseconds: in a thread, so other articles' answers keep flowing.
+            await asyncio.to_thread(write_json_atomic, result_path(self.out_dir, article.meta.id), result)
+        except OSError as error:
+            if error.errno in DISK_FULL:
+                self._disk_full(error, article.meta.source)
+            else:  # the folder changed under the run (its permissions, a file in the way)
+                self._failed(article.meta.source, article.meta.id, "write", environment_fault(error) or one_line(error))
+            return
         bill = tally.total()
         self.summary.done += 1
         self.summary.article_seconds.append(result.run.seconds)
-        await asyncio.to_thread(
-            append_jsonl,
-            self.out_dir / "usage.jsonl",
-            {"run_id": self.summary.run_id, "article": article.meta.id, "source": article.meta.source,
-             "cost_usd": round(bill.cost_usd, 6), "stages": tally.as_json()},
-        )
+        try:
+            await asyncio.to_thread(
+                append_jsonl,
+                self.out_dir / "usage.jsonl",
+                {"run_id": self.summary.run_id, "article": article.meta.id, "source": article.meta.source,
+                 "cost_usd": round(bill.cost_usd, 6), "stages": tally.as_json()},
+            )
+        except OSError as error:
+            if error.errno not in DISK_FULL:
+                raise
+            self._disk_full(error, None)  # the result itself is written: this article is done
         self.reporter.emit(
             "article_done", article=article.meta.id, source=article.meta.source, claims=len(result.claims),
             denials=len(result.denials), seconds=result.run.seconds, calls=bill.calls, cache_hits=bill.cache_hits,
@@ -338,9 +415,14 @@ class _Pipeline:
         self.summary.failed += 1
         reason = redact(reason)  # exception text may quote a server's echo of the credentials
         source = redact(source)  # as the reason quotes it: a row is redacted whole
-        append_jsonl(
-            self.errors,
-            {"run_id": self.summary.run_id, "article": article_id, "source": source, "stage": stage,
-             "reason": reason, "at": datetime.now(UTC).isoformat()},
-        )
+        try:
+            append_jsonl(
+                self.errors,
+                {"run_id": self.summary.run_id, "article": article_id, "source": source, "stage": stage,
+                 "reason": reason, "at": datetime.now(UTC).isoformat()},
+            )
+        except OSError as error:  # the event below still names it on stderr
+            if error.errno not in DISK_FULL:
+                raise
+            self._disk_full(error, None)
         self.reporter.emit("article_failed", article=article_id, source=source, stage=stage, reason=reason)

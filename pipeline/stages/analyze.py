@@ -39,7 +39,9 @@ def prompt_versions() -> dict[str, str]:
 async def analyze(llm: LLM, article: Article, options: AnalysisOptions = AnalysisOptions()) -> ArticleResult:
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
-    parts = windows(article.text, title=article.meta.title, max_chars=options.window_chars)
+    # The text work (sentences, attributions, embeddings) runs in worker threads: a pathological
+    # article must not hold the event loop that serves every other article's calls.
+    parts = await asyncio.to_thread(windows, article.text, title=article.meta.title, max_chars=options.window_chars)
     usage = {stage: Usage() for stage in STAGES}
     claims: list[Claim] = []
     denials: list[Denial] = []
@@ -49,10 +51,11 @@ async def analyze(llm: LLM, article: Article, options: AnalysisOptions = Analysi
     if withheld:
         warnings.append(f"sentences {withheld} address AI systems; shown to the model as a placeholder, kept in the text")
     for window in parts:
+        await asyncio.to_thread(find_attributions, window.text)  # cached: the stages' own calls find it done
         found = await _analyze_window(llm, window, options, usage, warnings)
         _merge(found, claims, denials, verdicts)
     if len(parts) > 1:  # one window's claims are merged already; across windows, here
-        claims, denials, verdicts = _one_per_proposition(claims, denials, verdicts, warnings)
+        claims, denials, verdicts = await asyncio.to_thread(_one_per_proposition, claims, denials, verdicts, warnings)
     if options.verifier == "trained":
         # One judgement per claim over the whole article, after the windows are merged.
         verdicts = await judge_with_stance_model(article.text, claims, denials, usage)
@@ -62,7 +65,7 @@ async def analyze(llm: LLM, article: Article, options: AnalysisOptions = Analysi
         claims=claims,
         denials=denials,
         verdicts=verdicts,
-        attributions=list(find_attributions(article.text)),  # code, not LLM: every who-said-what
+        attributions=list(await asyncio.to_thread(find_attributions, article.text)),  # code, not LLM: every who-said-what
         warnings=warnings,
         run=run_info(llm, usage, len(parts), started_at, clock, options.verifier),
     )

@@ -9,6 +9,7 @@ text before it for a fronted clause ("..., Smith said."). Pure regex over the se
 it is fast (about a millisecond for a 1,000-word article) and deterministic.
 """
 
+import bisect
 import functools
 import re
 from collections.abc import Sequence
@@ -65,10 +66,11 @@ class _Found:
 @functools.lru_cache(maxsize=64)
 def find_attributions(text: str) -> tuple[Attribution, ...]:
     """Every attribution in ``text``, in text order, ids a1, a2, ...; all spans are exact."""
-    quotes = [(m.start(), m.end()) for m in QUOTE.finditer(text)]
+    quotes = [(m.start(), m.end()) for m in QUOTE.finditer(text)]  # in order and disjoint: bisectable
     found: list[_Found] = []
     for unit in units(text, quotes):
-        found += _in_unit(text, unit, quotes)
+        for part in _bounded(unit):
+            found += _in_unit(text, part, quotes)
     result: list[Attribution] = []
     for item in sorted(found, key=lambda f: f.cue):
         result.append(
@@ -80,6 +82,29 @@ def find_attributions(text: str) -> tuple[Attribution, ...]:
             )
         )
     return tuple(result)
+
+
+# Tokens per unit looked at as one: a sentence (or several joined by a quotation) is rarely more
+# than a few hundred. A "sentence" of 50,000 characters without a full stop (a quote bomb, a
+# table, a minified script) is cut into parts of this size, so the work per part is bounded and
+# the work per text linear: the look-backs from a cue (its subject, an earlier speaker) stay
+# within a part.
+MAX_UNIT_TOKENS = 400  # the longest in polnear_dev and the seeds: 91
+
+
+def _bounded(unit: Unit) -> list[Unit]:
+    tokens = unit.tokens
+    if len(tokens) <= MAX_UNIT_TOKENS:
+        return [unit]
+    parts = [tokens[k : k + MAX_UNIT_TOKENS] for k in range(0, len(tokens), MAX_UNIT_TOKENS)]
+    return [Unit(part[0].start, part[-1].end, part) for part in parts]
+
+
+def _overlapping(quotes: list[tuple[int, int]], start: int, end: int) -> list[tuple[int, int]]:
+    """The quotations overlapping [start, end), by bisection (not a scan of the article's quotes)."""
+    first = bisect.bisect_right(quotes, start, key=lambda q: q[1])
+    last = bisect.bisect_left(quotes, end, key=lambda q: q[0])
+    return quotes[first:last]
 
 
 def _span(text: str, bounds: tuple[int, int] | None) -> Span | None:
@@ -95,11 +120,14 @@ def _in_unit(text: str, unit: Unit, quotes: list[tuple[int, int]]) -> list[_Foun
     transcript = _transcript_line(text, unit)
     if transcript is not None:
         found.append(transcript)
-    inside = [(s, e) for s, e in quotes if s < unit.end and unit.start < e]
+    inside = _overlapping(quotes, unit.start, unit.end)
+    q = 0  # tokens and quotations both go forward: one walk, not every token against every quote
     i = 0
     while i < len(tokens):
         # Words inside a quotation are the speaker's, not the article's attributions.
-        if any(s < tokens[i].start < e for s, e in inside):
+        while q < len(inside) and inside[q][1] <= tokens[i].start:
+            q += 1
+        if q < len(inside) and inside[q][0] < tokens[i].start < inside[q][1]:
             i += 1
             continue
         cue = _cue_at(text, tokens, i)
@@ -184,13 +212,26 @@ def _transcript_line(text: str, unit: Unit) -> _Found | None:
         return None
     # One capitalized word before a colon is usually a caption or a section label ("Agony: ...",
     # "Origins: ..."), unless the article names it elsewhere, as it does a transcript's speakers.
-    if colon == 1 and not re.search(rf"\b{re.escape(label)}\b(?!\s*:)", text):
+    if colon == 1 and not _named_elsewhere(text, label):
         return None
     return _Found(
         (tokens[0].start, tokens[colon - 1].end),
         (tokens[colon].start, tokens[colon].end),
         _trimmed(text, tokens[colon + 1].start, unit.end),
     )
+
+
+def _named_elsewhere(text: str, label: str) -> bool:
+    """``label`` occurs in ``text`` not followed by a colon. One scan of the text for all the
+    labels (not one per transcript line: a text of 5,000 "Word:" lines made that quadratic)."""
+    if re.fullmatch(r"\w+", label):
+        return label in _words_without_colon(text)
+    return re.search(rf"\b{re.escape(label)}\b(?!\s*:)", text) is not None
+
+
+@functools.lru_cache(maxsize=8)
+def _words_without_colon(text: str) -> frozenset[str]:
+    return frozenset(re.findall(r"\b\w+\b(?!\s*:)", text))
 
 
 def _verb_attribution(
@@ -308,8 +349,10 @@ def _quote_ending_before(
     if j < 0:
         return None
     limit = tokens[j].end
-    for start, end in quotes:
-        if end <= limit and limit - end <= 40 and not re.search(r"[.!?;\n]", text[end:limit]):
+    first = bisect.bisect_left(quotes, limit - 40, key=lambda q: q[1])
+    last = bisect.bisect_right(quotes, limit, key=lambda q: q[1])
+    for start, end in quotes[first:last]:  # those ending at most 40 characters before the cue
+        if not re.search(r"[.!?;\n]", text[end:limit]):
             between = text[end:limit].strip(" ,")
             if not between or len(between.split()) <= 5:
                 return start, end
@@ -341,7 +384,8 @@ def _content(
                 after = addressee[1] + 1
     # 'told reporters: "..."', 'said Tuesday, "..."': a quotation opening just after the cue.
     for k in range(after, min(after + 5, len(tokens))):
-        opening = next(((s, e) for s, e in quotes if s == tokens[k].start), None)
+        at = bisect.bisect_left(quotes, tokens[k].start, key=lambda q: q[0])
+        opening = quotes[at] if at < len(quotes) and quotes[at][0] == tokens[k].start else None
         if opening is not None and (k == after or tokens[k - 1].text in ",:"):
             return opening
     while after < len(tokens) and tokens[after].text in ",:":
@@ -362,9 +406,9 @@ def _content(
 def _clause_end(unit: Unit, quotes: list[tuple[int, int]]) -> int:
     """Where reported content after a cue ends: the unit's end, or the end of a quotation running past it."""
     end = unit.end
-    for quote_start, quote_end in quotes:
-        if quote_start < end < quote_end:
-            end = quote_end
+    at = bisect.bisect_left(quotes, end, key=lambda q: q[0]) - 1  # the last quotation opening before it
+    if at >= 0 and end < quotes[at][1]:
+        end = quotes[at][1]
     return end
 
 

@@ -1,0 +1,223 @@
+"""Issue 24: the faults a newsroom meets running the batch nightly, each injected for real in a
+``factcheck run`` subprocess against the fake server: a second run on the same folder, a
+killed run's lock, an unwritable folder or log file, a file size limit (EFBIG) and a full
+disk (ENOSPC) mid-run, an unwritable or corrupt cache."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cli_process import FACTCHECK, env_for, factcheck, run_args
+
+from pipeline.cli._common import EXIT_BUSY, EXIT_ENVIRONMENT
+from pipeline.run.output import load_result
+from pipeline.testing.articles import write_articles
+from pipeline.testing.fake_openai import FakeOpenAI
+
+
+
+def factcheck_bound_by_permissions(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The CLI as a user whom file permissions bind: as root, without the capability to override them."""
+    command = [*FACTCHECK, *args]
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("as root, needs setpriv (util-linux) to drop CAP_DAC_OVERRIDE")
+        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *command]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
+
+def _file_size_limit(kib: int) -> str:
+    return f"import resource\nresource.setrlimit(resource.RLIMIT_FSIZE, ({kib * 1024}, {kib * 1024}))"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI(latency=0.002) as server:
+        yield server
+
+
+@pytest.fixture
+def shared_tmp(tmp_path: Path) -> Path:
+    return tmp_path
+
+
+def _paid_twice(fake: FakeOpenAI) -> int:
+    return sum(count - 1 for count in fake.stats.as_json()["by_body"].values() if count > 1)
+
+
+# -- 1. one run per output folder --------------------------------------------------------------
+
+
+def test_a_second_run_on_the_same_folder_is_refused_at_once_and_nothing_is_paid_twice(
+    fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    fake.latency = 0.1
+    write_articles(tmp_path / "in", 12)
+    out = tmp_path / "out"
+    env = env_for(tmp_path)
+    first = subprocess.Popen([*FACTCHECK, *run_args(tmp_path / "in", out, fake.base_url, "--quiet")], env=env,
+                             stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while fake.stats.requests == 0 and time.monotonic() < deadline:  # the first run holds OUT and calls
+        time.sleep(0.02)
+    second = factcheck(run_args(tmp_path / "in", out, fake.base_url, "--quiet"), env)
+    assert first.wait(timeout=120) == 0, first.stderr.read() if first.stderr else ""
+    assert second.returncode == EXIT_BUSY, second.stderr
+    line = second.stderr.strip()
+    assert line.startswith(f"error: {out} is being written by another factcheck run (pid {first.pid}, started "), line
+    assert len(line.splitlines()) == 1
+    assert _paid_twice(fake) == 0 and fake.stats.requests == 36
+    rows = (out / "usage.jsonl").read_text().splitlines()
+    assert len(rows) == 12
+    assert json.loads((out / "run.json").read_text())["counts"]["done"] == 12
+
+
+def test_two_runs_started_together_one_refused_none_crashes(fake: FakeOpenAI, tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 6)
+    out = tmp_path / "out"
+    env = env_for(tmp_path)
+    runs = [subprocess.Popen([*FACTCHECK, *run_args(tmp_path / "in", out, fake.base_url, "--quiet")], env=env,
+                             stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    codes = sorted(run.wait(timeout=120) for run in runs)
+    stderr = "".join(run.stderr.read() for run in runs if run.stderr)
+    assert "internal error" not in stderr, stderr
+    assert codes in ([0, EXIT_BUSY], [0, 0]), stderr  # [0, 0]: the first finished before the second started
+    assert _paid_twice(fake) == 0
+
+
+def test_a_killed_runs_lock_is_taken_over(fake: FakeOpenAI, tmp_path: Path) -> None:
+    fake.latency = 0.2
+    write_articles(tmp_path / "in", 8)
+    out = tmp_path / "out"
+    env = env_for(tmp_path)
+    victim = subprocess.Popen([*FACTCHECK, *run_args(tmp_path / "in", out, fake.base_url, "--quiet")], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while fake.stats.requests == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    assert (out / ".factcheck.lock").exists()  # left behind, with the dead run's pid in it
+    fake.latency = 0.002
+    resumed = factcheck(run_args(tmp_path / "in", out, fake.base_url, "--quiet"), env)
+    assert resumed.returncode == 0, resumed.stderr
+    assert len(list((out / "articles").glob("*.json"))) == 8
+
+
+# -- 5. environment faults -----------------------------------------------------------------------
+
+
+def test_an_unwritable_output_folder_is_one_line_before_any_call(fake: FakeOpenAI, shared_tmp: Path) -> None:
+    write_articles(shared_tmp / "in", 3)
+    out = shared_tmp / "out"
+    out.mkdir()
+    out.chmod(0o555)
+    env = env_for(shared_tmp, FACTCHECK_CACHE_DIR=str(shared_tmp / "cache"))
+    done = factcheck_bound_by_permissions(run_args(shared_tmp / "in", out, fake.base_url, "--quiet"), env)
+    assert done.returncode == EXIT_ENVIRONMENT, done.stderr
+    assert done.stderr.startswith(f"error: {out}") and "permission denied; fix its permissions" in done.stderr
+    assert "internal error" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert fake.stats.requests == 0
+
+
+def test_an_unwritable_log_file_is_one_line(fake: FakeOpenAI, shared_tmp: Path) -> None:
+    write_articles(shared_tmp / "in", 1)
+    logs = shared_tmp / "logs"
+    logs.mkdir()
+    logs.chmod(0o555)
+    env = env_for(shared_tmp, FACTCHECK_CACHE_DIR=str(shared_tmp / "cache"))
+    done = factcheck_bound_by_permissions(run_args(shared_tmp / "in", shared_tmp / "out", fake.base_url, "--log-json", str(logs / "run.log")),
+                     env)
+    assert done.returncode == EXIT_ENVIRONMENT, done.stderr
+    assert f"{logs / 'run.log'}: permission denied" in done.stderr and "internal error" not in done.stderr
+
+
+def test_an_unwritable_cache_folder_is_not_called_corrupt(fake: FakeOpenAI, shared_tmp: Path) -> None:
+    write_articles(shared_tmp / "in", 1)
+    cache = shared_tmp / "cache"
+    cache.mkdir()
+    cache.chmod(0o555)
+    env = env_for(shared_tmp, FACTCHECK_CACHE_DIR=str(cache))
+    done = factcheck_bound_by_permissions(run_args(shared_tmp / "in", shared_tmp / "out", fake.base_url, "--quiet"), env)
+    assert done.returncode == EXIT_ENVIRONMENT, done.stderr
+    assert "response cache cannot be written" in done.stderr and "permission denied" in done.stderr
+    assert "move it aside" not in done.stderr and "corrupt" not in done.stderr
+
+
+def test_a_corrupt_cache_is_called_corrupt(fake: FakeOpenAI, tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 1)
+    (tmp_path / "cache" / "responses").mkdir(parents=True)
+    (tmp_path / "cache" / "responses" / "cache.db").write_bytes(b"not sqlite at all" * 100)
+    done = factcheck(run_args(tmp_path / "in", tmp_path / "out", fake.base_url, "--quiet"), env_for(tmp_path))
+    assert done.returncode == 1, done.stderr
+    assert "response cache is corrupt" in done.stderr and "move it aside" in done.stderr
+
+
+def test_a_file_size_limit_stops_the_run_before_any_call(fake: FakeOpenAI, tmp_path: Path) -> None:
+    """`ulimit -f 5`: nothing can be written, so nothing is asked (it paid every call, then failed
+    each article "at verify")."""
+    write_articles(tmp_path / "in", 4)
+    done = factcheck(run_args(tmp_path / "in", tmp_path / "out", fake.base_url, "--quiet", "--no-cache"), env_for(tmp_path),
+                     before=_file_size_limit(5))
+    assert done.returncode == EXIT_ENVIRONMENT, done.stderr
+    assert "file size limit reached" in done.stderr and "ulimit -f" in done.stderr
+    assert "failed at" not in done.stderr and "internal error" not in done.stderr
+    assert fake.stats.requests == 0
+
+
+def test_a_disk_that_fills_mid_run_stops_starting_articles_and_the_next_run_resumes(
+    fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    """The output folder's disk fills after a few results (injected: the write of the fourth
+    result and every later one fails with ENOSPC, as on a full disk). The run starts no more
+    articles, names the unfinished, exits 5; freed, the next run does the rest, paying for
+    nothing twice (the unfinished ones' answers are in the response cache)."""
+    count = 20
+    write_articles(tmp_path / "in", count)
+    out = tmp_path / "out"
+    env = env_for(tmp_path)
+    full_after_3 = (
+        "import errno, os\nimport pipeline._io as io\n_write = io.write_json_atomic\n_done = []\n"
+        "def write(path, data):\n"
+        "    if path.parent.name == 'articles' and len(_done) >= 3:\n"
+        "        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))\n"
+        "    _write(path, data)\n    _done.append(path)\n"
+        "io.write_json_atomic = write\nimport pipeline.run.scheduler as s\ns.write_json_atomic = write"
+    )
+    stopped = factcheck(run_args(tmp_path / "in", out, fake.base_url, "--quiet", "--concurrency", "2"), env,
+                        before=full_after_3)
+    assert stopped.returncode == EXIT_ENVIRONMENT, stopped.stderr
+    assert "no space left on the disk" in stopped.stderr and "the run stopped starting articles" in stopped.stderr
+    assert "internal error" not in stopped.stderr and "failed at" not in stopped.stderr
+    written = len(list((out / "articles").glob("*.json")))
+    assert written == 3
+    manifest = json.loads((out / "run.json").read_text())
+    assert manifest["status"] == "stopped" and manifest["unfinished"]
+    assert all(f"{source}: unfinished" in stopped.stderr for source in manifest["unfinished"])
+    asked = fake.stats.requests
+    assert asked <= 3 * (written + 2 * 2 - 1 + 1), asked  # no more than the articles in progress when it filled
+
+    resumed = factcheck(run_args(tmp_path / "in", out, fake.base_url, "--quiet"), env)
+    assert resumed.returncode == 0, resumed.stderr
+    assert all(load_result(p) is not None for p in (out / "articles").glob("*.json"))
+    assert len(list((out / "articles").glob("*.json"))) == count
+    assert _paid_twice(fake) == 0
+    assert not list(out.rglob(".*.tmp"))
+
+
+def test_the_lock_file_marks_the_folder_as_ours(tmp_path: Path) -> None:
+    """A run killed before it wrote run.json left only its lock: the folder is still resumable."""
+    from pipeline.run.lock import OutputLock
+    from pipeline.run.output import check_out_dir
+
+    out = tmp_path / "out"
+    with OutputLock(out):
+        pass
+    check_out_dir(out)  # no "folder is not empty and is not a factcheck output folder"
+    assert os.listdir(out) == [".factcheck.lock"]
