@@ -46,3 +46,9 @@ def test_judging_with_the_stance_model_loads_no_training_library(tmp_path: Path)
     done = subprocess.run([sys.executable, "-c", code], env=env_for(tmp_path), capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_run_no_llm_loads_no_sdk_and_no_training_library(tmp_path: Path) -> None:
+    done = factcheck(["run", str(SEED), "--out", str(tmp_path / "out"), "--no-llm", "--quiet"], env_for(tmp_path), before=REPORT)
+    assert done.returncode == 0, done.stderr
+    assert "LOADED []" in done.stderr, done.stderr

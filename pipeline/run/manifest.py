@@ -1,5 +1,7 @@
 """What a run records: its options, its running summary, OUT/run.json (the manifest) and OUT/skipped.txt."""
 
+from __future__ import annotations
+
 import random
 import statistics
 import time
@@ -9,7 +11,6 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from pipeline._io import write_json_atomic
-from pipeline.llm.client import LLM
 from pipeline.llm.costs import Tally
 from pipeline.llm.limiter import AdaptiveLimiter
 from pipeline.llm.prices import ModelPrice
@@ -20,7 +21,8 @@ from pipeline.run.progress import Reporter
 from pipeline.settings import Settings
 from pipeline.stages.analyze import prompt_versions
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the client loads the openai SDK: run --no-llm never needs it
+    from pipeline.llm.client import LLM
     from pipeline.stories import StoriesUpdate
 
 

@@ -6,7 +6,10 @@ analysed again, and every LLM answer is in the response cache, so a run killed a
 point and started again redoes no finished article and re-asks no finished call.
 """
 
+from __future__ import annotations
+
 import asyncio
+from typing import TYPE_CHECKING
 import itertools
 import math
 import uuid
@@ -19,7 +22,6 @@ from pydantic import ValidationError
 
 from pipeline._io import DISK_FULL, append_jsonl, environment_fault, write_json_atomic
 from pipeline.llm.cache import ResponseCache
-from pipeline.llm.client import LLM
 from pipeline.llm.costs import Tally, current_tally
 from pipeline.llm.errors import EndpointError, LLMError
 from pipeline.llm.factory import use_transport_stack
@@ -46,6 +48,9 @@ from pipeline.stages._stage import STAGE_BY_TOOL
 from pipeline.stages.analyze import analyze, analyze_without_llm
 from pipeline.stages.options import AnalysisOptions
 from pipeline.text.ingest import Article, InputError
+
+if TYPE_CHECKING:  # the client loads the openai SDK: run --no-llm never needs it
+    from pipeline.llm.client import LLM
 
 
 def in_progress(concurrency: int) -> int:
