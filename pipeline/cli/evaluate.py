@@ -38,7 +38,7 @@ def eval_command(
     max_claims: Annotated[int | None, typer.Option(help="Most claims kept per context window.")] = None,
     verifier: VerifierOpt = None,
     no_llm: Annotated[
-        bool, typer.Option("--no-llm", help="FNC pairs with no LLM at all: the stance model and rule-based attributions.")
+        bool, typer.Option("--no-llm", help="No LLM at all: FNC pairs by the stance model, PolNeAR documents as run --no-llm analyses them.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the tables and errors.")] = False,
     cache: Annotated[
@@ -68,8 +68,10 @@ def eval_command(
     settings = read_settings(
         backend=backend, base_url=base_url, model=model, embedded_model=embedded_model, max_claims=max_claims, verifier=verifier
     )
-    if no_llm and (polnear is not None or settings.resolved_verifier() == "llm"):
-        raise fail("--no-llm scores FNC pairs with the trained verifier only (no --polnear, no --verifier llm)")
+    if no_llm and verifier == "llm":
+        raise fail("--no-llm scores with the trained verifier (not --verifier llm)")
+    if no_llm:
+        settings = settings.model_copy(update={"verifier": "trained"})
     try:  # a bad dataset fails before a model starts
         fnc_pairs = load_fnc(fnc, limit, per_label=per_label) if fnc else []
         polnear_docs = load_polnear(polnear, limit) if polnear else []

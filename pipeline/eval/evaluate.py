@@ -27,7 +27,7 @@ from pipeline.eval.scoring import NO_VERDICT, cost, score_attribution, score_cal
 from pipeline.llm.client import LLM
 from pipeline.llm.errors import LLMError
 from pipeline.settings import Settings
-from pipeline.stages.analyze import analyze, prompt_versions
+from pipeline.stages.analyze import analyze, analyze_without_llm, prompt_versions
 from pipeline.stages.check import check_claim
 from pipeline.stages.options import AnalysisOptions
 from pipeline.stance.model import stance_model_sha256
@@ -100,10 +100,9 @@ async def evaluate(
     on_item: Progress | None = None,
 ) -> EvalReport:
     """Predict every item not already cached, score, and write metrics.json and the plots.
-    ``llm=None``: FNC pairs with no LLM at all (the trained verifier, no denials)."""
+    ``llm=None``: no LLM at all: FNC pairs with the trained verifier and no denials, PolNeAR
+    documents as ``run --no-llm`` analyses them (code's candidate claims)."""
     options = AnalysisOptions.from_settings(settings, llm.backend if llm is not None else None)
-    if llm is None and polnear:
-        raise ValueError("PolNeAR scoring needs the LLM's claims")
     started = datetime.now(UTC)
     clock = time.perf_counter()
     key = fingerprint(llm, settings)
@@ -111,8 +110,7 @@ async def evaluate(
     report = _progress(on_item)
 
     async def analysed(doc: PolnearDoc) -> tuple[ArticleResult, str]:
-        assert llm is not None
-        result = await analyze(llm, doc.article, options)
+        result = await analyze(llm, doc.article, options) if llm is not None else await analyze_without_llm(doc.article, options)
         return result, f"{len(result.claims)} claims, {result.run.seconds:.1f}s"
 
     async def checked(pair: FncPair) -> tuple[CheckResult, str]:

@@ -6,7 +6,8 @@ claim: its content is what is claimed, its source the claimant, the sources it p
 Sentences in the article's own voice are candidates when the check-worthiness model scores them
 high (numbers, named actors doing things, causes and comparisons). An attribution whose cue
 denies ("Musk denied ...") is a candidate denial, not a claim; "did not respond" is neither.
-Candidates are ranked by check-worthiness; those below the model's threshold are dropped.
+Every attributed proposition is a candidate (someone asserted it); own-voice sentences only above
+the model's threshold. All are ranked by check-worthiness.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def propose(window: Window, score: Score | None = None, threshold: float | None 
     kept = [
         Candidate(**{**draft, "checkworthiness": round(float(s), 3)})  # type: ignore[arg-type]
         for draft, s in zip(drafts, scores, strict=True)
-        if s >= threshold
+        if draft["cue"] != "none" or s >= threshold  # someone asserted it: a candidate whatever its score
     ]
     kept.sort(key=lambda c: -c.checkworthiness)
     denial_candidates = [
