@@ -247,7 +247,12 @@ def test_cli_eval_no_llm_scores_fnc_pairs_in_seconds(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["stance"]["pairs"] == 6 and metrics["backend"] == "none"
-    refused = runner.invoke(app, ["eval", "--no-llm", "--polnear", str(POLNEAR), "--out", str(tmp_path / "x")])
+    # PolNeAR documents with no LLM: code's candidate claims, scored like the LLM's.
+    documents = runner.invoke(app, ["eval", "--no-llm", "--polnear", str(POLNEAR), "--out", str(tmp_path / "docs"), "-q"])
+    assert documents.exit_code == 0, documents.output
+    attribution = json.loads((tmp_path / "docs" / "metrics.json").read_text(encoding="utf-8"))["attribution"]
+    assert attribution["claims_per_article"] > 0 and attribution["claim_coverage"] > 0
+    refused = runner.invoke(app, ["eval", "--no-llm", "--verifier", "llm", "--fnc", str(FNC), "--out", str(tmp_path / "x")])
     assert refused.exit_code == 1 and "--no-llm" in refused.output
 
 
