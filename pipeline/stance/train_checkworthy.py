@@ -164,6 +164,7 @@ def to_onnx(model: Pipeline) -> bytes:
         options={id(model.steps[-1][1]): {"zipmap": False}},
         target_opset={"": OPSET, "ai.onnx.ml": 3},
     )
+    converted.graph.name = "checkworthiness"  # skl2onnx names the graph by a random uuid: the same fit must give the same bytes
     onnx.checker.check_model(converted, full_check=True)
     return converted.SerializeToString()
 
