@@ -97,7 +97,7 @@ def test_a_corrupt_cache_is_one_line_that_says_how_to_move_it_aside(tmp_path: Pa
         done = factcheck(run_args(tmp_path / "in", tmp_path / "out", fake.base_url), env)
         assert done.returncode == 1
         [line] = done.stderr.splitlines()
-        assert line.startswith(f"error: {responses}: response cache cannot be opened (file is not a database)")
+        assert line.startswith(f"error: {responses}: response cache is corrupt (file is not a database)")
         move = line.split("`")[1]
         subprocess.run(shlex.split(move), check=True)  # the command the message gives
         again = factcheck(run_args(tmp_path / "in", tmp_path / "out", fake.base_url), env)
