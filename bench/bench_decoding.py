@@ -1,49 +1,36 @@
-"""How the embedded model decodes the seed's claims request: under the tool-schema grammar, under
-llama.cpp's generic JSON grammar, or free (the schema only in the prompt). Not a test; prints figures.
+"""The seed's claims call on the embedded model, with and without llama.cpp's prompt-lookup
+decoding (``draft_model="prompt-lookup-decoding"``: draft tokens copied from the prompt, checked in
+one batch; the statements copy the candidates' words). Not a test; prints figures.
 
-    .venv/bin/python bench/bench_decoding.py [--model qwen2.5-coder-1.5b-instruct-q4_k_m] [--runs 2]
+    .venv/bin/python bench/bench_decoding.py [--model qwen2.5-coder-1.5b-instruct-q4_k_m] [--runs 3] [--draft-tokens 10 2]
 
-Captures the pipeline's own claims request on the seed (one run of the claims stage), then
-replays it in each form, cold (the slot's cached prefix evicted first), ``--runs`` times, and
-prints wall seconds, completion tokens, prompt-only seconds (``max_tokens=1``) and generation
-tokens/s. The answer of each form is printed once, so its quality can be read beside its speed.
+Captures the pipeline's own claims request on the seed (one run of the claims stage), then for
+each server setting (plain, then prompt lookup with each ``--draft-tokens``) starts a fresh server
+and replays that request cold (the slot's cached prefix evicted first) ``--runs`` times. Prints
+wall seconds (median and each run), prompt-only seconds (``max_tokens=1``), completion tokens and
+generation tokens/s, and whether the answer is the same as the plain server's (greedy decoding:
+prompt lookup must not change it).
 """
 
 import argparse
 import asyncio
 import json
 import statistics
+import sys
 import time
 from pathlib import Path
 
 import httpx
-import httpx2  # noqa: F401 (the openai client's HTTP library; named in a type hint)
 import openai
 
 from pipeline.llm.embedded import WEIGHTS, EmbeddedServer, ensure_weights
 from pipeline.llm.factory import embedded_llm
 from pipeline.settings import Settings
-from pipeline.stages.claims import extract_claims
+from pipeline.stages.claims import write_claims
 from pipeline.text.document import windows
 from pipeline.text.ingest import make_article
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "musk-putin-bremmer.txt"
-
-
-def forms(body: dict[str, object]) -> dict[str, dict[str, object]]:
-    """The captured tool-call request, and the same messages asking for JSON in two other ways."""
-    tool = body["tools"][0]["function"]  # type: ignore[index]
-    schema = json.dumps(tool["parameters"], ensure_ascii=False)
-    ask_json = (
-        f"\nAnswer with one JSON object only, no prose, matching this JSON Schema:\n{schema}"
-    )
-    as_text = {k: v for k, v in body.items() if k not in ("tools", "tool_choice")}
-    as_text["messages"] = [*body["messages"][:-1], {**body["messages"][-1], "content": body["messages"][-1]["content"] + ask_json}]  # type: ignore[index]
-    return {
-        "tool grammar": body,
-        "json_object grammar": {**as_text, "response_format": {"type": "json_object"}},
-        "free": as_text,
-    }
 
 
 def post(base_url: str, body: dict[str, object]) -> tuple[float, dict[str, object]]:
@@ -63,43 +50,57 @@ def answer_text(reply: dict[str, object]) -> str:
     return calls[0]["function"]["arguments"] if calls else message.get("content") or ""
 
 
+def server_argv(path: Path, n_ctx: int, draft_tokens: int | None) -> list[str]:
+    argv = [
+        sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--host", "127.0.0.1", "--port", "{port}",
+        "--n_ctx", str(n_ctx), "--verbose", "False",
+    ]  # fmt: skip
+    if draft_tokens:
+        argv += ["--draft_model", "prompt-lookup-decoding", "--draft_model_num_pred_tokens", str(draft_tokens)]
+    return argv
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default="qwen2.5-coder-1.5b-instruct-q4_k_m", choices=sorted(WEIGHTS))
-    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--draft-tokens", type=int, nargs="*", default=[10, 2])
     args = parser.parse_args()
     settings = Settings(embedded_model=args.model)
     path = ensure_weights(WEIGHTS[args.model], settings.cache_dir / "models")
     article = make_article(SEED.read_text(encoding="utf-8"), str(SEED))
     captured: list[dict[str, object]] = []
 
-    async def capture(request: "httpx2.Request") -> None:
+    async def capture(request: "httpx.Request") -> None:
         captured.append(json.loads(request.content))
 
-    started = time.perf_counter()
-    with EmbeddedServer(path, n_ctx=settings.context_tokens) as server:
-        print(f"server start: {time.perf_counter() - started:.1f} s")
-        llm = embedded_llm(settings, server.base_url, WEIGHTS[args.model].name)
-        llm.use_http_client(openai.DefaultAsyncHttpxClient(event_hooks={"request": [capture]}))
-        window = windows(article.text, title=article.meta.title, max_chars=settings.window_chars)[0]
-        asyncio.run(extract_claims(llm, window))
-        body = captured[0]
-        for name, form in forms(body).items():
+    plain_answer = None
+    for draft_tokens in [None, *args.draft_tokens]:
+        with EmbeddedServer(path, n_ctx=settings.context_tokens, command=server_argv(path, settings.context_tokens, draft_tokens)) as server:
+            if not captured:
+                llm = embedded_llm(settings, server.base_url, WEIGHTS[args.model].name)
+                llm.use_http_client(openai.DefaultAsyncHttpxClient(event_hooks={"request": [capture]}))
+                window = windows(article.text, title=article.meta.title, max_chars=settings.window_chars)[0]
+                asyncio.run(write_claims(llm, window, max_claims=settings.max_claims))
+            body = captured[0]
             evict(server.base_url)
-            prompt_only, _ = post(server.base_url, {**form, "max_tokens": 1})
+            prompt_only, _ = post(server.base_url, {**body, "max_tokens": 1})
             walls, tokens, text = [], [], ""
             for _ in range(args.runs):
                 evict(server.base_url)
-                wall, reply = post(server.base_url, form)
+                wall, reply = post(server.base_url, body)
                 walls.append(wall)
                 tokens.append(reply["usage"]["completion_tokens"])  # type: ignore[index]
                 text = answer_text(reply)
-            wall = statistics.median(walls)
-            generated = statistics.median(tokens)
+            plain_answer = plain_answer if plain_answer is not None else text
+            wall, generated = statistics.median(walls), statistics.median(tokens)
             rate = generated / max(wall - prompt_only, 1e-6)
-            print(f"{name:20} wall {wall:6.1f} s  prompt-only {prompt_only:5.1f} s  completion {generated:5.0f} tokens"
-                  f"  {rate:5.1f} tokens/s  (runs: {', '.join(f'{w:.1f}' for w in walls)})")  # fmt: skip
-            print(f"  answer: {text[:600]}")
+            name = f"prompt lookup, {draft_tokens} draft tokens" if draft_tokens else "plain"
+            print(f"{name:32} wall {wall:6.1f} s  prompt-only {prompt_only:5.1f} s  prompt {reply['usage']['prompt_tokens']} tokens"  # type: ignore[index]
+                  f"  completion {generated:4.0f} tokens  {rate:5.1f} tokens/s  (runs: {', '.join(f'{w:.1f}' for w in walls)})"
+                  f"  same answer as plain: {text == plain_answer}")  # fmt: skip
+            if draft_tokens is None:
+                print(f"  answer: {text}")
 
 
 if __name__ == "__main__":

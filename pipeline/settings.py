@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     timeout: float = Field(default=600.0, description="Seconds per HTTP request.")
     max_attempts: int = Field(default=5, ge=1, description="Attempts per call on 429, 5xx, timeouts (tenacity).")
     reasks: int = Field(default=1, ge=0, description="Re-asks on invalid model output (instructor).")
-    max_claims: int = Field(default=5, ge=1)
+    max_claims: int = Field(default=10, ge=1)
     label_probabilities: bool = Field(
         default=False,
         description="Ask the server for token probabilities; a verdict's confidence becomes the model's probability "
@@ -99,8 +99,9 @@ class Settings(BaseSettings):
     )
     embedded_decoding: Literal["free", "grammar"] = Field(
         default="free",
-        description="How the embedded model writes its JSON: free (as text, validated and re-asked by instructor) or "
-        "grammar (constrained to the tool schema by llama.cpp; about 3x slower to generate here, bench/bench_decoding.py).",
+        description="How the embedded model is asked for JSON: free (as text: under the schema's grammar given as "
+        "response_format where the call gives one, the claims call and check's denials call; no tool schema in the prompt) "
+        "or grammar (tool calls throughout, the tool schema in the prompt).",
     )
     window_chars: int = Field(default=12_000, ge=500, description="Article characters per context window.")
     max_chars: int = Field(

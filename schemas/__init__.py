@@ -6,7 +6,7 @@ evaluation all depend on this package, never the other way round.
 
 from schemas.spans import MatchKind, Span
 from schemas.attribution import Attribution
-from schemas.claims import Claim, ClaimDraft, ClaimKind, ClaimsResponse
+from schemas.claims import Claim, ClaimKind, WrittenClaims
 from schemas.denials import Denial, DenialDraft, DenialKind, DenialsResponse
 from schemas.verdicts import Verdict, VerdictDraft, VerdictLabel, VerdictsResponse
 from schemas.result import ArticleMeta, ArticleResult, StageUsage, RunInfo
@@ -16,9 +16,7 @@ __all__ = [
     "ArticleResult",
     "Attribution",
     "Claim",
-    "ClaimDraft",
     "ClaimKind",
-    "ClaimsResponse",
     "Denial",
     "DenialDraft",
     "DenialKind",
@@ -31,4 +29,5 @@ __all__ = [
     "VerdictDraft",
     "VerdictLabel",
     "VerdictsResponse",
+    "WrittenClaims",
 ]

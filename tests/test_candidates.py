@@ -66,7 +66,7 @@ def test_run_without_an_llm_writes_a_complete_result_that_an_llm_run_upgrades(fa
     result = ArticleResult.model_validate_json(path.read_text(encoding="utf-8"))  # checks every span
     assert result.run.backend == "none" and result.warnings[0].startswith("no LLM")
     assert len(result.claims) >= 6 and len(result.verdicts) == len(result.claims)
-    [musk_putin] = [c for c in result.claims if "allegedly spoke to Russian President Vladimir Putin" in c.statement]
+    [musk_putin] = [c for c in result.claims if "Elon Musk spoke to Russian President Vladimir Putin" in c.statement]
     denial = next(d for d in result.denials if musk_putin.id in d.claim_ids)
     assert denial.speaker == "Musk"
     verdict = next(v for v in result.verdicts if v.claim_id == musk_putin.id)
@@ -76,6 +76,7 @@ def test_run_without_an_llm_writes_a_complete_result_that_an_llm_run_upgrades(fa
     upgraded = factcheck(run_args(inputs, out, fake.base_url, "--quiet", "--no-cache"), env_for(tmp_path))
     assert upgraded.returncode == 0, upgraded.stderr
     assert "1 analysed, 0 already done" in upgraded.stderr
+    assert "unreadable" not in upgraded.stderr  # a result without an LLM is upgraded, not damaged
     again = ArticleResult.model_validate_json(path.read_text(encoding="utf-8"))
     assert again.run.backend == "openai"
     rerun = factcheck(run_args(inputs, out, fake.base_url, "--quiet"), env_for(tmp_path))

@@ -194,9 +194,9 @@ def test_eval_end_to_end_writes_metrics_plots_and_resumes(fake: FakeOpenAI, tmp_
     assert report.calibration is not None and report.calibration.n == 6
     assert report.attribution is not None and report.attribution.documents == 3
     cost = {c.dataset: c for c in report.cost}
-    # check: denials and verify (no claims call for a given claim); a whole article: three stages
-    assert cost["fnc"].calls_per_item == 2 and cost["polnear"].calls_per_item == 3
-    assert fake.stats.requests == 2 * 6 + 3 * 3
+    # check: denials and verify (no claims call for a given claim); a whole article: claims and verify
+    assert cost["fnc"].calls_per_item == 2 and cost["polnear"].calls_per_item == 2
+    assert fake.stats.requests == 2 * 6 + 2 * 3
     assert EvalReport.model_validate_json((out / "metrics.json").read_text(encoding="utf-8")) == report
     for plot in ("reliability.png", "confusion.png"):
         assert (out / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -218,7 +218,7 @@ def test_eval_cache_is_ignored_for_another_model(fake: FakeOpenAI, tmp_path: Pat
     other = LLM(backend="openai", base_url=fake.base_url, api_key="test", model="other", timeout=10, max_attempts=2)
     before = fake.stats.requests
     report = _evaluate(other, out, limit=1)
-    assert report.reused == 0 and fake.stats.requests - before == 2 + 3  # a check (denials, verify), an article (3 stages)
+    assert report.reused == 0 and fake.stats.requests - before == 2 + 2  # a check (denials, verify), an article (claims, verify)
 
 
 def test_eval_with_the_trained_verifier_and_no_llm_scores_every_pair(tmp_path: Path) -> None:

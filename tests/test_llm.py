@@ -4,16 +4,38 @@ import json
 
 import jiter
 import pytest
+from pydantic import BaseModel, Field
 from scripted import Body, run_scripted
 
 from pipeline.llm.client import LLM, _valid_items
 from pipeline.stages import claims as claims_stage
 from pipeline.stages import denials as denials_stage
+from pipeline.stages._stage import messages
 from pipeline.testing.fake_openai import tool_arguments
 from pipeline.text.document import windows
-from schemas import Claim, ClaimsResponse
+from schemas import Claim
 
 BRIDGE = "Mayor Ana Ruiz said the bridge reopens in May."
+
+
+class Item(BaseModel):
+    """A list-shaped answer's item, as the client salvages them (denials are one such list)."""
+
+    statement: str
+    claimant: str
+    via: list[str] = Field(default_factory=list)
+    sentences: list[int] = Field(min_length=1)
+    kind: str
+    checkworthiness: float | None = None
+
+
+class ClaimsResponse(BaseModel):
+    claims: list[Item]
+
+
+def _ask(llm: LLM, max_tokens: int | None = None):  # type: ignore[no-untyped-def]
+    window = windows(BRIDGE)[0]
+    return llm.ask("claims", messages(window, "List the claims."), ClaimsResponse, window.context(), max_tokens=max_tokens)
 GOOD = '{"statement": "A", "claimant": "B", "via": [], "cue": "said", "sentences": [2], "kind": "fact", "checkworthiness": 0.5}'
 
 
@@ -32,12 +54,12 @@ def test_nothing_valid_is_an_error_not_an_empty_answer(raw: str) -> None:
 def test_a_reask_counts_as_a_second_call() -> None:
     # The server's first answer breaks the schema; instructor re-asks, and the stage's usage
     # must show both calls, not the one that finally validated.
-    answers = ['{"claims": [{"statement": "no sentences"}]}', None]
+    answers = ['{"statements": {"c1": "no drop, no disputes"}}', None]
 
     def answer(body: Body) -> str:
         return answers.pop(0) or json.dumps(tool_arguments(body))
 
-    outcome = run_scripted(answer, lambda llm: claims_stage.extract_claims(llm, windows(BRIDGE)[0]))
+    outcome = run_scripted(answer, lambda llm: claims_stage.write_claims(llm, windows(BRIDGE)[0]))
     assert answers == []
     assert outcome.usage.calls == 2
 
@@ -48,13 +70,12 @@ def test_article_text_with_template_syntax_reaches_the_model_verbatim() -> None:
     sent: list[str] = []
 
     def answer(body: Body) -> str:
-        sent.append(body["messages"][0]["content"])  # type: ignore[index]
+        sent.append(body["messages"][-1]["content"])  # type: ignore[index]
         return json.dumps(tool_arguments(body))
 
     window = windows(text)[0]
-    run_scripted(answer, lambda llm: claims_stage.extract_claims(llm, window))
-    assert sent and sent[0] == window.system_message
-    assert "{{ user.name }}" in sent[0] and "{% if admin %}" in sent[0] and "{# note #}" in sent[0]
+    run_scripted(answer, lambda llm: claims_stage.write_claims(llm, window))
+    assert sent and "The post read {{ user.name }} and {% if admin %}grant access{% endif %}" in sent[0]
 
 
 def test_output_still_invalid_after_reasks_is_salvaged_with_a_warning_naming_the_fault() -> None:
@@ -67,43 +88,15 @@ def test_output_still_invalid_after_reasks_is_salvaged_with_a_warning_naming_the
         requests.append(body)
         return broken
 
-    outcome = run_scripted(answer, lambda llm: claims_stage.extract_claims(llm, windows(BRIDGE)[0]))
+    outcome = run_scripted(answer, _ask)
     assert len(requests) == 2
-    assert [claim.statement for claim in outcome.value] == ["A"]
+    assert [claim.statement for claim in outcome.value.claims] == ["A"]
     [warning] = [w for w in outcome.warnings if "still invalid" in w]
     assert "<failed_attempts>" not in warning
     assert "claims.1." in warning and "Field required" in warning
 
 
 FREE_GOOD = '{"statement": "Ana Ruiz said the bridge reopens in May.", "claimant": "Ana Ruiz", "via": [], "sentences": [1], "kind": "fact", "checkworthiness": 0.5}'
-
-
-def test_free_json_keeps_the_article_prefix_shared_and_puts_the_shape_in_the_task() -> None:
-    # The embedded model writes the claims' JSON as text (no grammar: about 3x faster here). The
-    # system message holds the article, whose processed tokens llama.cpp reuses across stages; each
-    # stage's JSON shape goes at the end of its task, not into that prefix.
-    bodies: list[Body] = []
-
-    def answer(body: Body) -> str:
-        bodies.append(body)
-        return "```json\n" + '{"claims": [' + FREE_GOOD + "]}" + "\n```" if len(bodies) == 1 else '{"denials": []}'
-
-    async def both(llm: LLM) -> object:
-        window = windows(BRIDGE)[0]
-        found = await claims_stage.extract_claims(llm, window)
-        assert [c.claimant for c in found.value] == ["Ana Ruiz"]
-        return await denials_stage.find_denials(llm, window, found.value)
-
-    run_scripted(answer, both, json_as_text=True)
-    claims_body, denials_body = bodies
-    assert not claims_body.get("tools") and not claims_body.get("response_format")
-    assert '{"claims": [{"statement": "...", "claimant": "...", "via": ["..."], "sentences": [1]' in claims_body["messages"][-1]["content"]  # type: ignore[index]
-    # Denials stay a tool call under the grammar (ids restricted to the claims'; the 1.5B looped without it).
-    assert denials_body["tools"][0]["function"]["name"] == "DenialsResponse"  # type: ignore[index]
-    # instructor appends its JSON instruction after the article: the tokens up to the article's
-    # end are the same in both requests, which is what llama.cpp's prefix cache reuses.
-    shared = denials_body["messages"][0]["content"]  # type: ignore[index]
-    assert shared.endswith(BRIDGE) and claims_body["messages"][0]["content"].startswith(shared)  # type: ignore[index]
 
 
 @pytest.mark.parametrize("json_as_text", [True, False])
@@ -139,13 +132,13 @@ def test_checks_denials_call_keeps_the_grammar_without_the_tool_schema_in_the_pr
 
 def test_free_json_that_breaks_the_schema_is_reasked_and_a_broken_last_answer_salvaged() -> None:
     answers = ['{"claims": [{"statement": "no sentences"}]}', '```json\n{"claims": [' + FREE_GOOD + "]}\n```"]
-    outcome = run_scripted(lambda body: answers.pop(0), lambda llm: claims_stage.extract_claims(llm, windows(BRIDGE)[0]), json_as_text=True)
-    assert outcome.usage.calls == 2 and [c.claimant for c in outcome.value] == ["Ana Ruiz"]
+    outcome = run_scripted(lambda body: answers.pop(0), _ask, json_as_text=True)
+    assert outcome.usage.calls == 2 and [c.claimant for c in outcome.value.claims] == ["Ana Ruiz"]
 
     # Cut off at max_tokens both times: no closing fence, the last item half written.
     cut = '```json\n{"claims": [' + FREE_GOOD + ', {"statement": "The br'
-    salvaged = run_scripted(lambda body: cut, lambda llm: claims_stage.extract_claims(llm, windows(BRIDGE)[0]), json_as_text=True)
-    assert [c.claimant for c in salvaged.value] == ["Ana Ruiz"]
+    salvaged = run_scripted(lambda body: cut, _ask, json_as_text=True)
+    assert [c.claimant for c in salvaged.value.claims] == ["Ana Ruiz"]
     assert any("still invalid" in w for w in salvaged.warnings)
 
 
@@ -159,12 +152,10 @@ def test_an_answer_cut_off_at_max_tokens_keeps_its_complete_items(json_as_text: 
         requests.append(body)
         return ("```json\n" if json_as_text else "") + '{"claims": [' + FREE_GOOD + ", " + FREE_GOOD[:50]
 
-    outcome = run_scripted(
-        answer, lambda llm: claims_stage.extract_claims(llm, windows(BRIDGE)[0], max_claims=3), json_as_text=json_as_text, cut_off=True
-    )
-    assert [c.claimant for c in outcome.value] == ["Ana Ruiz"]
+    outcome = run_scripted(answer, lambda llm: _ask(llm, max_tokens=600), json_as_text=json_as_text, cut_off=True)
+    assert [c.claimant for c in outcome.value.claims] == ["Ana Ruiz"]
     assert outcome.warnings == ["claims: answer cut off at 600 tokens; its complete items kept"]
-    assert [b["max_tokens"] for b in requests] == [600]  # the claims stage's cap: 160 a claim + 120
+    assert [b["max_tokens"] for b in requests] == [600]
 
 
 def test_a_free_json_request_is_billed_to_the_stage_that_asked() -> None:
@@ -187,7 +178,7 @@ def test_a_free_json_request_is_billed_to_the_stage_that_asked() -> None:
     async def go() -> None:
         token = current_tally.set(tally)
         try:
-            await claims_stage.extract_claims(llm, windows(BRIDGE)[0])
+            await _ask(llm)
         finally:
             current_tally.reset(token)
             await llm.close()

@@ -54,7 +54,7 @@ def test_json_logs_for_ci(fake: FakeOpenAI, tmp_path: Path) -> None:
     kinds = [e["event"] for e in events]
     assert kinds[0] == "run_started" and kinds[-1] == "run_finished"
     assert kinds.count("article_done") == 2
-    assert events[-1]["status"] == "complete" and events[-1]["calls"] == 6
+    assert events[-1]["status"] == "complete" and events[-1]["calls"] == 4
 
 
 def test_killed_run_resumes_without_losing_or_redoing_anything(fake: FakeOpenAI, tmp_path: Path) -> None:
@@ -86,20 +86,20 @@ def test_killed_run_resumes_without_losing_or_redoing_anything(fake: FakeOpenAI,
     assert sources == [f"article-{i:05d}.txt" for i in range(count)]  # none lost, none twice
     assert not list(out.rglob(".*.tmp"))
     rows = (out / "results.jsonl").read_text().splitlines()
-    assert len(rows) == 2 * count
+    assert len(rows) == sum(len(r.claims) for r in results.values() if r)  # one row a claim, none twice
     # Finished articles were asked nothing again, and every answered call of an unfinished
     # article came from the cache: only an article's one outstanding call at the kill repeats
     # (in flight, or answered but not yet stored by the cache's writer thread), and at most
     # 2 x concurrency - 1 articles are in progress.
     for result in results.values():
         assert result is not None
-        name = result.text.split(" was filed")[0] + " was filed today."
+        name = result.text.split(" was filed")[0] + " was filed today"
         if result.article.id in finished:
             assert after["by_marker"][name] == before["by_marker"][name]
     repeated = [key for key, n in after["by_body"].items() if n > 1]
     assert len(repeated) <= 2 * 4 - 1
     # Requests outstanding at the kill may be answered after the snapshot.
-    assert after["served"] - before["served"] <= 3 * (count - len(finished)) + 2 * 4 - 1
+    assert after["served"] - before["served"] <= 2 * (count - len(finished)) + 2 * 4 - 1
     manifest = json.loads((out / "run.json").read_text())
     assert manifest["status"] == "complete"
     assert manifest["counts"]["already_done"] == len(finished)

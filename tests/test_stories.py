@@ -314,6 +314,8 @@ def test_a_claims_polarity_counts_negations_and_falsity_words() -> None:
     assert negated("The Musk-Putin call is a hoax.") and negated("Musk has never spoken to Putin about Ukraine.")
     assert not negated("The claim that Musk did not speak with Putin is false.")  # two markers: affirmative
     assert not negated("Musk posted his peace plan for Ukraine.")
+    # Outside a reported claim, two markers both deny: not a double negation.
+    assert negated("No call between Musk and Putin about Ukraine, and the story has been debunked.")
 
 
 def test_every_claim_of_an_article_in_the_story_counts_for_its_stance() -> None:

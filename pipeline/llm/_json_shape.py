@@ -20,6 +20,8 @@ def _example(node: dict[str, Any], defs: dict[str, Any], *, item: bool = False) 
         return _example(defs[node["$ref"].rsplit("/", 1)[-1]], defs, item=item)
     if "anyOf" in node:  # X | None: show X
         return _example(next((n for n in node["anyOf"] if n.get("type") != "null"), node["anyOf"][0]), defs, item=item)
+    if "examples" in node:  # the model's own example: ["c1"] as the drop list's told the 1.5B to drop c1
+        return node["examples"][0]
     if "enum" in node:  # one value a field, "a|b|c"; a list item shows one id, or ["c1|c2"] is copied as is
         return node["enum"][0] if item else "|".join(str(v) for v in node["enum"])
     if "const" in node:

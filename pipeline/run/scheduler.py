@@ -304,7 +304,8 @@ class _Pipeline:
                     self.summary.reused += 1
                     self.reporter.emit("article_reused", article=article.meta.id, source=article.meta.source)
                     continue
-                if earlier.exists():  # truncated or corrupt: it is no result, so the article is done again
+                if done is None and earlier.exists():  # truncated or corrupt: no result, so the article is done again
+                    # (a result without an LLM, upgraded by this run, is neither)
                     self.summary.damaged += 1
                     self.reporter.emit(
                         "result_damaged", article=article.meta.id, source=article.meta.source,

@@ -21,7 +21,7 @@ class Stage:
     tool: str  # its response model's class name: instructor's TOOLS mode names the tool after it
 
 
-CLAIMS = Stage("claims", tool="ClaimsResponse")
+CLAIMS = Stage("claims", tool="WrittenClaims")
 DENIALS = Stage("denials", tool="DenialsResponse")
 VERIFY = Stage("verify", tool="VerdictsResponse")
 STAGES = tuple(stage.name for stage in (CLAIMS, DENIALS, VERIFY))  # in the order an article goes through them

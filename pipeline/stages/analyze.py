@@ -12,7 +12,6 @@ from rapidfuzz import fuzz
 from pipeline.llm.usage import Usage
 from pipeline.stages import candidates
 from pipeline.stages import claims as claims_stage
-from pipeline.stages import denials as denials_stage
 from pipeline.stages import propositions
 from pipeline.stages import verify as verify_stage
 from pipeline.stages._stage import STAGES
@@ -135,18 +134,16 @@ def run_info(
 async def _analyze_window(
     llm: LLM, window: Window, options: AnalysisOptions, usage: dict[str, Usage], warnings: list[str]
 ) -> tuple[list[Claim], list[Denial], list[Verdict]]:
-    found_claims = await claims_stage.extract_claims(llm, window, max_claims=options.max_claims)
-    usage[claims_stage.STAGE] += found_claims.usage
-    warnings.extend(found_claims.warnings)
-    found_denials = await denials_stage.find_denials(llm, window, found_claims.value)
-    usage[denials_stage.STAGE] += found_denials.usage
-    warnings.extend(found_denials.warnings)
+    written = await claims_stage.write_claims(llm, window, max_claims=options.max_claims)
+    usage[claims_stage.STAGE] += written.usage
+    warnings.extend(written.warnings)
+    found_claims, found_denials = written.value
     if options.verifier == "trained":
-        return found_claims.value, found_denials.value, []
-    found_verdicts = await verify_stage.verify_claims(llm, window, found_claims.value, found_denials.value)
+        return found_claims, found_denials, []
+    found_verdicts = await verify_stage.verify_claims(llm, window, found_claims, found_denials)
     usage[verify_stage.STAGE] += found_verdicts.usage
     warnings.extend(found_verdicts.warnings)
-    return found_claims.value, found_denials.value, found_verdicts.value
+    return found_claims, found_denials, found_verdicts.value
 
 
 def _merge(

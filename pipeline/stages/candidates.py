@@ -17,9 +17,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pipeline.stages import denials as denials_stage
-from pipeline.stages.propositions import Embed, reports_a_denial
+from pipeline.stages.propositions import ATTRIBUTION_WORDS, Embed, same_person, reports_a_denial, resolve_descriptions, standalone, without_hedges, without_venue
 from pipeline.text.attributions import find_attributions, names_in
 from pipeline.text.document import Window
+from pipeline.text.sentences import split_sentences
 from schemas import Attribution, Claim, ClaimKind, Denial, DenialKind, Span
 
 LINK_COSINE = 0.35  # as propositions.unlink_unrelated keeps an LLM's link
@@ -30,7 +31,13 @@ MIN_CONTENT_WORDS = 5  # "as shams", "to newsletter subscribers": a fragment, no
 _DENYING_CUE = re.compile(
     r"\b(den(y|ied|ies)|refut\w*|reject\w*|disput\w*|rebut\w*|contradict\w*|dismiss\w*|called? .* (false|untrue))\b", re.I
 )
-_CONTRADICTING = re.compile(r"\b(den(y|ied|ies)|never|false|untrue|not true|only once|no evidence|fabricat\w*|baseless|unfounded|hoax)\b", re.I)
+_CONTRADICTING = re.compile(
+    r"\b(den(y|ied|ies)|never|false|untrue|not true|only once|no evidence|fabricat\w*|baseless|unfounded|hoax|"
+    r"(were|was|is|are) (wrong|incorrect|inaccurate|misleading))\b",
+    re.I,
+)
+# Who confirms or reports a claim passes it on; "according to" and "said" name who made it.
+_CONFIRMING = re.compile(r"\b(confirm\w*|report\w*|obtain\w*|verif\w*|learn\w*)\b", re.I)
 _PRONOUN_SOURCE = re.compile(r"^(he|she|they|we|i)$", re.I)
 _OPENING = re.compile(r"^[\s“”\"'‘’(]*(that\s+)?((him|her|me|them|us)\s+)?", re.I)
 _FRAGMENT_START = {"on", "to", "in", "as", "at", "for", "with", "by", "from", "of", "it", "himself", "herself", "themselves"}
@@ -71,7 +78,7 @@ def propose(window: Window, score: Score | None = None, threshold: float | None 
     denied = [a for a in attributions if a.source is not None and _denies(a)]
     reported = _one_per_content([a for a in attributions if a not in denied and _is_proposition(a)])
     drafts = _attributed(window, reported) + _own_voice(window, attributions)
-    scores = list(score([_statement_text(d["content"].text) for d in drafts])) if drafts else []
+    scores = list(score([statement_text(d["content"].text) for d in drafts])) if drafts else []
     kept = [
         Candidate(**{**draft, "checkworthiness": round(float(s), 3)})  # type: ignore[arg-type]
         for draft, s in zip(drafts, scores, strict=True)
@@ -107,11 +114,15 @@ def _is_proposition(attribution: Attribution) -> bool:
 
 
 def _one_per_content(attributions: list[Attribution]) -> list[Attribution]:
-    """"…, according to Bremmer, the DCNF has confirmed": two credits of one content; the first speaks."""
+    """"…, according to Bremmer, the DCNF has confirmed": two credits of one content; the one who
+    made the claim speaks (the first, unless it only confirmed or reported it)."""
     kept: list[Attribution] = []
     for attribution in attributions:
-        if not any(k.content is not None and attribution.content is not None and _same_span(k.content, attribution.content) for k in kept):
+        same = next((k for k in kept if k.content is not None and attribution.content is not None and _same_span(k.content, attribution.content)), None)
+        if same is None:
             kept.append(attribution)
+        elif _CONFIRMING.search(same.cue.text) and not _CONFIRMING.search(attribution.cue.text):
+            kept[kept.index(same)] = attribution  # "…, according to Bremmer, the DCNF has confirmed": Bremmer said it
     return kept
 
 
@@ -145,7 +156,11 @@ def _attributed(window: Window, reported: list[Attribution]) -> list[dict[str, o
     taken: list[Span] = []
     for attribution in reported:
         assert attribution.source is not None and attribution.content is not None
-        outer = [o for o in reported if o is not attribution and _contains(o.content, attribution.cue)]
+        # Who only confirms or reports a credited claim vouches for it; it does not pass it on.
+        outer = [
+            o for o in reported
+            if o is not attribution and _contains(o.content, attribution.cue) and not _CONFIRMING.search(o.cue.text)
+        ]  # fmt: skip
         if any(
             _contains(attribution.content, inner.cue) and not _contains(inner.content, attribution.cue)
             for inner in reported if inner is not attribution
@@ -174,8 +189,8 @@ def _own_voice(window: Window, attributions: list[Attribution]) -> list[dict[str
     drafts: list[dict[str, object]] = []
     for sentence in window.sentences:
         span = window.span(sentence.number)
-        if any(_overlaps(span, part) for a in attributions for part in a.spans()):
-            continue
+        if any(_overlaps(span, part) for a in attributions if a.source is not None for part in a.spans()):
+            continue  # someone's words: the attribution's candidate ("it was announced", unnamed, is the article's)
         if len(sentence.text.split()) < MIN_CONTENT_WORDS or denials_stage.is_non_response(sentence.text):
             continue
         drafts.append({
@@ -185,7 +200,7 @@ def _own_voice(window: Window, attributions: list[Attribution]) -> list[dict[str
     return drafts
 
 
-def _statement_text(text: str) -> str:
+def statement_text(text: str) -> str:
     """The content as a statement: without a leading "that" or opening quote, with a final period."""
     text = _OPENING.sub("", text.strip()).strip().rstrip(",;:”\"’'").strip()
     if not text:
@@ -206,17 +221,83 @@ def _overlaps(a: Span, b: Span) -> bool:
     return a.start < b.end and b.start < a.end
 
 
+# Publisher boilerplate a desk never checks: not worth the model's tokens.
+_BOILERPLATE = re.compile(
+    r"\b(licens(e|ing)|all rights reserved|copyright|available without charge|subscribe|sign up for|"
+    r"contact \S+@|@\S+\.(com|org)|this (article|story) (was|has been) (updated|corrected))\b",
+    re.I,
+)
+
+
+
+
+_ABOUT_CLAIMS = re.compile(r"\b(his|her|their|its|these|those) (claims?|allegations?|account|remarks|comments|statements?)\b", re.I)
+
+
+def worth_checking(window: Window, proposed: list[Candidate]) -> list[Candidate]:
+    """The candidates worth a desk's time, best first: not the headline, not publisher
+    boilerplate, not text withheld from the model (it addresses AI systems), and one candidate
+    for contents that mostly overlap ("…; however, forces reported outages, according to the FT"
+    and its inner part)."""
+    withheld = set(window.withheld)
+    title = (window.headline or "").strip().rstrip(".")
+    distinct: list[Candidate] = []
+    for candidate in proposed:
+        if withheld & set(candidate.sentences) or _BOILERPLATE.search(candidate.content.text):
+            continue
+        if title and candidate.content.text.strip().rstrip(".") == title:
+            continue
+        if candidate.cue == "none" and _ABOUT_CLAIMS.search(candidate.content.text):
+            continue  # "Bremmer later doubled down on his claims": about claims, not one
+        if not any(_mostly_inside(candidate.content, other.content) for other in distinct):
+            distinct.append(candidate)
+    return distinct
+
+
+def _mostly_inside(inner: Span, outer: Span) -> bool:
+    shared = min(inner.end, outer.end) - max(inner.start, outer.start)
+    return shared >= 0.5 * (inner.end - inner.start)
+
+
+def code_statement(window: Window, candidate: Candidate) -> tuple[str, list[str]]:
+    """The candidate in the article's words as a statement: attribution words to its own sources,
+    hedges ("allegedly") and job titles ("the Tesla CEO") resolved where the article says who."""
+    statement, chain = unattributed(statement_text(without_venue(candidate.content.text)), [candidate.claimant, *candidate.via])
+    return resolve_descriptions(statement, window.text), chain[1:]
+
+
+def first_sentence(text: str) -> str:
+    """A statement is one sentence: "Musk had spoken with Putin. he also told me …" keeps the first."""
+    sentences = split_sentences(text.strip())
+    return sentences[0].text if len(sentences) > 1 else text.strip()
+
+
+def unattributed(statement: str, chain: list[str]) -> tuple[str, list[str]]:
+    """"Tom Park said Ann Lee hid the cuts", Park's claim: "Ann Lee hid the cuts." Attribution words
+    come off only when they credit the claim's own sources; in "Zelenskyy condemned the proposal"
+    (Reuters' claim) the condemning is the claim. Returns the statement and the chain, extended."""
+    statement = first_sentence(statement)
+    stripped, credited = standalone(statement)
+    # Speech words always attribute ("Musk told me he had spoken with Putin": Musk joins the chain);
+    # other cues only when they credit the chain's own sources.
+    speech = bool(ATTRIBUTION_WORDS.search(statement))
+    if not credited or not speech and not all(any(same_person(name, known) for known in chain) for name in credited):
+        return without_hedges(statement), chain
+    return stripped, [*chain, *(n for n in credited if not any(same_person(n, known) for known in chain))]
+
+
 def claims_from(window: Window, candidates: list[Candidate], max_claims: int) -> list[Claim]:
     """The best candidates as claims, their content as the statement (the ``--no-llm`` path; the
     LLM path rewrites the statements to stand alone)."""
     claims: list[Claim] = []
-    for candidate in candidates[:max_claims]:
+    for candidate in worth_checking(window, candidates)[:max_claims]:
+        statement, via = code_statement(window, candidate)
         claims.append(
             Claim(
                 id=f"c{len(claims) + 1}",
-                statement=_statement_text(candidate.content.text),
+                statement=statement,
                 claimant=candidate.claimant,
-                via=list(candidate.via),
+                via=via,
                 cue=candidate.cue,
                 kind=ClaimKind.fact,
                 checkworthiness=candidate.checkworthiness,
@@ -228,16 +309,20 @@ def claims_from(window: Window, candidates: list[Candidate], max_claims: int) ->
     return claims
 
 
+def by_speaker(candidates: list[DenialCandidate]) -> list[tuple[str, list[Span]]]:
+    """One denial per speaker: the sentences carrying it, in article order."""
+    grouped: dict[str, dict[int, Span]] = {}
+    for candidate in candidates:
+        grouped.setdefault(candidate.speaker, {})[candidate.sentence] = candidate.span
+    return [(speaker, sorted(spans.values(), key=lambda s: s.start)) for speaker, spans in grouped.items()]
+
+
 def denials_from(window: Window, candidates: list[DenialCandidate], claims: list[Claim], embed: Embed) -> list[Denial]:
     """Rule denials: the denying sentences, linked to the claim they are most about (MiniLM cosine
     of the denial's words and the claim, at least ``LINK_COSINE``) among the claims that name whom
     the denial names besides its speaker, and never to the speaker's own claims."""
-    by_speaker: dict[str, list[DenialCandidate]] = {}
-    for candidate in candidates:
-        by_speaker.setdefault(candidate.speaker, []).append(candidate)
     found: list[Denial] = []
-    for speaker, parts in by_speaker.items():
-        spans = sorted({c.sentence: c.span for c in parts}.values(), key=lambda s: s.start)
+    for speaker, spans in by_speaker(candidates):
         words = " ".join(s.text for s in spans)
         speaker_names = names_in(speaker)
         names = names_in(words) - speaker_names

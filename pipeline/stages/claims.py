@@ -1,190 +1,209 @@
-"""Stage 1: extract check-worthy claims with their attribution chain."""
+"""The claims stage: code proposes, the LLM writes. One short call per context window.
+
+Code has found the window's candidate claims (every attribution, and the article's own
+check-worthy sentences, ranked by the check-worthiness model) and candidate denials (by rule)
+before the call (``candidates.propose``). The model sees only those, numbered, never the whole
+article, and writes each claim's standalone statement, drops what a desk would not check, and
+links each denial to the claims it disputes, by id. Spans, claimants, cues and ``via`` chains
+stay code's; what the model writes is checked before it is used, and a candidate keeps the
+article's own words where the model's are unusable.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from rapidfuzz import fuzz
 
-from pipeline.stages._stage import CLAIMS, StageOutput, messages
-from pipeline.stages.propositions import merge_duplicates, reports_a_denial, resolve_descriptions, standalone
+from pipeline.llm.usage import Usage
+from pipeline.stages import candidates as candidates_stage
+from pipeline.stages._stage import CLAIMS, StageOutput
+from pipeline.stages.candidates import Candidate, code_statement, statement_text, unattributed
+from pipeline.stages.propositions import merge_duplicates, reports_a_denial, resolve_descriptions
+from pipeline.stance import checkworthy
 from pipeline.stance.embedder import shared_embedder
 from pipeline.text import prompts
-from pipeline.text.attributions import find_attributions, names_in
-from pipeline.text.document import WITHHELD, Window
-from pipeline.text.spans import align_quote
-from schemas import Attribution, Claim, ClaimDraft, ClaimsResponse, Span
+from pipeline.text.attributions import names_in
+from pipeline.text.document import Window
+from schemas import Claim, ClaimKind, Denial, DenialKind, Span
+from schemas.claims import WrittenClaims, written_claims_for
 
 if TYPE_CHECKING:  # the client loads the openai SDK: not for code that makes no call
+    from openai.types.chat import ChatCompletionMessageParam
+
     from pipeline.llm.client import LLM
 
 STAGE = CLAIMS.name
-_REPORTING = re.compile(r"\b(said|says|wrote|told|claimed|reported|according to|stated|announced)\b", re.IGNORECASE)
-# The answer's cap: the 1.5B writes about 95 tokens a claim (pretty-printed, sentences copied);
-# a model that loops, listing every sentence, is cut there rather than at the LLM's 1,536.
-TOKENS_PER_CLAIM, TOKENS_PER_ANSWER = 160, 120
-NO_CUE = "none"  # as check.py writes for a claim in the article's own voice
-REPOINT_MARGIN = 15  # token_set_ratio points a neighbouring sentence must win by
-UNRATED = 0.5  # the checkworthiness of a claim the model gave none: neither ranked up nor filtered out
+# The answer's cap: about 40 tokens a statement (25 words and its key), a few for each drop and
+# link; a model that loops inside a statement is stopped by the schema's length limit first.
+TOKENS_PER_CLAIM, TOKENS_PER_DENIAL, TOKENS_PER_ANSWER = 48, 16, 48
+CONTEXT_WORDS = 45  # the end of the sentence shown before a candidate that needs it
+MIN_STATEMENT_WORDS = 3
+# A candidate the model must read with the sentence before it: one that opens on a pronoun or
+# "There", or points back ("that outcome", "the proposal"). A pronoun inside it usually has its
+# name in the candidate itself ("Bremmer doubled down on his claims").
+_POINTS_BACK = re.compile(
+    r"^(he|she|they|it|this|that|these|those|there|his|her|their|its)\b|"
+    r"\b(this|that|these|those|the) (outcome|proposal|plan|deal|offer|idea|move|decision|report|conversation|call|"
+    r"claims?|allegations?|statement|request|threat|scenario|components?|goals?|demands?)\b",
+    re.I,
+)
+_PRONOUN = re.compile(r"\b(he|she|they|him|her|his|hers|their|them|i|me|my|we|us|our)\b", re.I)
+LONG_WORDS = 30  # a statement is at most about 30 words
+
+@dataclass(frozen=True)
+class _Shown:
+    """One candidate as the prompt shows it."""
+
+    id: str
+    chain: str
+    text: str
+    before: str | None = None
 
 
-async def extract_claims(llm: LLM, window: Window, *, max_claims: int = 5) -> StageOutput[list[Claim]]:
-    task = prompts.render(STAGE, max_claims=max_claims)
-    reporting = [s.number for s in window.sentences if _REPORTING.search(s.text)]
-    reply = await llm.ask(
-        STAGE, messages(window, task), ClaimsResponse, window.context(reporting_sentences=reporting),
-        max_tokens=TOKENS_PER_CLAIM * max_claims + TOKENS_PER_ANSWER,
+def to_ask(window: Window, proposed: list[Candidate], max_claims: int) -> list[Candidate]:
+    """The candidates worth the model's tokens: the most check-worthy ``max_claims`` of those worth a desk's time."""
+    return candidates_stage.worth_checking(window, proposed)[:max_claims]
+
+
+def needs_writing(text: str) -> bool:
+    """A candidate code cannot state alone: it points back, names someone by a pronoun, or is long."""
+    return bool(_POINTS_BACK.search(text) or _PRONOUN.search(text)) or len(text.split()) > LONG_WORDS
+
+
+async def write_claims(llm: LLM, window: Window, *, max_claims: int = 10) -> StageOutput[tuple[list[Claim], list[Denial]]]:
+    proposed, denial_candidates = await asyncio.to_thread(candidates_stage.propose, window)
+    asked = to_ask(window, proposed, max_claims)
+    grouped = candidates_stage.by_speaker(denial_candidates)
+    if not asked:
+        return StageOutput(([], []), Usage(), [])
+    claim_ids = tuple(f"c{i + 1}" for i in range(len(asked)))
+    denial_ids = tuple(f"d{i + 1}" for i in range(len(grouped)))
+    shown = [_shown(window, i, c) for i, c in zip(claim_ids, asked, strict=True)]
+    # The model writes only what code cannot: statements that point back or are long. Every
+    # token it writes costs about as much as 7 it reads, here.
+    written_ids = tuple(s.id for s in shown if needs_writing(s.text))
+    task = prompts.render(
+        STAGE,
+        title=window.headline,
+        claims=shown,
+        written=written_ids,
+        denials=[_Shown(i, speaker, " ".join(s.text for s in spans)) for i, (speaker, spans) in zip(denial_ids, grouped, strict=True)],
     )
+    reply = await llm.ask(
+        STAGE, _messages(task), written_claims_for(claim_ids, denial_ids, written_ids), window.context(),
+        max_tokens=TOKENS_PER_CLAIM * len(written_ids) + TOKENS_PER_DENIAL * len(denial_ids) + TOKENS_PER_ANSWER,
+        grammar="schema",
+    )  # fmt: skip
     warnings = list(reply.warnings)
-    credits = [a for a in find_attributions(window.text) if a.source is not None and a.content is not None]
-    claims: list[Claim] = []
-    withheld = set(window.withheld)  # the model saw a placeholder there: no claim can come from it
-    for draft in reply.value.claims[:max_claims]:
-        cited = {_repoint(window, draft.statement, n) for n in draft.sentences if n in window.numbers}
-        numbers = sorted(cited - withheld)
-        if cited and not numbers or WITHHELD in draft.statement:
-            warnings.append(f"claims: dropped {draft.statement[:60]!r}: cites only text withheld from the model")
-            continue
-        if not numbers:
-            warnings.append(f"claims: dropped {draft.statement[:60]!r}: cites no sentence of the article")
-            continue
-        if _names_no_one_here(draft.statement, window.text):
-            warnings.append(f"claims: dropped {draft.statement[:60]!r}: names no one the article names")
-            continue
-        if reports_a_denial(draft.statement):
-            warnings.append(f"claims: dropped {draft.statement[:60]!r}: it reports a denial (a denial, not a claim)")
-            continue
-        if draft.checkworthiness is None:
-            warnings.append(f"claims: {draft.statement[:60]!r} came without a checkworthiness; {UNRATED} assumed")
-        claims.append(_claim(window, draft, numbers, f"c{len(claims) + 1}", credits))
-    # In a thread: the first call loads the embedding model (about a second), and other
-    # articles' calls must go on meanwhile.
-    merged, moved = await asyncio.to_thread(merge_duplicates, claims, _embed) if len(claims) > 1 else merge_duplicates(claims, _embed)
-    taken: set[str] = set()
+    claims, by_candidate = _claims(window, reply.value, asked, claim_ids, warnings)
+    merged, moved = await asyncio.to_thread(merge_duplicates, claims, _embed)
     for claim in claims:
-        if moved[claim.id] in taken:
+        if moved[claim.id] != claim.id and sum(v == moved[claim.id] for v in moved.values()) > 1:
             warnings.append(f"claims: {claim.statement[:60]!r} merged into {moved[claim.id]}: the same proposition")
-        taken.add(moved[claim.id])
-    return StageOutput(merged, reply.usage, warnings)
+    final = {candidate: moved[claim] for candidate, claim in by_candidate.items()}
+    by_rule = await asyncio.to_thread(candidates_stage.denials_from, window, denial_candidates, merged, _embed)
+    denials = _denials(reply.value, by_rule, denial_ids, final, merged)
+    return StageOutput((merged, denials), reply.usage, warnings)
 
 
-def _embed(texts: Sequence[str]) -> np.ndarray:
-    return shared_embedder().embed(texts)
+def _messages(task: str) -> list[ChatCompletionMessageParam]:
+    return [{"role": "user", "content": task}]
+
+
+def _shown(window: Window, claim_id: str, candidate: Candidate) -> _Shown:
+    text = statement_text(candidate.content.text)
+    chain = " > ".join([candidate.claimant, *candidate.via])
+    before = None
+    first = min(candidate.sentences, default=None)
+    if first is not None and _POINTS_BACK.search(text) and first - 1 in window.numbers:
+        words = window.sentence(first - 1).text.split()
+        before = ("… " if len(words) > CONTEXT_WORDS else "") + " ".join(words[-CONTEXT_WORDS:])
+    return _Shown(claim_id, chain, text, before)
+
+
+def _claims(
+    window: Window, answer: WrittenClaims, asked: list[Candidate], claim_ids: tuple[str, ...], warnings: list[str]
+) -> tuple[list[Claim], dict[str, str]]:
+    """The kept candidates as claims, in the model's words where those are usable; and which
+    claim each candidate id became."""
+    # A candidate a denial disputes is check-worthy whatever the drop list says (the 1.5B dropped
+    # the seed's Musk-Putin call while linking Musk's denial to it).
+    disputes = getattr(answer, "disputes", None)
+    disputed = {i for ids in (disputes.model_dump().values() if disputes is not None else []) for i in ids}
+    # The model's drop removes only what the check-worthiness model is unsure of: the 1.5B dropped
+    # every candidate of an article whose instructions to it were withheld.
+    unsure = {i for i, c in zip(claim_ids, asked, strict=True) if c.checkworthiness < checkworthy.THRESHOLD}
+    dropped = set(getattr(answer, "drop", [])) & unsure - disputed
+    claims: list[Claim] = []
+    by_candidate: dict[str, str] = {}
+    for claim_id, candidate in zip(claim_ids, asked, strict=True):
+        if claim_id in dropped:
+            continue
+        written = getattr(getattr(answer, "statements", None), claim_id, None)
+        if written is not None and reports_a_denial(written):
+            warnings.append(f"claims: dropped {written[:60]!r}: it reports a denial (a denial, not a claim)")
+            continue
+        statement, via = code_statement(window, candidate) if written is None else _statement(window, written, candidate, warnings)
+        by_candidate[claim_id] = f"c{len(claims) + 1}"
+        claims.append(
+            Claim(
+                id=by_candidate[claim_id],
+                statement=statement,
+                claimant=candidate.claimant,
+                via=via,
+                cue=candidate.cue,
+                kind=ClaimKind.fact,
+                checkworthiness=candidate.checkworthiness,
+                spans=[window.span(n) for n in candidate.sentences] or [candidate.content],
+                claimant_span=candidate.claimant_span,
+                cue_span=candidate.cue_span,
+            )
+        )
+    return claims, by_candidate
+
+
+def _statement(window: Window, written: str, candidate: Candidate, warnings: list[str]) -> tuple[str, list[str]]:
+    """The model's statement without the words that attribute it to the candidate's own sources,
+    or the candidate's own words when the model's are too short or name someone the article does not."""
+    statement, chain = unattributed(" ".join(written.split()), [candidate.claimant, *candidate.via])
+    statement = resolve_descriptions(statement, window.text)
+    if len(statement.split()) < MIN_STATEMENT_WORDS or _names_no_one_here(statement, window.text):
+        warnings.append(f"claims: kept the article's words for {candidate.content.text[:60]!r}: the model wrote {written[:60]!r}")
+        return code_statement(window, candidate)
+    return statement, chain[1:]
 
 
 def _names_no_one_here(statement: str, text: str) -> bool:
-    """A statement whose every capitalised name is missing from the article was not read from
-    it: the 1.5B copies the prompt's own example ("Tom Lee signed the deal.") into articles."""
+    """A statement whose every capitalised name is missing from the article was not read from it."""
     names = names_in(statement)
     lowered = text.lower()
     return bool(names) and not any(re.search(rf"\b{re.escape(name.lower())}\b", lowered) for name in names)
 
 
-def _repoint(window: Window, statement: str, number: int) -> int:
-    """Small models often cite the sentence next to the one they paraphrase: keep the
-    cited number unless a neighbour matches the statement clearly better."""
-    candidates = [n for n in (number - 1, number, number + 1) if n in window.numbers]
-    scores = {n: fuzz.token_set_ratio(statement, window.sentence(n).text) for n in candidates}
-    best = max(scores, key=lambda n: scores[n])
-    return best if scores[best] >= scores[number] + REPOINT_MARGIN else number
+def _denials(
+    answer: WrittenClaims, by_rule: list[Denial], denial_ids: tuple[str, ...], claim_of: dict[str, str], claims: list[Claim]
+) -> list[Denial]:
+    """Each candidate denial linked to the claims the model says it disputes, never to its
+    speaker's own (Musk's "I have spoken to Putin only once" disputes Bremmer, not Musk). Where code
+    finds the claims it may dispute (they name whom it names, and are close in meaning), the
+    model's links must be among them, or code's choice stands: the 1.5B linked Musk's denial to
+    every claim it had just written. A denial that names no one else ("Lee denied that") has only
+    the model's links."""
+    claimants = {c.id: names_in(c.claimant) for c in claims}
+    found: list[Denial] = []
+    for denial_id, denial in zip(denial_ids, by_rule, strict=True):
+        speaker = names_in(denial.speaker)
+        linked = [claim_of[i] for i in getattr(getattr(answer, "disputes", None), denial_id, []) if i in claim_of]
+        linked = [i for i in dict.fromkeys(linked) if not speaker & claimants[i]]
+        agreed = [i for i in linked if i in denial.claim_ids]
+        found.append(denial.model_copy(update={"claim_ids": agreed or denial.claim_ids or linked}))
+    return found
 
 
-def _passed_on_by(text: str, claimant: str) -> list[str]:
-    """Names that "told" the claimant something in the claim's sentence: the nested link
-    ("Bremmer claimed Musk told him ...") that small models leave out of ``via``."""
-    names = re.findall(r"\b([A-Z][\w’'-]+(?: [A-Z][\w’'-]+)*) (?:had )?told (?:him|her|me|them|us)\b", text)
-    return [n for n in dict.fromkeys(names) if n.lower() not in claimant.lower()]
-
-
-def _claim(window: Window, draft: ClaimDraft, numbers: list[int], claim_id: str, credits: list[Attribution]) -> Claim:
-    spans = [window.span(n) for n in numbers]
-    statement, credited = standalone(draft.statement)
-    statement = resolve_descriptions(statement, window.text)
-    if (credit := _credited_elsewhere(draft.claimant, spans, credits)) is not None and credit.source is not None:
-        claimant, cue, claimant_span, cue_span = credit.source.text, credit.cue.text, credit.source, credit.cue
-    elif (own := _own_credit(draft.claimant, spans, credits)) is not None:
-        claimant, cue, claimant_span, cue_span = draft.claimant, own.cue.text, own.source, own.cue
-    else:  # the article's own voice, or a credit the rules did not find
-        claimant, cue, cue_span = draft.claimant, NO_CUE, None
-        claimant_span = _name_span(window.text, claimant, spans)
-    # The chain outward-in: names the statement's own attribution words gave, then the model's
-    # via, then whoever "told" the claimant in the claim's sentences.
-    via: list[str] = []
-    for name in [*credited, *draft.via, *_passed_on_by(" ".join(s.text for s in spans), claimant)]:
-        if not any(_same_person(name, known) for known in [claimant, *via]):
-            via.append(name)
-    return Claim(
-        id=claim_id,
-        statement=statement,
-        claimant=claimant,
-        via=via,
-        cue=cue,
-        kind=draft.kind,
-        checkworthiness=UNRATED if draft.checkworthiness is None else draft.checkworthiness,
-        spans=spans,
-        claimant_span=claimant_span,
-        cue_span=cue_span,
-    )
-
-
-def _own_credit(claimant: str, spans: list[Span], credits: list[Attribution]) -> Attribution | None:
-    """The attribution in the claim's sentences whose source is the claimant: its cue is the claim's."""
-    return next(
-        (
-            c
-            for c in credits
-            if c.source is not None
-            and any(s.start <= c.cue.start < s.end for s in spans)
-            and _same_person(c.source.text, claimant)
-        ),
-        None,
-    )
-
-
-def _same_person(a: str, b: str) -> bool:
-    """"Ian Bremmer", "Bremmer" and "the Eurasia Group’s Ian Bremmer" are one person."""
-    a_names, b_names = names_in(a), names_in(b)
-    return bool(a_names & b_names) if a_names and b_names else a.lower() in b.lower() or b.lower() in a.lower()
-
-
-def _credited_elsewhere(claimant: str, spans: list[Span], credits: list[Attribution]) -> Attribution | None:
-    """The attribution in the claim's sentences whose content names the model's claimant while its
-    source does not: the model took the claim's subject for its source ("Musk spoke with Putin,
-    according to Bremmer" is Bremmer's claim, not Musk's)."""
-    names = names_in(claimant)
-    if not names:
-        return None
-
-    def mentions(text: str) -> bool:
-        return bool(names & names_in(text))
-
-    for credit in credits:
-        if credit.source is None or credit.content is None:
-            continue
-        inside = any(s.start <= credit.cue.start < s.end for s in spans)
-        if inside and mentions(credit.content.text) and not mentions(credit.source.text):
-            return credit
-    return None
-
-
-def _name_span(text: str, name: str, spans: list[Span]) -> Span | None:
-    """The claimant's name in the claim's sentences: full name, else surname or first word."""
-    words = [w for w in re.findall(r"[\w’'.-]+", name) if len(w) > 2 and w.lower() != "the"]
-    for candidate in [name, *reversed(words)]:
-        if found := _word_span(text, candidate, spans):
-            return found
-    return None
-
-
-def _word_span(text: str, word: str, spans: list[Span]) -> Span | None:
-    if not word or word.lower() == "none":
-        return None
-    for span in spans:
-        found = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", span.text, re.IGNORECASE)
-        if found:
-            return align_quote(text, found.group(), (span.start + found.start(), span.start + found.end()))
-    return None
+def _embed(texts: Sequence[str]) -> np.ndarray:
+    return shared_embedder().embed(texts)

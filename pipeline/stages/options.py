@@ -10,7 +10,7 @@ Verifier = Literal["llm", "trained"]
 
 @dataclass(frozen=True)
 class AnalysisOptions:
-    max_claims: int = 5  # claims kept per context window
+    max_claims: int = 10  # candidates the claims call writes per context window
     window_chars: int = 12_000  # article characters per context window
     verifier: Verifier = "trained"  # who gives verdicts: the trained stance model, or the LLM's verify call
 

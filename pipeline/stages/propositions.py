@@ -56,6 +56,20 @@ def reports_a_denial(statement: str) -> bool:
     return bool(_DENIAL_REPORT.search(statement))
 
 
+def without_venue(content: str) -> str:
+    """"… had met Putin in a newsletter to subscribers first reported by Vice": where a claim was
+    made belongs to its attribution, not to what is claimed (an attribution's content often runs on
+    past it)."""
+    shorter = _VENUE.sub("", content)
+    return shorter if len(shorter.split()) >= 3 else content
+
+
+def without_hedges(statement: str) -> str:
+    """"Musk allegedly spoke with Putin" as "Musk spoke with Putin": who vouches is not what is claimed."""
+    text = _HEDGES.sub("", statement).strip(" ,;:")
+    return text[0].upper() + text[1:] if text else statement
+
+
 def standalone(statement: str) -> tuple[str, list[str]]:
     """The statement without the words that attribute it, and the names those words credited,
     outermost first: "Bremmer claimed Musk told him the CEO had met Putin" gives
@@ -129,9 +143,18 @@ def _may_be_one(a: str, b: str) -> bool:
     return set(_NUMBER.findall(a)) == set(_NUMBER.findall(b)) and bool(_NEGATION.search(a)) == bool(_NEGATION.search(b))
 
 
+def same_person(a: str, b: str) -> bool:
+    """"Ian Bremmer", "Bremmer", "Elon musk", "Musk" and "the Eurasia Group’s Ian Bremmer": the same
+    last word whatever its case, or one inside the other ("Ukrainian leaders" and "Ukrainian forces"
+    are not one)."""
+    a, b = a.strip().lower(), b.strip().lower()
+    return bool(a and b) and (a.split()[-1] == b.split()[-1] or a in b or b in a)
+
+
 def merge_duplicates(claims: Sequence[Claim], embed: Embed) -> tuple[list[Claim], dict[str, str]]:
-    """Claims of one article that state the same proposition, as one claim (the first, most
-    check-worthy one) holding every span; ids are renumbered c1… and the map says where each went."""
+    """Claims of one article that state the same proposition, as one claim holding every span, in
+    the place of the most check-worthy one and in the words and credit of the one the article states
+    first; ids are renumbered c1… and the map says where each went."""
     if len(claims) < 2:
         return [c.model_copy(update={"id": f"c{i + 1}"}) for i, c in enumerate(claims)], {c.id: f"c{i + 1}" for i, c in enumerate(claims)}
     vectors = embed([c.statement for c in claims])
@@ -152,11 +175,16 @@ def merge_duplicates(claims: Sequence[Claim], embed: Embed) -> tuple[list[Claim]
             kept.append(claim)
             continue
         into[claim.id] = same
-        first = kept[same]
-        spans = sorted({(s.start, s.end): s for s in [*first.spans, *claim.spans]}.values(), key=lambda s: s.start)
-        via = list(dict.fromkeys([*first.via, *(v for v in claim.via if v != first.claimant)]))
+        first, other = kept[same], claim
+        if min(s.start for s in other.spans) < min(s.start for s in first.spans):
+            first, other = other, first  # stated as the article first states it, credited as there
+        spans = sorted({(s.start, s.end): s for s in [*first.spans, *other.spans]}.values(), key=lambda s: s.start)
+        via = list(first.via)
+        for name in other.via:
+            if not any(same_person(name, known) for known in [first.claimant, *via]):
+                via.append(name)
         kept[same] = first.model_copy(
-            update={"spans": spans, "via": via, "checkworthiness": max(first.checkworthiness, claim.checkworthiness)}
+            update={"id": kept[same].id, "spans": spans, "via": via, "checkworthiness": max(first.checkworthiness, other.checkworthiness)}
         )
     renumbered = [c.model_copy(update={"id": f"c{i + 1}"}) for i, c in enumerate(kept)]
     return renumbered, {old: f"c{index + 1}" for old, index in into.items()}

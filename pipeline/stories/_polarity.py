@@ -25,6 +25,13 @@ def markers(statement: str) -> list[str]:
     return [m.group(0) for m in _MARKERS.finditer(statement.replace("\u2019", "'"))]
 
 
+_CLAIM_THAT = re.compile(r"\b(?:claims?|reports?|stor(?:y|ies)|accounts?|allegations?|rumou?rs?|idea)\s+that\b", re.IGNORECASE)
+
+
 def negated(statement: str) -> bool:
-    """True when the statement asserts its proposition is not so: an odd number of markers."""
-    return len(markers(statement)) % 2 == 1
+    """True when the statement asserts its proposition is not so. Where it reports a claim ("the
+    claim that Musk did not call is false") the markers' count decides: an odd count is negated.
+    Elsewhere every marker points the same way ("No call took place, and the story has been
+    debunked" is negated twice over, not affirmed)."""
+    found = markers(statement)
+    return len(found) % 2 == 1 if _CLAIM_THAT.search(statement) else bool(found)

@@ -8,6 +8,8 @@ import re
 import time
 import uuid
 
+from pipeline.testing.articles import MARKER
+
 _NUMBERED = re.compile(r"^\[(\d+)\] (.*)$", re.MULTILINE)
 
 
@@ -22,6 +24,17 @@ def article_sentences(body: dict[str, object]) -> list[tuple[int, str]]:
     return [(int(n), text) for n, text in _NUMBERED.findall(tail)]
 
 
+def article_marker(body: dict[str, object]) -> str:
+    """Which article a request is about, for the fake server's counts: the synthetic articles'
+    marker (``testing.articles``) wherever the request shows it, else the numbered article's first
+    sentence."""
+    found = MARKER.search(json.dumps(body.get("messages", []), ensure_ascii=False))
+    if found:
+        return found.group()
+    sentences = article_sentences(body)
+    return sentences[0][1] if sentences else ""
+
+
 def tool_arguments(body: dict[str, object]) -> dict[str, object]:
     """Schema-valid arguments for the stage the request asks for, built from the tool's own
     JSON schema (so a changed response model still gets valid answers): two claims citing
@@ -31,9 +44,9 @@ def tool_arguments(body: dict[str, object]) -> dict[str, object]:
     schema = function.get("parameters", {})
     defs = schema.get("$defs", {})
     sentences = article_sentences(body) or [(1, "")]
-    if tool == "ClaimsResponse":
-        contexts = [{"sentence": s} for s in sentences[:2]]
-    elif tool == "VerdictsResponse":
+    if tool == "WrittenClaims":
+        return written_claims(body, schema, defs)
+    if tool == "VerdictsResponse":
         # One property per claim id asked about, each that claim's verdict.
         return {key: _fill(sub, defs, {"sentence": sentences[0]}, key) for key, sub in schema["properties"].items()}
     elif tool == "DenialsResponse":
@@ -43,6 +56,21 @@ def tool_arguments(body: dict[str, object]) -> dict[str, object]:
     (name, prop), *_ = schema["properties"].items()  # each response model holds one list
     item = _resolve(prop, defs).get("items", {})
     return {name: [_fill(item, defs, ctx, name) for ctx in contexts]}
+
+
+_CANDIDATE = re.compile(r"^(c\d+) \[[^\]]*\] (.*)$", re.MULTILINE)
+
+
+def written_claims(body: dict[str, object], schema: dict[str, object], defs: dict[str, dict[str, object]]) -> dict[str, object]:
+    """Each statement asked for as the candidate's own words, none dropped, no denial linked."""
+    shown = dict(_CANDIDATE.findall(_user_text(body)))
+    answer: dict[str, object] = {"drop": []}
+    if "statements" in schema["properties"]:  # type: ignore[operator]
+        ids = list(_resolve(schema["properties"]["statements"], defs)["properties"])  # type: ignore[index, call-overload]
+        answer = {"statements": {i: shown.get(i, "The article states it.") for i in ids}, **answer}
+    if "disputes" in schema["properties"]:  # type: ignore[operator]
+        answer["disputes"] = {i: [] for i in _resolve(schema["properties"]["disputes"], defs)["properties"]}  # type: ignore[index, call-overload]
+    return answer
 
 
 _PREFERRED = {"kind": "fact", "verdict": "unverified"}
@@ -62,6 +90,8 @@ def _resolve(schema: dict[str, object], defs: dict[str, dict[str, object]]) -> d
 def _fill(schema: dict[str, object], defs: dict[str, dict[str, object]], ctx: dict[str, object], name: str) -> object:
     schema = _resolve(schema, defs)
     number, text = ctx.get("sentence", (1, ""))  # type: ignore[misc]
+    if "const" in schema:  # one allowed value (a denied claim's verdict can only be disputed)
+        return schema["const"]
     if "enum" in schema:
         choices = list(schema["enum"])  # type: ignore[arg-type]
         if ctx.get(name) in choices:  # e.g. claim_id restricted to the article's ids

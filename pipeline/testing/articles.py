@@ -1,6 +1,7 @@
 """Synthetic news articles for tests and benchmarks: distinct, deterministic, a few sentences each."""
 
 import random
+import re
 from pathlib import Path
 
 _SUBJECTS = ["The mayor", "The council", "A spokesperson", "The minister", "The company", "Local police"]
@@ -14,9 +15,14 @@ _OBJECTS = [
 ]
 
 
+MARKER = re.compile(r"Synthetic report number \d+ was filed today")
+
+
 def marker(index: int) -> str:
-    """The first sentence of article ``index``: the fake server counts requests by it."""
-    return f"Synthetic report number {index} was filed today."
+    """What article ``index``'s first sentence reports: the fake server counts requests by it. The
+    sentence is attributed ("…, officials said"), so it is a candidate claim that every call about
+    the article shows, the claims call included (which sees candidates, not the article)."""
+    return f"Synthetic report number {index} was filed today"
 
 
 def article_text(index: int, sentences: int = 6) -> str:
@@ -25,7 +31,7 @@ def article_text(index: int, sentences: int = 6) -> str:
         f"{rng.choice(_SUBJECTS)} {rng.choice(_VERBS)} that {rng.choice(_OBJECTS).format(n=rng.randint(2, 90))}."
         for _ in range(sentences - 1)
     ]
-    return " ".join([marker(index), *body]) + "\n"
+    return " ".join([f"{marker(index)}, officials said.", *body]) + "\n"
 
 
 def write_articles(folder: Path, count: int, *, start: int = 0, sentences: int = 6) -> list[Path]:

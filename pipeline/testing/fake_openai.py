@@ -31,7 +31,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from pipeline.testing._answers import article_sentences, body_key, completion, tool_arguments
+from pipeline.testing._answers import article_marker, article_sentences, body_key, completion, tool_arguments
 
 
 @dataclass
@@ -241,8 +241,7 @@ class FakeOpenAI:
         self.stats.served += 1
         self.stats.by_tool[body["tools"][0]["function"]["name"]] += 1
         self.stats.by_body[key] += 1
-        sentences = article_sentences(body)
-        self.stats.by_marker[sentences[0][1] if sentences else ""] += 1
+        self.stats.by_marker[article_marker(body)] += 1
 
     # -- files ---------------------------------------------------------------------------------
     async def _upload(self, request: web.Request) -> web.Response:

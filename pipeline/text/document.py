@@ -29,7 +29,8 @@ class Window:
 
     text: str  # the full article text; spans index into it
     sentences: tuple[Sentence, ...]
-    title: str | None = None
+    title: str | None = None  # shown to the model above the article (None when the text begins with it)
+    headline: str | None = None  # the article's title, shown or not: never a claim of its own
 
     @cached_property
     def numbers(self) -> frozenset[int]:
@@ -55,7 +56,7 @@ class Window:
     def focused(self, numbers: set[int]) -> "Window":
         """Only these sentences (numbered as in the article; spans still index the full text):
         a shorter prompt when the task needs only part of the article."""
-        return Window(self.text, tuple(s for s in self.sentences if s.number in numbers), self.title)
+        return Window(self.text, tuple(s for s in self.sentences if s.number in numbers), self.title, self.headline)
 
     def span(self, number: int) -> Span:
         return sentence_span([self.sentence(number)], 1)
@@ -77,6 +78,7 @@ def windows(text: str, *, title: str | None = None, max_chars: int = 12_000, ove
     """Split into windows of at most ``max_chars`` (a sentence longer than that stands alone),
     consecutive windows sharing ``overlap`` sentences. Nothing is dropped. A title the text
     begins with (a plain-text file's headline line) is not shown twice."""
+    headline = title
     if title and text.lstrip().lstrip("#").lstrip().startswith(title):
         title = None
     sentences = split_sentences(text)
@@ -90,7 +92,7 @@ def windows(text: str, *, title: str | None = None, max_chars: int = 12_000, ove
         while end < len(sentences) and (end == start or size + len(sentences[end].text) <= max_chars):
             size += len(sentences[end].text) + 1
             end += 1
-        result.append(Window(text, tuple(sentences[start:end]), title))
+        result.append(Window(text, tuple(sentences[start:end]), title, headline))
         if end >= len(sentences):
             return result
         start = max(end - overlap, start + 1)
