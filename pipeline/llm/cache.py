@@ -121,10 +121,12 @@ class ResponseCache:
         """:meth:`put` in the cache's own writer thread: the SQLite commit (~0.1-1 ms, more when it
         writes to disk) no longer holds up the event loop that serves every other call. One
         thread, so stores are in order and never contend for the write lock; awaited, so an
-        answer is stored before the client sees it, as before."""
+        answer is stored before the client sees it, as before. Shielded: the answer is paid for, so
+        a caller cancelled while its store waits in the queue (a stopped run, Ctrl-C) must not take
+        the store out of it; :meth:`close` waits for every store queued."""
         if self._writer is None:
             self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="response-cache")
-        await asyncio.get_running_loop().run_in_executor(self._writer, self.put, key, body)
+        await asyncio.shield(asyncio.get_running_loop().run_in_executor(self._writer, self.put, key, body))
 
     def close(self) -> None:
         if self._writer is not None:  # after the stores it has queued; closes that thread's connection

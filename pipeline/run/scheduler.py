@@ -137,7 +137,9 @@ async def _run(
         budget_usd=options.budget_usd, cache=options.cache, articles_estimate=None if several else counted,
     )
     skipped_list = SkippedList(out_dir, summary, reporter)
-    pipeline = _Pipeline(llm, out_dir, settings, options, summary, Budget(options.budget_usd, price), reporter, skipped_list)
+    pipeline = _Pipeline(
+        llm, out_dir, settings, options, summary, Budget(options.budget_usd, price), reporter, skipped_list, limiter
+    )
     try:
         for line in missing:
             pipeline.failed_input(line.rsplit(": ", 1)[0], line)
@@ -207,7 +209,7 @@ def _build_stories(out_dir: Path, summary: RunSummary, reporter: Reporter) -> No
 class _Pipeline:
     def __init__(
         self, llm: LLM | None, out_dir: Path, settings: Settings, options: RunOptions, summary: RunSummary,
-        budget: Budget, reporter: Reporter, skipped: SkippedList,
+        budget: Budget, reporter: Reporter, skipped: SkippedList, limiter: AdaptiveLimiter,
     ):
         self.llm = llm
         self.out_dir = out_dir
@@ -218,6 +220,7 @@ class _Pipeline:
         self.reporter = reporter
         self.errors = out_dir / "errors.jsonl"
         self.skipped = skipped
+        self.limiter = limiter
         self.seen = SeenTexts()
         self.fatal: EndpointError | None = None  # set when the endpoint can serve no call: the run stops
         self.disk_fault: OSError | None = None  # set when OUT's disk is full: the run starts nothing more
@@ -273,16 +276,15 @@ class _Pipeline:
 
     def _disk_full(self, error: OSError, unfinished: str | None) -> None:
         """OUT cannot take a result: start no article (none could be written; each would be paid
-        for nothing), stop those in flight (their answers are in the response cache) and name
-        them as unfinished; the next run resumes them."""
+        for nothing) and no new call, and name the articles in progress as unfinished; the next
+        run resumes them. Their calls already at the server are not cancelled: each is paid for
+        once answered, so it runs to its answer, which the response cache keeps for the next run
+        (cancelled mid-call, it was asked and paid again on resume)."""
         if unfinished is not None:
             self.summary.unfinished.append(unfinished)
         if self.disk_fault is None:
             self.disk_fault = error
-            current = asyncio.current_task()
-            for task in self._running:
-                if task is not current:
-                    task.cancel()
+            self.limiter.close()  # the articles in progress end at their next call (or their write)
 
     def _startable(self, files: Iterable[Path]) -> Iterator[tuple[Article, float, int]]:
         """The articles to analyse, one at a time, each with its budget reservation and start
