@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline.run.output import load_result  # noqa: E402
+from pipeline.run.reserve import RESERVE_BYTES  # noqa: E402
 from pipeline.testing.articles import article_text, marker, write_articles  # noqa: E402
 from pipeline.text.ingest import article_id  # noqa: E402
 
@@ -178,7 +179,8 @@ def scenario_two_runs(inputs: Path, work: Path, articles: int, latency: float) -
         report[name] = {
             "exits": [first.returncode, second.returncode],
             "second_ended_after_s": round(second_seconds, 2),
-            "second_said": last_line(second_stderr) if second.returncode == 4 else "(ran)",
+            "refused_said": next((last_line(e) for e, r in ((first_stderr, first.returncode), (second_stderr, second.returncode))
+                                  if r == 4), "(none refused: the first had finished)"),
             "internal_errors": (first_stderr + second_stderr).count("internal error"),
             "paid_twice": paid_twice(stats),
             "requests": stats["requests"],
@@ -235,7 +237,8 @@ def scenario_disk_full(
     an OUT in one's home), else on another."""
     # What a whole OUT (and the cache) takes: the fault-free run's, in blocks.
     blocks = _blocks(clean / "out-clean") + (_blocks(clean / "cache-clean") if cache_on_it else 0)
-    size = 2 * blocks + 8 * 2**20  # and room for SQLite's write-ahead log, up to ~4 MiB before a checkpoint
+    # And room for SQLite's write-ahead log (up to ~4 MiB before a checkpoint) and the run's reserve.
+    size = 2 * blocks + 8 * 2**20 + RESERVE_BYTES
     tag = "disk-shared" if cache_on_it else "disk"
     disk = SmallDisk(work / f"small-{tag}", size).mount()
     base = disk.path if disk else work
@@ -255,7 +258,7 @@ def scenario_disk_full(
                 third = _blocks(clean / "out-clean" / "articles") // 3
                 if cache_on_it:  # the cache's third too, and its database and log to start with
                     third += _blocks(clean / "cache-clean") // 3 + 2**20
-                room = max(0, disk.free() - third)
+                room = max(0, disk.free() - third - RESERVE_BYTES)  # the run holds its reserve first
                 while room > 0:
                     f.write(chunk[: min(room, len(chunk))])
                     room -= len(chunk)
