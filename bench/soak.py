@@ -1,7 +1,8 @@
 """Soak test of `factcheck run` against the fake OpenAI server (not a test; prints figures).
 
-    .venv/bin/python bench/soak.py                    # 500 articles, the fault mix, two kill -9 / resume cycles
+    .venv/bin/python bench/soak.py                    # 500 articles, the fault mix: every scenario
     .venv/bin/python bench/soak.py --articles 100     # a quicker look
+    .venv/bin/python bench/soak.py --scenarios two disk   # only some: kill, two, disk
 
 The run: N good articles plus one bad file per 50 (binary, empty, not UTF-8, JSON nested
 100,000 deep, JSON without text, a symlink loop, a dangling symlink, HTML without text, an
@@ -11,6 +12,15 @@ twice (after a third and after two thirds of the articles are written) and resum
 time. Reported: good articles done, duplicated answers, bad files in errors.jsonl, and the
 wall time against a fault-free run of the same inputs.
 
+Two runs on one output folder (``two``): a second run started while the first is writing, then
+two started at the same moment. A disk that fills mid-run (``disk``): OUT on a small tmpfs (as
+root; elsewhere the full disk is injected: every result write after a third of them fails with
+ENOSPC) with a ballast file that leaves room for about a third of the results; the run stops,
+the ballast is deleted, the same command resumes. Both against the fault mix, each with a fresh
+server and cache, reporting the articles done, the answers paid twice (the server's 200 answers
+to one request body, less one) and corrupt files (a result that does not validate, a JSON or
+JSONL line that does not parse, a temporary left behind).
+
 Both servers run in their own processes, so their CPU is not counted against the client,
 and a killed CLI leaves them be.
 """
@@ -18,6 +28,7 @@ and a killed CLI leaves them be.
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -31,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline.run.output import load_result  # noqa: E402
+from pipeline.run.reserve import RESERVE_BYTES  # noqa: E402
 from pipeline.testing.articles import article_text, marker, write_articles  # noqa: E402
 from pipeline.text.ingest import article_id  # noqa: E402
 
@@ -109,11 +121,188 @@ def results_in(out: Path) -> int:
     return sum(1 for p in folder.glob("*.json")) if folder.is_dir() else 0
 
 
+def paid_twice(stats: dict[str, object]) -> int:
+    """200 answers to a request body already answered: each one a call paid for again."""
+    by_body: dict[str, int] = stats["by_body"]  # type: ignore[assignment]
+    return sum(n - 1 for n in by_body.values() if n > 1)
+
+
+def check_out(out: Path, articles: int) -> dict[str, object]:
+    """What a desk would check after the runs: every good article done, every file whole."""
+    expected = {article_id(article_text(i)) for i in range(articles)}
+    results = {p.stem: load_result(p) for p in (out / "articles").glob("*.json")}
+    corrupt = sorted(p for p, r in results.items() if r is None)
+    torn: list[str] = []
+    for name in ("usage.jsonl", "errors.jsonl", "results.jsonl", "stories.jsonl"):
+        path = out / name
+        for number, line in enumerate(path.read_text().splitlines() if path.exists() else [], 1):
+            try:
+                json.loads(line)
+            except ValueError:
+                torn.append(f"{name}:{number}")
+    try:
+        json.loads((out / "run.json").read_text())
+    except ValueError:
+        torn.append("run.json")
+    temporaries = [str(p.relative_to(out)) for p in out.rglob(".*.tmp")]
+    done = {k for k, r in results.items() if r is not None} & expected
+    return {"good_done": f"{len(done)}/{len(expected)}", "corrupt_results": corrupt, "torn_lines": torn,
+            "temporaries_left": temporaries, "corrupt_files": len(corrupt) + len(torn) + len(temporaries)}
+
+
+def last_line(stderr: str) -> str:
+    lines = stderr.strip().splitlines()
+    return lines[-1] if lines else ""
+
+
+def scenario_two_runs(inputs: Path, work: Path, articles: int, latency: float) -> dict[str, object]:
+    """Two runs on one OUT: the second started while the first writes, then two at once."""
+    report: dict[str, object] = {}
+    for name, start_second_at in (("second_started_mid_run", articles // 5), ("started_together", 0)):
+        server = FakeServer(latency, FAULTS)
+        out, cache = work / f"out-two-{name}", work / f"cache-two-{name}"
+        env = env_for(work, cache)
+        try:
+            first = subprocess.Popen(cli(inputs, out, server.base_url, cache), env=env, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, text=True)
+            while results_in(out) < start_second_at and first.poll() is None:
+                time.sleep(0.02)
+            started = time.perf_counter()
+            second = subprocess.Popen(cli(inputs, out, server.base_url, cache), env=env, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.PIPE, text=True)
+            second_stderr = second.communicate()[1]
+            second_seconds = time.perf_counter() - started
+            first_stderr = first.communicate()[1]
+            stats = server.stats()
+        finally:
+            server.stop()
+        report[name] = {
+            "exits": [first.returncode, second.returncode],
+            "second_ended_after_s": round(second_seconds, 2),
+            "refused_said": next((last_line(e) for e, r in ((first_stderr, first.returncode), (second_stderr, second.returncode))
+                                  if r == 4), "(none refused: the first had finished)"),
+            "internal_errors": (first_stderr + second_stderr).count("internal error"),
+            "paid_twice": paid_twice(stats),
+            "requests": stats["requests"],
+            **check_out(out, articles),
+        }
+    return report
+
+
+class SmallDisk:
+    """A tmpfs of ``size`` bytes at ``path`` (needs root); ``None`` from :meth:`mount` if it cannot be had."""
+
+    def __init__(self, path: Path, size: int):
+        self.path, self.size = path, size
+
+    def mount(self) -> "SmallDisk | None":
+        self.path.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={self.size}", "tmpfs", str(self.path)],
+                              capture_output=True, text=True)
+        return self if done.returncode == 0 else None
+
+    def free(self) -> int:
+        stat = os.statvfs(self.path)
+        return stat.f_bavail * stat.f_frsize
+
+    def unmount(self) -> None:
+        subprocess.run(["umount", str(self.path)], capture_output=True)
+
+
+# Injected when no tmpfs can be mounted: the write of every result after the first `limit` fails
+# with ENOSPC, as on a full disk (counted as writes start, under a lock: they run in threads).
+INJECT_FULL_DISK = (
+    "import errno, os, threading\nimport pipeline._io as io\n_write = io.write_json_atomic\n"
+    "_started = []\n_lock = threading.Lock()\n"
+    "def write(path, data):\n"
+    "    if path.parent.name == 'articles':\n"
+    "        with _lock:\n            _started.append(path)\n            number = len(_started)\n"
+    "        if number > {limit} and os.path.exists({flag!r}):\n"
+    "            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))\n"
+    "    _write(path, data)\n"
+    "io.write_json_atomic = write\nimport pipeline.run.scheduler as s\ns.write_json_atomic = write\n"
+)
+
+
+def _blocks(path: Path) -> int:
+    """Bytes ``path`` takes on its filesystem (whole blocks, as a full disk counts them)."""
+    return int(subprocess.run(["du", "-sk", str(path)], capture_output=True, text=True).stdout.split()[0]) * 1024
+
+
+def scenario_disk_full(
+    inputs: Path, work: Path, articles: int, latency: float, clean: Path, *, cache_on_it: bool
+) -> dict[str, object]:
+    """OUT's disk fills mid-run (about a third of the results fit), is freed, and the run resumes.
+    ``cache_on_it``: the response cache is on the same disk (as with the default cache_dir and
+    an OUT in one's home), else on another."""
+    # What a whole OUT (and the cache) takes: the fault-free run's, in blocks.
+    blocks = _blocks(clean / "out-clean") + (_blocks(clean / "cache-clean") if cache_on_it else 0)
+    # And room for SQLite's write-ahead log (up to ~4 MiB before a checkpoint) and the run's reserve.
+    size = 2 * blocks + 8 * 2**20 + RESERVE_BYTES
+    tag = "disk-shared" if cache_on_it else "disk"
+    disk = SmallDisk(work / f"small-{tag}", size).mount()
+    base = disk.path if disk else work
+    out, cache = base / f"out-{tag}", (base if cache_on_it else work) / f"cache-{tag}"
+    env = env_for(work, cache)
+    flag = work / "disk-is-full"
+    server = FakeServer(latency, FAULTS)
+    report: dict[str, object] = {"disk": f"tmpfs of {size / 2**20:.1f} MiB" if disk else "injected ENOSPC (no tmpfs)",
+                                 "cache": "on the same disk" if cache_on_it else "on another disk",
+                                 "bytes_when_complete": blocks}
+    try:
+        if disk:  # leave room for about a third of the results
+            ballast = disk.path / "ballast"
+            with ballast.open("wb") as f:
+                f.truncate(0)
+                chunk = b"\0" * 2**20
+                third = _blocks(clean / "out-clean" / "articles") // 3
+                if cache_on_it:  # the cache's third too, and its database and log to start with
+                    third += _blocks(clean / "cache-clean") // 3 + 2**20
+                room = max(0, disk.free() - third - RESERVE_BYTES)  # the run holds its reserve first
+                while room > 0:
+                    f.write(chunk[: min(room, len(chunk))])
+                    room -= len(chunk)
+            report["free_before_run_bytes"] = disk.free()
+            command = cli(inputs, out, server.base_url, cache)
+        else:
+            flag.touch()
+            command = [sys.executable, "-c", INJECT_FULL_DISK.format(limit=articles // 3, flag=str(flag))
+                       + "from pipeline.cli import main; main()", *cli(inputs, out, server.base_url, cache)[3:]]
+        started = time.perf_counter()
+        stopped = subprocess.run(command, env=env, capture_output=True, text=True)
+        stopped_seconds = time.perf_counter() - started
+        manifest = json.loads((out / "run.json").read_text()) if (out / "run.json").exists() else {"status": None}
+        report["stopped"] = {
+            "exit": stopped.returncode, "seconds": round(stopped_seconds, 1), "status": manifest["status"],
+            "results_written": results_in(out), "unfinished_named": len(manifest.get("unfinished", [])),
+            "said": last_line(stopped.stderr), "internal_errors": stopped.stderr.count("internal error"),
+            "requests": server.stats()["requests"],
+        }
+        if disk:
+            (disk.path / "ballast").unlink()
+        flag.unlink(missing_ok=True)
+        resumed = subprocess.run(cli(inputs, out, server.base_url, cache), env=env, capture_output=True, text=True)
+        stats = server.stats()
+        report["resumed"] = {"exit": resumed.returncode, "summary": last_line(resumed.stderr),
+                             "status": json.loads((out / "run.json").read_text())["status"]}
+        report["paid_twice"] = paid_twice(stats)
+        report["requests"] = stats["requests"]
+        report["answers"] = stats["served"]
+        report.update(check_out(out, articles))
+    finally:
+        server.stop()
+        if disk:
+            disk.unmount()
+    return report
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=500)
     parser.add_argument("--latency", type=float, default=0.02)
     parser.add_argument("--work", type=Path, default=None, help="Folder to work in (default: a temporary one).")
+    parser.add_argument("--scenarios", nargs="+", choices=["kill", "two", "disk"], default=["kill", "two", "disk"],
+                        help="kill: faults and two kill -9 / resume cycles; two: two runs on one OUT; disk: a disk that fills.")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="factcheck-soak-"))
     inputs = work / "in"
@@ -132,6 +321,18 @@ def main() -> None:
                                 "summary": done.stderr.strip().splitlines()[-1]}
     finally:
         clean.stop()
+
+    if "two" in args.scenarios:
+        report["two_runs_on_one_folder"] = scenario_two_runs(inputs, work, args.articles, args.latency)
+    if "disk" in args.scenarios:
+        report["disk_fills_mid_run"] = scenario_disk_full(inputs, work, args.articles, args.latency, work, cache_on_it=False)
+        if shutil.which("mount") and os.geteuid() == 0:  # injected, the cache is never full: nothing to add
+            report["disk_fills_mid_run_cache_on_it"] = scenario_disk_full(
+                inputs, work, args.articles, args.latency, work, cache_on_it=True
+            )
+    if "kill" not in args.scenarios:
+        print(json.dumps(report, indent=2))
+        return
 
     # The faulted run, killed twice.
     server = FakeServer(args.latency, FAULTS)

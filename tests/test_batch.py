@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.run.batch import BatchError, advance, submit
+from pipeline.run.lock import FolderBusyError
 from pipeline.run.output import load_result
 from pipeline.settings import Settings
 from pipeline.testing.articles import article_text, marker, write_articles
@@ -90,3 +91,63 @@ def test_submit_refuses_a_second_batch_in_the_same_folder(fake: FakeOpenAI, tmp_
     asyncio.run(submit([tmp_path / "in"], tmp_path / "out", settings))
     with pytest.raises(BatchError, match="already submitted"):
         asyncio.run(submit([tmp_path / "in"], tmp_path / "out", settings))
+
+
+# -- one writer per output folder: the batch commands take the lock `factcheck run` takes ----------
+
+
+def test_batch_commands_on_a_folder_another_process_holds_are_refused_and_write_nothing(
+    fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    from cli_process import env_for, factcheck
+
+    from pipeline.cli._common import EXIT_BUSY
+    from pipeline.run.lock import OutputLock
+
+    write_articles(tmp_path / "in", 4)
+    out = tmp_path / "out"
+    settings = settings_for(tmp_path, fake)
+    asyncio.run(submit([tmp_path / "in"], out, settings))
+    before = (out / "batch.json").read_bytes()
+    env = env_for(tmp_path)
+    with OutputLock(out):  # as a `factcheck run` on OUT holds it
+        for command in (["batch", "status", "--out", str(out)], ["batch", "collect", "--out", str(out), "--now", "-q"]):
+            refused = factcheck(command, env)
+            assert refused.returncode == EXIT_BUSY, (command, refused.stderr)
+            assert refused.stderr.startswith(f"error: {out} is being written by another factcheck run (pid {os.getpid()}"), refused.stderr
+            assert len(refused.stderr.strip().splitlines()) == 1
+        other = tmp_path / "out2"
+        with OutputLock(other):
+            refused = factcheck(["batch", "submit", str(tmp_path / "in"), "--out", str(other), "--base-url", fake.base_url], env)
+        assert refused.returncode == EXIT_BUSY, refused.stderr
+        assert not (other / "batch.json").exists() and not (other / "batch").exists()
+    assert (out / "batch.json").read_bytes() == before  # not polled, not advanced
+    assert not (out / "articles").exists() and fake.stats.requests == 0
+    with pytest.raises(FolderBusyError):
+        with OutputLock(out):
+            asyncio.run(advance(out, settings))  # the library call takes the lock too
+
+
+def test_a_run_on_a_folder_a_batch_collect_is_writing_is_refused_and_nothing_is_paid_twice(tmp_path: Path) -> None:
+    from cli_process import FACTCHECK, env_for, factcheck, run_args
+
+    from pipeline.cli._common import EXIT_BUSY
+
+    count = 8
+    write_articles(tmp_path / "in", count)
+    out = tmp_path / "out"
+    with FakeOpenAI(batch_delay=600, latency=0.2) as fake:  # the batch never completes: collect --now goes live
+        settings = settings_for(tmp_path, fake)
+        asyncio.run(submit([tmp_path / "in"], out, settings))
+        env = env_for(tmp_path)
+        collect = subprocess.Popen([*FACTCHECK, "batch", "collect", "--out", str(out), "--now", "-q"], env=env,
+                                   stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while fake.stats.requests == 0 and time.monotonic() < deadline:  # collect holds OUT and calls
+            time.sleep(0.02)
+        run = factcheck(run_args(tmp_path / "in", out, fake.base_url, "--quiet"), env)
+        assert collect.wait(timeout=120) == 0, collect.stderr.read() if collect.stderr else ""
+        assert run.returncode == EXIT_BUSY, run.stderr
+        assert f"is being written by another factcheck run (pid {collect.pid}" in run.stderr
+        assert sum(n - 1 for n in fake.stats.by_body.values() if n > 1) == 0 and fake.stats.requests == 3 * count
+    assert len([p for p in (out / "articles").glob("*.json") if load_result(p) is not None]) == count

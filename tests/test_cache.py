@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -162,3 +163,46 @@ def test_every_store_is_written_by_the_caches_one_writer_thread(tmp_path: Path) 
     asyncio.run(store_many())
     cache.close()
     assert len(writers) == 20 and len(set(writers)) == 1 and writers[0].startswith("response-cache")
+
+
+def test_an_answer_whose_caller_is_cancelled_while_its_store_waits_is_still_stored(tmp_path: Path) -> None:
+    """An answer received is paid for: an article cancelled while its store waits behind another
+    (the run stopping, Ctrl-C) still leaves it in the cache, or the next run pays for it again."""
+    cache = ResponseCache(tmp_path / "responses")
+    blocker = sqlite3.connect(tmp_path / "responses" / "cache.db")
+    blocker.execute("BEGIN IMMEDIATE")  # another process mid-commit: the writer thread waits on the first store
+
+    async def scenario() -> None:
+        first = asyncio.create_task(cache.store("k1", b'{"choices": [1]}'))
+        second = asyncio.create_task(cache.store("k2", b'{"choices": [2]}'))
+        await asyncio.sleep(0.1)  # both queued in the one writer thread
+        second.cancel()
+        await asyncio.gather(second, return_exceptions=True)
+        blocker.rollback()
+        await first
+
+    asyncio.run(scenario())
+    blocker.close()
+    cache.close()
+    reopened = ResponseCache(tmp_path / "responses")
+    assert reopened.get("k1") == b'{"choices": [1]}'
+    assert reopened.get("k2") == b'{"choices": [2]}'
+    reopened.close()
+
+
+def test_a_closed_limiter_lets_the_calls_holding_a_slot_finish_and_cancels_the_others() -> None:
+    """How a run stops on a full disk: no new call reaches the server, the ones there finish."""
+    async def scenario() -> None:
+        limiter = AdaptiveLimiter(2)
+        held = [await limiter.acquire(), await limiter.acquire()]
+        waiting = asyncio.create_task(limiter.acquire())
+        await asyncio.sleep(0)
+        limiter.close()
+        assert (await asyncio.gather(waiting, return_exceptions=True))[0].__class__ is asyncio.CancelledError
+        later = asyncio.create_task(limiter.acquire())
+        assert (await asyncio.gather(later, return_exceptions=True))[0].__class__ is asyncio.CancelledError
+        for ticket in held:  # the two in flight end normally
+            await limiter.release(ticket, 200)
+        assert limiter.in_flight == 0 and limiter.waiting == 0
+
+    asyncio.run(scenario())

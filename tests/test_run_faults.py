@@ -51,6 +51,24 @@ def _paid_twice(fake: FakeOpenAI) -> int:
     return sum(count - 1 for count in fake.stats.as_json()["by_body"].values() if count > 1)
 
 
+def _disk_full_after(results: int) -> str:
+    """Python run before the CLI: the write of result number ``results + 1`` and every later one
+    fails with ENOSPC, as on a disk that filled (only results count: run.json's own writes vary
+    with timing). Counted as they start, under a lock: results are written from worker threads,
+    two at once at times."""
+    return (
+        "import errno, os, threading\nimport pipeline._io as io\n_write = io.write_json_atomic\n"
+        "_started = []\n_lock = threading.Lock()\n"
+        "def write(path, data):\n"
+        "    if path.parent.name == 'articles':\n"
+        "        with _lock:\n            _started.append(path)\n            number = len(_started)\n"
+        f"        if number > {results}:\n"
+        "            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))\n"
+        "    _write(path, data)\n"
+        "io.write_json_atomic = write\nimport pipeline.run.scheduler as s\ns.write_json_atomic = write"
+    )
+
+
 # -- 1. one run per output folder --------------------------------------------------------------
 
 
@@ -183,17 +201,8 @@ def test_a_disk_that_fills_mid_run_stops_starting_articles_and_the_next_run_resu
     write_articles(tmp_path / "in", count)
     out = tmp_path / "out"
     env = env_for(tmp_path)
-    full_after_3 = (
-        "import errno, os\nimport pipeline._io as io\n_write = io.write_json_atomic\n_done = []\n"
-        "def write(path, data):\n"
-        "    if path.parent.name == 'articles' and len(_done) >= 3:\n"
-        "        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))\n"
-        "    _write(path, data)\n"
-        "    if path.parent.name == 'articles':\n        _done.append(path)\n"
-        "io.write_json_atomic = write\nimport pipeline.run.scheduler as s\ns.write_json_atomic = write"
-    )
     stopped = factcheck(run_args(tmp_path / "in", out, fake.base_url, "--quiet", "--concurrency", "2"), env,
-                        before=full_after_3)
+                        before=_disk_full_after(3))
     assert stopped.returncode == EXIT_ENVIRONMENT, stopped.stderr
     assert "no space left on the disk" in stopped.stderr and "the run stopped starting articles" in stopped.stderr
     assert "internal error" not in stopped.stderr and "failed at" not in stopped.stderr
@@ -211,6 +220,104 @@ def test_a_disk_that_fills_mid_run_stops_starting_articles_and_the_next_run_resu
     assert len(list((out / "articles").glob("*.json"))) == count
     assert _paid_twice(fake) == 0
     assert not list(out.rglob(".*.tmp"))
+
+
+def test_a_disk_that_fills_with_calls_in_flight_pays_for_none_of_them_twice(fake: FakeOpenAI, tmp_path: Path) -> None:
+    """When the disk fills, other articles have calls at the server (150 ms each, 4 at a time).
+    Cancelled mid-call, those answers never reached the response cache and the resumed run paid
+    for them again (4 of 4 here; 6 in the soak). The run now lets them finish and keeps them."""
+    fake.latency = 0.15
+    count = 24
+    write_articles(tmp_path / "in", count)
+    out = tmp_path / "out"
+    env = env_for(tmp_path)
+    stopped = factcheck(run_args(tmp_path / "in", out, fake.base_url, "--quiet", "--concurrency", "4"), env,
+                        before=_disk_full_after(3))
+    assert stopped.returncode == EXIT_ENVIRONMENT, stopped.stderr
+    assert len(list((out / "articles").glob("*.json"))) == 3
+    unfinished = json.loads((out / "run.json").read_text())["unfinished"]
+    assert len(unfinished) >= 4, unfinished  # the articles in progress when it filled, named
+    asked_before_resume = fake.stats.requests
+    assert asked_before_resume <= 3 * (3 + 2 * 4 - 1 + 1), asked_before_resume  # no article started after it filled
+
+    fake.latency = 0.002
+    resumed = factcheck(run_args(tmp_path / "in", out, fake.base_url, "--quiet"), env)
+    assert resumed.returncode == 0, resumed.stderr
+    assert len([p for p in (out / "articles").glob("*.json") if load_result(p) is not None]) == count
+    assert _paid_twice(fake) == 0
+    assert fake.stats.requests == 3 * count
+
+
+def _shared_disk_full_after(results: int, reserve: Path) -> str:
+    """Python run before the CLI: OUT and the response cache on one disk, which fills once
+    ``results`` results are written: from then on every result, run.json and cache store fails
+    for want of space, until room is made by deleting the run's reserve file (if it held one
+    when the disk filled), as on a real disk."""
+    return (
+        "import errno, os, sqlite3, threading\nfrom pathlib import Path\nimport diskcache\n"
+        "import pipeline._io as io\nimport pipeline.run.manifest as manifest\nimport pipeline.run.scheduler as scheduler\n"
+        f"_reserve = Path({str(reserve)!r})\n"
+        "_state = {'written': 0, 'reserve_when_full': None}\n_lock = threading.Lock()\n"
+        "def full():\n"
+        "    with _lock:\n"
+        f"        if _state['written'] < {results}:\n            return False\n"
+        "        if _state['reserve_when_full'] is None:\n            _state['reserve_when_full'] = _reserve.exists()\n"
+        "        return not (_state['reserve_when_full'] and not _reserve.exists())\n"
+        "_write = io.write_json_atomic\n"
+        "def write(path, data):\n"
+        "    if (path.parent.name == 'articles' or path.name == 'run.json') and full():\n"
+        "        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))\n"
+        "    _write(path, data)\n"
+        "    if path.parent.name == 'articles':\n        with _lock:\n            _state['written'] += 1\n"
+        "io.write_json_atomic = manifest.write_json_atomic = scheduler.write_json_atomic = write\n"
+        "_set = diskcache.Cache.set\n"
+        "def cache_set(self, *args, **kwargs):\n"
+        "    if full():\n        raise sqlite3.OperationalError('database or disk is full')\n"
+        "    return _set(self, *args, **kwargs)\n"
+        "diskcache.Cache.set = cache_set\n"
+    )
+
+
+def test_a_disk_that_fills_under_the_cache_too_keeps_every_answer_it_paid_for(fake: FakeOpenAI, tmp_path: Path) -> None:
+    """The default set-up: the response cache and OUT on one disk. When it fills, the answers to
+    the calls at the server found no room in the cache either and were paid for again on resume
+    (7 in the soak), and run.json still said "running". The run holds 4 MiB of room from its start
+    (OUT/.factcheck.reserve) and gives it back when the disk fills: those answers are stored, and
+    run.json says the run stopped."""
+    fake.latency = 0.15
+    count = 24
+    write_articles(tmp_path / "in", count)
+    out = tmp_path / "out"
+    env = env_for(tmp_path)
+    stopped = factcheck(run_args(tmp_path / "in", out, fake.base_url, "--quiet", "--concurrency", "4"), env,
+                        before=_shared_disk_full_after(3, out / ".factcheck.reserve"))
+    assert stopped.returncode == EXIT_ENVIRONMENT, stopped.stderr
+    assert "no space left on the disk" in stopped.stderr and "internal error" not in stopped.stderr
+    assert json.loads((out / "run.json").read_text())["status"] == "stopped"
+    assert not (out / ".factcheck.reserve").exists()  # given back to the disk
+
+    fake.latency = 0.002
+    resumed = factcheck(run_args(tmp_path / "in", out, fake.base_url, "--quiet"), env)
+    assert resumed.returncode == 0, resumed.stderr
+    assert len([p for p in (out / "articles").glob("*.json") if load_result(p) is not None]) == count
+    assert _paid_twice(fake) == 0
+    assert not (out / ".factcheck.reserve").exists()  # a run that ends leaves no reserve behind
+
+
+def test_a_disk_without_room_for_the_reserve_stops_the_run_before_any_call(fake: FakeOpenAI, tmp_path: Path) -> None:
+    """Less than 4 MiB free on OUT's disk (injected: the reserve's allocation fails with ENOSPC):
+    no room to stop in, so nothing is asked."""
+    write_articles(tmp_path / "in", 2)
+    out = tmp_path / "out"
+    no_room = (
+        "import errno, os\n_fallocate = os.posix_fallocate\n"
+        "def fallocate(fd, offset, length):\n    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))\n"
+        "os.posix_fallocate = fallocate\n"
+    )
+    done = factcheck(run_args(tmp_path / "in", out, fake.base_url, "--quiet"), env_for(tmp_path), before=no_room)
+    assert done.returncode == EXIT_ENVIRONMENT, done.stderr
+    assert f"{out / '.factcheck.reserve'}: no space left on the disk" in done.stderr, done.stderr
+    assert fake.stats.requests == 0 and not (out / ".factcheck.reserve").exists()
 
 
 def test_the_lock_file_marks_the_folder_as_ours(tmp_path: Path) -> None:

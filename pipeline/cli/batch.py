@@ -3,11 +3,16 @@
 import asyncio
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pipeline.cli._common import EXIT_NOTHING_RAN, EXIT_SOME_FAILED, BaseUrlOpt, ModelOpt, err, fail, read_settings
+from pipeline.cli._common import EXIT_BUSY, EXIT_NOTHING_RAN, EXIT_SOME_FAILED, BaseUrlOpt, ModelOpt, err, fail, read_settings
+
+if TYPE_CHECKING:  # the batch path loads the openai SDK: only when a command runs
+    from pipeline.run.lock import OutputLock
+    from pipeline.run.manifest import RunSummary
+    from pipeline.settings import Settings
 
 app = typer.Typer(help="Scale-out through the OpenAI Batch API: one batch per stage, at half price.", no_args_is_help=True)
 
@@ -39,11 +44,14 @@ def submit_command(
 ) -> None:
     """Upload the first stage (claims) of every article as a batch; later stages follow in `status`."""
     from pipeline.run.batch import BatchError, submit
+    from pipeline.run.lock import FolderBusyError
     from pipeline.text.ingest import InputError
 
     settings = read_settings(backend="openai", base_url=base_url, model=model, max_claims=max_claims)
     try:
-        state = asyncio.run(submit(paths, out, settings))
+        state = asyncio.run(submit(paths, out, settings))  # holds OUT's lock, as a run does
+    except FolderBusyError as error:
+        raise fail(str(error), EXIT_BUSY) from None
     except (BatchError, InputError) as error:
         raise fail(str(error)) from None
     _print_state(state, out)
@@ -53,9 +61,12 @@ def submit_command(
 def status_command(out: OutOpt) -> None:
     """Poll the current batch; when it is done, store its answers and submit the next stage."""
     from pipeline.run.batch import BatchError, advance
+    from pipeline.run.lock import FolderBusyError
 
     try:
-        state = asyncio.run(advance(out, read_settings(backend="openai")))
+        state = asyncio.run(advance(out, read_settings(backend="openai")))  # holds OUT's lock, as a run does
+    except FolderBusyError as error:
+        raise fail(str(error), EXIT_BUSY) from None
     except BatchError as error:
         raise fail(str(error)) from None
     _print_state(state, out)
@@ -72,41 +83,24 @@ def collect_command(
     whatever is missing or invalid is asked live."""
     from pipeline.llm.embedded import EmbeddedModelError
     from pipeline.llm.errors import LLMError
-    from pipeline.llm.factory import open_llm
-    from pipeline.run.batch import BatchError, advance, batch_cost, load_state, pinned_settings
-    from pipeline.run.inputs import discover_or_fail
-    from pipeline.run.manifest import RunOptions
-    from pipeline.run.progress import FailurePrinter, ProgressBar
-    from pipeline.run.scheduler import run
+    from pipeline.run.batch import BatchError, batch_cost, load_state
+    from pipeline.run.lock import FolderBusyError, OutputLock
     from pipeline.text.ingest import InputError
 
     base = read_settings(backend="openai", concurrency=concurrency)
     try:
-        state = asyncio.run(advance(out, base))
+        load_state(out)  # "no batch here" before a lock file is left in a folder that has none
+        # One lock from the last round's answers to run.json's batch figures: a run or another
+        # batch command on OUT in between would write the same files.
+        with OutputLock(out) as lock:
+            summary, state = _collect(out, base, now, quiet, lock)
+    except FolderBusyError as error:
+        raise fail(str(error), EXIT_BUSY) from None
     except BatchError as error:
         raise fail(str(error)) from None
-    if not state["finished"] and not now:
-        _print_state(state, out)
-        raise fail("a batch is still in progress; wait, or pass --now to run the rest live")
-    settings = pinned_settings(state, base)
-    reporter = FailurePrinter(err) if quiet or not err.is_terminal else ProgressBar(err)
-    try:
-        files, skipped = discover_or_fail([Path(p) for p in state["inputs"]], exclude=out)  # type: ignore[union-attr]
-        with open_llm(settings) as llm:
-            options = RunOptions(concurrency=settings.concurrency, cache=True)
-            summary = asyncio.run(run(llm, files, skipped, out, settings, options=options, reporter=reporter))
     except (EmbeddedModelError, LLMError, InputError) as error:
         raise fail(str(error)) from None
-    finally:
-        reporter.close()
-    spent = batch_cost(load_state(out))
-    manifest = json.loads((out / "run.json").read_text(encoding="utf-8"))
-    manifest["batch"] = {"rounds": len(state["rounds"]), "cost_usd": spent, "state": "batch.json"}  # type: ignore[arg-type]
-    manifest["cost"]["batch_usd"] = spent
-    manifest["cost"]["total_usd"] = round(spent + summary.cost_usd, 6)
-    from pipeline._io import write_json_atomic
-
-    write_json_atomic(out / "run.json", manifest)
+    spent = batch_cost(state)
     total = summary.total
     err.print(
         f"{summary.done} collected, {summary.reused} already done, {summary.failed} failed; "
@@ -118,3 +112,37 @@ def collect_command(
         raise typer.Exit(EXIT_NOTHING_RAN)
     if summary.failed:
         raise typer.Exit(EXIT_SOME_FAILED)
+
+
+def _collect(out: Path, base: "Settings", now: bool, quiet: bool, lock: "OutputLock") -> tuple["RunSummary", dict[str, object]]:
+    """The batch's last round, the live run of what is missing, and run.json's batch figures,
+    under ``lock`` (OUT's, held by the caller)."""
+    from pipeline._io import write_json_atomic
+    from pipeline.llm.factory import open_llm
+    from pipeline.run.batch import advance, batch_cost, load_state, pinned_settings
+    from pipeline.run.inputs import discover_or_fail
+    from pipeline.run.manifest import RunOptions
+    from pipeline.run.progress import FailurePrinter, ProgressBar
+    from pipeline.run.scheduler import run
+
+    state = asyncio.run(advance(out, base, lock=lock))
+    if not state["finished"] and not now:
+        _print_state(state, out)
+        raise fail("a batch is still in progress; wait, or pass --now to run the rest live")
+    settings = pinned_settings(state, base)
+    reporter = FailurePrinter(err) if quiet or not err.is_terminal else ProgressBar(err)
+    try:
+        files, skipped = discover_or_fail([Path(p) for p in state["inputs"]], exclude=out)  # type: ignore[union-attr]
+        with open_llm(settings) as llm:
+            options = RunOptions(concurrency=settings.concurrency, cache=True)
+            summary = asyncio.run(run(llm, files, skipped, out, settings, options=options, reporter=reporter, lock=lock))
+    finally:
+        reporter.close()
+    state = load_state(out)
+    spent = batch_cost(state)
+    manifest = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    manifest["batch"] = {"rounds": len(state["rounds"]), "cost_usd": spent, "state": "batch.json"}  # type: ignore[arg-type]
+    manifest["cost"]["batch_usd"] = spent
+    manifest["cost"]["total_usd"] = round(spent + summary.cost_usd, 6)
+    write_json_atomic(out / "run.json", manifest)
+    return summary, state

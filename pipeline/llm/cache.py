@@ -15,13 +15,14 @@ import os
 import shlex
 import sqlite3
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import diskcache
 import httpx2
 
-from pipeline._io import environment_fault, named
+from pipeline._io import DISK_FULL, environment_fault, named
 
 CACHE_HEADER = "x-factcheck-cache"  # "hit" on responses served from the cache
 SIZE_LIMIT = 16 * 2**30  # diskcache evicts least-recently-stored entries beyond this
@@ -83,6 +84,13 @@ def _corrupt(error: Exception) -> bool:
     )
 
 
+def disk_full(error: BaseException) -> bool:
+    """The store failed for want of space: SQLite's "database or disk is full", or ENOSPC and kin."""
+    if isinstance(error, sqlite3.Error):
+        return getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "disk is full" in str(error)
+    return isinstance(error, OSError) and error.errno in DISK_FULL
+
+
 class CacheUnwritableError(CacheError):
     """The cache's folder or disk takes no writes (permissions, full): the machine's fault, not the cache's."""
 
@@ -99,6 +107,9 @@ class ResponseCache:
             message, environment = _why_unusable(directory, error)
             raise (CacheUnwritableError if environment else CacheError)(message) from None
         self.write_error: str | None = None  # set when a store failed (a full disk): later stores are skipped
+        # Called (in the writer thread) when a store fails for want of space; True if it made room,
+        # and the store is tried once more. A run sets it: its disk reserve, and a stop (run/reserve.py).
+        self.on_full: Callable[[BaseException], bool] | None = None
         self._writer: ThreadPoolExecutor | None = None
 
     @staticmethod
@@ -115,16 +126,24 @@ class ResponseCache:
         try:
             self._store.set(key, body)
         except (sqlite3.Error, OSError) as error:  # a disk that filled mid-run: the answer is still served
+            if disk_full(error) and self.on_full is not None and self.on_full(error):
+                try:
+                    self._store.set(key, body)  # room was made: an answer paid for is kept after all
+                    return
+                except (sqlite3.Error, OSError) as again:
+                    error = again
             self.write_error = f"{self.directory}: response cache not written from here on ({error})"
 
     async def store(self, key: str, body: bytes) -> None:
         """:meth:`put` in the cache's own writer thread: the SQLite commit (~0.1-1 ms, more when it
         writes to disk) no longer holds up the event loop that serves every other call. One
         thread, so stores are in order and never contend for the write lock; awaited, so an
-        answer is stored before the client sees it, as before."""
+        answer is stored before the client sees it, as before. Shielded: the answer is paid for, so
+        a caller cancelled while its store waits in the queue (a stopped run, Ctrl-C) must not take
+        the store out of it; :meth:`close` waits for every store queued."""
         if self._writer is None:
             self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="response-cache")
-        await asyncio.get_running_loop().run_in_executor(self._writer, self.put, key, body)
+        await asyncio.shield(asyncio.get_running_loop().run_in_executor(self._writer, self.put, key, body))
 
     def close(self) -> None:
         if self._writer is not None:  # after the stores it has queued; closes that thread's connection

@@ -42,6 +42,7 @@ class AdaptiveLimiter:
         # waiter at a time (no thundering herd of wake-ups when many requests wait).
         self._waiting: list[tuple[int, int, asyncio.Future[int]]] = []
         self._arrivals = itertools.count()
+        self.closed = False  # set by :meth:`close`: no request gets a slot from then on
 
     @property
     def waiting(self) -> int:
@@ -49,7 +50,10 @@ class AdaptiveLimiter:
 
     async def acquire(self, priority: int | None = None) -> int:
         """Wait for a free slot; returns the generation to hand back to :meth:`release`.
-        ``priority`` defaults to :data:`request_priority` of the calling context."""
+        ``priority`` defaults to :data:`request_priority` of the calling context. Once the limiter
+        is closed, the request is cancelled instead: it never reaches the server."""
+        if self.closed:
+            raise asyncio.CancelledError("the run is stopping: no new calls")
         if not self._waiting and self.in_flight < self.limit:
             return self._take()
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
@@ -78,6 +82,16 @@ class AdaptiveLimiter:
                 self.limit += 1
                 self._successes = 0
         self._grant()
+
+    def close(self) -> None:
+        """Admit no more requests: the waiting ones and any asked later are cancelled, while those
+        holding a slot go on to their answer (and the response cache above). A run that stops on
+        a full disk drains this way instead of cancelling its articles mid-call: an answer the
+        server was already computing is paid for, so it must be kept for the next run."""
+        self.closed = True
+        waiting, self._waiting = self._waiting, []
+        for _, _, future in waiting:
+            future.cancel()
 
     def _take(self) -> int:
         self.in_flight += 1

@@ -14,7 +14,9 @@ each answer is stored in the response cache under the key of its request. So:
   same schemas, instructor validation and span alignment as a live answer; anything
   missing, failed or invalid (a re-ask is a new request) is asked live.
 
-State lives in ``OUT/batch.json`` (atomic writes); request files in ``OUT/batch/``.
+State lives in ``OUT/batch.json`` (atomic writes); request files in ``OUT/batch/``. Every step
+that writes there holds OUT's lock (``run/lock.py``), the one ``factcheck run`` takes: a
+``submit``, ``status`` or ``collect`` and a run on one folder never write it at once.
 """
 
 import json
@@ -34,6 +36,7 @@ from pipeline.llm.errors import LLMError
 from pipeline.llm.factory import backend_identity, http_client, openai_llm
 from pipeline.llm.prices import BATCH_DISCOUNT, price_for
 from pipeline.run.inputs import discover, iter_articles
+from pipeline.run.lock import OutputLock
 from pipeline.run.output import check_out_dir, load_result, result_path
 from pipeline.settings import Settings
 from pipeline.stages._stage import STAGE_BY_TOOL
@@ -182,10 +185,15 @@ async def _next_request(llm: LLM, article: Article, settings: Settings) -> dict[
 # -- submitting and collecting ---------------------------------------------------------------
 
 
-async def submit(paths: list[Path], out_dir: Path, settings: Settings) -> dict[str, object]:
+async def submit(paths: list[Path], out_dir: Path, settings: Settings, *, lock: OutputLock | None = None) -> dict[str, object]:
+    """``lock``: OUT's lock when the caller holds it; else it is taken here, and a folder another
+    factcheck process writes is refused (:class:`~pipeline.run.lock.FolderBusyError`)."""
     if not settings.cache:
         raise BatchError("the Batch API path needs the response cache (remove --no-cache / cache = false)")
     check_out_dir(out_dir)
+    if lock is None:
+        with OutputLock(out_dir) as held:
+            return await submit(paths, out_dir, settings, lock=held)
     if _state_path(out_dir).exists():
         raise BatchError(f"{out_dir}: a batch was already submitted here; use `factcheck batch status` or `collect`")
     files, _ = discover(paths, exclude=out_dir)
@@ -261,8 +269,13 @@ def _write_part(path: Path, part: int, lines: list[str]) -> Path:
     return target
 
 
-async def advance(out_dir: Path, base: Settings) -> dict[str, object]:
-    """Poll the current round; when it is over, store its answers and submit the next round."""
+async def advance(out_dir: Path, base: Settings, *, lock: OutputLock | None = None) -> dict[str, object]:
+    """Poll the current round; when it is over, store its answers and submit the next round.
+    ``lock`` as for :func:`submit`."""
+    if lock is None:
+        load_state(out_dir)  # "no batch here" before a lock file is left in a folder that has none
+        with OutputLock(out_dir) as held:
+            return await advance(out_dir, base, lock=held)
     state = load_state(out_dir)
     settings = pinned_settings(state, base)
     while not state["finished"]:

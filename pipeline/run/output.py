@@ -9,6 +9,8 @@ Layout of OUT_DIR:
   usage.jsonl                  one row per analysed article: tokens, calls, cache hits, cost per stage
   run.json                     manifest: config, backend, model, prompt versions, counts, tokens, cost,
                                timings, errors; "status" stays "running" if the run was killed
+  .factcheck.lock              held by the run writing OUT (run/lock.py)
+  .factcheck.reserve           4 MiB held during a run, given back when the disk fills (run/reserve.py)
 """
 
 import json

@@ -9,11 +9,13 @@ point and started again redoes no finished article and re-asks no finished call.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+import errno
 import itertools
 import math
+import os
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +45,7 @@ from pipeline.run.output import (
     write_results_table,
 )
 from pipeline.run.progress import Reporter
+from pipeline.run.reserve import DiskReserve
 from pipeline.settings import Settings
 from pipeline.stages._stage import STAGE_BY_TOOL
 from pipeline.stages.analyze import analyze, analyze_without_llm
@@ -130,6 +133,8 @@ async def _run(
     manifest = Manifest(llm, settings, options, out_dir, summary, price, limiter, counted)
     sweep_temporaries(out_dir)
     check_writable(out_dir)  # before the first call: no money for results that cannot be written
+    reserve = DiskReserve(out_dir)
+    reserve.hold()  # room to stop in when the disk fills (run/reserve.py)
     set_aside_errors(out_dir)
     manifest.write()
     reporter.emit(
@@ -137,7 +142,12 @@ async def _run(
         budget_usd=options.budget_usd, cache=options.cache, articles_estimate=None if several else counted,
     )
     skipped_list = SkippedList(out_dir, summary, reporter)
-    pipeline = _Pipeline(llm, out_dir, settings, options, summary, Budget(options.budget_usd, price), reporter, skipped_list)
+    pipeline = _Pipeline(
+        llm, out_dir, settings, options, summary, Budget(options.budget_usd, price), reporter, skipped_list, limiter,
+        reserve,
+    )
+    if cache is not None and _same_disk(cache.directory, out_dir):
+        cache.on_full = pipeline.on_cache_full(asyncio.get_running_loop(), cache.directory)
     try:
         for line in missing:
             pipeline.failed_input(line.rsplit(": ", 1)[0], line)
@@ -166,6 +176,7 @@ async def _run(
             _build_stories(out_dir, summary, reporter)  # before run_finished: that stays the last event
         with _unless_disk_full():
             manifest.write()
+        reserve.release()
         reporter.emit(
             "run_finished", run_id=summary.run_id, status=summary.status, done=summary.done, reused=summary.reused,
             failed=summary.failed, not_started=summary.not_started, calls=summary.calls,
@@ -181,6 +192,10 @@ def _unless_disk_full() -> Iterator[None]:
     except OSError as error:
         if error.errno not in DISK_FULL:
             raise
+
+
+def _same_disk(one: Path, other: Path) -> bool:
+    return os.stat(one).st_dev == os.stat(other).st_dev
 
 
 def _build_stories(out_dir: Path, summary: RunSummary, reporter: Reporter) -> None:
@@ -207,7 +222,7 @@ def _build_stories(out_dir: Path, summary: RunSummary, reporter: Reporter) -> No
 class _Pipeline:
     def __init__(
         self, llm: LLM | None, out_dir: Path, settings: Settings, options: RunOptions, summary: RunSummary,
-        budget: Budget, reporter: Reporter, skipped: SkippedList,
+        budget: Budget, reporter: Reporter, skipped: SkippedList, limiter: AdaptiveLimiter, reserve: DiskReserve,
     ):
         self.llm = llm
         self.out_dir = out_dir
@@ -218,6 +233,8 @@ class _Pipeline:
         self.reporter = reporter
         self.errors = out_dir / "errors.jsonl"
         self.skipped = skipped
+        self.limiter = limiter
+        self.reserve = reserve
         self.seen = SeenTexts()
         self.fatal: EndpointError | None = None  # set when the endpoint can serve no call: the run stops
         self.disk_fault: OSError | None = None  # set when OUT's disk is full: the run starts nothing more
@@ -273,16 +290,29 @@ class _Pipeline:
 
     def _disk_full(self, error: OSError, unfinished: str | None) -> None:
         """OUT cannot take a result: start no article (none could be written; each would be paid
-        for nothing), stop those in flight (their answers are in the response cache) and name
-        them as unfinished; the next run resumes them."""
+        for nothing) and no new call, and name the articles in progress as unfinished; the next
+        run resumes them. Their calls already at the server are not cancelled: each is paid for
+        once answered, so it runs to its answer, which the response cache keeps for the next run
+        (cancelled mid-call, it was asked and paid again on resume)."""
         if unfinished is not None:
             self.summary.unfinished.append(unfinished)
         if self.disk_fault is None:
             self.disk_fault = error
-            current = asyncio.current_task()
-            for task in self._running:
-                if task is not current:
-                    task.cancel()
+            self.reserve.release()  # room for those answers in the cache, and for run.json to say "stopped"
+            self.limiter.close()  # the articles in progress end at their next call (or their write)
+
+    def on_cache_full(self, loop: asyncio.AbstractEventLoop, directory: Path) -> Callable[[BaseException], bool]:
+        """For a response cache on OUT's disk: a store that finds the disk full means no result can
+        be written either, so the run stops as when a result's write fails. Called in the cache's
+        writer thread; the reserve is given back first, so that answer is stored after all."""
+
+        def full(error: BaseException) -> bool:
+            made_room = self.reserve.release()
+            fault = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(directory))
+            loop.call_soon_threadsafe(self._disk_full, fault, None)
+            return made_room
+
+        return full
 
     def _startable(self, files: Iterable[Path]) -> Iterator[tuple[Article, float, int]]:
         """The articles to analyse, one at a time, each with its budget reservation and start

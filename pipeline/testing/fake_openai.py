@@ -146,6 +146,11 @@ class FakeOpenAI:
     async def stop_async(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+        # Batches still "processing" (a long batch_delay): ended, not left pending at exit.
+        pending = asyncio.all_tasks() - {asyncio.current_task()}
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
     def start(self) -> "FakeOpenAI":
         """Serve from a background thread with its own event loop."""
