@@ -9,8 +9,10 @@ from typing import Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from schemas.result import Verifier
+
 Backend = Literal["auto", "embedded", "openai"]
-VerifierChoice = Literal["auto", "trained", "llm"]
+VerifierChoice = Literal["auto", Verifier]
 
 
 class ModelPrice(BaseModel):
@@ -129,7 +131,7 @@ class Settings(BaseSettings):
         check_environment()
         return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=config_file())
 
-    def resolved_verifier(self, backend: str | None = None) -> Literal["trained", "llm"]:
+    def resolved_verifier(self, backend: str | None = None) -> Verifier:
         """``backend``: the LLM's own, when one is open (it may differ from the settings')."""
         if self.verifier != "auto":
             return self.verifier
