@@ -11,7 +11,6 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from schemas.result import Verifier
 
-Backend = Literal["auto", "embedded", "openai"]
 VerifierChoice = Literal["auto", Verifier]
 
 
@@ -75,10 +74,11 @@ class Settings(BaseSettings):
     # read by field name only, so FACTCHECK_CONFIG and the like are unaffected).
     model_config = SettingsConfigDict(env_prefix="FACTCHECK_", extra="forbid", populate_by_name=True)
 
-    backend: Backend = Field(
+    # Any name here: the backends' registry (pipeline.llm.backends, a layer above) refuses an unknown one.
+    backend: str = Field(
         default="auto",
-        description="embedded (local model, no key), openai (OpenAI or any OpenAI-compatible base URL), "
-        "or auto: openai when a base URL or API key is configured, else embedded.",
+        description="embedded (local model, no key), openai (OpenAI or any OpenAI-compatible base URL), another "
+        "registered backend, or auto: openai when a base URL or API key is configured, else embedded.",
     )
     base_url: str | None = Field(default=None, validation_alias=AliasChoices("base_url", "FACTCHECK_BASE_URL", "OPENAI_BASE_URL"))
     api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("api_key", "FACTCHECK_API_KEY", "OPENAI_API_KEY"))
@@ -137,7 +137,7 @@ class Settings(BaseSettings):
             return self.verifier
         return "trained" if (backend or self.resolved_backend()) == "embedded" else "llm"
 
-    def resolved_backend(self) -> Literal["embedded", "openai"]:
+    def resolved_backend(self) -> str:
         if self.backend != "auto":
             return self.backend
         return "openai" if self.base_url or self.api_key else "embedded"

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from pipeline._io import write_json_atomic
+from pipeline.llm.backends import endpoint_label
 from pipeline.llm.costs import Tally
 from pipeline.llm.limiter import AdaptiveLimiter
 from pipeline.llm.prices import ModelPrice
@@ -147,7 +148,7 @@ class Manifest:
                 "updated_at": datetime.now(UTC).isoformat(),
                 "backend": self.llm.backend if self.llm else "none",
                 "model": self.llm.model if self.llm else "none",
-                "endpoint": "none" if not self.llm else self.llm.endpoint if self.llm.backend != "embedded" else "embedded (loopback)",
+                "endpoint": endpoint_label(self.llm.backend, self.llm.endpoint) if self.llm else "none",
                 "prompt_versions": prompt_versions(),
                 "config": self.settings.model_dump(mode="json", exclude={"api_key"}),
                 "options": {
