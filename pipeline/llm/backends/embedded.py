@@ -53,12 +53,14 @@ class EmbeddedBackend:
 
         weights = WEIGHTS.get(settings.embedded_model)
         if weights is None:
-            raise EmbeddedModelError(f"unknown embedded model {settings.embedded_model!r}; choose from {', '.join(WEIGHTS)}")
+            known = ", ".join(WEIGHTS)
+            raise EmbeddedModelError(f"unknown embedded model {settings.embedded_model!r}; choose from {known}")
         if settings.base_url:  # a llama.cpp server the user already runs with these weights
             yield embedded_llm(settings, settings.base_url, weights.name)
             return
         path = ensure_weights(weights, settings.cache_dir / "models")
-        with EmbeddedServer(path, n_ctx=settings.context_tokens, wait=False, log_dir=settings.cache_dir / "logs") as server:
+        server = EmbeddedServer(path, n_ctx=settings.context_tokens, wait=False, log_dir=settings.cache_dir / "logs")
+        with server:
             llm = embedded_llm(settings, server.base_url, weights.name)  # the SDK loads while the model does
             llm.server = server
             server.wait_ready()

@@ -32,7 +32,9 @@ DEFAULT_PRICES: dict[str, ModelPrice] = {
 }
 
 
-def openai_llm(settings: Settings, *, http_client: openai.DefaultAsyncHttpxClient | None = None, **overrides: object) -> LLM:
+def openai_llm(
+    settings: Settings, *, http_client: openai.DefaultAsyncHttpxClient | None = None, **overrides: object
+) -> LLM:
     """The client as the settings say; ``overrides`` replace single arguments (the Batch API's
     planning client makes one attempt and asks for no token probabilities)."""
     from pipeline.llm.client import LLM
