@@ -17,7 +17,7 @@ from pipeline.review._templates import STATIC
 from pipeline.review.errors import install_error_handlers
 from pipeline.review.guard import RequestGuard, is_loopback
 from pipeline.review.routes import article, queue, reviews, stories
-from pipeline.review.routes._desk import Desk
+from pipeline.review.routes.desk import Desk
 from pipeline.review.routes.exports import exports_router
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
 from pipeline.review import highlight
-from pipeline.review.routes._desk import ArticleId, ClaimId, DeskDep
+from pipeline.review.routes.desk import ArticleId, ClaimId, DeskDep
 from pipeline.review.store import claim_state, group_events
 from schemas import VerdictLabel
 from schemas.review import CLAIM_ID_PATTERN, ClaimState

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request, Response
 
 from pipeline.review.export import ExportFormat, ExportSource
-from pipeline.review.routes._desk import DeskDep
+from pipeline.review.routes.desk import DeskDep
 
 
 def _serve(fmt: ExportFormat) -> Callable[[DeskDep, Request], Response]:

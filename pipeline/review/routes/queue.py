@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, BeforeValidator, Field
 
-from pipeline.review.routes._desk import Desk, DeskDep
+from pipeline.review.routes.desk import Desk, DeskDep
 from pipeline.review.store import all_states
 from schemas import VerdictLabel
 from schemas.review import ReviewStatus

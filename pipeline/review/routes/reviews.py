@@ -7,7 +7,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from pipeline.review.errors import ApiError, validation_details
-from pipeline.review.routes._desk import ArticleId, ClaimId, DeskDep
+from pipeline.review.routes.desk import ArticleId, ClaimId, DeskDep
 from pipeline.review.store import ReviewConflict
 from schemas.review import ClaimState, ReviewEvent, ReviewRequest
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
 from pipeline.review.errors import ApiError
-from pipeline.review.routes._desk import DeskDep, StoryId
+from pipeline.review.routes.desk import DeskDep, StoryId
 from pipeline.review.stories import StoryNotReviewed, missing_articles, story_claim_review, story_csv
 from schemas.stories import Stance
 
