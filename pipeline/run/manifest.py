@@ -135,6 +135,21 @@ class Manifest:
     def seconds(self) -> float:
         return round(time.perf_counter() - self.clock, 3)
 
+    def counts(self) -> dict[str, int | None]:
+        s = self.summary
+        return {
+            "files": s.files if s.status != "running" else self.files,
+            "done": s.done,
+            "already_done": s.reused,
+            "failed": s.failed,
+            "not_started": s.not_started,
+            "duplicates": s.duplicates,
+            "damaged_results_redone": s.damaged,
+            "skipped_files": s.skipped,
+            "skipped_faults": s.skipped_faults,
+            "unfinished": len(s.unfinished),
+        }
+
     def write(self) -> None:
         s = self.summary
         total = s.total
@@ -157,18 +172,7 @@ class Manifest:
                     "cache": self.options.cache,
                     "resume": self.options.resume,
                 },
-                "counts": {
-                    "files": s.files if s.status != "running" else self.files,
-                    "done": s.done,
-                    "already_done": s.reused,
-                    "failed": s.failed,
-                    "not_started": s.not_started,
-                    "duplicates": s.duplicates,
-                    "damaged_results_redone": s.damaged,
-                    "skipped_files": s.skipped,
-                    "skipped_faults": s.skipped_faults,
-                    "unfinished": len(s.unfinished),
-                },
+                "counts": self.counts(),
                 "unfinished": s.unfinished,
                 "skipped_files": s.skipped_files,
                 "skipped_list": SKIPPED_FILE if s.skipped else None,
