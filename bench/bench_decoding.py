@@ -23,8 +23,8 @@ from pathlib import Path
 import httpx
 import openai
 
+from pipeline.llm.backends.embedded import embedded_llm
 from pipeline.llm.embedded import WEIGHTS, EmbeddedServer, ensure_weights
-from pipeline.llm.factory import embedded_llm
 from pipeline.settings import Settings
 from pipeline.stages.claims import write_claims
 from pipeline.text.document import windows

@@ -30,9 +30,10 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from pipeline.llm.backends.embedded import embedded_llm
 from pipeline.llm.cache import ResponseCache
 from pipeline.llm.embedded import WEIGHTS, EmbeddedServer, ensure_weights
-from pipeline.llm.factory import embedded_llm, use_transport_stack
+from pipeline.llm.factory import use_transport_stack
 from pipeline.llm.limiter import AdaptiveLimiter
 from pipeline.settings import Settings
 from pipeline.stages.analyze import analyze, prompt_versions

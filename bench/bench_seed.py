@@ -23,8 +23,8 @@ import httpx
 import httpx2  # noqa: F401 (the openai client's HTTP library; named in a type hint)
 import openai
 
+from pipeline.llm.backends.embedded import embedded_llm
 from pipeline.llm.embedded import WEIGHTS, EmbeddedServer, ensure_weights
-from pipeline.llm.factory import embedded_llm
 from pipeline.settings import Settings
 from pipeline.stages.analyze import analyze
 from pipeline.stages.options import AnalysisOptions

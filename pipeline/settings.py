@@ -9,8 +9,9 @@ from typing import Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
-Backend = Literal["auto", "embedded", "openai"]
-VerifierChoice = Literal["auto", "trained", "llm"]
+from schemas.result import Verifier
+
+VerifierChoice = Literal["auto", Verifier]
 
 
 class ModelPrice(BaseModel):
@@ -73,10 +74,11 @@ class Settings(BaseSettings):
     # read by field name only, so FACTCHECK_CONFIG and the like are unaffected).
     model_config = SettingsConfigDict(env_prefix="FACTCHECK_", extra="forbid", populate_by_name=True)
 
-    backend: Backend = Field(
+    # Any name here: the backends' registry (pipeline.llm.backends, a layer above) refuses an unknown one.
+    backend: str = Field(
         default="auto",
-        description="embedded (local model, no key), openai (OpenAI or any OpenAI-compatible base URL), "
-        "or auto: openai when a base URL or API key is configured, else embedded.",
+        description="embedded (local model, no key), openai (OpenAI or any OpenAI-compatible base URL), another "
+        "registered backend, or auto: openai when a base URL or API key is configured, else embedded.",
     )
     base_url: str | None = Field(default=None, validation_alias=AliasChoices("base_url", "FACTCHECK_BASE_URL", "OPENAI_BASE_URL"))
     api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("api_key", "FACTCHECK_API_KEY", "OPENAI_API_KEY"))
@@ -130,13 +132,13 @@ class Settings(BaseSettings):
         check_environment()
         return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=config_file())
 
-    def resolved_verifier(self, backend: str | None = None) -> Literal["trained", "llm"]:
+    def resolved_verifier(self, backend: str | None = None) -> Verifier:
         """``backend``: the LLM's own, when one is open (it may differ from the settings')."""
         if self.verifier != "auto":
             return self.verifier
         return "trained" if (backend or self.resolved_backend()) == "embedded" else "llm"
 
-    def resolved_backend(self) -> Literal["embedded", "openai"]:
+    def resolved_backend(self) -> str:
         if self.backend != "auto":
             return self.backend
         return "openai" if self.base_url or self.api_key else "embedded"

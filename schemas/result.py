@@ -12,6 +12,9 @@ from schemas.spans import Span
 from schemas.verdicts import Verdict
 
 SCHEMA_VERSION = "1"
+# Who gives verdicts: the LLM's verify call, or the trained stance model. Results record it;
+# settings, options and the CLI import it from here.
+Verifier = Literal["llm", "trained"]
 
 
 class ArticleMeta(BaseModel):
@@ -39,7 +42,7 @@ class RunInfo(BaseModel):
     prompt_versions: dict[str, str] = Field(description="Stage name -> content hash of its prompt template.")
     usage: list[StageUsage] = Field(default_factory=list)
     windows: int = Field(default=1, description="Context windows the article was split into.")
-    verifier: Literal["llm", "trained"] = Field(
+    verifier: Verifier = Field(
         default="llm", description="Who gave the verdicts: the LLM's verify call, or the trained stance model."
     )
     stance_model: str | None = Field(default=None, description="sha256 of the stance model artifact, when it judged.")

@@ -21,9 +21,9 @@ from recording import (
     scrub_response,
 )
 
+from pipeline.llm.backends.embedded import embedded_llm
 from pipeline.llm.client import LLM
 from pipeline.llm.embedded import WEIGHTS, EmbeddedServer, ensure_weights
-from pipeline.llm.factory import embedded_llm
 from pipeline.settings import Settings
 
 

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.text import Text
 
 from pipeline._io import environment_fault
+from pipeline.llm.backends import AUTO, UnknownBackend, backend_names, chosen_backend
 from pipeline.llm.redaction import RedactedStderr, register_secret
 from pipeline.settings import Settings, describe_error
 
@@ -49,11 +50,15 @@ def read_settings(**overrides: object) -> Settings:
         raise fail(f"configuration: {describe_error(error)}") from None
     except ValueError as error:  # an unreadable config file
         raise fail(f"configuration: {error}") from None
+    try:
+        chosen_backend(settings)
+    except UnknownBackend as error:
+        raise fail(f"configuration: backend: {error}") from None
     register_secret(settings.api_key.get_secret_value() if settings.api_key else None)
     return settings
 
 
-BackendOpt = Annotated[str | None, typer.Option(help="embedded | openai | auto (default: auto).")]
+BackendOpt = Annotated[str | None, typer.Option(help=f"{' | '.join([*backend_names(), AUTO])} (default: auto).")]
 BaseUrlOpt = Annotated[str | None, typer.Option(help="OpenAI-compatible base URL, e.g. http://localhost:11434/v1.")]
 ModelOpt = Annotated[str | None, typer.Option(help="Model name for the openai backend.")]
 EmbeddedOpt = Annotated[str | None, typer.Option(help="Embedded model: qwen2.5-coder-1.5b-instruct-q4_k_m or -0.5b-.")]

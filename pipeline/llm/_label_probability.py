@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # types only: the openai SDK loads for code that calls a mode
     from openai.types.chat import ChatCompletionTokenLogprob
 
 
+LABEL_LOGPROBS = 8  # alternatives per token asked for: enough to hold every verdict label at the label's first token
 _VERDICT_VALUE = re.compile(r'(?<!\\)"verdict"\s*:\s*"')
 
 

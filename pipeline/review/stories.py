@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
 
-from pipeline.review.export import _cell, claimant_thing
+from pipeline.review._spreadsheet import safe_cell
+from pipeline.review.export.claimreview import claimant_thing
 from pipeline.review.links import web_url
 from pipeline.review.store import reviewed_verdicts
 from pipeline.stories import STORIES_FILE, StoriesFileError, read_stories, with_reviews
@@ -121,5 +122,5 @@ def story_csv(story: Story) -> str:
             "machine_verdict": claim.machine_verdict.value if claim.machine_verdict else None,
             "reviewed": "yes" if claim.reviewed else "no",
         }  # fmt: skip
-        writer.writerow({key: _cell(value) for key, value in row.items()})
+        writer.writerow({key: safe_cell(value) for key, value in row.items()})
     return buffer.getvalue()

@@ -30,10 +30,11 @@ import httpx2
 import openai
 
 from pipeline._io import write_json_atomic
+from pipeline.llm.backends.openai import openai_llm
 from pipeline.llm.cache import ResponseCache, is_chat_completion
 from pipeline.llm.client import LLM
 from pipeline.llm.errors import LLMError
-from pipeline.llm.factory import backend_identity, http_client, openai_llm
+from pipeline.llm.factory import backend_identity, http_client
 from pipeline.llm.prices import BATCH_DISCOUNT, price_for
 from pipeline.run.inputs import discover, iter_articles
 from pipeline.run.lock import OutputLock

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from pipeline._io import write_json_atomic
+from pipeline.llm.backends import endpoint_label
 from pipeline.llm.costs import Tally
 from pipeline.llm.limiter import AdaptiveLimiter
 from pipeline.llm.prices import ModelPrice
@@ -134,6 +135,21 @@ class Manifest:
     def seconds(self) -> float:
         return round(time.perf_counter() - self.clock, 3)
 
+    def counts(self) -> dict[str, int | None]:
+        s = self.summary
+        return {
+            "files": s.files if s.status != "running" else self.files,
+            "done": s.done,
+            "already_done": s.reused,
+            "failed": s.failed,
+            "not_started": s.not_started,
+            "duplicates": s.duplicates,
+            "damaged_results_redone": s.damaged,
+            "skipped_files": s.skipped,
+            "skipped_faults": s.skipped_faults,
+            "unfinished": len(s.unfinished),
+        }
+
     def write(self) -> None:
         s = self.summary
         total = s.total
@@ -147,7 +163,7 @@ class Manifest:
                 "updated_at": datetime.now(UTC).isoformat(),
                 "backend": self.llm.backend if self.llm else "none",
                 "model": self.llm.model if self.llm else "none",
-                "endpoint": "none" if not self.llm else self.llm.endpoint if self.llm.backend != "embedded" else "embedded (loopback)",
+                "endpoint": endpoint_label(self.llm.backend, self.llm.endpoint) if self.llm else "none",
                 "prompt_versions": prompt_versions(),
                 "config": self.settings.model_dump(mode="json", exclude={"api_key"}),
                 "options": {
@@ -156,18 +172,7 @@ class Manifest:
                     "cache": self.options.cache,
                     "resume": self.options.resume,
                 },
-                "counts": {
-                    "files": s.files if s.status != "running" else self.files,
-                    "done": s.done,
-                    "already_done": s.reused,
-                    "failed": s.failed,
-                    "not_started": s.not_started,
-                    "duplicates": s.duplicates,
-                    "damaged_results_redone": s.damaged,
-                    "skipped_files": s.skipped,
-                    "skipped_faults": s.skipped_faults,
-                    "unfinished": len(s.unfinished),
-                },
+                "counts": self.counts(),
                 "unfinished": s.unfinished,
                 "skipped_files": s.skipped_files,
                 "skipped_list": SKIPPED_FILE if s.skipped else None,
