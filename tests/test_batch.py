@@ -149,5 +149,5 @@ def test_a_run_on_a_folder_a_batch_collect_is_writing_is_refused_and_nothing_is_
         assert collect.wait(timeout=120) == 0, collect.stderr.read() if collect.stderr else ""
         assert run.returncode == EXIT_BUSY, run.stderr
         assert f"is being written by another factcheck run (pid {collect.pid}" in run.stderr
-        assert sum(n - 1 for n in fake.stats.by_body.values() if n > 1) == 0 and fake.stats.requests == 3 * count
+        assert sum(n - 1 for n in fake.stats.by_body.values() if n > 1) == 0 and fake.stats.requests == 2 * count  # claims, verify
     assert len([p for p in (out / "articles").glob("*.json") if load_result(p) is not None]) == count

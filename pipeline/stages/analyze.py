@@ -15,7 +15,7 @@ from pipeline.stages import claims as claims_stage
 from pipeline.stages import propositions
 from pipeline.stages import verify as verify_stage
 from pipeline.stages._stage import STAGES
-from pipeline.stages.options import AnalysisOptions, Verifier
+from pipeline.stages.options import AnalysisOptions
 from pipeline.stance import verdicts as stance_verdicts
 from pipeline.stance.embedder import shared_embedder
 from pipeline.stance.model import stance_model_sha256
@@ -24,6 +24,7 @@ from pipeline.text.attributions import find_attributions
 from pipeline.text.document import Window, windows
 from pipeline.text.ingest import Article
 from schemas import ArticleResult, Claim, Denial, RunInfo, Verdict
+from schemas.result import Verifier
 
 if TYPE_CHECKING:  # the client loads the openai SDK: not for code that makes no call
     from pipeline.llm.client import LLM

@@ -1,11 +1,9 @@
 """What shapes one article's analysis, as one object: every entry point builds it from the settings."""
 
 from dataclasses import dataclass
-from typing import Literal
 
 from pipeline.settings import Settings
-
-Verifier = Literal["llm", "trained"]
+from schemas.result import Verifier
 
 
 @dataclass(frozen=True)
