@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from rapidfuzz import fuzz
 
@@ -29,6 +32,7 @@ from schemas.result import Verifier
 if TYPE_CHECKING:  # the client loads the openai SDK: not for code that makes no call
     from pipeline.llm.client import LLM
 
+T = TypeVar("T")
 DUPLICATE_SCORE = 80  # token_set_ratio above which two claims on the same sentence are one claim
 
 
@@ -85,7 +89,7 @@ async def analyze_without_llm(article: Article, options: AnalysisOptions = Analy
     claims: list[Claim] = []
     denials: list[Denial] = []
     for window in parts:
-        found = await asyncio.to_thread(_window_without_llm, window)
+        found = await asyncio.to_thread(_bounded, _window_without_llm, window)
         _merge((*found, []), claims, denials, [])
     warnings = [NO_LLM_WARNING]
     if len(parts) > 1:
@@ -104,12 +108,23 @@ def _window_without_llm(window: Window) -> tuple[list[Claim], list[Denial]]:
     return claims, candidates.denials_from(window, denial_candidates, claims, shared_embedder().embed)
 
 
+# The text work of articles in flight (candidates, embeddings, the stance model) runs at most one
+# a core at once: more threads buy nothing on CPU-bound work, and each holds its article's arrays
+# (--no-llm on 40 PolNeAR articles peaked at 1.8 GB with every article's work at once).
+_TEXT_WORK = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
+
+
+def _bounded(work: Callable[..., T], *args: object) -> T:
+    with _TEXT_WORK:
+        return work(*args)
+
+
 async def judge_with_stance_model(
     text: str, claims: list[Claim], denials: list[Denial], usage: dict[str, Usage]
 ) -> list[Verdict]:
     """The trained verifier in a worker thread (embedding is CPU work; other articles' calls go on)."""
     clock = time.perf_counter()
-    verdicts = await asyncio.to_thread(stance_verdicts.stance_verdicts, text, claims, denials)
+    verdicts = await asyncio.to_thread(_bounded, stance_verdicts.stance_verdicts, text, claims, denials)
     usage[verify_stage.STAGE] += Usage(seconds=time.perf_counter() - clock)
     return verdicts
 
