@@ -83,11 +83,7 @@ async def find_denials(llm: LLM, window: Window, claims: list[Claim], *, grammar
         if draft.kind is not DenialKind.non_denial and any(quotes_claim(s.text, draft.claim_ids) for s in spans):
             warnings.append(f"denials: dropped {draft.speaker!r}: quotes the claim it would dispute")
             continue
-        kind = draft.kind
-        evidence = " ".join(s.text for s in spans)
-        if kind is not DenialKind.non_denial and _NON_RESPONSE.search(evidence) and not _disputes_words(evidence):
-            warnings.append(f"denials: {draft.speaker!r} only did not respond; recorded as non_denial, not {kind}")
-            kind = DenialKind.non_denial
+        kind = _kind(draft.kind, draft.speaker, spans, warnings)
         speaker = _speaker(draft.speaker, spans, attributions)
         if kind is not DenialKind.non_denial:
             own = [o for o in _own_words(speaker, window, attributions) if not any(_overlap(o, s) for s in spans)]
@@ -113,6 +109,15 @@ async def find_denials(llm: LLM, window: Window, claims: list[Claim], *, grammar
     else:
         unlinked = []
     return StageOutput(denials, reply.usage, warnings + unlinked)
+
+
+def _kind(kind: DenialKind, speaker: str, spans: list[Span], warnings: list[str]) -> DenialKind:
+    """"Did not respond" is a non-denial whatever the model says, unless the words also dispute."""
+    evidence = " ".join(s.text for s in spans)
+    if kind is not DenialKind.non_denial and _NON_RESPONSE.search(evidence) and not _disputes_words(evidence):
+        warnings.append(f"denials: {speaker!r} only did not respond; recorded as non_denial, not {kind}")
+        return DenialKind.non_denial
+    return kind
 
 
 def _speaker(named: str, spans: list[Span], attributions: Sequence[Attribution]) -> str:
