@@ -20,8 +20,8 @@ from rapidfuzz import fuzz, utils
 
 from pipeline.stages._stage import Analysis, Stage, check_order, run_stages
 from pipeline.stages.analyze import judge_with_stance_model, run_info, usage_by_stage
-from pipeline.stages.registry import CHECK, for_verifier
 from pipeline.stages.options import AnalysisOptions
+from pipeline.stages.registry import CHECK, for_verifier
 from pipeline.text.attributions import find_attributions
 from pipeline.text.document import Window, windows
 from pipeline.text.ingest import Article, InputError, make_article, parse_json_object, read_articles
