@@ -141,7 +141,7 @@ def test_an_input_over_max_chars_fails_with_an_estimate_of_calls_and_cost(fake: 
     assert done.returncode == EXIT_SOME_FAILED, done.stderr
     reason = str(errors_of(out)["huge.txt"]["reason"])
     assert f"{len(long_text):,} characters is over max_chars (20,000)" in reason
-    assert "about 9 LLM calls, ~$0.0" in reason and "--max-chars" in reason  # 3 windows of 12,000, 3 calls each
+    assert "about 6 LLM calls, ~$0.0" in reason and "--max-chars" in reason  # 3 windows of 12,000: claims, verify
     assert "2 analysed" in done.stderr
 
     raised = factcheck(run_args(inputs, out, fake.base_url, "--quiet", "--max-chars", "40000"), env_for(tmp_path))

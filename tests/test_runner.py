@@ -270,7 +270,7 @@ def test_a_measured_estimate_never_under_prices_an_article_shorter_or_longer_tha
     # Each call's fixed part (instructions, schema) makes an article's cost grow slower than its
     # length. An average cost per character priced a short article below what it cost, so the last
     # article started passed the budget ($0.50041 of $0.50 on the fake server).
-    budget = Budget(1.0, ModelPrice(input=10.0, cached_input=5.0, output=40.0))
+    budget = Budget(1.0, ModelPrice(input=10.0, cached_input=5.0, output=40.0), calls_per_window=1, window_chars=12_000)
     for cost, chars in [(0.030, 1000), (0.031, 1100), (0.029, 900)]:
         _billed(budget, cost, chars)
     short = make_article("x" * 500, "short.txt")
@@ -287,16 +287,26 @@ def test_a_measured_estimate_never_under_prices_an_article_shorter_or_longer_tha
 
 def test_the_first_three_articles_are_priced_from_tokens_not_yet_measured() -> None:
     price = ModelPrice(input=10.0, cached_input=5.0, output=40.0)
-    budget = Budget(1.0, price)
+    budget = Budget(1.0, price, calls_per_window=2, window_chars=12_000)  # claims and verify calls
     article = make_article("x" * 4000, "a.txt")
-    rough = price.cost(3 * (1_300 + 1000), 0, 3 * 400)
+    rough = price.cost(2 * (1_300 + 1000), 0, 2 * 400)
     for _ in range(2):
         assert budget.estimate(article) == pytest.approx(rough)
         _billed(budget, 0.001, 4000)
     assert budget.estimate(article) == pytest.approx(rough)
     _billed(budget, 0.001, 4000)
     assert budget.estimate(article) == pytest.approx(0.001)
-    assert Budget(1.0, None).estimate(article) == 0.0
+    assert Budget(1.0, None, calls_per_window=2, window_chars=12_000).estimate(article) == 0.0
+
+
+def test_the_rough_estimate_counts_the_calls_the_stages_make_per_window() -> None:
+    from pipeline.stages.registry import calls_per_window
+
+    assert calls_per_window("trained") == 1 and calls_per_window("llm") == 2  # claims; claims + verify
+    price = ModelPrice(input=10.0, cached_input=5.0, output=40.0)
+    budget = Budget(1.0, price, calls_per_window=calls_per_window("llm"), window_chars=1000)
+    calls, cost = budget.rough(2500)  # three windows
+    assert calls == 6 and cost == pytest.approx(price.cost(6 * 1_300 + 2 * 625, 0, 6 * 400))
 
 
 def test_reserve_refuses_what_would_pass_the_limit_counting_money_in_flight() -> None:

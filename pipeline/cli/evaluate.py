@@ -58,7 +58,7 @@ def eval_command(
     from pipeline.llm.errors import LLMError
     from pipeline.llm.factory import open_llm, use_transport_stack
     from pipeline.llm.limiter import AdaptiveLimiter
-    from pipeline.stages._stage import STAGE_BY_TOOL
+    from pipeline.stages.registry import STAGE_BY_TOOL
     from pipeline.stance.embedder import EmbeddingModelError
     from pipeline.stance.model import StanceModelError
     from pipeline.text.ingest import InputError

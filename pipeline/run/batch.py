@@ -40,7 +40,7 @@ from pipeline.run.inputs import discover, iter_articles
 from pipeline.run.lock import OutputLock
 from pipeline.run.output import check_out_dir, load_result, result_path
 from pipeline.settings import Settings
-from pipeline.stages._stage import STAGE_BY_TOOL
+from pipeline.stages.registry import STAGE_BY_TOOL
 from pipeline.stages.analyze import analyze
 from pipeline.stages.options import AnalysisOptions
 from pipeline.text.ingest import Article

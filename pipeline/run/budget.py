@@ -1,5 +1,6 @@
 """The spending limit of a run (``--budget``): estimated before an article starts, settled with its bill."""
 
+import math
 from collections import deque
 
 from pipeline.llm.prices import ModelPrice
@@ -10,7 +11,6 @@ from pipeline.text.ingest import Article
 # (instructions, worked example, tool schema) and of one call's answer.
 CALL_OVERHEAD_TOKENS = 1_300
 CALL_OUTPUT_TOKENS = 400
-CALLS_PER_ARTICLE = 3
 
 
 class Budget:
@@ -25,9 +25,13 @@ class Budget:
 
     MEASURED = 256  # billed articles the estimate looks at: the most recent ones
 
-    def __init__(self, limit: float | None, price: ModelPrice | None):
+    def __init__(self, limit: float | None, price: ModelPrice | None, *, calls_per_window: int, window_chars: int):
+        """``calls_per_window``: LLM calls per context window of ``window_chars`` characters, from the
+        stages the run makes (``pipeline.stages.registry.calls_per_window``)."""
         self.limit = limit
         self.price = price
+        self.calls_per_window = calls_per_window
+        self.window_chars = window_chars
         self.spent = 0.0
         self.reserved = 0.0
         self._billed: deque[tuple[float, int]] = deque(maxlen=self.MEASURED)  # (cost, chars)
@@ -38,8 +42,16 @@ class Budget:
         chars = len(article.text)
         if len(self._billed) >= 3:  # measured, fixed part included
             return max(cost * max(1.0, chars / max(1, billed)) for cost, billed in self._billed)
-        prompt = CALLS_PER_ARTICLE * (CALL_OVERHEAD_TOKENS + chars // 4)
-        return self.price.cost(prompt, 0, CALLS_PER_ARTICLE * CALL_OUTPUT_TOKENS)
+        return self.rough(chars)[1]
+
+    def rough(self, chars: int) -> tuple[int, float]:
+        """An article's calls and cost before anything is measured: each call's fixed part and
+        answer, and each stage reading the article once (window by window)."""
+        calls = self.calls_per_window * max(1, math.ceil(chars / self.window_chars))
+        if self.price is None:
+            return calls, 0.0
+        prompt = calls * CALL_OVERHEAD_TOKENS + self.calls_per_window * (chars // 4)
+        return calls, self.price.cost(prompt, 0, calls * CALL_OUTPUT_TOKENS)
 
     def reserve(self, estimate: float) -> bool:
         if self.limit is not None and self.spent + self.reserved + estimate > self.limit:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import errno
 import itertools
-import math
 import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -30,7 +29,7 @@ from pipeline.llm.factory import use_transport_stack
 from pipeline.llm.limiter import AdaptiveLimiter, request_priority
 from pipeline.llm.prices import price_for
 from pipeline.llm.redaction import redact
-from pipeline.run.budget import CALL_OUTPUT_TOKENS, CALL_OVERHEAD_TOKENS, CALLS_PER_ARTICLE, Budget
+from pipeline.run.budget import Budget
 from pipeline.run.inputs import Inputs, SeenTexts, iter_articles, one_line
 from pipeline.run.lock import OutputLock
 from pipeline.run.manifest import Manifest, RunOptions, RunSummary, SkippedList
@@ -47,7 +46,7 @@ from pipeline.run.output import (
 from pipeline.run.progress import Reporter
 from pipeline.run.reserve import DiskReserve
 from pipeline.settings import Settings
-from pipeline.stages._stage import STAGE_BY_TOOL
+from pipeline.stages.registry import STAGE_BY_TOOL, calls_per_window
 from pipeline.stages.analyze import analyze, analyze_without_llm
 from pipeline.stages.options import AnalysisOptions
 from pipeline.text.ingest import Article, InputError
@@ -142,8 +141,10 @@ async def _run(
         budget_usd=options.budget_usd, cache=options.cache, articles_estimate=None if several else counted,
     )
     skipped_list = SkippedList(out_dir, summary, reporter)
+    verifier = settings.resolved_verifier(llm.backend) if llm is not None else "trained"
+    budget = Budget(options.budget_usd, price, calls_per_window=calls_per_window(verifier), window_chars=settings.window_chars)
     pipeline = _Pipeline(
-        llm, out_dir, settings, options, summary, Budget(options.budget_usd, price), reporter, skipped_list, limiter,
+        llm, out_dir, settings, options, summary, budget, reporter, skipped_list, limiter,
         reserve,
     )
     if cache is not None and _same_disk(cache.directory, out_dir):
@@ -429,12 +430,8 @@ class _Pipeline:
     def _too_long(self, article: Article) -> str:
         """Why a huge input is not analysed, with what analysing it would take."""
         chars = len(article.text)
-        calls = CALLS_PER_ARTICLE * math.ceil(chars / self.settings.window_chars)
-        price = self.budget.price
-        cost = (
-            f"~${price.cost(calls * (CALL_OVERHEAD_TOKENS + self.settings.window_chars // 4), 0, calls * CALL_OUTPUT_TOKENS):,.2f}"
-            if price else "cost unknown (no price for this model)"
-        )
+        calls, estimate = self.budget.rough(chars)
+        cost = f"~${estimate:,.2f}" if self.budget.price else "cost unknown (no price for this model)"
         return (
             f"{article.meta.source}: {chars:,} characters is over max_chars ({self.settings.max_chars:,}); analysing it "
             f"would take about {calls:,} LLM calls, {cost}. Raise max_chars (--max-chars, FACTCHECK_MAX_CHARS) to analyse it"

@@ -1,32 +1,27 @@
-"""The one place a stage is declared, and what every stage shares: the message layout and its
-result type."""
+"""The one place a stage is declared, and what every stage shares: the analysis it reads from
+and writes to, the message layout, its result type, and the one loop that runs an ordered tuple
+of stages (in the spirit of spaCy's ``Language.factory``: one declaration binds a stage's name,
+callable and contract; the order is data)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Generic, TypeVar
+import typing
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pipeline.llm.usage import Usage
+from pipeline.stages.options import AnalysisOptions
 from pipeline.text.document import Window
+from schemas import Claim, Denial, Verdict
 
 if TYPE_CHECKING:  # types only: the openai SDK loads for code that calls a model
     from openai.types.chat import ChatCompletionMessageParam
+    from pydantic import BaseModel
+
+    from pipeline.llm.client import LLM
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Stage:
-    name: str  # in results' usage, run.json's by_stage, errors.jsonl; its prompt is prompts/<name>.j2
-    tool: str  # its response model's class name: instructor's TOOLS mode names the tool after it
-
-
-CLAIMS = Stage("claims", tool="WrittenClaims")
-DENIALS = Stage("denials", tool="DenialsResponse")
-VERIFY = Stage("verify", tool="VerdictsResponse")
-STAGES = tuple(stage.name for stage in (CLAIMS, DENIALS, VERIFY))  # in the order an article goes through them
-# Which stage a request is, by its tool (the meter bills by stage; the Batch API plans by it).
-STAGE_BY_TOOL = {stage.tool: stage.name for stage in (CLAIMS, DENIALS, VERIFY)}
 
 
 @dataclass
@@ -34,6 +29,90 @@ class StageOutput(Generic[T]):
     value: T
     usage: Usage
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Analysis:
+    """What the stages of one context window read and write. ``window`` and ``options`` are given;
+    a stage's ``reads`` and ``writes`` name these fields."""
+
+    window: Window
+    options: AnalysisOptions
+    claims: list[Claim] = field(default_factory=list)
+    denials: list[Denial] = field(default_factory=list)
+    verdicts: list[Verdict] = field(default_factory=list)
+
+
+FIELDS = tuple(f.name for f in fields(Analysis))
+Run = Callable[["LLM", Analysis], Awaitable[StageOutput[Any]]]
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A stage, declared once next to its function (``STAGE = Stage(...)`` in its module).
+
+    ``name``: in results' usage, run.json's by_stage, errors.jsonl. ``response``: its response
+    model, or the factory that builds it per call (``written_claims_for(ids)``); instructor's
+    TOOLS mode names the tool after the model, so ``tool`` is derived from it. ``run(llm,
+    analysis)``: one window's work, its ``StageOutput.value`` is what it ``writes`` (one field:
+    the value; several: a tuple in that order; none: ignored). ``calls_per_window``: LLM calls it
+    makes per context window (the budget's estimate). ``prompt``: ``prompts/<prompt>.j2``."""
+
+    name: str
+    response: Any  # type[BaseModel] | Callable[..., type[BaseModel]]
+    run: Run
+    reads: tuple[str, ...] = ("window",)
+    writes: tuple[str, ...] = ()
+    calls_per_window: int = 1
+    prompt: str = ""  # the name's, when not given
+
+    def __post_init__(self) -> None:
+        if not self.prompt:
+            object.__setattr__(self, "prompt", self.name)
+        unknown = [f for f in (*self.reads, *self.writes) if f not in FIELDS]
+        if unknown:
+            raise ValueError(f"stage {self.name!r}: {unknown} are not fields of the analysis {FIELDS}")
+
+    @property
+    def tool(self) -> str:
+        """The tool's name: the response model's class name (a factory's, by its return annotation)."""
+        return response_class(self.response).__name__
+
+
+def response_class(response: Any) -> type:
+    """The class a response is: itself, or what its factory says it returns (``-> type[X]``)."""
+    if isinstance(response, type):
+        return response
+    returned = typing.get_type_hints(response).get("return")
+    built = typing.get_args(returned)
+    if typing.get_origin(returned) is not type or not built or not isinstance(built[0], type):
+        raise TypeError(f"{response!r}: a response model factory must be annotated '-> type[Model]'")
+    return built[0]
+
+
+def check_order(stages: Sequence[Stage], given: Iterable[str] = ("window", "options")) -> None:
+    """Every stage reads only what is given or what a stage before it writes."""
+    known = set(given)
+    for stage in stages:
+        missing = sorted(set(stage.reads) - known)
+        if missing:
+            raise ValueError(f"stage {stage.name!r} reads {missing}, which nothing before it writes")
+        known |= set(stage.writes)
+
+
+async def run_stages(
+    llm: LLM, stages: Sequence[Stage], analysis: Analysis, usage: dict[str, Usage], warnings: list[str]
+) -> Analysis:
+    """The one collector: each stage in order, its usage added under its name, its warnings kept,
+    what it writes set on the analysis."""
+    for stage in stages:
+        out = await stage.run(llm, analysis)
+        usage[stage.name] = usage.get(stage.name, Usage()) + out.usage
+        warnings.extend(out.warnings)
+        values = out.value if len(stage.writes) > 1 else (out.value,) * len(stage.writes)
+        for name, value in zip(stage.writes, values, strict=True):
+            setattr(analysis, name, value)
+    return analysis
 
 
 def messages(window: Window, task: str) -> list[ChatCompletionMessageParam]:

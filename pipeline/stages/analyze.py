@@ -6,19 +6,17 @@ import asyncio
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from rapidfuzz import fuzz
 
 from pipeline.llm.usage import Usage
-from pipeline.stages import candidates
-from pipeline.stages import claims as claims_stage
-from pipeline.stages import propositions
-from pipeline.stages import verify as verify_stage
-from pipeline.stages._stage import STAGES
+from pipeline.stages import candidates, propositions
+from pipeline.stages._stage import Analysis, Stage, check_order, run_stages
 from pipeline.stages.options import AnalysisOptions
+from pipeline.stages.registry import ANALYZE, STAGES, VERIFY, for_verifier
 from pipeline.stance import verdicts as stance_verdicts
 from pipeline.stance.embedder import shared_embedder
 from pipeline.stance.model import stance_model_sha256
@@ -37,16 +35,27 @@ DUPLICATE_SCORE = 80  # token_set_ratio above which two claims on the same sente
 
 
 def prompt_versions() -> dict[str, str]:
-    return {name: prompts.version(name) for name in ("system", *STAGES)}
+    return {name: prompts.version(name) for name in ("system", *(stage.prompt for stage in STAGES))}
 
 
-async def analyze(llm: LLM, article: Article, options: AnalysisOptions = AnalysisOptions()) -> ArticleResult:
+def usage_by_stage(stages: Sequence[Stage] = ()) -> dict[str, Usage]:
+    """Every stage's usage, zero until it runs: the built-in stages', then any other in ``stages``."""
+    return {name: Usage() for name in dict.fromkeys([*(s.name for s in STAGES), *(s.name for s in stages)])}
+
+
+async def analyze(
+    llm: LLM, article: Article, options: AnalysisOptions = AnalysisOptions(), stages: Sequence[Stage] = ANALYZE
+) -> ArticleResult:
+    """``stages``: run in this order on each context window (``registry.ANALYZE``); with the trained
+    verifier those that write verdicts are left out, and the stance model judges the merged claims."""
+    stages = for_verifier(stages, options.verifier)
+    check_order(stages)
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
     # The text work (sentences, attributions, embeddings) runs in worker threads: a pathological
     # article must not hold the event loop that serves every other article's calls.
     parts = await asyncio.to_thread(windows, article.text, title=article.meta.title, max_chars=options.window_chars)
-    usage = {stage: Usage() for stage in STAGES}
+    usage = usage_by_stage(stages)
     claims: list[Claim] = []
     denials: list[Denial] = []
     verdicts: list[Verdict] = []
@@ -56,8 +65,8 @@ async def analyze(llm: LLM, article: Article, options: AnalysisOptions = Analysi
         warnings.append(f"sentences {withheld} address AI systems; shown to the model as a placeholder, kept in the text")
     for window in parts:
         await asyncio.to_thread(find_attributions, window.text)  # cached: the stages' own calls find it done
-        found = await _analyze_window(llm, window, options, usage, warnings)
-        _merge(found, claims, denials, verdicts)
+        found = await run_stages(llm, stages, Analysis(window, options), usage, warnings)
+        _merge((found.claims, found.denials, found.verdicts), claims, denials, verdicts)
     if len(parts) > 1:  # one window's claims are merged already; across windows, here
         claims, denials, verdicts = await asyncio.to_thread(_one_per_proposition, claims, denials, verdicts, warnings)
     if options.verifier == "trained":
@@ -85,7 +94,7 @@ async def analyze_without_llm(article: Article, options: AnalysisOptions = Analy
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
     parts = windows(article.text, title=article.meta.title, max_chars=options.window_chars)
-    usage = {stage: Usage() for stage in STAGES}
+    usage = usage_by_stage()
     claims: list[Claim] = []
     denials: list[Denial] = []
     for window in parts:
@@ -125,7 +134,7 @@ async def judge_with_stance_model(
     """The trained verifier in a worker thread (embedding is CPU work; other articles' calls go on)."""
     clock = time.perf_counter()
     verdicts = await asyncio.to_thread(_bounded, stance_verdicts.stance_verdicts, text, claims, denials)
-    usage[verify_stage.STAGE] += Usage(seconds=time.perf_counter() - clock)
+    usage[VERIFY.name] += Usage(seconds=time.perf_counter() - clock)
     return verdicts
 
 
@@ -145,21 +154,6 @@ def run_info(
         started_at=started_at,
         seconds=round(time.perf_counter() - clock, 3),
     )
-
-
-async def _analyze_window(
-    llm: LLM, window: Window, options: AnalysisOptions, usage: dict[str, Usage], warnings: list[str]
-) -> tuple[list[Claim], list[Denial], list[Verdict]]:
-    written = await claims_stage.write_claims(llm, window, max_claims=options.max_claims)
-    usage[claims_stage.STAGE] += written.usage
-    warnings.extend(written.warnings)
-    found_claims, found_denials = written.value
-    if options.verifier == "trained":
-        return found_claims, found_denials, []
-    found_verdicts = await verify_stage.verify_claims(llm, window, found_claims, found_denials)
-    usage[verify_stage.STAGE] += found_verdicts.usage
-    warnings.extend(found_verdicts.warnings)
-    return found_claims, found_denials, found_verdicts.value
 
 
 def _merge(

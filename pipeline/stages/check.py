@@ -10,6 +10,7 @@ it at all (``not_addressed``); ``verifier="llm"`` asks the LLM's verify call ins
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,16 +18,14 @@ from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, utils
 
-from pipeline.llm.usage import Usage
-from pipeline.stages import denials as denials_stage
-from pipeline.stages import verify as verify_stage
-from pipeline.stages._stage import STAGES
-from pipeline.stages.analyze import judge_with_stance_model, run_info
+from pipeline.stages._stage import Analysis, Stage, check_order, run_stages
+from pipeline.stages.analyze import judge_with_stance_model, run_info, usage_by_stage
 from pipeline.stages.options import AnalysisOptions
+from pipeline.stages.registry import CHECK, for_verifier
 from pipeline.text.attributions import find_attributions
 from pipeline.text.document import Window, windows
 from pipeline.text.ingest import Article, InputError, make_article, parse_json_object, read_articles
-from schemas import Claim, ClaimKind, Denial, Span
+from schemas import Claim, ClaimKind, Span
 from schemas.check import CheckResult, ClaimOrigin
 
 if TYPE_CHECKING:  # the client loads the openai SDK: not for code that makes no call
@@ -99,18 +98,28 @@ def best_window(parts: list[Window], given: str) -> Window:
 
 
 async def check_claim(
-    llm: LLM | None, article: Article, given: str, options: AnalysisOptions = AnalysisOptions(), *, pair_id: str | None = None
+    llm: LLM | None,
+    article: Article,
+    given: str,
+    options: AnalysisOptions = AnalysisOptions(),
+    *,
+    pair_id: str | None = None,
+    stages: Sequence[Stage] = CHECK,
 ) -> CheckResult:
-    """``llm=None``: no LLM at all (no denials are looked for; the trained verifier judges)."""
+    """``llm=None``: no LLM at all (no denials are looked for; the trained verifier judges).
+    ``stages``: run in this order on the given claim (``registry.CHECK``); with the trained
+    verifier those that write verdicts are left out, and the stance model judges."""
     if not given.strip():
         raise ValueError("the claim to check is empty")
     if llm is None and options.verifier == "llm":
         raise ValueError("the LLM verifier needs an LLM")
+    stages = for_verifier(stages, options.verifier) if llm is not None else ()
+    check_order(stages, given=("window", "options", "claims"))
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
     parts = windows(article.text, title=article.meta.title, max_chars=options.window_chars)
     window = best_window(parts, given)
-    usage = {stage: Usage() for stage in STAGES}
+    usage = usage_by_stage(stages)
     warnings: list[str] = []
     if len(parts) > 1:
         warnings.append(
@@ -118,24 +127,16 @@ async def check_claim(
             f"{min(window.numbers)}-{max(window.numbers)}, closest to the claim"
         )
     claim = given_claim(window, given)
-    linked: list[Denial] = []
+    analysis = Analysis(window, options, claims=[claim])
     if llm is not None:
-        focus = window.focused(denials_stage.passages(window, [claim]))
-        found = await denials_stage.find_denials(llm, focus, [claim], grammar="schema")
-        usage[denials_stage.STAGE] += found.usage
-        warnings.extend(found.warnings)
-        linked = [d for d in found.value if claim.id in d.claim_ids]
+        await run_stages(llm, stages, analysis, usage, warnings)
     else:
         warnings.append("check: no LLM; denials were not looked for")
-
+    linked = analysis.denials
     if options.verifier == "trained":
         verdicts = await judge_with_stance_model(article.text, [claim], linked, usage)
     else:
-        assert llm is not None
-        asked = await verify_stage.verify_claims(llm, window, [claim], linked)
-        usage[verify_stage.STAGE] += asked.usage
-        warnings.extend(asked.warnings)
-        verdicts = asked.value
+        verdicts = analysis.verdicts
     verdict = next((v for v in verdicts if v.claim_id == claim.id), None)
 
     return CheckResult(

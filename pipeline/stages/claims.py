@@ -21,7 +21,7 @@ import numpy as np
 
 from pipeline.llm.usage import Usage
 from pipeline.stages import candidates as candidates_stage
-from pipeline.stages._stage import CLAIMS, StageOutput
+from pipeline.stages._stage import Analysis, Stage, StageOutput
 from pipeline.stages.candidates import Candidate, code_statement, statement_text, unattributed
 from pipeline.stages.propositions import merge_duplicates, reports_a_denial, resolve_descriptions
 from pipeline.stance import checkworthy
@@ -37,7 +37,6 @@ if TYPE_CHECKING:  # the client loads the openai SDK: not for code that makes no
 
     from pipeline.llm.client import LLM
 
-STAGE = CLAIMS.name
 # The answer's cap: about 40 tokens a statement (25 words and its key), a few for each drop and
 # link; a model that loops inside a statement is stopped by the schema's length limit first.
 TOKENS_PER_CLAIM, TOKENS_PER_DENIAL, TOKENS_PER_ANSWER = 48, 16, 48
@@ -88,14 +87,14 @@ async def write_claims(llm: LLM, window: Window, *, max_claims: int = 10) -> Sta
     # token it writes costs about as much as 7 it reads, here.
     written_ids = tuple(s.id for s in shown if needs_writing(s.text))
     task = prompts.render(
-        STAGE,
+        STAGE.prompt,
         title=window.headline,
         claims=shown,
         written=written_ids,
         denials=[_Shown(i, speaker, " ".join(s.text for s in spans)) for i, (speaker, spans) in zip(denial_ids, grouped, strict=True)],
     )
     reply = await llm.ask(
-        STAGE, _messages(task), written_claims_for(claim_ids, denial_ids, written_ids), window.context(),
+        STAGE.name, _messages(task), written_claims_for(claim_ids, denial_ids, written_ids), window.context(),
         max_tokens=TOKENS_PER_CLAIM * len(written_ids) + TOKENS_PER_DENIAL * len(denial_ids) + TOKENS_PER_ANSWER,
         grammar="schema",
     )  # fmt: skip
@@ -207,3 +206,10 @@ def _denials(
 
 def _embed(texts: Sequence[str]) -> np.ndarray:
     return shared_embedder().embed(texts)
+
+
+async def _write(llm: LLM, analysis: Analysis) -> StageOutput[tuple[list[Claim], list[Denial]]]:
+    return await write_claims(llm, analysis.window, max_claims=analysis.options.max_claims)
+
+
+STAGE = Stage("claims", response=written_claims_for, run=_write, reads=("window", "options"), writes=("claims", "denials"))

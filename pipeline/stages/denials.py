@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from pipeline.stages._stage import DENIALS, StageOutput, messages
+from pipeline.stages._stage import Analysis, Stage, StageOutput, messages
 from pipeline.stages.propositions import unlink_unrelated
 from pipeline.stance.embedder import shared_embedder
 from pipeline.text import prompts
@@ -19,8 +19,6 @@ from schemas.denials import denials_response_for
 
 if TYPE_CHECKING:  # the client loads the openai SDK: not for code that makes no call
     from pipeline.llm.client import LLM, Grammar
-
-STAGE = DENIALS.name
 
 # "Did not respond" is a non-denial whatever the model says: a fixed newsroom formula.
 _NON_RESPONSE = re.compile(
@@ -59,7 +57,7 @@ async def find_denials(llm: LLM, window: Window, claims: list[Claim], *, grammar
     one call, where it kept Musk's denial and fnc1_dev's figures. The run keeps the tool call: with
     the schema alone the 1.5B lost Musk's denial on the seed (bench/README.md, 2026-11-28)."""
     claim_ids = {c.id for c in claims}
-    task = prompts.render(STAGE, claims=claims, candidates=candidate_sentences(window))
+    task = prompts.render(STAGE.prompt, claims=claims, candidates=candidate_sentences(window))
 
     def quotes_claim(quote: str, ids: list[str]) -> bool:
         span = window.align(quote)
@@ -68,7 +66,7 @@ async def find_denials(llm: LLM, window: Window, claims: list[Claim], *, grammar
     context = window.context(claim_ids=claim_ids, quotes_claim=quotes_claim)
     # Under the grammar even on the embedded model: it keeps claim ids to the listed ones, and
     # without it the 1.5B looped to max_tokens here (the answer is short, so the grammar costs ~8 s).
-    reply = await llm.ask(STAGE, messages(window, task), denials_response_for(tuple(sorted(claim_ids))), context, grammar=grammar)
+    reply = await llm.ask(STAGE.name, messages(window, task), denials_response_for(tuple(sorted(claim_ids))), context, grammar=grammar)
     warnings = list(reply.warnings)
     attributions = find_attributions(window.text)
     claimants = {c.id: names_in(c.claimant) for c in claims}
@@ -85,11 +83,7 @@ async def find_denials(llm: LLM, window: Window, claims: list[Claim], *, grammar
         if draft.kind is not DenialKind.non_denial and any(quotes_claim(s.text, draft.claim_ids) for s in spans):
             warnings.append(f"denials: dropped {draft.speaker!r}: quotes the claim it would dispute")
             continue
-        kind = draft.kind
-        evidence = " ".join(s.text for s in spans)
-        if kind is not DenialKind.non_denial and _NON_RESPONSE.search(evidence) and not _disputes_words(evidence):
-            warnings.append(f"denials: {draft.speaker!r} only did not respond; recorded as non_denial, not {kind}")
-            kind = DenialKind.non_denial
+        kind = _kind(draft.kind, draft.speaker, spans, warnings)
         speaker = _speaker(draft.speaker, spans, attributions)
         if kind is not DenialKind.non_denial:
             own = [o for o in _own_words(speaker, window, attributions) if not any(_overlap(o, s) for s in spans)]
@@ -115,6 +109,15 @@ async def find_denials(llm: LLM, window: Window, claims: list[Claim], *, grammar
     else:
         unlinked = []
     return StageOutput(denials, reply.usage, warnings + unlinked)
+
+
+def _kind(kind: DenialKind, speaker: str, spans: list[Span], warnings: list[str]) -> DenialKind:
+    """"Did not respond" is a non-denial whatever the model says, unless the words also dispute."""
+    evidence = " ".join(s.text for s in spans)
+    if kind is not DenialKind.non_denial and _NON_RESPONSE.search(evidence) and not _disputes_words(evidence):
+        warnings.append(f"denials: {speaker!r} only did not respond; recorded as non_denial, not {kind}")
+        return DenialKind.non_denial
+    return kind
 
 
 def _speaker(named: str, spans: list[Span], attributions: Sequence[Attribution]) -> str:
@@ -153,3 +156,15 @@ def _disputes_words(text: str) -> bool:
 def is_non_response(text: str) -> bool:
     """"did not immediately respond", "declined to comment": not a denial, unless it also disputes."""
     return bool(_NON_RESPONSE.search(text)) and not _disputes_words(text)
+
+
+async def _find(llm: LLM, analysis: Analysis) -> StageOutput[list[Denial]]:
+    """``check``'s one call: the model reads only the passages a denial can be in, without the tool
+    schema in the prompt; the denials linked to the given claims are kept."""
+    window, claims = analysis.window, analysis.claims
+    found = await find_denials(llm, window.focused(passages(window, claims)), claims, grammar="schema")
+    ids = {c.id for c in claims}
+    return StageOutput([d for d in found.value if ids & set(d.claim_ids)], found.usage, found.warnings)
+
+
+STAGE = Stage("denials", response=denials_response_for, run=_find, reads=("window", "claims"), writes=("denials",))

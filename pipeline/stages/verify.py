@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.llm._label_probability import label_probabilities
 from pipeline.llm.usage import Usage
-from pipeline.stages._stage import VERIFY, StageOutput, messages
+from pipeline.stages._stage import Analysis, Stage, StageOutput, messages
 from pipeline.text import prompts
 from pipeline.text.document import Window
 from schemas import Claim, Denial, Span, Verdict
@@ -15,9 +15,6 @@ from schemas.verdicts import RATIONALE_CHARS, WHEN_DENIED, WHEN_UNDENIED, Confid
 
 if TYPE_CHECKING:  # the client loads the openai SDK: not for code that makes no call
     from pipeline.llm.client import LLM
-
-STAGE = VERIFY.name
-
 
 @dataclass(frozen=True)
 class _DenialView:
@@ -41,13 +38,13 @@ async def verify_claims(llm: LLM, window: Window, claims: list[Claim], denials: 
         _Item(claim, _numbers(window, claim.spans), [_view(window, d) for d in denials if claim.id in d.claim_ids and d.is_denial])
         for claim in claims
     ]
-    task = prompts.render(STAGE, items=items)
+    task = prompts.render(STAGE.prompt, items=items)
     claim_ids = tuple(c.id for c in claims)
     denied = frozenset(i.claim.id for i in items if i.denials)
     context = window.context()
     response_model = verdicts_response_for(claim_ids, denied)
     # Under the grammar on every backend, as recorded: labels keyed by the claims' own ids.
-    reply = await llm.ask(STAGE, messages(window, task), response_model, context, logprobs=True, grammar="tool")
+    reply = await llm.ask(STAGE.name, messages(window, task), response_model, context, logprobs=True, grammar="tool")
     drafts = reply.value.drafts()
     allowed = [[label.value for label in (WHEN_DENIED if i in denied else WHEN_UNDENIED)] for i in claim_ids]
     probabilities = label_probabilities(reply.logprobs, [drafts[i].verdict for i in claim_ids], allowed)
@@ -87,3 +84,12 @@ def _numbers(window: Window, spans: list[Span]) -> list[int]:
 
 def _view(window: Window, denial: Denial) -> _DenialView:
     return _DenialView(denial.speaker, denial.kind.value, " ".join(s.text for s in denial.spans), _numbers(window, denial.spans))
+
+
+async def _verify(llm: LLM, analysis: Analysis) -> StageOutput[list[Verdict]]:
+    return await verify_claims(llm, analysis.window, analysis.claims, analysis.denials)
+
+
+STAGE = Stage(
+    "verify", response=verdicts_response_for, run=_verify, reads=("window", "claims", "denials"), writes=("verdicts",)
+)

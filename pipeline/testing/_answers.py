@@ -36,32 +36,41 @@ def article_marker(body: dict[str, object]) -> str:
 
 
 def tool_arguments(body: dict[str, object]) -> dict[str, object]:
-    """Schema-valid arguments for the stage the request asks for, built from the tool's own
-    JSON schema (so a changed response model still gets valid answers): two claims citing
-    the article's first two sentences, no denials, one verdict per claim id asked for."""
+    """Schema-valid arguments for the stage the request asks for (its tool names it: the stages'
+    registry), built from the tool's own JSON schema (so a changed response model still gets valid
+    answers): each claim asked for in the candidate's own words, no denials, one verdict per claim
+    id asked for. A tool no built-in stage has (a stage declared elsewhere, e.g. in a test) gets
+    the schema filled from the article's first sentence."""
+    from pipeline.stages.registry import STAGE_BY_TOOL  # the stages load numpy: only when asked
+
     function = body["tools"][0]["function"]
-    tool = function["name"]
     schema = function.get("parameters", {})
     defs = schema.get("$defs", {})
     sentences = article_sentences(body) or [(1, "")]
-    if tool == "WrittenClaims":
-        return written_claims(body, schema, defs)
-    if tool == "VerdictsResponse":
-        # One property per claim id asked about, each that claim's verdict.
-        return {key: _fill(sub, defs, {"sentence": sentences[0]}, key) for key, sub in schema["properties"].items()}
-    elif tool == "DenialsResponse":
-        contexts = []
-    else:
-        raise ValueError(f"unknown tool {tool!r}")
-    (name, prop), *_ = schema["properties"].items()  # each response model holds one list
-    item = _resolve(prop, defs).get("items", {})
-    return {name: [_fill(item, defs, ctx, name) for ctx in contexts]}
+    answer = _BY_STAGE.get(STAGE_BY_TOOL.get(function["name"], ""), _filled)
+    return answer(body, schema, defs, sentences)
+
+
+def _verdicts(body: dict[str, object], schema: dict[str, object], defs: dict[str, dict[str, object]], sentences: list[tuple[int, str]]) -> dict[str, object]:
+    """One property per claim id asked about, each that claim's verdict."""
+    return {key: _fill(sub, defs, {"sentence": sentences[0]}, key) for key, sub in schema["properties"].items()}  # type: ignore[union-attr]
+
+
+def _no_denials(body: dict[str, object], schema: dict[str, object], defs: dict[str, dict[str, object]], sentences: list[tuple[int, str]]) -> dict[str, object]:
+    (name, _), *_ = schema["properties"].items()  # type: ignore[union-attr]  # the response holds one list
+    return {name: []}
+
+
+def _filled(body: dict[str, object], schema: dict[str, object], defs: dict[str, dict[str, object]], sentences: list[tuple[int, str]]) -> dict[str, object]:
+    return _fill(schema, defs, {"sentence": sentences[0]}, "")  # type: ignore[return-value]
 
 
 _CANDIDATE = re.compile(r"^(c\d+) \[[^\]]*\] (.*)$", re.MULTILINE)
 
 
-def written_claims(body: dict[str, object], schema: dict[str, object], defs: dict[str, dict[str, object]]) -> dict[str, object]:
+def written_claims(
+    body: dict[str, object], schema: dict[str, object], defs: dict[str, dict[str, object]], sentences: object = None
+) -> dict[str, object]:
     """Each statement asked for as the candidate's own words, none dropped, no denial linked."""
     shown = dict(_CANDIDATE.findall(_user_text(body)))
     answer: dict[str, object] = {"drop": []}
@@ -73,6 +82,7 @@ def written_claims(body: dict[str, object], schema: dict[str, object], defs: dic
     return answer
 
 
+_BY_STAGE = {"claims": written_claims, "denials": _no_denials, "verify": _verdicts}  # by stage name
 _PREFERRED = {"kind": "fact", "verdict": "unverified"}
 
 
