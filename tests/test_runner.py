@@ -310,13 +310,13 @@ def test_the_rough_estimate_counts_the_calls_the_stages_make_per_window() -> Non
 
 
 def test_reserve_refuses_what_would_pass_the_limit_counting_money_in_flight() -> None:
-    budget = Budget(1.0, ModelPrice(input=10.0, cached_input=5.0, output=40.0))
+    budget = Budget(1.0, ModelPrice(input=10.0, cached_input=5.0, output=40.0), calls_per_window=1, window_chars=12_000)
     assert budget.reserve(0.6) and budget.reserved == pytest.approx(0.6)
     assert not budget.reserve(0.41) and budget.reserved == pytest.approx(0.6)
     assert budget.reserve(0.4)  # exactly the limit is within it
     budget.settle(0.6, Usage(calls=3, cost_usd=0.5), 100)
     assert (budget.spent, budget.reserved) == (pytest.approx(0.5), pytest.approx(0.4))
-    assert Budget(None, None).reserve(1e9)
+    assert Budget(None, None, calls_per_window=1, window_chars=12_000).reserve(1e9)
 
 
 def test_a_rejected_key_cancels_the_articles_in_flight(fake: FakeOpenAI, tmp_path: Path) -> None:
