@@ -136,9 +136,9 @@ def test_a_run_on_a_folder_a_batch_collect_is_writing_is_refused_and_nothing_is_
     count = 8
     write_articles(tmp_path / "in", count)
     out = tmp_path / "out"
-    # The batch never completes: collect --now goes live, 1 s a call, long enough for a run started
+    # The batch never completes: collect --now goes live, 0.4 s a call (under the tests' 0.5 s timeout), long enough for a run started
     # meanwhile to find OUT held on a loaded machine (at 0.2 s collect could finish first).
-    with FakeOpenAI(batch_delay=600, latency=1.0) as fake:
+    with FakeOpenAI(batch_delay=600, latency=0.4) as fake:
         settings = settings_for(tmp_path, fake)
         asyncio.run(submit([tmp_path / "in"], out, settings))
         env = env_for(tmp_path)
