@@ -191,3 +191,14 @@ def test_a_disputed_candidate_is_kept_though_dropped_and_a_reported_act_is_not_c
     # Reuters' claim is that Zelenskyy condemned it: "condemned" is not Reuters' attribution.
     assert by_claimant["Reuters"].statement == "Volodymyr Zelenskyy condemned Musk's proposal as anti-Ukraine."
     assert by_claimant["Reuters"].via == []
+
+
+def test_an_answer_cut_off_twice_keeps_the_candidates_in_the_articles_words() -> None:
+    # What the 1.5B did on one polnear_dev document: a statement that ran to max_tokens, twice.
+    cut = '{"statements": {"c2": "Ann Lee hid the cuts and the cuts and the cuts and the'
+    outcome = run_scripted(lambda body: cut, lambda llm: claims_stage.write_claims(llm, windows(ARTICLE)[0]), cut_off=True)
+    claims, [denial] = outcome.value
+    assert sorted(c.claimant for c in claims) == ["Councillor Tom Park", "Mayor Ann Lee"]
+    assert "The city cut its school budget by 12 percent in 2023." in [c.statement for c in claims]
+    assert denial.speaker == "Lee"
+    assert any("invalid after re-asks" in w and "kept in the article's words" in w for w in outcome.warnings)

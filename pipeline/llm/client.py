@@ -23,7 +23,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 
 from pipeline.llm._instructor import SHAPE_PROMPT, answer_count, instructor_for, text_model, tool_model
 from pipeline.llm.costs import current_stage
-from pipeline.llm.errors import EndpointError, LLMError, ServerCrashError
+from pipeline.llm.errors import EndpointError, InvalidOutputError, LLMError, ServerCrashError
 from pipeline.llm.redaction import redact, register_secret
 from pipeline.llm.usage import Usage
 
@@ -245,7 +245,7 @@ class LLM:
             data = jiter.from_json(arguments.encode(), partial_mode="trailing-strings")
             return _valid_items(response_model, data), completion
         except (AttributeError, IndexError, TypeError, ValueError, ValidationError):
-            raise LLMError(f"{self.endpoint}: {stage}: model output invalid after re-asks: {_invalid_output_reason(error)}") from error
+            raise InvalidOutputError(f"{self.endpoint}: {stage}: model output invalid after re-asks: {_invalid_output_reason(error)}") from error
 
     def _server_died(self) -> bool:
         return self.server is not None and not self.server.alive()

@@ -20,3 +20,8 @@ class EndpointError(LLMError):
 class ServerCrashError(LLMError):
     """The embedded model server died answering this call and was restarted: this call's article
     fails, the run goes on."""
+
+
+class InvalidOutputError(LLMError):
+    """The model answered, but nothing usable survived the re-asks (broken JSON, cut off at
+    max_tokens): a stage that can do without the model's words may go on without them."""

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from pipeline.llm.errors import InvalidOutputError
 from pipeline.llm.usage import Usage
 from pipeline.stages import candidates as candidates_stage
 from pipeline.stages._stage import Analysis, Stage, StageOutput
@@ -93,21 +94,28 @@ async def write_claims(llm: LLM, window: Window, *, max_claims: int = 10) -> Sta
         written=written_ids,
         denials=[_Shown(i, speaker, " ".join(s.text for s in spans)) for i, (speaker, spans) in zip(denial_ids, grouped, strict=True)],
     )
-    reply = await llm.ask(
-        STAGE.name, _messages(task), written_claims_for(claim_ids, denial_ids, written_ids), window.context(),
-        max_tokens=TOKENS_PER_CLAIM * len(written_ids) + TOKENS_PER_DENIAL * len(denial_ids) + TOKENS_PER_ANSWER,
-        grammar="schema",
-    )  # fmt: skip
-    warnings = list(reply.warnings)
-    claims, by_candidate = _claims(window, reply.value, asked, claim_ids, warnings)
+    response_model = written_claims_for(claim_ids, denial_ids, written_ids)
+    try:
+        reply = await llm.ask(
+            STAGE.name, _messages(task), response_model, window.context(),
+            max_tokens=TOKENS_PER_CLAIM * len(written_ids) + TOKENS_PER_DENIAL * len(denial_ids) + TOKENS_PER_ANSWER,
+            grammar="schema",
+        )  # fmt: skip
+        answer, usage, warnings = reply.value, reply.usage, list(reply.warnings)
+    except InvalidOutputError as error:
+        # The model rambled past its cap or broke the JSON, re-ask included (1 of polnear_dev's 20
+        # documents): the candidates are claims all the same, in the article's words.
+        answer = written_claims_for(claim_ids, denial_ids, ()).model_validate({"drop": [], "disputes": {i: [] for i in denial_ids}})
+        usage, warnings = Usage(), [f"claims: {error}; the candidates are kept in the article's words, denials linked by code"]
+    claims, by_candidate = _claims(window, answer, asked, claim_ids, warnings)
     merged, moved = await asyncio.to_thread(merge_duplicates, claims, _embed)
     for claim in claims:
         if moved[claim.id] != claim.id and sum(v == moved[claim.id] for v in moved.values()) > 1:
             warnings.append(f"claims: {claim.statement[:60]!r} merged into {moved[claim.id]}: the same proposition")
     final = {candidate: moved[claim] for candidate, claim in by_candidate.items()}
     by_rule = await asyncio.to_thread(candidates_stage.denials_from, window, denial_candidates, merged, _embed)
-    denials = _denials(reply.value, by_rule, denial_ids, final, merged)
-    return StageOutput((merged, denials), reply.usage, warnings)
+    denials = _denials(answer, by_rule, denial_ids, final, merged)
+    return StageOutput((merged, denials), usage, warnings)
 
 
 def _messages(task: str) -> list[ChatCompletionMessageParam]:
