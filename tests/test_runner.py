@@ -124,7 +124,8 @@ def test_one_failing_article_is_recorded_and_the_others_finish(fake: FakeOpenAI,
     by_source = {Path(e["source"]).name: e for e in errors}
     assert set(by_source) == {"binary.txt", "article-00003.txt"}
     assert by_source["binary.txt"]["stage"] == "ingest"
-    assert by_source["article-00003.txt"]["stage"] == "claims"
+    # The claims stage keeps the candidates when no answer is usable; the verify call fails the article.
+    assert by_source["article-00003.txt"]["stage"] == "verify"
     manifest = json.loads((out / "run.json").read_text())
     assert any("notes.pdf" in line for line in manifest["skipped_files"])
     assert any("copy.txt" in line and "same text" in line for line in manifest["skipped_files"])
@@ -144,7 +145,7 @@ def test_schema_violating_tool_calls_fail_only_that_article(fake: FakeOpenAI, tm
     summary = analyse(fake, tmp_path / "in", tmp_path / "out", settings_for(tmp_path, reasks=1))
     assert (summary.done, summary.failed) == (3, 1)
     error = json.loads((tmp_path / "out" / "errors.jsonl").read_text())
-    assert error["stage"] == "claims" and "invalid" in error["reason"]
+    assert error["stage"] == "verify" and "invalid" in error["reason"]  # claims went on in the article's words
 
 
 @pytest.mark.parametrize("concurrency", [2, 8])  # at 8, up to 15 articles are in flight: each one's money is reserved
