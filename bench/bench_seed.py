@@ -6,10 +6,11 @@ byte-identical system prefix saves (not a test; prints figures).
 
 1. Runs the whole pipeline ``--runs`` times on a fresh embedded server and prints wall time,
    prompt/completion tokens and seconds per stage.
-2. Replays the run's three requests with ``max_tokens=1`` (prompt processing only), once in
-   pipeline order (each stage reuses the previous request's cached prefix, as in a real run)
-   and once with the system message made unique per request (no reusable prefix), and
-   prints the prompt-processing time saved by the shared prefix.
+2. Replays the run's requests with ``max_tokens=1`` (prompt processing only), once in
+   pipeline order and once with the first message made unique per request (no reusable
+   prefix), and prints the prompt-processing time a shared prefix saves. Since issue 22 the run
+   makes one claims call (plus verify with ``--verifier llm``): with the trained verifier there
+   is nothing to share, and part 2 shows it.
 """
 
 import argparse
