@@ -200,3 +200,46 @@ def test_a_claim_that_reports_a_denial_is_never_refuted() -> None:
     claim = _claim(DENIED, "Mara Vell denied the report that she married her manager", "Vell denied the report on Saturday.")
     judgement = judge(view, claim, [])
     assert judgement.verdict is not VerdictLabel.refuted
+
+
+_EMBEDDER_MEMORY = """
+import json
+def rss():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS"):
+            return int(line.split()[1]) // 1024
+import numpy, onnxruntime, tokenizers
+before = rss()
+from pipeline.stance.embedder import Embedder
+embedder = Embedder()
+loaded = rss()
+embedder.embed([" ".join(["word"] * 126)] * 64)  # the worst case: 64 sentences at the 128-token cut
+print(json.dumps({"load": loaded - before, "after_worst_case": rss() - loaded}))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads resident memory from /proc")
+def test_the_embedder_stays_small_and_gives_back_what_a_batch_of_long_sentences_took() -> None:
+    """Memory, not time: the session took 144 MiB (constant folding made float copies of the int8
+    weights), and onnxruntime's arena kept a batch of 64 long sentences' buffers for good (+408 MiB)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", _EMBEDDER_MEMORY], cwd=root, capture_output=True, text=True,
+                          timeout=120, check=True)
+    grew = json.loads(done.stdout)
+    assert grew["load"] <= 80, grew  # 28 MiB here
+    assert grew["after_worst_case"] <= 100, grew  # 2 MiB here
+
+
+def test_batches_hold_at_most_64_rows_and_the_attention_cap_and_every_text_once() -> None:
+    lengths = [5, 128, 40, 33, 128, 7, 128, 128, 128, 90] * 13
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches = embedder._batches(order, lengths)
+    assert sorted(i for rows in batches for i in rows) == list(range(len(lengths)))
+    for rows in batches:
+        width = max(lengths[i] for i in rows)
+        assert len(rows) <= embedder.BATCH
+        assert len(rows) == 1 or len(rows) * width * width <= embedder.MAX_ATTENTION_CELLS
+    assert max(len(rows) for rows in batches if max(lengths[i] for i in rows) == 128) == 4

@@ -12,6 +12,7 @@ import hashlib
 import os
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 
@@ -24,6 +25,10 @@ TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f41157
 DIMENSIONS = 384
 MAX_TOKENS = 128  # a news sentence or a headline; longer ones are cut (the model was trained at 128)
 BATCH = 64
+# A batch's attention is rows x width^2 per head: it, not the row count, sets the memory one run
+# takes. 64 rows of 32 tokens (a news sentence) at most; 4 rows of 128 tokens. Uncapped, 64 rows of
+# 128 tokens took 410 MiB more (bench/bench_memory.py).
+MAX_ATTENTION_CELLS = 64 * 32 * 32
 
 
 class EmbeddingModelError(RuntimeError):
@@ -55,7 +60,20 @@ class Embedder:
         # Two threads halve an article's embedding (seed: 0.68 -> 0.37 s); more buy nothing on 2 cores.
         options.intra_op_num_threads = threads or min(2, os.cpu_count() or 1)
         options.inter_op_num_threads = 1
-        self._session = onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+        # Memory (docs/batch.md, "Memory"): onnxruntime's arena keeps the largest batch's buffers
+        # for the life of the process (64 sentences of 128 tokens left 755 MiB resident); without
+        # it each run gives them back. Constant folding turns the int8 weights into float copies:
+        # the session took 144 MiB (peak 200 at load) against 28 without it. Same vectors to 2e-7,
+        # and no slower on 642 news sentences (bench/bench_memory.py; timings there).
+        options.enable_cpu_mem_arena = False
+        self._session = onnxruntime.InferenceSession(
+            str(model), options, providers=["CPUExecutionProvider"], disabled_optimizers=["ConstantFolding"]
+        )
+        # Every run on one thread of its own, one batch at a time: the articles in progress embed
+        # from worker threads, and each thread's run left its buffers in that thread's malloc
+        # arena (16 news articles: peak 631 MiB, 446 with one thread); on two cores (two threads a
+        # run) runs at once gain nothing.
+        self._runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="minilm")
         self._tokenizer = Tokenizer.from_file(str(_checked(TOKENIZER_FILE, TOKENIZER_SHA256, "MiniLM tokenizer")))
         # The file pads every text to 128 tokens; batches are padded here, to their longest text,
         # and the pooling mask is each encoding's own (padding must not enter the mean).
@@ -69,8 +87,7 @@ class Embedder:
         encodings = self._tokenizer.encode_batch(list(texts))
         # Batches of similar length waste little on padding.
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        for first in range(0, len(order), BATCH):
-            rows = order[first : first + BATCH]
+        for rows in _batches(order, [len(e.ids) for e in encodings]):
             width = max(len(encodings[i].ids) for i in rows)
             ids = np.zeros((len(rows), width), dtype=np.int64)
             mask = np.zeros((len(rows), width), dtype=np.int64)
@@ -78,12 +95,26 @@ class Embedder:
                 n = len(encodings[i].ids)
                 ids[r, :n] = encodings[i].ids
                 mask[r, :n] = encodings[i].attention_mask
-            (hidden,) = self._session.run(
-                ["last_hidden_state"], {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-            )
+            inputs = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            (hidden,) = self._runner.submit(self._session.run, ["last_hidden_state"], inputs).result()
             pooled = (hidden * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
             out[rows] = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
         return out
+
+
+def _batches(order: list[int], lengths: list[int]) -> list[list[int]]:
+    """``order`` (shortest first) cut into batches of at most BATCH rows and MAX_ATTENTION_CELLS
+    (rows x the batch's width squared); a text alone is a batch whatever its length."""
+    batches: list[list[int]] = []
+    for i in order:
+        if batches:
+            rows = batches[-1]
+            width = max(lengths[i], lengths[rows[-1]])  # shortest first: the newest row is the widest
+            if len(rows) < BATCH and (len(rows) + 1) * width * width <= MAX_ATTENTION_CELLS:
+                rows.append(i)
+                continue
+        batches.append([i])
+    return batches
 
 
 _loading = threading.Lock()
