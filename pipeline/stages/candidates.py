@@ -289,24 +289,17 @@ def unattributed(statement: str, chain: list[str]) -> tuple[str, list[str]]:
 def claims_from(window: Window, candidates: list[Candidate], max_claims: int) -> list[Claim]:
     """The best candidates as claims, their content as the statement (the ``--no-llm`` path; the
     LLM path rewrites the statements to stand alone)."""
-    claims: list[Claim] = []
-    for candidate in worth_checking(window, candidates)[:max_claims]:
-        statement, via = code_statement(window, candidate)
-        claims.append(
-            Claim(
-                id=f"c{len(claims) + 1}",
-                statement=statement,
-                claimant=candidate.claimant,
-                via=via,
-                cue=candidate.cue,
-                kind=ClaimKind.fact,
-                checkworthiness=candidate.checkworthiness,
-                spans=[window.span(n) for n in candidate.sentences] or [candidate.content],
-                claimant_span=candidate.claimant_span,
-                cue_span=candidate.cue_span,
-            )
-        )
-    return claims
+    chosen = worth_checking(window, candidates)[:max_claims]
+    return [as_claim(window, c, f"c{i + 1}", *code_statement(window, c)) for i, c in enumerate(chosen)]
+
+
+def as_claim(window: Window, candidate: Candidate, claim_id: str, statement: str, via: list[str]) -> Claim:
+    """The candidate as a claim in these words: its spans, claimant, cue and score are code's."""
+    return Claim(
+        id=claim_id, statement=statement, claimant=candidate.claimant, via=via, cue=candidate.cue, kind=ClaimKind.fact,
+        checkworthiness=candidate.checkworthiness, spans=[window.span(n) for n in candidate.sentences] or [candidate.content],
+        claimant_span=candidate.claimant_span, cue_span=candidate.cue_span,
+    )  # fmt: skip
 
 
 def by_speaker(candidates: list[DenialCandidate]) -> list[tuple[str, list[Span]]]:

@@ -23,14 +23,14 @@ from pipeline.llm.errors import InvalidOutputError
 from pipeline.llm.usage import Usage
 from pipeline.stages import candidates as candidates_stage
 from pipeline.stages._stage import Analysis, Stage, StageOutput
-from pipeline.stages.candidates import Candidate, code_statement, statement_text, unattributed
+from pipeline.stages.candidates import Candidate, as_claim, code_statement, statement_text, unattributed
 from pipeline.stages.propositions import merge_duplicates, reports_a_denial, resolve_descriptions
 from pipeline.stance import checkworthy
 from pipeline.stance.embedder import shared_embedder
 from pipeline.text import prompts
 from pipeline.text.attributions import names_in
 from pipeline.text.document import Window
-from schemas import Claim, ClaimKind, Denial, DenialKind, Span
+from schemas import Claim, Denial, Span
 from schemas.claims import WrittenClaims, written_claims_for
 
 if TYPE_CHECKING:  # the client loads the openai SDK: not for code that makes no call
@@ -157,20 +157,7 @@ def _claims(
             continue
         statement, via = code_statement(window, candidate) if written is None else _statement(window, written, candidate, warnings)
         by_candidate[claim_id] = f"c{len(claims) + 1}"
-        claims.append(
-            Claim(
-                id=by_candidate[claim_id],
-                statement=statement,
-                claimant=candidate.claimant,
-                via=via,
-                cue=candidate.cue,
-                kind=ClaimKind.fact,
-                checkworthiness=candidate.checkworthiness,
-                spans=[window.span(n) for n in candidate.sentences] or [candidate.content],
-                claimant_span=candidate.claimant_span,
-                cue_span=candidate.cue_span,
-            )
-        )
+        claims.append(as_claim(window, candidate, by_candidate[claim_id], statement, via))
     return claims, by_candidate
 
 
