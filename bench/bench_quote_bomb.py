@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_quote_bomb.py                 # both parts
     .venv/bin/python bench/bench_quote_bomb.py --runs 5 --parts 2
 
-1. the attribution stage alone on each 50,000-character shape of tests/test_attribution_bounds.py
+1. the attribution stage alone on each 50,000-character shape of tests/text/test_attributions_bounds.py
    (process time past the cache, best and median of 3);
 2. the wall time of `factcheck run` on a folder of 16 ordinary (synthetic) articles, with and
    without a 17th file that is a 50,000-character quote bomb, against the fake server (its own

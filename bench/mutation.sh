@@ -2,7 +2,7 @@
 # Mutation testing of one module with cosmic-ray, against the tests that assert behaviour
 # (no cassette replay: a mutant caught only by a request-body mismatch does not count).
 #
-#   bench/mutation.sh pipeline/text/spans.py tests/test_spans.py tests/test_claims.py
+#   bench/mutation.sh pipeline/text/spans.py tests/text/test_spans.py tests/stages/test_claims.py
 #
 # Works on a copy of this checkout (cosmic-ray rewrites the module on disk for each mutant),
 # under flock /tmp/factcheck-cpu.lock so it never overlaps another heavy job. Needs cosmic-ray

@@ -9,6 +9,7 @@ Record: ``pytest --record-mode=rewrite -m cassette`` starts the embedded model
 """
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from recording import (
@@ -16,6 +17,7 @@ from recording import (
     RECORD_MODEL,
     REPLAY_URL,
     SEEDS,
+    TESTS,
     json_body,
     scrub_request,
     scrub_response,
@@ -43,8 +45,10 @@ def vcr_config() -> dict[str, object]:
 
 @pytest.fixture(scope="module")
 def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
-    # One folder per test module, one cassette per test: cassettes/<module>/<test>.yaml
-    return str(CASSETTES / request.module.__name__.removeprefix("tests.").removeprefix("test_"))
+    # One folder per test module, one cassette per test, mirroring the tests:
+    # tests/stages/test_check.py's cassettes are cassettes/stages/check/<test>.yaml
+    module = Path(request.path).relative_to(TESTS)
+    return str(CASSETTES / module.parent / module.stem.removeprefix("test_"))
 
 
 def is_recording(config: pytest.Config) -> bool:

@@ -9,7 +9,10 @@ import vcr
 from vcr.request import Request
 
 ROOT = Path(__file__).resolve().parent.parent
+TESTS = ROOT / "tests"
 SEEDS = ROOT / "seeds"
+SEED = SEEDS / "musk-putin-bremmer.txt"
+SAMPLES = TESTS / "eval_samples"  # small FNC-1 and PolNeAR samples the eval tests read
 CASSETTES = ROOT / "cassettes"
 SHARED = ROOT.parent / "shared"
 RECORD_MODEL = os.environ.get("FACTCHECK_RECORD_MODEL", "qwen2.5-coder-1.5b-instruct-q4_k_m")

@@ -332,3 +332,63 @@ def raw_get(base_url: str, raw_path: str) -> tuple[int, bytes]:
             data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
     return int(head.split(b" ", 2)[1]), body
+
+
+# Headless Chromium for the desk's browser tests.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+# Stories: results built through the schemas, the Musk-Putin claim in other words.
+MUSK_PUTIN = [
+    "Elon Musk spoke with Vladimir Putin about Ukraine",
+    "Musk talked to Putin about the war in Ukraine",
+    "Putin and Elon Musk discussed Ukraine in a phone call",
+]
+def article(text: str, claims: list[tuple[str, str, VerdictLabel | None]], **meta: str) -> ArticleResult:
+    """A result whose claims state (statement, quoted words, verdict), built through the schemas."""
+    built = [
+        Claim(id=f"c{i}", statement=s, claimant="the article", cue="none", kind=ClaimKind.fact, checkworthiness=0.8,
+              spans=[quote(text, words)])
+        for i, (s, words, _) in enumerate(claims, start=1)
+    ]  # fmt: skip
+    verdicts = [
+        Verdict(claim_id=f"c{i}", verdict=v, confidence=0.6, rationale="r")
+        for i, (_, _, v) in enumerate(claims, start=1)
+        if v is not None
+    ]
+    return ArticleResult(
+        article=ArticleMeta(id=article_id(text), source=meta.pop("source", "test"), **meta),
+        text=text, claims=built, verdicts=verdicts,
+        run=RunInfo(backend="test", model="test", prompt_versions={}, started_at="2024-01-01T00:00:00Z", seconds=0.0),
+    )  # fmt: skip
+
+
+def write_result(out: Path, result: ArticleResult) -> Path:
+    path = out / "articles" / f"{result.article.id}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(result.model_dump_json(indent=2), encoding="utf-8")
+    return path
+
+
+RESTATES = "Musk talked to Putin about the war in Ukraine, aides confirmed.\n"
+DEBUNKS = "It is false that Elon Musk spoke with Vladimir Putin about Ukraine.\n"
+
+
+def restating_article() -> ArticleResult:
+    return article(RESTATES, [(MUSK_PUTIN[1], "Musk talked to Putin", VerdictLabel.supported)],
+                   source="restates.txt", url="https://www.ledger.example/a", published="2022-10-14T08:00:00Z")  # fmt: skip
+
+
+def debunking_article() -> ArticleResult:
+    # As the pipeline gives it: the claim states the negation and the article backs that (supported);
+    # toward the story's proposition ("Musk spoke with Putin") the article debunks.
+    return article(DEBUNKS, [("Elon Musk did not speak with Vladimir Putin about Ukraine", "It is false", VerdictLabel.supported)],
+                   source="debunks.txt", outlet="Check Desk", published="Thu, 20 Oct 2022 09:00:00 +0000")  # fmt: skip

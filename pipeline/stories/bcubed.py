@@ -1,6 +1,6 @@
 """B-cubed precision, recall and F1 of a clustering against gold groups (Bagga & Baldwin 1998;
 Amigó et al. 2009). No installed package implements it, so it is written out here and tested on a
-hand-checked example (tests/test_stories.py).
+hand-checked example (tests/stories/test_stories.py).
 
 For each item: precision = the share of its predicted cluster that shares its gold group; recall =
 the share of its gold group that shares its predicted cluster. Both are averaged over items.

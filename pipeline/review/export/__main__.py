@@ -1,5 +1,5 @@
 """``python -m pipeline.review.export`` prints docs/review.md's list of export formats, from the registry
-(tests/test_review_export_plugin.py checks that the docs hold it)."""
+(tests/review/test_export_plugin.py checks that the docs hold it)."""
 
 import textwrap
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
+from recording import ROOT
 
 from pipeline.llm.client import LLM
 from pipeline.stages import claims, denials, registry, verify
@@ -22,7 +23,6 @@ from schemas.claims import written_claims_for
 from schemas.denials import denials_response_for
 from schemas.verdicts import verdicts_response_for
 
-ROOT = Path(__file__).resolve().parents[1]
 SEED = (ROOT / "seeds" / "musk-putin-bremmer.txt").read_text(encoding="utf-8")
 
 

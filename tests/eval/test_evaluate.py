@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
+from recording import SAMPLES
 
 from pipeline.cli import app
 from pipeline.eval.datasets import load_fnc, load_polnear
@@ -23,7 +24,6 @@ from schemas.check import CheckResult, ClaimOrigin
 from schemas.evaluation import EvalReport
 from schemas.verdicts import ConfidenceBasis
 
-SAMPLES = Path(__file__).parent / "eval_samples"
 FNC = SAMPLES / "fnc_sample"
 POLNEAR = SAMPLES / "polnear_sample"
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from recording import ROOT, SHARED
 
 from pipeline.stance import embedder, model
 from pipeline.stance import train as train_module
@@ -19,7 +20,7 @@ from pipeline.stance.train import main as train
 from pipeline.stance.verdicts import judge, read_article
 from schemas import Claim, ClaimKind, Denial, DenialKind, MatchKind, Span, VerdictLabel
 
-FNC_TRAIN = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "fnc1_train"
+FNC_TRAIN = SHARED / "data" / "fnc1_train"
 MAX_ARTIFACT_BYTES = 50_000_000
 
 
@@ -225,7 +226,7 @@ def test_the_embedder_stays_small_and_gives_back_what_a_batch_of_long_sentences_
     import subprocess
     import sys
 
-    root = Path(__file__).resolve().parent.parent
+    root = ROOT
     done = subprocess.run([sys.executable, "-c", _EMBEDDER_MEMORY], cwd=root, capture_output=True, text=True,
                           timeout=120, check=True)
     grew = json.loads(done.stdout)

@@ -10,13 +10,14 @@ import pytest
 from fastapi.testclient import TestClient
 from review_fixtures import DESK_URL, MUSK_PUTIN_STATEMENT, build_seed_run
 from typer.testing import CliRunner
+from recording import ROOT
 
 from pipeline.cli import EXIT_NOTHING_RAN, app
 from pipeline.review.app import create_app
 from pipeline.review.export import ExportFormat, ExportSource, export_formats, register_export, unregister_export
 from pipeline.review.export.__main__ import markdown
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "review.md"
+DOCS = ROOT / "docs" / "review.md"
 runner = CliRunner()
 
 

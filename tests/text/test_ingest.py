@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+from recording import SEED
 
 from pipeline.run.inputs import discover
 from pipeline.text.ingest import InputError, article_id, read_articles
@@ -80,7 +81,7 @@ def test_folder_walk_skips_and_lists_unknown_files(tmp_path: Path) -> None:
 
 
 def test_a_plain_text_headline_line_becomes_the_title(tmp_path: Path) -> None:
-    seed = Path(__file__).resolve().parent.parent / "seeds" / "musk-putin-bremmer.txt"
+    seed = SEED
     [article] = read_articles(seed)
     assert article.meta.title == "Here’s What Elon Musk Allegedly Said About Putin"
     assert article.text == seed.read_text(encoding="utf-8")  # the text keeps its first line: offsets unchanged

@@ -11,7 +11,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from review_fixtures import build_seed_run, musk_putin_article, quote, seed_ids
+from review_fixtures import (
+    MUSK_PUTIN,
+    article,
+    build_seed_run,
+    debunking_article,
+    musk_putin_article,
+    quote,
+    restating_article,
+    seed_ids,
+    write_result,
+)
 from typer.testing import CliRunner
 
 from pipeline.cli import app
@@ -36,11 +46,6 @@ from schemas.stories import Stance, Story, StoryClaim, article_stance, article_s
 
 runner = CliRunner()
 
-MUSK_PUTIN = [
-    "Elon Musk spoke with Vladimir Putin about Ukraine",
-    "Musk talked to Putin about the war in Ukraine",
-    "Putin and Elon Musk discussed Ukraine in a phone call",
-]
 OTHERS = [
     "Riverton's water rates will rise by 4 percent in 2025",
     "The city council approved a new football stadium downtown",
@@ -57,48 +62,6 @@ class CountingEmbedder:
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         self.texts += texts
         return shared_embedder().embed(texts)
-
-
-def article(text: str, claims: list[tuple[str, str, VerdictLabel | None]], **meta: str) -> ArticleResult:
-    """A result whose claims state (statement, quoted words, verdict), built through the schemas."""
-    built = [
-        Claim(id=f"c{i}", statement=s, claimant="the article", cue="none", kind=ClaimKind.fact, checkworthiness=0.8,
-              spans=[quote(text, words)])
-        for i, (s, words, _) in enumerate(claims, start=1)
-    ]  # fmt: skip
-    verdicts = [
-        Verdict(claim_id=f"c{i}", verdict=v, confidence=0.6, rationale="r")
-        for i, (_, _, v) in enumerate(claims, start=1)
-        if v is not None
-    ]
-    return ArticleResult(
-        article=ArticleMeta(id=article_id(text), source=meta.pop("source", "test"), **meta),
-        text=text, claims=built, verdicts=verdicts,
-        run=RunInfo(backend="test", model="test", prompt_versions={}, started_at="2024-01-01T00:00:00Z", seconds=0.0),
-    )  # fmt: skip
-
-
-def write_result(out: Path, result: ArticleResult) -> Path:
-    path = out / "articles" / f"{result.article.id}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(result.model_dump_json(indent=2), encoding="utf-8")
-    return path
-
-
-RESTATES = "Musk talked to Putin about the war in Ukraine, aides confirmed.\n"
-DEBUNKS = "It is false that Elon Musk spoke with Vladimir Putin about Ukraine.\n"
-
-
-def restating_article() -> ArticleResult:
-    return article(RESTATES, [(MUSK_PUTIN[1], "Musk talked to Putin", VerdictLabel.supported)],
-                   source="restates.txt", url="https://www.ledger.example/a", published="2022-10-14T08:00:00Z")  # fmt: skip
-
-
-def debunking_article() -> ArticleResult:
-    # As the pipeline gives it: the claim states the negation and the article backs that (supported);
-    # toward the story's proposition ("Musk spoke with Putin") the article debunks.
-    return article(DEBUNKS, [("Elon Musk did not speak with Vladimir Putin about Ukraine", "It is false", VerdictLabel.supported)],
-                   source="debunks.txt", outlet="Check Desk", published="Thu, 20 Oct 2022 09:00:00 +0000")  # fmt: skip
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from recording import SAMPLES, SEED
 
 from pipeline.eval.datasets import load_polnear
 from pipeline.eval.scoring import score_attribution
@@ -12,8 +13,7 @@ from pipeline.text.attributions import credited_with, find_attributions, names_i
 from pipeline.text.spans import align_quote
 from schemas import ArticleMeta, ArticleResult, Attribution, MatchKind, RunInfo, Span
 
-SEED = Path(__file__).parents[1] / "seeds" / "musk-putin-bremmer.txt"
-POLNEAR_SAMPLE = Path(__file__).parent / "eval_samples" / "polnear_sample"
+POLNEAR_SAMPLE = SAMPLES / "polnear_sample"
 
 
 def triples(text: str) -> list[tuple[str | None, str, str | None]]:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 from cli_process import env_for, factcheck, factcheck_in_terminal, run_args
+from recording import SEED
 
 from pipeline.cli import EXIT_SOME_FAILED
 from pipeline.testing.articles import marker, write_articles
 from pipeline.testing.fake_openai import FakeOpenAI, Faults
 
-SEED = Path(__file__).resolve().parent.parent / "seeds" / "musk-putin-bremmer.txt"
 KEY = "sk-live-" + "Tt93kLw0Pf3Rt7Yb5Nc2Vd9Q"
 
 

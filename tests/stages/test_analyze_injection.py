@@ -17,7 +17,7 @@ ARTICLE = SEEDS / "clinic-closure-injection.txt"
 @pytest.fixture(scope="module")
 def result(request: pytest.FixtureRequest, module_llm: LLM) -> ArticleResult:
     text = ARTICLE.read_text(encoding="utf-8")
-    with shared_cassette(request.config, "injection/clinic_run.yaml"):
+    with shared_cassette(request.config, "stages/analyze_injection/clinic_run.yaml"):
         return asyncio.run(analyze(module_llm, make_article(text, str(ARTICLE))))
 
 

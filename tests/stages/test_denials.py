@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 from scripted import run_scripted
+from recording import SEED as SEED_FILE
 
 from pipeline.stages import denials as denials_stage
 from pipeline.stages.denials import _speaker
@@ -11,7 +12,7 @@ from pipeline.text.attributions import find_attributions
 from pipeline.text.document import windows
 from schemas import Claim, ClaimKind
 
-SEED = (Path(__file__).parent.parent / "seeds" / "musk-putin-bremmer.txt").read_text(encoding="utf-8")
+SEED = SEED_FILE.read_text(encoding="utf-8")
 MUSK_WORDS = "I have spoken to Putin only once and that was about 18 months ago."
 
 

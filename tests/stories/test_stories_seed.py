@@ -1,10 +1,10 @@
 """One claim across outlets, end to end: the seed and three short articles written here, through
 ``factcheck run`` on a real recording of the embedded model, make one story with each article's
-stance toward it. Claims and denials replay from ``cassettes/stories/seed_story.yaml``; verdicts come
+stance toward it. Claims and denials replay from ``cassettes/stories/stories_seed/seed_story.yaml``; verdicts come
 from the trained stance model and story grouping from the MiniLM embedder (both offline, no LLM).
 
 Re-record (a model job, about five minutes with the 1.5B):
-``pytest --record-mode=rewrite tests/test_stories_seed.py``.
+``pytest --record-mode=rewrite tests/stories/test_stories_seed.py``.
 """
 
 import json
@@ -77,7 +77,7 @@ def run_out(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     write_inputs(tmp / "in")
     out = tmp / "out"
     env = {"FACTCHECK_CACHE_DIR": str(tmp / "cache"), "FACTCHECK_MAX_ATTEMPTS": "1"}
-    with shared_cassette(request.config, "stories/seed_story.yaml"):
+    with shared_cassette(request.config, "stories/stories_seed/seed_story.yaml"):
         result = runner.invoke(
             app,
             ["run", str(tmp / "in"), "--out", str(out), "--backend", "embedded", "--base-url",

@@ -34,8 +34,8 @@ def _musk_putin_claim(result: ArticleResult) -> Claim:
 
 @pytest.fixture(scope="module")
 def seed_result(request: pytest.FixtureRequest, module_llm: LLM, seed_text: str) -> ArticleResult:
-    with shared_cassette(request.config, "pipeline_seed/seed_run.yaml"):
-        # As `factcheck run` reads the file: its headline line is the title (tests/test_cli.py
+    with shared_cassette(request.config, "stages/analyze_seed/seed_run.yaml"):
+        # As `factcheck run` reads the file: its headline line is the title (tests/cli/test_run.py
         # replays this cassette through the CLI).
         article = make_article(seed_text, "seeds/musk-putin-bremmer.txt", title=headline(seed_text))
         return asyncio.run(analyze(module_llm, article))
@@ -83,7 +83,7 @@ def test_verdict_is_disputed_with_evidence_from_both_sides(seed_result: ArticleR
 
 def test_no_response_is_not_a_denial(seed_result: ArticleResult) -> None:
     # On this recording the 1.5B does not cite the non-response sentence at all, so this checks
-    # only that it counts against no claim; tests/test_denials.py forces the non-denial path on
+    # only that it counts against no claim; tests/stages/test_denials.py forces the non-denial path on
     # that sentence with a scripted answer (the model calling it an explicit denial of c1).
     counted = [d for d in seed_result.denials if d.is_denial or d.claim_ids]
     assert counted, "the seed's one real denial (Musk's) must be there, or this test checks nothing"

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 from cli_process import env_for, factcheck, run_args
+from recording import SEED
 
 from pipeline.stages.candidates import propose
 from pipeline.testing.fake_openai import FakeOpenAI
 from pipeline.text.document import windows
 from schemas import ArticleResult
 
-SEED = Path(__file__).resolve().parent.parent / "seeds" / "musk-putin-bremmer.txt"
 TEXT = SEED.read_text(encoding="utf-8")
 
 

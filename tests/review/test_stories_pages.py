@@ -6,8 +6,16 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from review_fixtures import DESK_URL, build_seed_run, seed_ids
-from test_stories import MUSK_PUTIN, article, debunking_article, restating_article, write_result
+from review_fixtures import (
+    DESK_URL,
+    MUSK_PUTIN,
+    article,
+    build_seed_run,
+    debunking_article,
+    restating_article,
+    seed_ids,
+    write_result,
+)
 
 from pipeline.review.app import create_app
 from pipeline.stories import update_stories

@@ -38,7 +38,7 @@ def _outputs(out: Path) -> list[Path]:
 
 def test_seed_run_through_the_cli_on_its_cassette(request: pytest.FixtureRequest, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    with shared_cassette(request.config, "pipeline_seed/seed_run.yaml", replay_only=True):
+    with shared_cassette(request.config, "stages/analyze_seed/seed_run.yaml", replay_only=True):
         code, output = _invoke(
             ["run", str(SEEDS / "musk-putin-bremmer.txt"), "--out", str(out), "--backend", "embedded",
              "--base-url", REPLAY_URL, "--no-cache", "--concurrency", "1"],

@@ -10,6 +10,7 @@ import httpx2
 import openai
 import pytest
 from scripted import run_scripted
+from recording import SEED as SEED_FILE
 
 from pipeline.llm.client import LLM
 from pipeline.stages import verify as verify_stage
@@ -19,7 +20,7 @@ from pipeline.text.document import windows
 from schemas import Claim, ClaimKind, Denial, DenialKind
 from schemas.verdicts import RATIONALE_CHARS
 
-SEED = (Path(__file__).parent.parent / "seeds" / "musk-putin-bremmer.txt").read_text(encoding="utf-8")
+SEED = SEED_FILE.read_text(encoding="utf-8")
 CLAIMED = "Technology mogul Elon Musk allegedly spoke to Russian President Vladimir Putin"
 DENIAL = "I have spoken to Putin only once and that was about 18 months ago."
 OTHER = "Putin has resolved to absorb the self-declared independent republics"

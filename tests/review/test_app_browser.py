@@ -5,18 +5,19 @@ from pathlib import Path
 import pytest
 
 from pipeline.review.app import create_app
-from review_fixtures import MUSK_PUTIN_CLAIM, MUSK_PUTIN_STATEMENT, build_seed_run, live_server, musk_putin_article, seed_ids
+from review_fixtures import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    MUSK_PUTIN_CLAIM,
+    MUSK_PUTIN_STATEMENT,
+    build_seed_run,
+    live_server,
+    musk_putin_article,
+    seed_ids,
+)
+from recording import ROOT
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+ARTIFACTS = ROOT / "artifacts"
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install -y chromium)")
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cli_process import env_for
+from recording import SHARED
 
 from pipeline.stance import checkworthy, embedder
 from pipeline.stance import train_checkworthy as train_module
@@ -18,7 +19,7 @@ from pipeline.stance._worthiness_features import CUE_NAMES, WIDTH, cue_rows, wor
 from pipeline.stance.checkworthy import CheckworthyModelError, checkworthiness
 from pipeline.stance.data import EmbeddingCache
 
-CLAIMBUSTER = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "claimbuster_train"
+CLAIMBUSTER = SHARED / "data" / "claimbuster_train"
 TRAINING = ("sklearn", "scipy", "joblib", "threadpoolctl", "skl2onnx", "onnx")
 
 

@@ -5,12 +5,25 @@ import json
 from pathlib import Path
 
 import pytest
-from review_fixtures import MUSK_PUTIN_CLAIM, build_seed_run, live_server, musk_putin_article, seed_ids
-from test_review_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
-from test_stories import MUSK_PUTIN, debunking_article, restating_article, write_result
+from recording import ROOT
+from review_fixtures import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    MUSK_PUTIN,
+    MUSK_PUTIN_CLAIM,
+    build_seed_run,
+    debunking_article,
+    live_server,
+    musk_putin_article,
+    restating_article,
+    seed_ids,
+    write_result,
+)
 
 from pipeline.review.app import create_app
 from pipeline.stories import update_stories
+
+ARTIFACTS = ROOT / "artifacts"
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install -y chromium)")
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
+from recording import SAMPLES, SEED
 
 from pipeline.cli import app
 from pipeline.llm.client import LLM
@@ -28,8 +29,6 @@ from schemas import ClaimKind
 from schemas.check import CheckResult, ClaimOrigin
 from schemas.verdicts import ConfidenceBasis, VerdictLabel
 
-SAMPLES = Path(__file__).parent / "eval_samples"
-SEED = Path(__file__).parent.parent / "seeds" / "musk-putin-bremmer.txt"
 LIBRARY = (SAMPLES / "fnc_sample" / "b2.txt").read_text(encoding="utf-8")
 
 
