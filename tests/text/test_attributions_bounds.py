@@ -45,16 +45,20 @@ def test_a_quote_bomb_of_50k_characters_takes_under_a_second(unit: str) -> None:
 
 
 def test_the_work_grows_linearly_with_the_text() -> None:
-    """Four times the text, at most about four times the work (it was sixteen)."""
+    """Four times the text, at most about four times the work (it was sixteen). The fastest of five
+    runs each: on a shared machine another process can slow one run's CPU time too (one sum of
+    three runs read 15x, the same code 4.4x idle), never the fastest of five."""
     unit = '“"'
     times = []
     for size in (12_500, 50_000):
         text = (unit * size)[:size]
-        clock = time.process_time()
-        for _ in range(3):
+        runs = []
+        for _ in range(5):
+            clock = time.process_time()
             find_attributions.__wrapped__(text)
-        times.append(time.process_time() - clock)
-    assert times[1] < 8 * max(times[0], 0.01), times
+            runs.append(time.process_time() - clock)
+        times.append(min(runs))
+    assert times[1] < 8 * max(times[0], 0.003), times
 
 
 def test_ordinary_sentences_are_not_cut() -> None:
