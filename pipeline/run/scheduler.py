@@ -237,6 +237,7 @@ class _Pipeline:
         self.limiter = limiter
         self.reserve = reserve
         self.seen = SeenTexts()
+        self.ended_unstarted = 0  # articles that ended before a start (reused, unreadable, too long): the bar counts them
         self.fatal: EndpointError | None = None  # set when the endpoint can serve no call: the run stops
         self.disk_fault: OSError | None = None  # set when OUT's disk is full: the run starts nothing more
         self._running: set[asyncio.Task[None]] = set()
@@ -318,21 +319,22 @@ class _Pipeline:
     def _startable(self, files: Iterable[Path]) -> Iterator[tuple[Article, float, int]]:
         """The articles to analyse, one at a time, each with its budget reservation and start
         number; duplicates, finished articles and what the budget leaves out are counted here."""
-        count = started = 0
+        started = 0
         for article in iter_articles(self._files(files), self._unreadable):
-            count += 1
             first = self.seen.first_source(article.meta.id, article.meta.source)
             if first is not None:
                 self.summary.duplicates += 1
                 self.skipped.add(f"{article.meta.source}: same text as {first}, analysed once")
                 continue
             if len(article.text) > self.settings.max_chars:
+                self.ended_unstarted += 1
                 self._failed(article.meta.source, article.meta.id, "input", self._too_long(article))
                 continue
             if self.options.resume:
                 earlier = result_path(self.out_dir, article.meta.id)
                 if (done := load_result(earlier)) is not None and (self.llm is None or done.run.backend != "none"):
                     self.summary.reused += 1
+                    self.ended_unstarted += 1
                     self.reporter.emit("article_reused", article=article.meta.id, source=article.meta.source)
                     continue
                 if done is None and earlier.exists():  # truncated or corrupt: no result, so the article is done again
@@ -355,7 +357,9 @@ class _Pipeline:
                 continue
             started += 1
             yield article, estimate, started
-        self.reporter.emit("articles_counted", articles=count)
+        # What the bar counts to: every article that ends done, reused or failed (a file that could
+        # not be read is a failed article too); duplicates and what the budget left out never end.
+        self.reporter.emit("articles_counted", articles=self.ended_unstarted + started)
 
     async def _work(self, article: Article, estimate: float, number: int, slots: asyncio.Semaphore) -> None:
         priority = request_priority.set(number)  # this task's calls: the earlier started, the sooner served
@@ -438,10 +442,12 @@ class _Pipeline:
         )
 
     def _unreadable(self, source: str, reason: str) -> None:
+        self.ended_unstarted += 1
         self._failed(source, None, "ingest", reason)
 
     def failed_input(self, source: str, reason: str) -> None:
         """A path given or found that cannot be read at all (missing, a symlink loop)."""
+        self.ended_unstarted += 1
         self._failed(source, None, "input", reason)
 
     def _failed(self, source: str, article_id: str | None, stage: str, reason: str) -> None:

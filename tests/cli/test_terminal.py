@@ -1,6 +1,7 @@
 """The CLI in a real terminal (a pseudo-terminal): rich draws its live display there, which no piped
 run does, so a fault that only shows with a progress bar on screen is caught here."""
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -59,3 +60,20 @@ def test_stories_in_a_terminal(fake: FakeOpenAI, tmp_path: Path) -> None:
     code, shown = factcheck_in_terminal(["stories", str(tmp_path / "out")], env_for(tmp_path))
     assert code == 0, shown[-2000:]
     assert (tmp_path / "out" / "stories.jsonl").is_file()
+
+
+def test_the_bar_counts_to_every_article_that_ends_a_bad_file_included(fake: FakeOpenAI, tmp_path: Path) -> None:
+    """It showed "5/4" with two unreadable files among three articles and a copy: the bad file failed (finished)
+    but was never counted in the total. A duplicate is neither."""
+    write_articles(tmp_path / "in", 3)
+    for name in ("empty.txt", "blank.txt"):
+        (tmp_path / "in" / name).write_text("", encoding="utf-8")
+    (tmp_path / "in" / "copy.txt").write_text((tmp_path / "in" / "article-00001.txt").read_text(encoding="utf-8"))
+    code, shown = factcheck_in_terminal(
+        run_args(tmp_path / "in", tmp_path / "out", fake.base_url, "--no-cache", "--no-stories"), env_for(tmp_path), timeout=60
+    )
+    assert code == EXIT_SOME_FAILED, shown[-2000:]
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown)  # the bar's colours and cursor moves off
+    counts = re.findall(r"\b(\d+)/(\d+)\b", plain)
+    assert counts and counts[-1] == ("5", "5"), shown[-2000:]
+    assert all(int(done) <= int(total) for done, total in counts), counts
