@@ -38,7 +38,7 @@ def stage_alone() -> None:
         times = []
         for _ in range(3):
             clock = time.process_time()
-            find_attributions.__wrapped__(text)
+            find_attributions(text)
             times.append(time.process_time() - clock)
         print(f"    {name:34s} {min(times) * 1000:7.1f} ms / {statistics.median(times) * 1000:7.1f} ms")
 

@@ -21,10 +21,9 @@ from pipeline.stance import verdicts as stance_verdicts
 from pipeline.stance.embedder import shared_embedder
 from pipeline.stance.model import stance_model_sha256
 from pipeline.text import prompts
-from pipeline.text.attributions import find_attributions
 from pipeline.text.document import Window, windows
 from pipeline.text.ingest import Article
-from schemas import ArticleResult, Claim, Denial, RunInfo, Verdict
+from schemas import ArticleResult, Attribution, Claim, Denial, RunInfo, Verdict
 from schemas.result import Verifier
 
 if TYPE_CHECKING:  # the client loads the openai SDK: not for code that makes no call
@@ -55,6 +54,7 @@ async def analyze(
     # The text work (sentences, attributions, embeddings) runs in worker threads: a pathological
     # article must not hold the event loop that serves every other article's calls.
     parts = await asyncio.to_thread(windows, article.text, title=article.meta.title, max_chars=options.window_chars)
+    attributions = attributions_of(parts)
     usage = usage_by_stage(stages)
     claims: list[Claim] = []
     denials: list[Denial] = []
@@ -64,21 +64,20 @@ async def analyze(
     if withheld:
         warnings.append(f"sentences {withheld} address AI systems; shown to the model as a placeholder, kept in the text")
     for window in parts:
-        await asyncio.to_thread(find_attributions, window.text)  # cached: the stages' own calls find it done
         found = await run_stages(llm, stages, Analysis(window, options), usage, warnings)
         _merge((found.claims, found.denials, found.verdicts), claims, denials, verdicts)
     if len(parts) > 1:  # one window's claims are merged already; across windows, here
         claims, denials, verdicts = await asyncio.to_thread(_one_per_proposition, claims, denials, verdicts, warnings)
     if options.verifier == "trained":
         # One judgement per claim over the whole article, after the windows are merged.
-        verdicts = await judge_with_stance_model(article.text, claims, denials, usage)
+        verdicts = await judge_with_stance_model(article.text, claims, denials, usage, attributions)
     return ArticleResult(
         article=article.meta,
         text=article.text,
         claims=claims,
         denials=denials,
         verdicts=verdicts,
-        attributions=list(await asyncio.to_thread(find_attributions, article.text)),  # code, not LLM: every who-said-what
+        attributions=list(attributions),  # code, not LLM: every who-said-what
         warnings=warnings,
         run=run_info(llm, usage, len(parts), started_at, clock, options.verifier),
     )
@@ -93,7 +92,8 @@ async def analyze_without_llm(article: Article, options: AnalysisOptions = Analy
     verdicts. A complete result, marked by ``run.backend == "none"`` and a warning."""
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
-    parts = windows(article.text, title=article.meta.title, max_chars=options.window_chars)
+    parts = await asyncio.to_thread(windows, article.text, title=article.meta.title, max_chars=options.window_chars)
+    attributions = attributions_of(parts)
     usage = usage_by_stage()
     claims: list[Claim] = []
     denials: list[Denial] = []
@@ -103,12 +103,18 @@ async def analyze_without_llm(article: Article, options: AnalysisOptions = Analy
     warnings = [NO_LLM_WARNING]
     if len(parts) > 1:
         claims, denials, _ = _one_per_proposition(claims, denials, [], warnings)
-    verdicts = await judge_with_stance_model(article.text, claims, denials, usage)
+    verdicts = await judge_with_stance_model(article.text, claims, denials, usage, attributions)
     return ArticleResult(
         article=article.meta, text=article.text, claims=claims, denials=denials, verdicts=verdicts,
-        attributions=list(find_attributions(article.text)), warnings=warnings,
+        attributions=list(attributions), warnings=warnings,
         run=run_info(None, usage, len(parts), started_at, clock, "trained"),
     )  # fmt: skip
+
+
+def attributions_of(parts: Sequence[Window]) -> tuple[Attribution, ...]:
+    """The article's attributions, which its windows share (``windows`` found them once); a text
+    without a sentence has none."""
+    return parts[0].attributions if parts else ()
 
 
 def _window_without_llm(window: Window) -> tuple[list[Claim], list[Denial]]:
@@ -129,11 +135,12 @@ def _bounded(work: Callable[..., T], *args: object) -> T:
 
 
 async def judge_with_stance_model(
-    text: str, claims: list[Claim], denials: list[Denial], usage: dict[str, Usage]
+    text: str, claims: list[Claim], denials: list[Denial], usage: dict[str, Usage], attributions: Sequence[Attribution]
 ) -> list[Verdict]:
-    """The trained verifier in a worker thread (embedding is CPU work; other articles' calls go on)."""
+    """The trained verifier in a worker thread (embedding is CPU work; other articles' calls go on).
+    ``attributions``: the article's, as its windows carry them."""
     clock = time.perf_counter()
-    verdicts = await asyncio.to_thread(_bounded, stance_verdicts.stance_verdicts, text, claims, denials)
+    verdicts = await asyncio.to_thread(_bounded, stance_verdicts.stance_verdicts, text, claims, denials, attributions)
     usage[VERIFY.name] += Usage(seconds=time.perf_counter() - clock)
     return verdicts
 

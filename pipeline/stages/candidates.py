@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from pipeline.stages import denials as denials_stage
 from pipeline.stages.propositions import ATTRIBUTION_WORDS, Embed, same_person, reports_a_denial, resolve_descriptions, standalone, without_hedges, without_venue
-from pipeline.text.attributions import find_attributions, names_in
+from pipeline.text.attributions import names_in
 from pipeline.text.document import Window
 from pipeline.text.sentences import split_sentences
 from schemas import Attribution, Claim, ClaimKind, Denial, DenialKind, Span
@@ -74,7 +74,7 @@ def propose(window: Window, score: Score | None = None, threshold: float | None 
         from pipeline.stance.checkworthy import THRESHOLD, checkworthiness
 
         score, threshold = score or checkworthiness, THRESHOLD if threshold is None else threshold
-    attributions = [a for a in find_attributions(window.text) if _inside(a, window)]
+    attributions = [a for a in window.attributions if _inside(a, window)]  # the article's: this window's cues only
     denied = [a for a in attributions if a.source is not None and _denies(a)]
     reported = _one_per_content([a for a in attributions if a not in denied and _is_proposition(a)])
     drafts = _attributed(window, reported) + _own_voice(window, attributions)

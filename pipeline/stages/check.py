@@ -22,7 +22,6 @@ from pipeline.stages._stage import Analysis, Stage, check_order, run_stages
 from pipeline.stages.analyze import judge_with_stance_model, run_info, usage_by_stage
 from pipeline.stages.options import AnalysisOptions
 from pipeline.stages.registry import CHECK, for_verifier
-from pipeline.text.attributions import find_attributions
 from pipeline.text.document import Window, windows
 from pipeline.text.ingest import Article, InputError, make_article, parse_json_object, read_articles
 from schemas import Claim, ClaimKind, Span
@@ -74,7 +73,7 @@ def given_claim(window: Window, given: str) -> Claim:
     credited = next(
         (
             a
-            for a in find_attributions(window.text)
+            for a in window.attributions
             if a.source is not None and any(s.start <= a.cue.start < s.end for s in spans)
         ),
         None,
@@ -134,7 +133,7 @@ async def check_claim(
         warnings.append("check: no LLM; denials were not looked for")
     linked = analysis.denials
     if options.verifier == "trained":
-        verdicts = await judge_with_stance_model(article.text, [claim], linked, usage)
+        verdicts = await judge_with_stance_model(article.text, [claim], linked, usage, window.attributions)
     else:
         verdicts = analysis.verdicts
     verdict = next((v for v in verdicts if v.claim_id == claim.id), None)

@@ -11,7 +11,7 @@ from pipeline.stages._stage import Analysis, Stage, StageOutput, messages
 from pipeline.stages.propositions import unlink_unrelated
 from pipeline.stance.embedder import shared_embedder
 from pipeline.text import prompts
-from pipeline.text.attributions import credited_with, find_attributions, names_in
+from pipeline.text.attributions import credited_with, names_in
 from pipeline.text.document import Window
 from pipeline.text.sentences import Sentence
 from schemas import Attribution, Claim, Denial, DenialKind, Span
@@ -68,7 +68,7 @@ async def find_denials(llm: LLM, window: Window, claims: list[Claim], *, grammar
     # without it the 1.5B looped to max_tokens here (the answer is short, so the grammar costs ~8 s).
     reply = await llm.ask(STAGE.name, messages(window, task), denials_response_for(tuple(sorted(claim_ids))), context, grammar=grammar)
     warnings = list(reply.warnings)
-    attributions = find_attributions(window.text)
+    attributions = window.attributions
     claimants = {c.id: names_in(c.claimant) for c in claims}
     denials: list[Denial] = []
     for draft in reply.value.denials:

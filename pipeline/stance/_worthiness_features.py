@@ -72,7 +72,7 @@ def _cues(sentence: str) -> list[float]:
         len(MONEY.findall(sentence)),
         len(DATE.findall(sentence)),
         _named_actors(tokens),
-        len(find_attributions(sentence)),
+        len(find_attributions(sentence)),  # the sentence read alone, as it is scored (about 0.1 ms)
         len(ACCORDING.findall(sentence)),
         len(CAUSAL.findall(sentence)),
         len(COMPARATIVE.findall(sentence)),

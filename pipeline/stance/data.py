@@ -14,6 +14,7 @@ import numpy as np
 
 from pipeline._io import write_bytes_atomic
 from pipeline.stance.features import ArticleView, VectorsOf, article_view, pair_features
+from pipeline.text.attributions import find_attributions
 
 STANCES = ("agree", "disagree", "discuss", "unrelated")
 
@@ -94,7 +95,9 @@ def stories(corpus: Corpus) -> dict[str, int]:
 
 def feature_rows(corpus: Corpus, vectors_of: VectorsOf) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Features, stance labels and stories (the groups for grouped splits), one row per pair."""
-    views: dict[str, ArticleView] = {body_id: article_view(text, vectors_of) for body_id, text in corpus.bodies.items()}
+    views: dict[str, ArticleView] = {
+        body_id: article_view(text, vectors_of, find_attributions(text)) for body_id, text in corpus.bodies.items()
+    }
     headlines = sorted({p.headline for p in corpus.pairs})
     headline_vectors = dict(zip(headlines, _rows(vectors_of(headlines)), strict=True))
     features = np.stack([pair_features(p.headline, headline_vectors[p.headline], views[p.body_id]) for p in corpus.pairs])

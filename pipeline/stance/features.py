@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.text.attributions import find_attributions
 from pipeline.text.sentences import Sentence, split_sentences
+from schemas import Attribution
 
 VectorsOf = Callable[[Sequence[str]], np.ndarray]  # texts to L2-normalised vectors (the embedder)
 TOP = 3  # the closest sentences: where an article states, reports or debunks the claim
@@ -59,9 +59,9 @@ class ArticleView:
     bigrams: frozenset[tuple[str, str]]
 
 
-def article_view(text: str, vectors_of: VectorsOf) -> ArticleView:
+def article_view(text: str, vectors_of: VectorsOf, attributions: Sequence[Attribution]) -> ArticleView:
+    """``attributions``: the text's (``find_attributions(text)``), which the pipeline has found already."""
     sentences = split_sentences(text) or [Sentence(1, 0, len(text), text)]
-    attributions = find_attributions(text)
     reported = np.zeros(len(sentences), dtype=bool)
     denial = np.zeros(len(sentences), dtype=bool)
     for a in attributions:

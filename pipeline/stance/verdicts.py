@@ -11,15 +11,18 @@ The confidence is the calibrated probability of the label given (``confidence_ba
 stance_model``); the full distribution over the four stances is in ``probabilities``.
 """
 
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
 
 import numpy as np
 
 from pipeline.stance.embedder import shared_embedder
 from pipeline.stance.features import DENIAL_CUE, REFUTING, ArticleView, article_view, closest, pair_features
 from pipeline.stance.model import Stance, load
-from schemas import Claim, Denial, MatchKind, Span, Verdict, VerdictLabel
+from pipeline.text.attributions import find_attributions
+from schemas import Attribution, Claim, Denial, MatchKind, Span, Verdict, VerdictLabel
 from schemas.verdicts import ConfidenceBasis
 
 QUOTE_CHARS = 110  # a quoted sentence in a rationale
@@ -40,11 +43,27 @@ class Judgement:
     deciding: list[int]  # sentence indices (0-based) that carry the decision, most similar first
 
 
-@lru_cache(maxsize=4)
-def read_article(text: str) -> ArticleView:
+VIEWS_KEPT = 4
+_views: OrderedDict[str, ArticleView] = OrderedDict()  # by text, the most recently read last
+_views_lock = threading.Lock()
+
+
+def read_article(text: str, attributions: Sequence[Attribution] | None = None) -> ArticleView:
     """The article as the stance model reads it; build it once and judge every claim against it.
-    Remembered for a few articles, so ``prepare`` can read one ahead while an LLM server starts."""
-    return article_view(text, shared_embedder().embed)
+    ``attributions``: the article's, when the caller has them (else found here, from the text).
+    Remembered by text for ``VIEWS_KEPT`` articles, so ``prepare`` can read one ahead while an LLM
+    server starts (the view is a function of the text alone, whoever found its attributions)."""
+    with _views_lock:
+        if text in _views:
+            _views.move_to_end(text)
+            return _views[text]
+    found = find_attributions(text) if attributions is None else attributions
+    view = article_view(text, shared_embedder().embed, found)
+    with _views_lock:
+        _views[text] = view
+        while len(_views) > VIEWS_KEPT:
+            _views.popitem(last=False)
+    return view
 
 
 def prepare(text: str) -> None:
@@ -71,10 +90,13 @@ def judge_all(view: ArticleView, claims: list[Claim], denials: list[Denial], vec
     return judgements
 
 
-def stance_verdicts(text: str, claims: list[Claim], denials: list[Denial]) -> list[Verdict]:
+def stance_verdicts(
+    text: str, claims: list[Claim], denials: list[Denial], attributions: Sequence[Attribution] | None = None
+) -> list[Verdict]:
+    """``attributions``: the article's, as the pipeline found them (``read_article``)."""
     if not claims:
         return []
-    view = read_article(text)
+    view = read_article(text, attributions)
     judgements = judge_all(view, claims, denials, shared_embedder().embed([c.statement for c in claims]))
     return [verdict_of(view, claim, denials, judgement) for claim, judgement in zip(claims, judgements, strict=True)]
 

@@ -61,11 +61,9 @@ class _Found:
     content: tuple[int, int] | None
 
 
-# The claims, denials and result of one article all ask for the same text's attributions:
-# compute them once (a batch run has up to `concurrency` articles in flight).
-@functools.lru_cache(maxsize=64)
 def find_attributions(text: str) -> tuple[Attribution, ...]:
-    """Every attribution in ``text``, in text order, ids a1, a2, ...; all spans are exact."""
+    """Every attribution in ``text``, in text order, ids a1, a2, ...; all spans are exact. Not
+    cached: an article's are found once, by ``document.windows``, and travel with its windows."""
     quotes = [(m.start(), m.end()) for m in QUOTE.finditer(text)]  # in order and disjoint: bisectable
     found: list[_Found] = []
     for unit in units(text, quotes):
@@ -229,7 +227,7 @@ def _named_elsewhere(text: str, label: str) -> bool:
     return re.search(rf"\b{re.escape(label)}\b(?!\s*:)", text) is not None
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=8)  # within one call: every transcript line of the text asks for the same set
 def _words_without_colon(text: str) -> frozenset[str]:
     return frozenset(re.findall(r"\b\w+\b(?!\s*:)", text))
 

@@ -1,13 +1,14 @@
 """An article as the model sees it: numbered sentences, split into context windows when long."""
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from pipeline.text import prompts
+from pipeline.text.attributions import find_attributions
 from pipeline.text.sentences import Sentence, numbered, split_sentences
 from pipeline.text.spans import align_quote, sentence_span
-from schemas import Span
+from schemas import Attribution, Span
 
 # Text planted for the model ("ignore all previous instructions ..."). Such a sentence stays in
 # the article and its spans, but the model sees a placeholder instead: a small model obeys it.
@@ -31,6 +32,9 @@ class Window:
     sentences: tuple[Sentence, ...]
     title: str | None = None  # shown to the model above the article (None when the text begins with it)
     headline: str | None = None  # the article's title, shown or not: never a claim of its own
+    # The whole article's who-said-what, found once by ``windows`` and shared by its windows and
+    # every stage (spans index into ``text``, like the sentences'). A function of ``text``: not compared.
+    attributions: tuple[Attribution, ...] = field(kw_only=True, compare=False, repr=False)
 
     @cached_property
     def numbers(self) -> frozenset[int]:
@@ -56,7 +60,8 @@ class Window:
     def focused(self, numbers: set[int]) -> "Window":
         """Only these sentences (numbered as in the article; spans still index the full text):
         a shorter prompt when the task needs only part of the article."""
-        return Window(self.text, tuple(s for s in self.sentences if s.number in numbers), self.title, self.headline)
+        chosen = tuple(s for s in self.sentences if s.number in numbers)
+        return Window(self.text, chosen, self.title, self.headline, attributions=self.attributions)
 
     def span(self, number: int) -> Span:
         return sentence_span([self.sentence(number)], 1)
@@ -77,13 +82,15 @@ class Window:
 def windows(text: str, *, title: str | None = None, max_chars: int = 12_000, overlap: int = 2) -> list[Window]:
     """Split into windows of at most ``max_chars`` (a sentence longer than that stands alone),
     consecutive windows sharing ``overlap`` sentences. Nothing is dropped. A title the text
-    begins with (a plain-text file's headline line) is not shown twice."""
+    begins with (a plain-text file's headline line) is not shown twice. The article's
+    attributions are found here, once, and every window carries them."""
     headline = title
     if title and text.lstrip().lstrip("#").lstrip().startswith(title):
         title = None
     sentences = split_sentences(text)
     if not sentences:
         return []
+    attributions = find_attributions(text)
     result: list[Window] = []
     start = 0
     while True:
@@ -92,7 +99,7 @@ def windows(text: str, *, title: str | None = None, max_chars: int = 12_000, ove
         while end < len(sentences) and (end == start or size + len(sentences[end].text) <= max_chars):
             size += len(sentences[end].text) + 1
             end += 1
-        result.append(Window(text, tuple(sentences[start:end]), title, headline))
+        result.append(Window(text, tuple(sentences[start:end]), title, headline, attributions=attributions))
         if end >= len(sentences):
             return result
         start = max(end - overlap, start + 1)

@@ -18,6 +18,7 @@ from pipeline.stance.features import DENSE_NAMES
 from pipeline.stance.model import Stance, StanceModelError
 from pipeline.stance.train import main as train
 from pipeline.stance.verdicts import judge, read_article
+from pipeline.text.attributions import find_attributions
 from schemas import Claim, ClaimKind, Denial, DenialKind, MatchKind, Span, VerdictLabel
 
 FNC_TRAIN = SHARED / "data" / "fnc1_train"
@@ -158,6 +159,14 @@ def test_an_article_that_does_not_address_the_claim_is_not_addressed() -> None:
     judgement = judge(view, claim, [])
     assert judgement.verdict is VerdictLabel.not_addressed
     assert abs(sum(judgement.distribution.values()) - 1) < 1e-3
+
+
+def test_an_article_read_ahead_from_its_text_is_the_view_a_run_judges_with() -> None:
+    """``prepare`` reads an article from its text while an LLM server starts; the run, which passes
+    the attributions its windows carry, finds that view (remembered by text) and reads nothing again."""
+    view = read_article(ARTICLE)
+    assert read_article(ARTICLE, find_attributions(ARTICLE)) is view
+    assert view.reported.any()  # "Mayor Lena Ortiz said ...": reported speech, from the attributions
 
 
 def test_a_claim_the_article_states_is_related_and_its_distribution_is_a_probability() -> None:
