@@ -132,9 +132,9 @@ def score_calibration(pairs: Sequence[FncPair], results: dict[str, CheckResult],
 
 def cost(dataset: str, runs: Sequence[RunInfo]) -> CostMetrics:
     n = len(runs)
-    calls = sum(u.calls for r in runs for u in r.usage)
-    prompt = sum(u.prompt_tokens for r in runs for u in r.usage)
-    completion = sum(u.completion_tokens for r in runs for u in r.usage)
+    calls = sum(u.calls for r in runs for u in r.usage.values())
+    prompt = sum(u.prompt_tokens for r in runs for u in r.usage.values())
+    completion = sum(u.completion_tokens for r in runs for u in r.usage.values())
     seconds = sum(r.seconds for r in runs)
     return CostMetrics(
         dataset=dataset,
@@ -142,7 +142,7 @@ def cost(dataset: str, runs: Sequence[RunInfo]) -> CostMetrics:
         calls=calls,
         prompt_tokens=prompt,
         completion_tokens=completion,
-        cached_tokens=sum(u.cached_tokens for r in runs for u in r.usage),
+        cached_tokens=sum(u.cached_tokens for r in runs for u in r.usage.values()),
         seconds=round(seconds, 3),
         calls_per_item=calls / n if n else 0.0,
         tokens_per_item=(prompt + completion) / n if n else 0.0,
