@@ -70,27 +70,6 @@ class RunSummary:
     def total(self) -> Usage:
         return self.bill.total()
 
-    # Kept for callers that read the totals directly.
-    @property
-    def calls(self) -> int:
-        return self.total.calls
-
-    @property
-    def prompt_tokens(self) -> int:
-        return self.total.prompt_tokens
-
-    @property
-    def completion_tokens(self) -> int:
-        return self.total.completion_tokens
-
-    @property
-    def cached_tokens(self) -> int:
-        return self.total.cached_tokens
-
-    @property
-    def cost_usd(self) -> float:
-        return self.total.cost_usd
-
 
 class SecondsSample:
     """A uniform sample of article durations (reservoir sampling): the median in bounded memory;
