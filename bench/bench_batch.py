@@ -116,7 +116,7 @@ def throughput(work: Path, articles: int, latency: float, concurrency: int) -> N
         bound = articles * CALLS_PER_ARTICLE * latency / concurrency
         print(f"[1] {articles} articles, {latency * 1000:.0f} ms/request, concurrency {concurrency}: "
               f"wall {wall:.2f} s, bound {bound:.2f} s, efficiency {bound / wall:.1%}; "
-              f"{summary.done} done, {summary.calls} calls, {server.requests()} requests at the server")
+              f"{summary.done} done, {summary.total.calls} calls, {server.requests()} requests at the server")
 
         before = server.requests()
         wall, summary = run_once(server, inputs, out, cache, concurrency)
@@ -136,7 +136,7 @@ def throughput(work: Path, articles: int, latency: float, concurrency: int) -> N
               f"{server.requests() - before} requests, exit {cli.returncode}")
         wall, summary = run_once(server, inputs, work / "fresh-out", cache, concurrency)
         print(f"[2] fresh OUT, warm cache, in process: {wall:.2f} s, {summary.total.cache_hits} cache hits, "
-              f"{summary.calls} calls")
+              f"{summary.total.calls} calls")
     finally:
         server.stop()
 

@@ -76,8 +76,8 @@ def main() -> None:
             walls.append(time.perf_counter() - started)
             print(f"run {run + 1}: {walls[-1]:.1f} s, {len(result.claims)} claims, {len(result.denials)} denials, "
                   f"{len(bodies)} requests (re-asks included)")  # fmt: skip
-            for u in result.run.usage:
-                print(f"  {u.stage:8} {u.seconds:6.1f} s  prompt {u.prompt_tokens:5}  completion {u.completion_tokens:4}  "
+            for stage, u in result.run.usage.items():
+                print(f"  {stage:8} {u.seconds:6.1f} s  prompt {u.prompt_tokens:5}  completion {u.completion_tokens:4}  "
                       f"cached {u.cached_tokens}")  # fmt: skip
             verdicts = {v.claim_id: v for v in result.verdicts}
             for c in result.claims:

@@ -380,7 +380,7 @@ def main() -> None:
         "good_articles_in_errors": sorted(failed_sources - bad),
         "server_faults": stats["faults"],
         "requests": stats["requests"],
-        "failed_attempts_in_run_json": manifest["tokens"]["failed_attempts"],
+        "failed_attempts_in_run_json": manifest["usage"]["failed_attempts"],
         "status": manifest["status"],
     }
     report["slowdown"] = round(report["faulted"]["seconds"] / report["fault_free"]["seconds"], 2)  # type: ignore[index]

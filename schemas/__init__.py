@@ -9,7 +9,8 @@ from schemas.attribution import Attribution
 from schemas.claims import Claim, ClaimKind, WrittenClaims
 from schemas.denials import Denial, DenialDraft, DenialKind, DenialsResponse
 from schemas.verdicts import Verdict, VerdictDraft, VerdictLabel, VerdictsResponse
-from schemas.result import ArticleMeta, ArticleResult, StageUsage, RunInfo
+from schemas.usage import Usage
+from schemas.result import ArticleMeta, ArticleResult, RunInfo
 
 __all__ = [
     "ArticleMeta",
@@ -24,7 +25,7 @@ __all__ = [
     "MatchKind",
     "RunInfo",
     "Span",
-    "StageUsage",
+    "Usage",
     "Verdict",
     "VerdictDraft",
     "VerdictLabel",

@@ -4,6 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from schemas.usage import Usage
+
 
 class Scores(BaseModel):
     """Precision, recall and F1 from micro-averaged counts."""
@@ -76,15 +78,14 @@ class CalibrationMetrics(BaseModel):
 class CostMetrics(BaseModel):
     dataset: str
     items: int
-    calls: int
-    prompt_tokens: int
-    completion_tokens: int
-    cached_tokens: int
-    seconds: float = Field(description="Sum of the items' wall times as recorded in their runs.")
+    usage: Usage = Field(description="Every stage of every item added up, as the items' results record it.")
+    wall_seconds: float = Field(
+        description="Sum of the items' wall times as their runs recorded them: the stages' and the text work between."
+    )
     calls_per_item: float
-    tokens_per_item: float
-    seconds_per_item: float
-    median_seconds: float
+    tokens_per_item: float = Field(description="Prompt and completion tokens per item.")
+    seconds_per_item: float = Field(description="Mean wall time of an item.")
+    median_seconds: float = Field(description="Median wall time of an item.")
 
 
 class ItemFailure(BaseModel):

@@ -3,12 +3,13 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from schemas.attribution import Attribution
 from schemas.claims import Claim
 from schemas.denials import Denial
 from schemas.spans import Span
+from schemas.usage import Usage
 from schemas.verdicts import Verdict
 
 SCHEMA_VERSION = "1"
@@ -27,20 +28,11 @@ class ArticleMeta(BaseModel):
     published: str | None = None
 
 
-class StageUsage(BaseModel):
-    stage: str
-    calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cached_tokens: int = Field(default=0, description="Prompt tokens the server reports as served from its cache.")
-    seconds: float = 0.0
-
-
 class RunInfo(BaseModel):
     backend: str
     model: str
     prompt_versions: dict[str, str] = Field(description="Stage name -> content hash of its prompt template.")
-    usage: list[StageUsage] = Field(default_factory=list)
+    usage: dict[str, Usage] = Field(default_factory=dict, description="Stage name -> what its LLM calls used.")
     windows: int = Field(default=1, description="Context windows the article was split into.")
     verifier: Verifier = Field(
         default="llm", description="Who gave the verdicts: the LLM's verify call, or the trained stance model."
@@ -48,6 +40,14 @@ class RunInfo(BaseModel):
     stance_model: str | None = Field(default=None, description="sha256 of the stance model artifact, when it judged.")
     started_at: datetime
     seconds: float
+
+    @field_validator("usage", mode="before")
+    @classmethod
+    def _usage_by_stage(cls, usage: object) -> object:
+        """Results written before usage was keyed by stage hold a list of ``{"stage": ..., ...}``."""
+        if isinstance(usage, list) and all(isinstance(e, dict) and isinstance(e.get("stage"), str) for e in usage):
+            return {entry["stage"]: {k: v for k, v in entry.items() if k != "stage"} for entry in usage}
+        return usage
 
 
 class ArticleResult(BaseModel):

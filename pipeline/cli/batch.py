@@ -143,6 +143,6 @@ def _collect(out: Path, base: "Settings", now: bool, quiet: bool, lock: "OutputL
     manifest = json.loads((out / "run.json").read_text(encoding="utf-8"))
     manifest["batch"] = {"rounds": len(state["rounds"]), "cost_usd": spent, "state": "batch.json"}  # type: ignore[arg-type]
     manifest["cost"]["batch_usd"] = spent
-    manifest["cost"]["total_usd"] = round(spent + summary.cost_usd, 6)
+    manifest["cost"]["total_usd"] = round(spent + summary.total.cost_usd, 6)
     write_json_atomic(out / "run.json", manifest)
     return summary, state

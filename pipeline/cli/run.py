@@ -119,7 +119,7 @@ def run_command(
             f"{summary.done} analysed, {summary.reused} already done, {summary.failed} failed"
             + (f", {summary.not_started} not started (budget)" if summary.not_started else "")
             + f"; {total.calls} LLM calls, {total.cache_hits} from cache, "
-            f"{total.prompt_tokens + total.completion_tokens} tokens, ~${total.cost_usd:.4f} -> {out}",
+            f"{total.tokens} tokens, ~${total.cost_usd:.4f} -> {out}",
             markup=False, soft_wrap=True,  # one line, however narrow the terminal: scripts read it
         )
         if summary.stories is not None:

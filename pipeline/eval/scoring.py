@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 from pipeline.eval import _metrics as m
 from pipeline.eval.datasets import STANCE_LABELS, FncPair, PolnearDoc
-from schemas import ArticleResult, RunInfo, VerdictLabel
+from schemas import ArticleResult, RunInfo, Usage, VerdictLabel
 from schemas.check import CheckResult, ClaimOrigin
 from schemas.evaluation import (
     AttributionMetrics,
@@ -132,20 +132,15 @@ def score_calibration(pairs: Sequence[FncPair], results: dict[str, CheckResult],
 
 def cost(dataset: str, runs: Sequence[RunInfo]) -> CostMetrics:
     n = len(runs)
-    calls = sum(u.calls for r in runs for u in r.usage)
-    prompt = sum(u.prompt_tokens for r in runs for u in r.usage)
-    completion = sum(u.completion_tokens for r in runs for u in r.usage)
+    usage = Usage.total(used for r in runs for used in r.usage.values())
     seconds = sum(r.seconds for r in runs)
     return CostMetrics(
         dataset=dataset,
         items=n,
-        calls=calls,
-        prompt_tokens=prompt,
-        completion_tokens=completion,
-        cached_tokens=sum(u.cached_tokens for r in runs for u in r.usage),
-        seconds=round(seconds, 3),
-        calls_per_item=calls / n if n else 0.0,
-        tokens_per_item=(prompt + completion) / n if n else 0.0,
+        usage=usage,
+        wall_seconds=round(seconds, 3),
+        calls_per_item=usage.calls / n if n else 0.0,
+        tokens_per_item=usage.tokens / n if n else 0.0,
         seconds_per_item=seconds / n if n else 0.0,
         median_seconds=statistics.median(r.seconds for r in runs) if n else 0.0,
     )

@@ -25,7 +25,7 @@ from pipeline.llm._instructor import SHAPE_PROMPT, answer_count, instructor_for,
 from pipeline.llm.costs import current_stage
 from pipeline.llm.errors import EndpointError, InvalidOutputError, LLMError, ServerCrashError
 from pipeline.llm.redaction import redact, register_secret
-from pipeline.llm.usage import Usage
+from schemas import Usage
 
 if typing.TYPE_CHECKING:
     from pipeline.llm.embedded import EmbeddedServer

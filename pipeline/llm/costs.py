@@ -1,12 +1,14 @@
 """Token and cost accounting per article, stage and run: a metering transport layer.
 
-The meter sits outermost in the transport stack, so it sees every 200 answer,
-including instructor's re-asks (which the stage usage does not count) and answers
-served from the response cache (which cost nothing). Each article runs with its own
-:class:`Tally` in a context variable; requests made outside an article are not billed.
+The meter sits outermost in the transport stack, so it sees every request: each 200 answer
+(instructor's re-asks included) and those served from the response cache (which cost nothing),
+each failed attempt, and the seconds each took. It writes them into ``schemas.Usage``, the type
+the stages and result files use. Each article runs with its own :class:`Tally` in a context
+variable; requests made outside an article are not billed.
 """
 
 import json
+import time
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -14,13 +16,13 @@ from dataclasses import dataclass, field
 import httpx2
 
 from pipeline.llm.cache import CACHE_HEADER, is_chat_completion
-from pipeline.llm.usage import Usage
 from pipeline.settings import ModelPrice
+from schemas import Usage
 
 
 @dataclass
 class Tally:
-    """What one article (or one run) asked for and what it cost."""
+    """What one article (or one run) asked for and what it cost: its usage by stage."""
 
     stages: dict[str, Usage] = field(default_factory=dict)
     last_stage: str | None = None  # the stage of the latest request: names the stage of a failure
@@ -29,14 +31,15 @@ class Tally:
         return self.stages.setdefault(name, Usage())
 
     def add(self, other: "Tally") -> None:
-        for name, bill in other.stages.items():
-            self.stages[name] = self.stage(name) + bill
+        for name, used in other.stages.items():
+            self.stages[name] = self.stage(name) + used
 
     def total(self) -> Usage:
-        return sum(self.stages.values(), Usage())
+        return Usage.total(self.stages.values())
 
     def as_json(self) -> dict[str, object]:
-        return {name: bill.bill() for name, bill in self.stages.items()}
+        """Stage name -> its usage, dumped as a result file's ``run.usage`` is (run.json, usage.jsonl)."""
+        return {name: used.model_dump(mode="json") for name, used in self.stages.items()}
 
 
 current_tally: ContextVar[Tally | None] = ContextVar("current_tally", default=None)
@@ -83,6 +86,13 @@ class MeteringTransport(httpx2.AsyncBaseTransport):
             return await self.inner.handle_async_request(request)
         stage = _stage_of(request.content, self.stage_by_tool)
         tally.last_stage = stage
+        started = time.perf_counter()
+        try:
+            return await self._metered(request, tally, stage)
+        finally:  # every request's time, failed or answered, from the cache too
+            tally.stage(stage).seconds += time.perf_counter() - started
+
+    async def _metered(self, request: httpx2.Request, tally: Tally, stage: str) -> httpx2.Response:
         try:
             response = await self.inner.handle_async_request(request)
         except httpx2.TransportError:  # a timeout or a dropped connection: retried, not billed

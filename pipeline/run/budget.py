@@ -4,8 +4,8 @@ import math
 from collections import deque
 
 from pipeline.llm.prices import ModelPrice
-from pipeline.llm.usage import Usage
 from pipeline.text.ingest import Article
+from schemas import Usage
 
 # Budget estimate before anything is measured: tokens of one call's fixed part
 # (instructions, worked example, tool schema) and of one call's answer.

@@ -16,11 +16,11 @@ from pipeline.llm.costs import Tally
 from pipeline.llm.limiter import AdaptiveLimiter
 from pipeline.llm.prices import ModelPrice
 from pipeline.llm.redaction import redact_data
-from pipeline.llm.usage import Usage
 from pipeline.run.output import SKIPPED_FILE, SKIPPED_LISTED
 from pipeline.run.progress import Reporter
 from pipeline.settings import Settings
 from pipeline.stages.analyze import prompt_versions
+from schemas import Usage
 
 if TYPE_CHECKING:  # the client loads the openai SDK: run --no-llm never needs it
     from pipeline.llm.client import LLM
@@ -69,27 +69,6 @@ class RunSummary:
     @property
     def total(self) -> Usage:
         return self.bill.total()
-
-    # Kept for callers that read the totals directly.
-    @property
-    def calls(self) -> int:
-        return self.total.calls
-
-    @property
-    def prompt_tokens(self) -> int:
-        return self.total.prompt_tokens
-
-    @property
-    def completion_tokens(self) -> int:
-        return self.total.completion_tokens
-
-    @property
-    def cached_tokens(self) -> int:
-        return self.total.cached_tokens
-
-    @property
-    def cost_usd(self) -> float:
-        return self.total.cost_usd
 
 
 class SecondsSample:
@@ -176,14 +155,7 @@ class Manifest:
                 "unfinished": s.unfinished,
                 "skipped_files": s.skipped_files,
                 "skipped_list": SKIPPED_FILE if s.skipped else None,
-                "tokens": {
-                    "calls": total.calls,
-                    "cache_hits": total.cache_hits,
-                    "failed_attempts": total.failed_attempts,
-                    "prompt": total.prompt_tokens,
-                    "completion": total.completion_tokens,
-                    "cached": total.cached_tokens,
-                },
+                "usage": total.model_dump(mode="json"),  # the run's, as each stage's below and in usage.jsonl
                 "by_stage": s.bill.as_json(),
                 "cost": {
                     "estimated_usd": round(total.cost_usd, 6),

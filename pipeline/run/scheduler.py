@@ -178,10 +178,11 @@ async def _run(
         with _unless_disk_full():
             manifest.write()
         reserve.release()
+        total = summary.total
         reporter.emit(
             "run_finished", run_id=summary.run_id, status=summary.status, done=summary.done, reused=summary.reused,
-            failed=summary.failed, not_started=summary.not_started, calls=summary.calls,
-            cache_hits=summary.total.cache_hits, cost_usd=round(summary.cost_usd, 6), seconds=manifest.seconds(),
+            failed=summary.failed, not_started=summary.not_started, calls=total.calls,
+            cache_hits=total.cache_hits, cost_usd=round(total.cost_usd, 6), seconds=manifest.seconds(),
         )
     return summary
 
@@ -428,7 +429,7 @@ class _Pipeline:
         self.reporter.emit(
             "article_done", article=article.meta.id, source=article.meta.source, claims=len(result.claims),
             denials=len(result.denials), seconds=result.run.seconds, calls=bill.calls, cache_hits=bill.cache_hits,
-            tokens=bill.prompt_tokens + bill.completion_tokens, cost_usd=round(bill.cost_usd, 6),
+            tokens=bill.tokens, cost_usd=round(bill.cost_usd, 6),
         )
 
     def _too_long(self, article: Article) -> str:

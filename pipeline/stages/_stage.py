@@ -10,10 +10,9 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from pipeline.llm.usage import Usage
 from pipeline.stages.options import AnalysisOptions
 from pipeline.text.document import Window
-from schemas import Claim, Denial, Verdict
+from schemas import Claim, Denial, Usage, Verdict
 
 if TYPE_CHECKING:  # types only: the openai SDK loads for code that calls a model
     from openai.types.chat import ChatCompletionMessageParam

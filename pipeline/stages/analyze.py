@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, TypeVar
 
 from rapidfuzz import fuzz
 
-from pipeline.llm.usage import Usage
 from pipeline.stages import candidates, propositions
 from pipeline.stages._stage import Analysis, Stage, check_order, run_stages
 from pipeline.stages.options import AnalysisOptions
@@ -23,7 +22,7 @@ from pipeline.stance.model import stance_model_sha256
 from pipeline.text import prompts
 from pipeline.text.document import Window, windows
 from pipeline.text.ingest import Article
-from schemas import ArticleResult, Attribution, Claim, Denial, RunInfo, Verdict
+from schemas import ArticleResult, Attribution, Claim, Denial, RunInfo, Usage, Verdict
 from schemas.result import Verifier
 
 if TYPE_CHECKING:  # the client loads the openai SDK: not for code that makes no call
@@ -154,7 +153,7 @@ def run_info(
         backend=llm.backend if llm is not None else "none",
         model=llm.model if llm is not None else "none",
         prompt_versions=prompt_versions(),
-        usage=[stage_usage.as_stage(stage) for stage, stage_usage in usage.items()],
+        usage=dict(usage),
         windows=windows,
         verifier=verifier,
         stance_model=stance_model_sha256() if verifier == "trained" else None,

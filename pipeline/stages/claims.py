@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from pipeline.llm.errors import InvalidOutputError
-from pipeline.llm.usage import Usage
 from pipeline.stages import candidates as candidates_stage
 from pipeline.stages._stage import Analysis, Stage, StageOutput
 from pipeline.stages.candidates import Candidate, as_claim, code_statement, statement_text, unattributed
@@ -30,7 +29,7 @@ from pipeline.stance.embedder import shared_embedder
 from pipeline.text import prompts
 from pipeline.text.attributions import names_in
 from pipeline.text.document import Window
-from schemas import Claim, Denial, Span
+from schemas import Claim, Denial, Span, Usage
 from schemas.claims import WrittenClaims, written_claims_for
 
 if TYPE_CHECKING:  # the client loads the openai SDK: not for code that makes no call

@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pipeline.llm._label_probability import label_probabilities
-from pipeline.llm.usage import Usage
 from pipeline.stages._stage import Analysis, Stage, StageOutput, messages
 from pipeline.text import prompts
 from pipeline.text.document import Window
-from schemas import Claim, Denial, Span, Verdict
+from schemas import Claim, Denial, Span, Usage, Verdict
 from schemas.verdicts import RATIONALE_CHARS, WHEN_DENIED, WHEN_UNDENIED, ConfidenceBasis, verdicts_response_for
 
 if TYPE_CHECKING:  # the client loads the openai SDK: not for code that makes no call

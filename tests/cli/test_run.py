@@ -139,7 +139,7 @@ def test_a_long_article_is_split_into_windows_not_truncated() -> None:
         llm = LLM(backend="openai", base_url=fake.base_url, api_key="fake", model="fake-model", max_attempts=1)
         result = asyncio.run(analyze(llm, make_article(long_text, "long.txt"), AnalysisOptions(window_chars=3000, verifier="llm")))
     assert result.run.windows >= 8
-    assert sum(u.calls for u in result.run.usage) == 2 * result.run.windows  # claims, verify
+    assert sum(u.calls for u in result.run.usage.values()) == 2 * result.run.windows  # claims, verify
     for span in result.spans():
         assert long_text[span.start : span.end] == span.text
     assert max(s.end for s in result.spans()) > len(long_text) * 0.85  # findings from the last window too

@@ -196,6 +196,7 @@ def test_eval_end_to_end_writes_metrics_plots_and_resumes(fake: FakeOpenAI, tmp_
     cost = {c.dataset: c for c in report.cost}
     # check: denials and verify (no claims call for a given claim); a whole article: claims and verify
     assert cost["fnc"].calls_per_item == 2 and cost["polnear"].calls_per_item == 2
+    assert cost["fnc"].usage.calls == 2 * 6 and cost["fnc"].tokens_per_item == cost["fnc"].usage.tokens / 6 > 0
     assert fake.stats.requests == 2 * 6 + 2 * 3
     assert EvalReport.model_validate_json((out / "metrics.json").read_text(encoding="utf-8")) == report
     for plot in ("reliability.png", "confusion.png"):

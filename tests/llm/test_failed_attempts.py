@@ -46,7 +46,7 @@ def test_timeouts_and_dropped_connections_count_as_failed_attempts(fake: FakeOpe
     faults = fake.stats.faults["timeout"] + fake.stats.faults["drop"]
     assert faults > 0
     manifest = json.loads((tmp_path / "out" / "run.json").read_text())
-    assert manifest["tokens"]["failed_attempts"] == faults == summary.total.failed_attempts
+    assert manifest["usage"]["failed_attempts"] == faults == summary.total.failed_attempts
 
 
 def test_an_answer_without_choices_is_a_clear_error_and_is_not_cached(fake: FakeOpenAI, tmp_path: Path) -> None:

@@ -80,7 +80,7 @@ def test_one_batch_per_stage_then_collect_validates_and_runs_failures_live(fake:
     assert len(failed) <= fake.stats.requests <= 2 * len(failed)
     assert {r.article.id for r in results if r} >= failed
     manifest = json.loads((out / "run.json").read_text())
-    assert manifest["tokens"]["cache_hits"] + fake.stats.requests == 2 * count  # each call (claims, verify) answered once
+    assert manifest["usage"]["cache_hits"] + fake.stats.requests == 2 * count  # each call (claims, verify) answered once
     assert manifest["cost"]["batch_usd"] > 0 and manifest["batch"]["rounds"] == 2
     assert (out / "results.jsonl").read_text().count("\n") == sum(len(r.claims) for r in results if r)
 

@@ -16,7 +16,6 @@ from pipeline.run.manifest import RunOptions, RunSummary
 from pipeline.run.output import load_result
 from pipeline.run.scheduler import run
 from pipeline.llm.errors import EndpointError
-from pipeline.llm.usage import Usage
 from pipeline.run.budget import Budget
 from pipeline.run.inputs import NoArticlesError, discover_or_fail
 from pipeline.run.output import SKIPPED_LISTED
@@ -24,7 +23,7 @@ from pipeline.settings import Settings
 from pipeline.testing.articles import marker, write_articles
 from pipeline.testing.fake_openai import FakeOpenAI, Faults
 from pipeline.text.ingest import Article, make_article
-from schemas import ArticleResult
+from schemas import ArticleResult, Usage
 
 MODEL = "gpt-4o-mini"
 
@@ -82,7 +81,7 @@ def test_every_article_completes_through_429s_5xx_timeouts_and_drops(fake: FakeO
     manifest = json.loads((out / "run.json").read_text())
     assert manifest["status"] == "complete"
     assert manifest["counts"]["done"] == 30
-    assert manifest["tokens"]["failed_attempts"] > 0
+    assert manifest["usage"]["failed_attempts"] > 0
     assert manifest["limiter"]["decreases"] >= 1  # the 429s halved the calls in flight
     assert not (out / "errors.jsonl").exists()
 
@@ -91,21 +90,57 @@ def test_warm_rerun_makes_zero_calls_and_a_fresh_folder_hits_the_cache(fake: Fak
     write_articles(tmp_path / "in", 12)
     settings = settings_for(tmp_path)
     first = analyse(fake, tmp_path / "in", tmp_path / "out", settings)
-    assert first.done == 12 and first.calls == 24 and fake.stats.requests == 24  # claims, verify
+    assert first.done == 12 and first.total.calls == 24 and fake.stats.requests == 24  # claims, verify
 
     fake.reset_stats()
     again = analyse(fake, tmp_path / "in", tmp_path / "out", settings)
     assert fake.stats.requests == 0
-    assert (again.done, again.reused, again.calls) == (0, 12, 0)
+    assert (again.done, again.reused, again.total.calls) == (0, 12, 0)
 
     fresh = analyse(fake, tmp_path / "in", tmp_path / "out2", settings)
     assert fake.stats.requests == 0
-    assert (fresh.done, fresh.total.cache_hits, fresh.cost_usd) == (12, 24, 0.0)
+    assert (fresh.done, fresh.total.cache_hits, fresh.total.cost_usd) == (12, 24, 0.0)
     # Answered from the cache, the fresh folder gets the same claims, one results row each.
     assert (tmp_path / "out2" / "results.jsonl").read_text().count("\n") == (tmp_path / "out" / "results.jsonl").read_text().count("\n") >= 5 * 12
 
     uncached = analyse(fake, tmp_path / "in", tmp_path / "out3", settings, cache=False)
-    assert uncached.calls == 24 and fake.stats.requests == 24
+    assert uncached.total.calls == 24 and fake.stats.requests == 24
+
+
+def test_usage_has_the_same_fields_in_results_run_json_and_usage_jsonl(fake: FakeOpenAI, tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 3)
+    out = tmp_path / "out"
+    summary = analyse(fake, tmp_path / "in", out, settings_for(tmp_path, prices={MODEL: ModelPrice(input=1.0, output=2.0)}))
+    fields = list(Usage.model_fields)
+    manifest = json.loads((out / "run.json").read_text())
+    assert list(manifest["usage"]) == fields and manifest["usage"] == summary.total.model_dump(mode="json")
+    assert set(manifest["by_stage"]) == {"claims", "verify"}
+    rows = [json.loads(line) for line in (out / "usage.jsonl").read_text().splitlines()]
+    results = [json.loads(path.read_text()) for path in (out / "articles").glob("*.json")]
+    assert len(rows) == len(results) == 3
+    for stage, used in manifest["by_stage"].items():
+        assert list(used) == fields
+        assert used["calls"] == 3 and used["prompt_tokens"] > 0 and used["cost_usd"] > 0 and used["seconds"] > 0
+        assert all(list(row["stages"][stage]) == fields for row in rows)
+        assert all(list(result["run"]["usage"][stage]) == fields for result in results)  # the result file's: the same
+    assert sum(row["stages"]["claims"]["calls"] for row in rows) == manifest["by_stage"]["claims"]["calls"]
+
+
+def test_results_written_with_usage_as_a_list_are_reused_not_redone(fake: FakeOpenAI, tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 4)
+    out = tmp_path / "out"
+    analyse(fake, tmp_path / "in", out, settings_for(tmp_path))
+    for path in (out / "articles").glob("*.json"):  # as the version before usage was keyed by stage wrote them
+        data = json.loads(path.read_text())
+        data["run"]["usage"] = [
+            {"stage": stage, **{k: used[k] for k in ("calls", "prompt_tokens", "completion_tokens", "cached_tokens", "seconds")}}
+            for stage, used in data["run"]["usage"].items()
+        ]
+        path.write_text(json.dumps(data))
+    fake.reset_stats()
+    again = analyse(fake, tmp_path / "in", out, settings_for(tmp_path, cache_dir=tmp_path / "no-cache"))
+    assert (again.done, again.reused, again.damaged, fake.stats.requests) == (0, 4, 0, 0)
+    assert (out / "results.jsonl").read_text().count("\n") >= 5 * 4
 
 
 def test_one_failing_article_is_recorded_and_the_others_finish(fake: FakeOpenAI, tmp_path: Path) -> None:
@@ -156,13 +191,13 @@ def test_budget_stops_before_the_spend_passes_it(fake: FakeOpenAI, tmp_path: Pat
     summary = analyse(fake, tmp_path / "in", tmp_path / "out", settings)
     assert summary.done > 0 and summary.not_started > 0
     assert summary.done + summary.not_started == 20
-    assert 0 < summary.cost_usd <= 1.0
+    assert 0 < summary.total.cost_usd <= 1.0
     manifest = json.loads((tmp_path / "out" / "run.json").read_text())
     assert manifest["status"] == "budget_exhausted"
     assert manifest["budget"]["stopped"] and "budget" in manifest["budget"]["message"]
     assert manifest["cost"]["estimated_usd"] <= 1.0
     per_article = [json.loads(line)["cost_usd"] for line in (tmp_path / "out" / "usage.jsonl").read_text().splitlines()]
-    assert len(per_article) == summary.done and abs(sum(per_article) - summary.cost_usd) < 1e-5
+    assert len(per_article) == summary.done and abs(sum(per_article) - summary.total.cost_usd) < 1e-5
 
 
 def test_a_folder_of_someone_elses_files_is_refused(fake: FakeOpenAI, tmp_path: Path) -> None:
@@ -222,7 +257,7 @@ def test_budget_holds_once_the_cost_per_character_is_measured(fake: FakeOpenAI, 
     settings = settings_for(tmp_path, prices=price, concurrency=concurrency, budget_usd=0.5)
     summary = analyse(fake, tmp_path / "in", tmp_path / "out", settings)
     assert summary.done >= 6 and summary.not_started > 0, (summary.done, summary.not_started)
-    assert 0 < summary.cost_usd <= 0.5
+    assert 0 < summary.total.cost_usd <= 0.5
     assert json.loads((tmp_path / "out" / "run.json").read_text())["status"] == "budget_exhausted"
 
 
@@ -408,7 +443,7 @@ def test_a_failure_building_stories_is_reported_and_leaves_the_run_complete(
     assert ("stories_failed", {"reason": summary.stories_error}) in events.seen
     event, finished = events.seen[-1]
     assert event == "run_finished" and finished["status"] == "complete"
-    assert finished["cost_usd"] == round(summary.cost_usd, 6) != round(summary.cost_usd, 5)
+    assert finished["cost_usd"] == round(summary.total.cost_usd, 6) != round(summary.total.cost_usd, 5)
 
 
 def test_a_folder_without_article_files_is_no_run(tmp_path: Path) -> None:

@@ -95,7 +95,7 @@ def test_calls_in_flight_stay_within_the_concurrency_while_more_articles_keep_th
     summary = analyse(fake, tmp_path / "in", tmp_path / "out", tmp_path, concurrency)
 
     # Every article once: two calls each (claims, verify), each answered once, one result each.
-    assert (summary.done, summary.failed, summary.calls) == (count, 0, 2 * count)
+    assert (summary.done, summary.failed, summary.total.calls) == (count, 0, 2 * count)
     assert sorted(Counter(started).values()) == [1] * count and sorted(finished) == sorted(started)
     assert fake.stats.requests == fake.stats.served == 2 * count
     assert set(fake.stats.by_marker) == {marker(i) for i in range(count)}

@@ -49,7 +49,7 @@ def test_every_span_is_the_article_text(seed_result: ArticleResult) -> None:
 
 
 def test_one_llm_call_and_the_verdicts_by_the_stance_model(seed_result: ArticleResult) -> None:
-    usage = {u.stage: u for u in seed_result.run.usage}
+    usage = seed_result.run.usage
     assert set(usage) == {"claims", "denials", "verify"}
     assert usage["claims"].calls == 1  # claims and denials in one call, no re-ask on this recording
     assert usage["claims"].prompt_tokens > 0 and usage["claims"].completion_tokens > 0

@@ -157,7 +157,7 @@ def _check(llm: LLM | None, text: str, given: str, options: AnalysisOptions = An
 def test_a_given_claim_takes_one_llm_call_for_denials_and_no_claims_call(fake: FakeOpenAI) -> None:
     result = _check(_fake_llm(fake), LIBRARY, "Head librarian Omar Haddad said the opening went smoothly")
     assert fake.stats.requests == 1
-    assert {u.stage: u.calls for u in result.run.usage} == {"claims": 0, "denials": 1, "verify": 0}
+    assert {stage: u.calls for stage, u in result.run.usage.items()} == {"claims": 0, "denials": 1, "verify": 0}
     assert result.origin is ClaimOrigin.given and result.article_claims == []
     assert (result.claim.id, result.claim.claimant) == (GIVEN_CLAIM_ID, "Head librarian Omar Haddad")
     assert result.claim.spans[0].text.startswith("Head librarian Omar Haddad")
@@ -175,7 +175,7 @@ def test_the_llm_verifier_adds_one_verify_call(fake: FakeOpenAI) -> None:
 
 def test_without_an_llm_no_call_is_made_and_the_stance_model_judges() -> None:
     result = _check(None, LIBRARY, "Riverside's new public library opened")
-    assert sum(u.calls for u in result.run.usage) == 0 and result.run.backend == "none"
+    assert result.run.usage and sum(u.calls for u in result.run.usage.values()) == 0 and result.run.backend == "none"
     assert result.verdict is not None and result.verdict.probabilities is not None
     assert result.verdict.verdict is not VerdictLabel.not_addressed
     assert any("denials were not looked for" in w for w in result.warnings)
@@ -220,7 +220,7 @@ def test_cli_pairs_write_jsonl_atomically(fake: FakeOpenAI, tmp_path: Path) -> N
 @pytest.mark.vcr
 def test_seed_claim_is_checked_with_one_call(llm: LLM) -> None:
     result = _check(llm, SEED.read_text(encoding="utf-8"), "Elon Musk spoke with Vladimir Putin about Ukraine")
-    usage = {u.stage: u.calls for u in result.run.usage}
+    usage = {stage: u.calls for stage, u in result.run.usage.items()}
     assert usage["claims"] == 0 and usage["verify"] == 0 and 1 <= usage["denials"] <= 2  # re-asks counted
     assert result.verdict is not None and result.verdict.claim_id == result.claim.id
     # Musk's denial is linked, and the article does not settle the question: disputed

@@ -86,10 +86,10 @@ def test_a_stage_declared_outside_the_package_runs_end_to_end_in_analyze_and_che
         llm = LLM(backend="openai", base_url=fake.base_url, api_key="fake", model="fake-model", max_attempts=1)
         analysed, checked = asyncio.run(go(llm))
     for result in (analysed, checked):
-        usage = {u.stage: u for u in result.run.usage}  # type: ignore[attr-defined]
+        usage = result.run.usage  # type: ignore[attr-defined]
         assert list(usage) == ["claims", "denials", "verify", "toy"]  # the built-in stages first, always listed
         assert usage["toy"].calls == 1 and usage["toy"].prompt_tokens > 0
         assert any(w.startswith("toy: ") and "claim(s) noted: Only the article" in w for w in result.warnings)  # type: ignore[attr-defined]
-    assert [usage.calls for usage in analysed.run.usage] == [1, 0, 1, 1]  # type: ignore[attr-defined]
-    assert [usage.calls for usage in checked.run.usage] == [0, 1, 0, 1]  # type: ignore[attr-defined]  # trained: no verify call
+    assert [usage.calls for usage in analysed.run.usage.values()] == [1, 0, 1, 1]  # type: ignore[attr-defined]
+    assert [usage.calls for usage in checked.run.usage.values()] == [0, 1, 0, 1]  # type: ignore[attr-defined]  # trained: no verify call
     assert "toy: 1 claim(s)" in " ".join(checked.warnings)  # type: ignore[attr-defined]  # the given claim
