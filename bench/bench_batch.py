@@ -32,7 +32,6 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline.llm.client import LLM, Reply  # noqa: E402
 from pipeline.run.inputs import discover  # noqa: E402
-from pipeline.run.manifest import RunOptions  # noqa: E402
 from pipeline.run.scheduler import run  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 from pipeline.testing.articles import write_articles  # noqa: E402
@@ -97,7 +96,7 @@ def run_once(server: FakeServer, inputs: Path, out: Path, cache: Path, concurren
 
     async def go() -> Any:
         try:
-            return await run(llm, files, skipped, out, settings, options=RunOptions(concurrency=concurrency), reporter=reporter)
+            return await run(llm, files, skipped, out, settings, reporter=reporter)
         finally:
             await llm.close()
 

@@ -44,6 +44,9 @@ def fail(message: str, code: int = EXIT_NOTHING_RAN) -> typer.Exit:
 
 
 def read_settings(**overrides: object) -> Settings:
+    """The settings, over which every override that is not None wins. A flag that can only turn a
+    setting off is passed as False or None (``cache=None if cache else False``): ``--no-cache``
+    wins over the config, and without it the config's ``cache = false`` still holds."""
     try:
         settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as error:
@@ -62,11 +65,21 @@ BackendOpt = Annotated[str | None, typer.Option(help=f"{' | '.join([*backend_nam
 BaseUrlOpt = Annotated[str | None, typer.Option(help="OpenAI-compatible base URL, e.g. http://localhost:11434/v1.")]
 ModelOpt = Annotated[str | None, typer.Option(help="Model name for the openai backend.")]
 EmbeddedOpt = Annotated[str | None, typer.Option(help="Embedded model: qwen2.5-coder-1.5b-instruct-q4_k_m or -0.5b-.")]
+MaxClaimsOpt = Annotated[int | None, typer.Option(help="Most claims kept per context window.")]
 VerifierOpt = Annotated[
     str | None,
     typer.Option(help="trained (calibrated stance model, no LLM call) | llm (the model's verify call) | auto "
                  "(default: trained on the embedded backend, llm on a hosted one)."),
 ]  # fmt: skip
+
+
+def exit_if_failed(failed: int, succeeded: int, incomplete: bool = False) -> None:
+    """Exit 1 when items failed and none succeeded, 3 when some failed or the work is
+    ``incomplete`` (left out by a budget, an input entry skipped); else return (exit 0)."""
+    if failed and not succeeded:
+        raise typer.Exit(EXIT_NOTHING_RAN)
+    if failed or incomplete:
+        raise typer.Exit(EXIT_SOME_FAILED)
 
 
 def stories_line(update: "StoriesUpdate") -> str:

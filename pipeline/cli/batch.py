@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pipeline.cli._common import EXIT_BUSY, EXIT_NOTHING_RAN, EXIT_SOME_FAILED, BaseUrlOpt, ModelOpt, err, fail, read_settings
+from pipeline.cli._common import EXIT_BUSY, BaseUrlOpt, MaxClaimsOpt, ModelOpt, err, exit_if_failed, fail, read_settings
 
 if TYPE_CHECKING:  # the batch path loads the openai SDK: only when a command runs
     from pipeline.run.lock import OutputLock
@@ -40,7 +40,7 @@ def submit_command(
     out: OutOpt,
     base_url: BaseUrlOpt = None,
     model: ModelOpt = None,
-    max_claims: Annotated[int | None, typer.Option(help="Most claims kept per context window.")] = None,
+    max_claims: MaxClaimsOpt = None,
 ) -> None:
     """Upload the first stage (claims) of every article as a batch; later stages follow in `status`."""
     from pipeline.run.batch import BatchError, submit
@@ -108,10 +108,7 @@ def collect_command(
         f"~${spent:.4f} batch + ${total.cost_usd:.4f} live -> {out}",
         markup=False,
     )
-    if summary.failed and not (summary.done or summary.reused):
-        raise typer.Exit(EXIT_NOTHING_RAN)
-    if summary.failed:
-        raise typer.Exit(EXIT_SOME_FAILED)
+    exit_if_failed(summary.failed, summary.done + summary.reused)
 
 
 def _collect(out: Path, base: "Settings", now: bool, quiet: bool, lock: "OutputLock") -> tuple["RunSummary", dict[str, object]]:
@@ -121,7 +118,6 @@ def _collect(out: Path, base: "Settings", now: bool, quiet: bool, lock: "OutputL
     from pipeline.llm.factory import open_llm
     from pipeline.run.batch import advance, batch_cost, load_state, pinned_settings
     from pipeline.run.inputs import discover_or_fail
-    from pipeline.run.manifest import RunOptions
     from pipeline.run.progress import FailurePrinter, ProgressBar
     from pipeline.run.scheduler import run
 
@@ -129,13 +125,13 @@ def _collect(out: Path, base: "Settings", now: bool, quiet: bool, lock: "OutputL
     if not state["finished"] and not now:
         _print_state(state, out)
         raise fail("a batch is still in progress; wait, or pass --now to run the rest live")
-    settings = pinned_settings(state, base)
+    # The answers are in the response cache, and the batch is paid for: no budget stops the live part.
+    settings = pinned_settings(state, base).model_copy(update={"cache": True, "budget_usd": None})
     reporter = FailurePrinter(err) if quiet or not err.is_terminal else ProgressBar(err)
     try:
         files, skipped = discover_or_fail([Path(p) for p in state["inputs"]], exclude=out)  # type: ignore[union-attr]
         with open_llm(settings) as llm:
-            options = RunOptions(concurrency=settings.concurrency, cache=True)
-            summary = asyncio.run(run(llm, files, skipped, out, settings, options=options, reporter=reporter, lock=lock))
+            summary = asyncio.run(run(llm, files, skipped, out, settings, reporter=reporter, lock=lock))
     finally:
         reporter.close()
     state = load_state(out)

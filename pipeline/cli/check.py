@@ -10,20 +10,22 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from pipeline.cli._common import (
-    EXIT_NOTHING_RAN,
-    EXIT_SOME_FAILED,
     BackendOpt,
     BaseUrlOpt,
     EmbeddedOpt,
     ModelOpt,
     VerifierOpt,
     err,
+    exit_if_failed,
     fail,
     read_settings,
 )
 
 if TYPE_CHECKING:
     from pipeline.llm.client import LLM
+    from pipeline.stages.check import Pair
+    from pipeline.stages.options import AnalysisOptions
+    from schemas.check import CheckResult
 
 app = typer.Typer()
 
@@ -50,13 +52,10 @@ def check_command(
     from contextlib import nullcontext
 
     from pipeline._io import write_text_atomic
-    from pipeline.llm.errors import EndpointError, LLMError
-    from pipeline.stages.check import Pair, check_claim, read_article, read_pairs
+    from pipeline.llm.errors import LLMError
     from pipeline.stages.options import AnalysisOptions
     from pipeline.stance.embedder import EmbeddingModelError
     from pipeline.stance.model import StanceModelError
-    from pipeline.text.ingest import InputError
-    from schemas.check import CheckResult
 
     # --no-llm means the trained verifier whatever the backend would choose; only an explicit
     # --verifier llm contradicts it (a key in the environment must not turn it into an error).
@@ -65,31 +64,7 @@ def check_command(
     if no_llm and settings.resolved_verifier() == "llm":
         raise fail("--no-llm needs the trained verifier (not --verifier llm)")
     options = AnalysisOptions.from_settings(settings)
-    try:  # every input is read before a model starts
-        if pairs is not None and claim is None and article is None:
-            todo = read_pairs(pairs)
-        elif claim is not None and article is not None and pairs is None:
-            if not claim.strip():
-                raise fail("--claim is empty")
-            todo = [Pair(claim=claim, article=read_article(article))]
-        else:
-            raise fail("give either --claim TEXT ARTICLE or --pairs PAIRS.jsonl")
-    except InputError as error:
-        raise fail(str(error)) from None
-
-    async def check_all(llm: "LLM | None") -> tuple[list[CheckResult], int]:
-        done: list[CheckResult] = []
-        failed = 0
-        for pair in todo:
-            try:
-                done.append(await check_claim(llm, pair.article, pair.claim, options, pair_id=pair.id))
-            except LLMError as error:
-                if len(todo) == 1 or isinstance(error, EndpointError):  # EndpointError: no pair can succeed
-                    raise
-                failed += 1
-                err.print(f"{pair.article.meta.source}: failed: {error}", markup=False, soft_wrap=True)
-        return done, failed
-
+    todo = _read_pairs(article, claim, pairs)  # every input is read before a model starts
     failures: tuple[type[Exception], ...] = (LLMError, StanceModelError, EmbeddingModelError)
     try:
         if no_llm:
@@ -103,7 +78,7 @@ def check_command(
             if options.verifier == "trained":  # while the server starts, on the other core
                 threading.Thread(target=_prepare_verifier, args=(todo[0].article.text,), daemon=True).start()
         with llm_context as llm:
-            results, failed = asyncio.run(check_all(llm))
+            results, failed = asyncio.run(_check_all(llm, todo, options))
     except failures as error:
         raise fail(str(error)) from None
     if pairs:
@@ -114,10 +89,43 @@ def check_command(
         write_text_atomic(out, text)
     else:
         typer.echo(text, nl=False)
-    if failed and not results:
-        raise typer.Exit(EXIT_NOTHING_RAN)
-    if failed:
-        raise typer.Exit(EXIT_SOME_FAILED)
+    exit_if_failed(failed, len(results))
+
+
+def _read_pairs(article: Path | None, claim: str | None, pairs: Path | None) -> list["Pair"]:
+    """The pairs to check: from --pairs, or the one of --claim and ARTICLE."""
+    from pipeline.stages.check import Pair, read_article, read_pairs
+    from pipeline.text.ingest import InputError
+
+    try:
+        if pairs is not None and claim is None and article is None:
+            return read_pairs(pairs)
+        if claim is not None and article is not None and pairs is None:
+            if not claim.strip():
+                raise fail("--claim is empty")
+            return [Pair(claim=claim, article=read_article(article))]
+        raise fail("give either --claim TEXT ARTICLE or --pairs PAIRS.jsonl")
+    except InputError as error:
+        raise fail(str(error)) from None
+
+
+async def _check_all(llm: "LLM | None", todo: list["Pair"], options: "AnalysisOptions") -> tuple[list["CheckResult"], int]:
+    """Every pair's result, and how many failed. One pair's failure is reported and the others go
+    on, unless it is the only pair or the endpoint can serve no call (then it is raised)."""
+    from pipeline.llm.errors import EndpointError, LLMError
+    from pipeline.stages.check import check_claim
+
+    done: list["CheckResult"] = []
+    failed = 0
+    for pair in todo:
+        try:
+            done.append(await check_claim(llm, pair.article, pair.claim, options, pair_id=pair.id))
+        except LLMError as error:
+            if len(todo) == 1 or isinstance(error, EndpointError):  # EndpointError: no pair can succeed
+                raise
+            failed += 1
+            err.print(f"{pair.article.meta.source}: failed: {error}", markup=False, soft_wrap=True)
+    return done, failed
 
 
 def _prepare_verifier(text: str) -> None:

@@ -1,28 +1,45 @@
 """``factcheck run``: analyse articles into an output folder."""
 
 import asyncio
+from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from pipeline.cli._common import (
     EXIT_BUSY,
     EXIT_ENVIRONMENT,
-    EXIT_NOTHING_RAN,
-    EXIT_SOME_FAILED,
     BackendOpt,
     BaseUrlOpt,
     EmbeddedOpt,
+    MaxClaimsOpt,
     ModelOpt,
     VerifierOpt,
     err,
+    exit_if_failed,
     fail,
     read_settings,
     stories_line,
 )
 
+if TYPE_CHECKING:
+    from pipeline.run.manifest import RunSummary
+    from pipeline.run.progress import Reporters
+
 app = typer.Typer()
+
+ResumeOpt = Annotated[
+    bool, typer.Option("--resume/--no-resume", help="Keep articles already finished in OUT (default) or redo them.")
+]
+LogJsonOpt = Annotated[str | None, typer.Option("--log-json", help="Write JSON-lines events to this file, or '-' for stderr.")]
+StoriesOpt = Annotated[
+    bool, typer.Option("--stories/--no-stories", help="Group claims across articles into OUT/stories.jsonl at the end.")
+]
+NoLlmOpt = Annotated[
+    bool, typer.Option("--no-llm", help="No LLM: code's candidate claims, rule denials, the stance model (triage; "
+                       "a later run with the LLM on OUT upgrades these results).")
+]  # fmt: skip
 
 
 def load_stance_model() -> None:
@@ -41,26 +58,17 @@ def run_command(
     base_url: BaseUrlOpt = None,
     model: ModelOpt = None,
     embedded_model: EmbeddedOpt = None,
-    max_claims: Annotated[int | None, typer.Option(help="Most claims kept per context window.")] = None,
+    max_claims: MaxClaimsOpt = None,
     verifier: VerifierOpt = None,
     max_chars: Annotated[int | None, typer.Option(help="Longest article analysed, in characters (default 200,000).")] = None,
     concurrency: Annotated[int | None, typer.Option(help="Most LLM calls in flight (default 4); up to 2N-1 articles in progress.")] = None,
     cache: Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse LLM responses from the on-disk cache.")] = True,
-    resume: Annotated[
-        bool, typer.Option("--resume/--no-resume", help="Keep articles already finished in OUT (default) or redo them.")
-    ] = True,
+    resume: ResumeOpt = True,
     budget: Annotated[float | None, typer.Option(help="Stop starting articles before the estimated spend passes USD.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar; print only failures and the summary.")] = False,
-    log_json: Annotated[
-        str | None, typer.Option("--log-json", help="Write JSON-lines events to this file, or '-' for stderr.")
-    ] = None,
-    stories: Annotated[
-        bool, typer.Option("--stories/--no-stories", help="Group claims across articles into OUT/stories.jsonl at the end.")
-    ] = True,
-    no_llm: Annotated[
-        bool, typer.Option("--no-llm", help="No LLM: code's candidate claims, rule denials, the stance model (triage; "
-                           "a later run with the LLM on OUT upgrades these results).")
-    ] = False,
+    log_json: LogJsonOpt = None,
+    stories: StoriesOpt = True,
+    no_llm: NoLlmOpt = False,
 ) -> None:
     """Analyse articles and write one JSON result per article into OUT."""
     from pipeline.llm.cache import CacheError, CacheUnwritableError
@@ -69,9 +77,7 @@ def run_command(
     from pipeline.llm.factory import open_llm
     from pipeline.run.inputs import NoArticlesError, discover_or_fail
     from pipeline.run.lock import FolderBusyError, OutputLock
-    from pipeline.run.manifest import RunOptions
     from pipeline.run.output import check_out_dir
-    from pipeline.run.progress import FailurePrinter, ProgressBar, Reporters, json_log
     from pipeline.run.scheduler import run
     from pipeline.stance.embedder import EmbeddingModelError
     from pipeline.stance.model import StanceModelError
@@ -82,27 +88,19 @@ def run_command(
     settings = read_settings(
         backend=backend, base_url=base_url, model=model, embedded_model=embedded_model, max_claims=max_claims,
         verifier="trained" if no_llm else verifier, max_chars=max_chars, concurrency=concurrency, budget_usd=budget,
+        cache=None if cache else False,
     )
-    options = RunOptions(
-        concurrency=settings.concurrency, budget_usd=settings.budget_usd, cache=cache and settings.cache, resume=resume,
-        stories=stories,
-    )
-    reporters = Reporters()
-    if log_json:
-        reporters.reporters.append(json_log(log_json))
-    if log_json != "-":  # JSON on stderr is for machines: no bar drawn through it
-        reporters.reporters.append(FailurePrinter(err) if quiet or not err.is_terminal else ProgressBar(err))
+    reporters = _reporters(log_json, quiet)
     try:
         files, skipped = discover_or_fail(paths, exclude=out)  # before starting a model for nothing
         check_out_dir(out)
         with OutputLock(out) as lock:  # a second run on OUT is refused here, at once
             if settings.resolved_verifier() == "trained":
                 load_stance_model()  # a missing or altered artifact stops the run before any LLM call
-            if no_llm:
-                summary = asyncio.run(run(None, files, skipped, out, settings, options=options, reporter=reporters, lock=lock))
-            else:
-                with open_llm(settings) as llm:
-                    summary = asyncio.run(run(llm, files, skipped, out, settings, options=options, reporter=reporters, lock=lock))
+            with nullcontext(None) if no_llm else open_llm(settings) as llm:
+                summary = asyncio.run(
+                    run(llm, files, skipped, out, settings, resume=resume, stories=stories, reporter=reporters, lock=lock)
+                )
     except FolderBusyError as error:
         raise fail(str(error), EXIT_BUSY) from None
     except CacheUnwritableError as error:
@@ -111,7 +109,24 @@ def run_command(
         raise fail(str(error)) from None
     finally:
         reporters.close()
-    if log_json != "-":
+    _finish(summary, out, printed=log_json != "-")
+
+
+def _reporters(log_json: str | None, quiet: bool) -> "Reporters":
+    from pipeline.run.progress import FailurePrinter, ProgressBar, Reporters, json_log
+
+    reporters = Reporters()
+    if log_json:
+        reporters.reporters.append(json_log(log_json))
+    if log_json != "-":  # JSON on stderr is for machines: no bar drawn through it
+        reporters.reporters.append(FailurePrinter(err) if quiet or not err.is_terminal else ProgressBar(err))
+    return reporters
+
+
+def _finish(summary: "RunSummary", out: Path, printed: bool) -> None:
+    """The summary on stderr (when ``printed``: not when stderr carries the JSON events), then the
+    exit code: 5 when OUT's disk filled (the next run resumes), else as :func:`exit_if_failed` decides."""
+    if printed:
         for line in summary.skipped_files:
             err.print(line, markup=False, soft_wrap=True)
         total = summary.total
@@ -132,7 +147,4 @@ def run_command(
         for source in summary.unfinished:
             err.print(f"{source}: unfinished (the disk is full); the next run resumes it", markup=False, soft_wrap=True)
         raise fail(f"{summary.fatal_error}; the run stopped starting articles", EXIT_ENVIRONMENT)
-    if summary.failed and not (summary.done or summary.reused):
-        raise typer.Exit(EXIT_NOTHING_RAN)
-    if summary.failed or summary.not_started or summary.skipped_faults:
-        raise typer.Exit(EXIT_SOME_FAILED)
+    exit_if_failed(summary.failed, summary.done + summary.reused, bool(summary.not_started or summary.skipped_faults))

@@ -15,6 +15,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -108,21 +109,13 @@ async def evaluate(
     key = fingerprint(llm, settings)
     failures: list[ItemFailure] = []
     report = _progress(on_item)
-
-    async def analysed(doc: PolnearDoc) -> tuple[ArticleResult, str]:
-        result = await analyze(llm, doc.article, options) if llm is not None else await analyze_without_llm(doc.article, options)
-        return result, f"{len(result.claims)} claims, {result.run.seconds:.1f}s"
-
-    async def checked(pair: FncPair) -> tuple[CheckResult, str]:
-        result = await check_claim(llm, pair.article, pair.claim, options, pair_id=pair.id)
-        verdict = result.verdict.verdict.value if result.verdict else NO_VERDICT
-        return result, f"{verdict} (gold {pair.gold}), {result.run.seconds:.1f}s"
-
     article_results, reused_docs = await _predict(
-        "polnear", polnear, analysed, PredictionCache(out_dir / "predictions-polnear.jsonl", key), ArticleResult, failures, report
+        "polnear", polnear, partial(_analysed, llm, options), PredictionCache(out_dir / "predictions-polnear.jsonl", key),
+        ArticleResult, failures, report,
     )
     check_results, reused_pairs = await _predict(
-        "fnc", fnc, checked, PredictionCache(out_dir / "predictions-fnc.jsonl", key), CheckResult, failures, report
+        "fnc", fnc, partial(_checked, llm, options), PredictionCache(out_dir / "predictions-fnc.jsonl", key), CheckResult,
+        failures, report,
     )
     reused = reused_docs + reused_pairs
 
@@ -152,6 +145,19 @@ async def evaluate(
     result.seconds = round(time.perf_counter() - clock, 3)
     write_json_atomic(out_dir / "metrics.json", result)
     return result
+
+
+async def _analysed(llm: LLM | None, options: AnalysisOptions, doc: PolnearDoc) -> tuple[ArticleResult, str]:
+    """A PolNeAR document analysed (as ``run`` does, or ``run --no-llm`` without an LLM), and its progress line."""
+    result = await analyze(llm, doc.article, options) if llm is not None else await analyze_without_llm(doc.article, options)
+    return result, f"{len(result.claims)} claims, {result.run.seconds:.1f}s"
+
+
+async def _checked(llm: LLM | None, options: AnalysisOptions, pair: FncPair) -> tuple[CheckResult, str]:
+    """An FNC pair's claim checked against its article (as ``check`` does), and its progress line."""
+    result = await check_claim(llm, pair.article, pair.claim, options, pair_id=pair.id)
+    verdict = result.verdict.verdict.value if result.verdict else NO_VERDICT
+    return result, f"{verdict} (gold {pair.gold}), {result.run.seconds:.1f}s"
 
 
 async def _predict(

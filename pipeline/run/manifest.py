@@ -1,4 +1,4 @@
-"""What a run records: its options, its running summary, OUT/run.json (the manifest) and OUT/skipped.txt."""
+"""What a run records: its running summary, OUT/run.json (the manifest, with the run's options) and OUT/skipped.txt."""
 
 from __future__ import annotations
 
@@ -28,15 +28,6 @@ if TYPE_CHECKING:  # the client loads the openai SDK: run --no-llm never needs i
 
 
 SECONDS_SAMPLE = 2048  # article durations kept for the median: a uniform sample, not every article
-
-
-@dataclass
-class RunOptions:
-    concurrency: int = 4
-    budget_usd: float | None = None
-    cache: bool = True
-    resume: bool = True
-    stories: bool = False  # group claims across articles into OUT/stories.jsonl at the end (CLI: on)
 
 
 @dataclass
@@ -97,12 +88,12 @@ class SecondsSample:
 
 class Manifest:
     def __init__(
-        self, llm: LLM | None, settings: Settings, options: RunOptions, out_dir: Path, summary: RunSummary,
+        self, llm: LLM | None, settings: Settings, resume: bool, out_dir: Path, summary: RunSummary,
         price: ModelPrice | None, limiter: AdaptiveLimiter, files: int | None,
     ):
         self.llm = llm
         self.settings = settings
-        self.options = options
+        self.resume = resume
         self.out_dir = out_dir
         self.summary = summary
         self.price = price
@@ -146,10 +137,10 @@ class Manifest:
                 "prompt_versions": prompt_versions(),
                 "config": self.settings.model_dump(mode="json", exclude={"api_key"}),
                 "options": {
-                    "concurrency": self.options.concurrency,
-                    "budget_usd": self.options.budget_usd,
-                    "cache": self.options.cache,
-                    "resume": self.options.resume,
+                    "concurrency": self.settings.concurrency,
+                    "budget_usd": self.settings.budget_usd,
+                    "cache": self.settings.cache,
+                    "resume": self.resume,
                 },
                 "counts": self.counts(),
                 "unfinished": s.unfinished,
@@ -163,7 +154,7 @@ class Manifest:
                     "note": None if self.price else f"no price known for {self.llm.model if self.llm else 'none'!r}; cost not estimated",
                 },
                 "budget": {
-                    "limit_usd": self.options.budget_usd,
+                    "limit_usd": self.settings.budget_usd,
                     "stopped": s.not_started > 0,
                     "message": s.budget_message,
                 },

@@ -27,12 +27,12 @@ from pipeline.llm.costs import Tally, current_tally
 from pipeline.llm.errors import EndpointError, LLMError
 from pipeline.llm.factory import use_transport_stack
 from pipeline.llm.limiter import AdaptiveLimiter, request_priority
-from pipeline.llm.prices import price_for
+from pipeline.llm.prices import ModelPrice, price_for
 from pipeline.llm.redaction import redact
 from pipeline.run.budget import Budget
 from pipeline.run.inputs import Inputs, SeenTexts, iter_articles, one_line
 from pipeline.run.lock import OutputLock
-from pipeline.run.manifest import Manifest, RunOptions, RunSummary, SkippedList
+from pipeline.run.manifest import Manifest, RunSummary, SkippedList
 from pipeline.run.output import (
     check_out_dir,
     check_writable,
@@ -85,7 +85,8 @@ async def run(
     out_dir: Path,
     settings: Settings,
     *,
-    options: RunOptions | None = None,
+    resume: bool = True,
+    stories: bool = False,
     reporter: Reporter | None = None,
     lock: OutputLock | None = None,
 ) -> RunSummary:
@@ -94,13 +95,16 @@ async def run(
     ``missing`` are lines about inputs given that do not exist: each is a failed input.
     ``llm=None``: no LLM at all (``run --no-llm``): claims from code's candidates, denials by rule,
     verdicts by the stance model; a later run with an LLM redoes those results.
+    ``settings`` hold the concurrency, the budget and whether the response cache is used; what is
+    this call's alone: ``resume`` keeps the articles already finished in OUT (else they are done
+    again), ``stories`` groups claims across articles into OUT/stories.jsonl at the end (CLI: on).
     ``lock``: OUT's lock when the caller took it already (the CLI does, before loading models);
     else it is taken here, and a folder another run holds is refused (:class:`FolderBusyError`)."""
     check_out_dir(out_dir)
     if lock is not None:
-        return await _run(llm, files, missing, out_dir, settings, options, reporter)
+        return await _run(llm, files, missing, out_dir, settings, resume, stories, reporter)
     with OutputLock(out_dir):
-        return await _run(llm, files, missing, out_dir, settings, options, reporter)
+        return await _run(llm, files, missing, out_dir, settings, resume, stories, reporter)
 
 
 async def _run(
@@ -109,27 +113,20 @@ async def _run(
     missing: list[str],
     out_dir: Path,
     settings: Settings,
-    options: RunOptions | None,
+    resume: bool,
+    stories: bool,
     reporter: Reporter | None,
 ) -> RunSummary:
-    options = options or RunOptions(
-        concurrency=settings.concurrency, budget_usd=settings.budget_usd, cache=settings.cache
-    )
     reporter = reporter or _Quiet()
-    price = price_for(llm.backend, llm.model, settings.prices) if llm is not None else None
-    if options.budget_usd is not None and price is None and llm is not None:
-        raise InputError(
-            f"--budget needs a price for model {llm.model!r}: add [prices.\"{llm.model}\"] with input, output "
-            "(USD per 1M tokens) to factcheck.toml"
-        )
-    limiter = AdaptiveLimiter(options.concurrency)
-    cache = ResponseCache(settings.cache_dir / "responses") if options.cache else None
+    price = _price(llm, settings)
+    limiter = AdaptiveLimiter(settings.concurrency)
+    cache = ResponseCache(settings.cache_dir / "responses") if settings.cache else None
     if llm is not None:
         use_transport_stack(llm, limiter=limiter, price=price, cache=cache, stage_by_tool=STAGE_BY_TOOL)
     summary = RunSummary(run_id=datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6])
     # One cheap walk (names only) for the progress bar's total; the run walks again as it goes.
     counted, several = files.census() if isinstance(files, Inputs) else (None, True)
-    manifest = Manifest(llm, settings, options, out_dir, summary, price, limiter, counted)
+    manifest = Manifest(llm, settings, resume, out_dir, summary, price, limiter, counted)
     sweep_temporaries(out_dir)
     check_writable(out_dir)  # before the first call: no money for results that cannot be written
     reserve = DiskReserve(out_dir)
@@ -137,16 +134,13 @@ async def _run(
     set_aside_errors(out_dir)
     manifest.write()
     reporter.emit(
-        "run_started", run_id=summary.run_id, files=counted, out=str(out_dir), concurrency=options.concurrency,
-        budget_usd=options.budget_usd, cache=options.cache, articles_estimate=None if several else counted,
+        "run_started", run_id=summary.run_id, files=counted, out=str(out_dir), concurrency=settings.concurrency,
+        budget_usd=settings.budget_usd, cache=settings.cache, articles_estimate=None if several else counted,
     )
     skipped_list = SkippedList(out_dir, summary, reporter)
     verifier = settings.resolved_verifier(llm.backend) if llm is not None else "trained"
-    budget = Budget(options.budget_usd, price, calls_per_window=calls_per_window(verifier), window_chars=settings.window_chars)
-    pipeline = _Pipeline(
-        llm, out_dir, settings, options, summary, budget, reporter, skipped_list, limiter,
-        reserve,
-    )
+    budget = Budget(settings.budget_usd, price, calls_per_window=calls_per_window(verifier), window_chars=settings.window_chars)
+    pipeline = _Pipeline(llm, out_dir, settings, resume, summary, budget, reporter, skipped_list, limiter, reserve)
     if cache is not None and _same_disk(cache.directory, out_dir):
         cache.on_full = pipeline.on_cache_full(asyncio.get_running_loop(), cache.directory)
     try:
@@ -169,22 +163,40 @@ async def _run(
             summary.cache_error = cache.write_error
         if summary.status == "running":
             summary.status = "interrupted"
-        # On a full disk these writes may fail too: the results stay whole (atomic writes) and
-        # the next run rebuilds both files; what stopped the run is on stderr either way.
-        with _unless_disk_full():
-            write_results_table(out_dir)
-        if options.stories and summary.status in ("complete", "budget_exhausted"):
-            _build_stories(out_dir, summary, reporter)  # before run_finished: that stays the last event
-        with _unless_disk_full():
-            manifest.write()
-        reserve.release()
-        total = summary.total
-        reporter.emit(
-            "run_finished", run_id=summary.run_id, status=summary.status, done=summary.done, reused=summary.reused,
-            failed=summary.failed, not_started=summary.not_started, calls=total.calls,
-            cache_hits=total.cache_hits, cost_usd=round(total.cost_usd, 6), seconds=manifest.seconds(),
-        )
+        _finish(out_dir, summary, manifest, reserve, reporter, stories)
     return summary
+
+
+def _price(llm: LLM | None, settings: Settings) -> ModelPrice | None:
+    """The model's price (None without an LLM, or for a model not in the tables); a budget needs one."""
+    price = price_for(llm.backend, llm.model, settings.prices) if llm is not None else None
+    if settings.budget_usd is not None and price is None and llm is not None:
+        raise InputError(
+            f"--budget needs a price for model {llm.model!r}: add [prices.\"{llm.model}\"] with input, output "
+            "(USD per 1M tokens) to factcheck.toml"
+        )
+    return price
+
+
+def _finish(
+    out_dir: Path, summary: RunSummary, manifest: Manifest, reserve: DiskReserve, reporter: Reporter, stories: bool
+) -> None:
+    """However the run ended: OUT's results table, its stories when asked, run.json, the disk
+    reserve given back, and the last event. On a full disk these writes may fail too: the results
+    stay whole (atomic writes) and the next run rebuilds both files; what stopped the run is on
+    stderr either way."""
+    with _unless_disk_full():
+        write_results_table(out_dir)
+    if stories and summary.status in ("complete", "budget_exhausted"):
+        _build_stories(out_dir, summary, reporter)  # before run_finished: that stays the last event
+    with _unless_disk_full():
+        manifest.write()
+    reserve.release()
+    reporter.emit(
+        "run_finished", run_id=summary.run_id, status=summary.status, done=summary.done, reused=summary.reused,
+        failed=summary.failed, not_started=summary.not_started, calls=summary.total.calls,
+        cache_hits=summary.total.cache_hits, cost_usd=round(summary.total.cost_usd, 6), seconds=manifest.seconds(),
+    )
 
 
 @contextmanager
@@ -223,13 +235,13 @@ def _build_stories(out_dir: Path, summary: RunSummary, reporter: Reporter) -> No
 
 class _Pipeline:
     def __init__(
-        self, llm: LLM | None, out_dir: Path, settings: Settings, options: RunOptions, summary: RunSummary,
+        self, llm: LLM | None, out_dir: Path, settings: Settings, resume: bool, summary: RunSummary,
         budget: Budget, reporter: Reporter, skipped: SkippedList, limiter: AdaptiveLimiter, reserve: DiskReserve,
     ):
         self.llm = llm
         self.out_dir = out_dir
         self.settings = settings
-        self.options = options
+        self.resume = resume
         self.summary = summary
         self.budget = budget
         self.reporter = reporter
@@ -260,7 +272,7 @@ class _Pipeline:
         in flight at the concurrency, and the extra articles keep a built request waiting for
         every slot that frees. Each article's calls have its start number as priority, so the
         articles already started are finished first and the tail stays short."""
-        slots = asyncio.Semaphore(in_progress(self.options.concurrency))
+        slots = asyncio.Semaphore(in_progress(self.settings.concurrency))
         running = self._running
         startable = self._startable(files)
         try:
@@ -331,7 +343,7 @@ class _Pipeline:
                 self.ended_unstarted += 1
                 self._failed(article.meta.source, article.meta.id, "input", self._too_long(article))
                 continue
-            if self.options.resume:
+            if self.resume:
                 earlier = result_path(self.out_dir, article.meta.id)
                 if (done := load_result(earlier)) is not None and (self.llm is None or done.run.backend != "none"):
                     self.summary.reused += 1
@@ -351,7 +363,7 @@ class _Pipeline:
                     self.summary.budget_message = (
                         f"spent ${self.budget.spent:.4f} + ${self.budget.reserved:.4f} in flight + "
                         f"${estimate:.4f} estimated for the next article would pass the budget of "
-                        f"${self.options.budget_usd:.4f}; no further article was started"
+                        f"${self.settings.budget_usd:.4f}; no further article was started"
                     )
                     self.reporter.emit("budget_stop", message=self.summary.budget_message, spent_usd=self.budget.spent)
                 self.summary.not_started += 1

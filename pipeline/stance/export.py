@@ -17,11 +17,15 @@ probabilities; gradient-boosting raw scores are not.)
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from pipeline.stance.features import DENSE_NAMES
 from pipeline.stance.model import RELATED_CLASSES, RELATED_OUTPUT, STANCE_CLASSES, STANCE_OUTPUT
+
+if TYPE_CHECKING:  # the train extra: imported when a model is exported
+    import onnx
 
 OPSET = 17  # the default domain (Softmax over one axis, ReduceSum with axes as an input: 13+)
 ML_OPSET = 3  # ai.onnx.ml: TreeEnsembleClassifier
@@ -73,6 +77,13 @@ def to_onnx(related: object, stance: object) -> bytes:
         nodes.append(helper.make_node("Sum", probabilities, [f"{name}_sum"]))
         initializers.append(helper.make_tensor(f"{name}_folds", TensorProto.DOUBLE, [], [float(len(folds))]))
         nodes.append(helper.make_node("Div", [f"{name}_sum", f"{name}_folds"], [name]))
+    return _model(nodes, initializers, list(functions.values()))
+
+
+def _model(nodes: list["onnx.NodeProto"], initializers: list["onnx.TensorProto"], functions: list["onnx.FunctionProto"]) -> bytes:
+    """The one graph from ``features`` to both outputs, checked and serialized."""
+    import onnx
+    from onnx import TensorProto, helper
 
     graph = helper.make_graph(
         nodes,
@@ -86,7 +97,7 @@ def to_onnx(related: object, stance: object) -> bytes:
     )
     opsets = [helper.make_opsetid("", OPSET), helper.make_opsetid("ai.onnx.ml", ML_OPSET)]
     model_proto = helper.make_model(graph, opset_imports=opsets, producer_name="factcheck.pipeline.stance.export",
-                                    functions=list(functions.values()))  # fmt: skip
+                                    functions=functions)  # fmt: skip
     onnx.checker.check_model(model_proto, full_check=True)
     return model_proto.SerializeToString()
 

@@ -14,6 +14,7 @@ from pipeline.cli import EXIT_NOTHING_RAN, app
 from pipeline.llm.client import LLM
 from pipeline.stages.analyze import analyze
 from pipeline.stages.options import AnalysisOptions
+from pipeline.testing.articles import write_articles
 from pipeline.testing.fake_openai import FakeOpenAI
 from pipeline.text.ingest import make_article
 from schemas import ArticleResult
@@ -80,6 +81,50 @@ def test_a_folder_without_articles(tmp_path: Path) -> None:
     assert code == EXIT_NOTHING_RAN
     assert "no article files" in output or "not an article file" in output
     assert "Traceback" not in output
+
+
+def _fake_run(fake: FakeOpenAI, tmp_path: Path, out: str, *flags: str, config: str = "") -> dict[str, object]:
+    """``factcheck run`` of two articles on the fake server with ``config`` as the config file; its run.json."""
+    (tmp_path / "factcheck.toml").write_text(config, encoding="utf-8")
+    code, output = _invoke(
+        ["run", str(tmp_path / "in"), "--out", str(tmp_path / out), "--backend", "openai", "--base-url", fake.base_url,
+         "--model", "gpt-4o-mini", "--quiet", "--no-stories", *flags],
+        FACTCHECK_CONFIG=str(tmp_path / "factcheck.toml"), OPENAI_API_KEY="test",
+    )  # fmt: skip
+    assert code == 0, output
+    return json.loads((tmp_path / out / "run.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("flags", "config", "cached"),
+    [
+        ((), "", True),
+        (("--no-cache",), "cache = true\n", False),  # the flag wins over the config
+        ((), "cache = false\n", False),  # the config holds without the flag
+        (("--cache",), "cache = false\n", False),  # --cache (the default) does not turn a configured cache = false on
+    ],
+)
+def test_the_response_cache_is_used_unless_the_flag_or_the_config_turns_it_off(
+    tmp_path: Path, flags: tuple[str, ...], config: str, cached: bool
+) -> None:
+    write_articles(tmp_path / "in", 2)
+    with FakeOpenAI() as fake:
+        _fake_run(fake, tmp_path, "warm")  # every answer is in the cache now
+        fake.reset_stats()
+        manifest = _fake_run(fake, tmp_path, "out", *flags, config=config)
+        asked = fake.stats.requests
+    assert manifest["options"]["cache"] is manifest["config"]["cache"] is cached  # type: ignore[index]
+    assert (asked == 0, manifest["tokens"]["cache_hits"] > 0) == (cached, cached)  # type: ignore[index,operator]
+
+
+def test_concurrency_budget_and_resume_flags_reach_the_run_and_its_manifest(tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 2)
+    with FakeOpenAI() as fake:
+        manifest = _fake_run(fake, tmp_path, "out", "--concurrency", "3", "--budget", "5", "--no-resume")
+    assert manifest["options"] == {"concurrency": 3, "budget_usd": 5.0, "cache": True, "resume": False}
+    assert (manifest["config"]["concurrency"], manifest["config"]["budget_usd"]) == (3, 5.0)  # type: ignore[index]
+    assert manifest["limiter"]["maximum"] == 3  # type: ignore[index]
+    assert manifest["budget"]["limit_usd"] == 5.0  # type: ignore[index]
 
 
 def test_unreachable_endpoint_names_it(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.llm.client import LLM
 from pipeline.run.inputs import discover
-from pipeline.run.manifest import RunOptions, RunSummary
+from pipeline.run.manifest import RunSummary
 from pipeline.run.scheduler import run
 from pipeline.settings import Settings
 from pipeline.testing.articles import marker, write_articles
@@ -48,8 +48,7 @@ def analyse(fake: FakeOpenAI, tmp_path: Path, count: int, concurrency: int, time
 
     async def go() -> RunSummary:
         try:
-            return await run(llm, files, missing, tmp_path / "out", settings, options=RunOptions(concurrency=concurrency),
-                             reporter=times)
+            return await run(llm, files, missing, tmp_path / "out", settings, reporter=times)
         finally:
             await llm.close()
 

@@ -14,7 +14,7 @@ from pipeline.llm.client import LLM
 from pipeline.llm.embedded import EmbeddedServer
 from pipeline.llm.errors import EndpointError
 from pipeline.run.inputs import discover
-from pipeline.run.manifest import RunOptions, RunSummary
+from pipeline.run.manifest import RunSummary
 from pipeline.run.scheduler import run
 from pipeline.settings import Settings
 from pipeline.testing.articles import write_articles
@@ -25,14 +25,14 @@ def stand_in(crash: str) -> list[str]:
 
 
 def analyse_with(server: EmbeddedServer, inputs: Path, out: Path, tmp_path: Path) -> RunSummary:
-    settings = Settings(cache_dir=tmp_path / "cache", timeout=5, max_attempts=4, concurrency=1)
+    settings = Settings(cache_dir=tmp_path / "cache", timeout=5, max_attempts=4, concurrency=1, cache=False)
     llm = LLM(backend="openai", base_url=server.base_url, api_key="test", model="gpt-4o-mini", timeout=5, max_attempts=4)
     llm.server = server
     files, skipped = discover([inputs], exclude=out)
 
     async def go() -> RunSummary:
         try:
-            return await run(llm, files, skipped, out, settings, options=RunOptions(concurrency=1, cache=False))
+            return await run(llm, files, skipped, out, settings)
         finally:
             await llm.close()
 

@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.llm.client import LLM
 from pipeline.run.inputs import discover
-from pipeline.run.manifest import RunOptions, RunSummary
+from pipeline.run.manifest import RunSummary
 from pipeline.run.scheduler import run
 from pipeline.settings import Settings
 from pipeline.testing.articles import marker, write_articles
@@ -31,7 +31,7 @@ def analyse(fake: FakeOpenAI, inputs: Path, out: Path, tmp_path: Path, **setting
 
     async def go() -> RunSummary:
         try:
-            return await run(llm, files, missing, out, config, options=RunOptions(concurrency=config.concurrency))
+            return await run(llm, files, missing, out, config)
         finally:
             await llm.close()
 

@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.llm.client import LLM
 from pipeline.run.inputs import Inputs, discover
-from pipeline.run.manifest import RunOptions, RunSummary
+from pipeline.run.manifest import RunSummary
 from pipeline.run.output import SKIPPED_LISTED
 from pipeline.run.progress import Reporter
 from pipeline.run.scheduler import run
@@ -36,7 +36,7 @@ def analyse(
 
     async def go() -> RunSummary:
         try:
-            return await run(llm, files, skipped, out, settings, options=RunOptions(concurrency=concurrency), reporter=reporter)
+            return await run(llm, files, skipped, out, settings, reporter=reporter)
         finally:
             await llm.close()
 

@@ -12,7 +12,7 @@ from pipeline.llm.client import LLM
 from pipeline.llm.prices import ModelPrice
 from pipeline.run import scheduler as runner
 from pipeline.run.inputs import discover
-from pipeline.run.manifest import RunOptions, RunSummary
+from pipeline.run.manifest import RunSummary
 from pipeline.run.output import load_result
 from pipeline.run.scheduler import run
 from pipeline.llm.errors import EndpointError
@@ -39,17 +39,16 @@ def settings_for(tmp_path: Path, **overrides: object) -> Settings:
     return Settings(**{**values, **overrides})
 
 
-def analyse(fake: FakeOpenAI, inputs: Path, out: Path, settings: Settings, **options: object) -> RunSummary:
+def analyse(fake: FakeOpenAI, inputs: Path, out: Path, settings: Settings) -> RunSummary:
     llm = LLM(
         backend="openai", base_url=fake.base_url, api_key="test", model=MODEL, timeout=settings.timeout,
         max_attempts=settings.max_attempts, reasks=settings.reasks,
     )
     files, skipped = discover([inputs], exclude=out)
-    opts = RunOptions(concurrency=settings.concurrency, budget_usd=settings.budget_usd, **options)  # type: ignore[arg-type]
 
     async def go() -> RunSummary:
         try:
-            return await run(llm, files, skipped, out, settings, options=opts)
+            return await run(llm, files, skipped, out, settings)
         finally:
             await llm.close()
 
@@ -103,7 +102,7 @@ def test_warm_rerun_makes_zero_calls_and_a_fresh_folder_hits_the_cache(fake: Fak
     # Answered from the cache, the fresh folder gets the same claims, one results row each.
     assert (tmp_path / "out2" / "results.jsonl").read_text().count("\n") == (tmp_path / "out" / "results.jsonl").read_text().count("\n") >= 5 * 12
 
-    uncached = analyse(fake, tmp_path / "in", tmp_path / "out3", settings, cache=False)
+    uncached = analyse(fake, tmp_path / "in", tmp_path / "out3", settings.model_copy(update={"cache": False}))
     assert uncached.total.calls == 24 and fake.stats.requests == 24
 
 
@@ -279,7 +278,7 @@ def _started(fake: FakeOpenAI, inputs: Path, out: Path, settings: Settings) -> d
 
     async def go() -> None:
         try:
-            await run(llm, files, missing, out, settings, options=RunOptions(concurrency=2), reporter=events)
+            await run(llm, files, missing, out, settings, reporter=events)
         finally:
             await llm.close()
 
@@ -290,11 +289,11 @@ def _started(fake: FakeOpenAI, inputs: Path, out: Path, settings: Settings) -> d
 def test_the_progress_total_is_the_number_of_article_files(fake: FakeOpenAI, tmp_path: Path) -> None:
     write_articles(tmp_path / "in", 5)
     (tmp_path / "in" / "scan.pdf").write_bytes(b"%PDF")  # not an article file: not counted
-    started = _started(fake, tmp_path / "in", tmp_path / "out", settings_for(tmp_path))
+    started = _started(fake, tmp_path / "in", tmp_path / "out", settings_for(tmp_path, concurrency=2))
     assert (started["files"], started["articles_estimate"]) == (5, 5)
     # A JSON Lines file may hold any number of articles: files are counted, articles are not estimated.
     (tmp_path / "in" / "more.jsonl").write_text('{"text": "One more article about the council budget."}\n')
-    started = _started(fake, tmp_path / "in", tmp_path / "out2", settings_for(tmp_path))
+    started = _started(fake, tmp_path / "in", tmp_path / "out2", settings_for(tmp_path, concurrency=2))
     assert (started["files"], started["articles_estimate"]) == (6, None)
 
 
@@ -384,7 +383,7 @@ def test_each_article_done_event_counts_its_tokens_and_the_results_table_carries
 
     async def go() -> None:
         try:
-            await run(llm, files, missing, out, settings_for(tmp_path), options=RunOptions(concurrency=1), reporter=events)
+            await run(llm, files, missing, out, settings_for(tmp_path, concurrency=1), reporter=events)
         finally:
             await llm.close()
 
@@ -429,8 +428,8 @@ def test_a_failure_building_stories_is_reported_and_leaves_the_run_complete(
 
     async def go() -> RunSummary:
         try:
-            return await run(llm, files, missing, out, settings_for(tmp_path, prices=price),
-                             options=RunOptions(concurrency=2, stories=True), reporter=events)
+            return await run(llm, files, missing, out, settings_for(tmp_path, prices=price, concurrency=2),
+                             stories=True, reporter=events)
         finally:
             await llm.close()
 

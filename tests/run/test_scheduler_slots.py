@@ -15,7 +15,7 @@ from pipeline.llm.client import LLM
 from pipeline.llm.limiter import AdaptiveLimiter
 from pipeline.run import scheduler as runner
 from pipeline.run.inputs import discover
-from pipeline.run.manifest import RunOptions, RunSummary
+from pipeline.run.manifest import RunSummary
 from pipeline.run.scheduler import in_progress, run
 from pipeline.settings import Settings
 from pipeline.testing.articles import marker, write_articles
@@ -39,7 +39,7 @@ def analyse(fake: FakeOpenAI, inputs: Path, out: Path, tmp_path: Path, concurren
 
     async def go() -> RunSummary:
         try:
-            return await run(llm, files, skipped, out, settings, options=RunOptions(concurrency=concurrency))
+            return await run(llm, files, skipped, out, settings)
         finally:
             await llm.close()
 

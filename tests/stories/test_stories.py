@@ -27,7 +27,6 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from pipeline.llm.client import LLM
 from pipeline.run.inputs import discover
-from pipeline.run.manifest import RunOptions
 from pipeline.run.scheduler import run
 from pipeline.settings import Settings
 from pipeline.stance.embedder import shared_embedder
@@ -201,7 +200,7 @@ def test_a_run_builds_stories_and_a_second_run_makes_no_llm_call(tmp_path: Path)
 
             async def main() -> None:
                 try:
-                    await run(llm, files, missing, out, settings, options=RunOptions(concurrency=2, stories=True))
+                    await run(llm, files, missing, out, settings, stories=True)
                 finally:
                     await llm.close()
 
