@@ -114,7 +114,7 @@ def test_the_response_cache_is_used_unless_the_flag_or_the_config_turns_it_off(
         manifest = _fake_run(fake, tmp_path, "out", *flags, config=config)
         asked = fake.stats.requests
     assert manifest["options"]["cache"] is manifest["config"]["cache"] is cached  # type: ignore[index]
-    assert (asked == 0, manifest["tokens"]["cache_hits"] > 0) == (cached, cached)  # type: ignore[index,operator]
+    assert (asked == 0, manifest["usage"]["cache_hits"] > 0) == (cached, cached)  # type: ignore[index,operator]
 
 
 def test_concurrency_budget_and_resume_flags_reach_the_run_and_its_manifest(tmp_path: Path) -> None:
