@@ -2,12 +2,14 @@
 
 import http.server
 import json
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from recording import REPLAY_URL, SEEDS, shared_cassette
+from recording import REPLAY_URL, ROOT, SEEDS, shared_cassette
 from typer.testing import CliRunner
 
 from pipeline.cli import EXIT_NOTHING_RAN, app
@@ -52,6 +54,12 @@ def test_seed_run_through_the_cli_on_its_cassette(request: pytest.FixtureRequest
     assert len(rows) == len(result.claims)
     manifest = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert manifest["prompt_versions"] == result.run.prompt_versions
+    # CI checks the live seed run's result with this script: it must read today's result shape.
+    check = subprocess.run(
+        [sys.executable, str(ROOT / ".ci" / "check_seed.py"), str(out)], capture_output=True, text=True, check=False
+    )
+    assert check.returncode == 0, check.stderr
+    assert "c1 disputed" in check.stdout
 
 
 @pytest.mark.parametrize(
