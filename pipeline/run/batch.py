@@ -190,7 +190,7 @@ async def submit(paths: list[Path], out_dir: Path, settings: Settings, *, lock: 
     """``lock``: OUT's lock when the caller holds it; else it is taken here, and a folder another
     factcheck process writes is refused (:class:`~pipeline.run.lock.FolderBusyError`)."""
     if not settings.cache:
-        raise BatchError("the Batch API path needs the response cache (remove --no-cache / cache = false)")
+        raise BatchError("the Batch API path needs the response cache: unset FACTCHECK_CACHE=0, or remove `cache = false` from factcheck.toml")
     check_out_dir(out_dir)
     if lock is None:
         with OutputLock(out_dir) as held:

@@ -153,3 +153,18 @@ def test_a_run_on_a_folder_a_batch_collect_is_writing_is_refused_and_nothing_is_
         assert f"is being written by another factcheck run (pid {collect.pid}" in run.stderr
         assert sum(n - 1 for n in fake.stats.by_body.values() if n > 1) == 0 and fake.stats.requests == 2 * count  # claims, verify
     assert len([p for p in (out / "articles").glob("*.json") if load_result(p) is not None]) == count
+
+
+def test_submit_with_the_cache_off_is_one_line_that_says_how_to_turn_it_on(fake: FakeOpenAI, tmp_path: Path) -> None:
+    from cli_process import env_for, factcheck
+
+    write_articles(tmp_path / "in", 1)
+    out = tmp_path / "out"
+    refused = factcheck(
+        ["batch", "submit", str(tmp_path / "in"), "--out", str(out), "--base-url", fake.base_url],
+        {**env_for(tmp_path), "FACTCHECK_CACHE": "0"},
+    )
+    assert refused.returncode != 0
+    [line] = refused.stderr.strip().splitlines()
+    assert "needs the response cache" in line and "FACTCHECK_CACHE" in line and "--no-cache" not in line  # batch has no such flag
+    assert not (out / "batch.json").exists() and fake.stats.requests == 0

@@ -71,7 +71,7 @@ def test_calls_in_flight_stay_within_the_concurrency_while_more_articles_keep_th
     count, concurrency = 24, 3
     # A server that takes its time, as a model does: calls, not the text work between an
     # article's two calls, are what slots wait for (with instant answers they wait on the CPU).
-    fake.latency = 0.4  # a server slower than the text work between an article's calls
+    fake.latency = 0.8  # a server slower than the text work between an article's calls, even on a loaded machine
     write_articles(tmp_path / "in", count)
     WatchedLimiter.instances.clear()
     monkeypatch.setattr(runner, "AdaptiveLimiter", WatchedLimiter)
