@@ -11,6 +11,7 @@ own (its sentence-transformers pooling config: mean tokens).
 import hashlib
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
@@ -25,6 +26,7 @@ TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f41157
 DIMENSIONS = 384
 MAX_TOKENS = 128  # a news sentence or a headline; longer ones are cut (the model was trained at 128)
 BATCH = 64
+RECENT_TEXTS = 4096  # vectors kept for texts asked again (1.5 KB each: 6 MiB)
 # A batch's attention is rows x width^2 per head: it, not the row count, sets the memory one run
 # takes. 64 rows of 32 tokens (a news sentence) at most; 4 rows of 128 tokens. Uncapped, 64 rows of
 # 128 tokens took 410 MiB more (bench/bench_memory.py).
@@ -79,11 +81,33 @@ class Embedder:
         # and the pooling mask is each encoding's own (padding must not enter the mean).
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(MAX_TOKENS)
+        # An article's sentences are embedded by several readers (check-worthiness, denials, the
+        # stance model): the seed's 74 texts are 48 distinct ones. Recent vectors are kept.
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
-        if not texts:
-            return out
+        missing: dict[str, list[int]] = {}  # each text not yet embedded -> where it goes in ``out``
+        with self._recent_lock:
+            for i, text in enumerate(texts):
+                if (vector := self._recent.get(text)) is not None:
+                    self._recent.move_to_end(text)
+                    out[i] = vector
+                else:
+                    missing.setdefault(text, []).append(i)
+        if missing:
+            vectors = self._embed_new(list(missing))
+            with self._recent_lock:
+                for (text, rows), vector in zip(missing.items(), vectors, strict=True):
+                    out[rows] = vector
+                    self._recent[text] = vector
+                    if len(self._recent) > RECENT_TEXTS:
+                        self._recent.popitem(last=False)
+        return out
+
+    def _embed_new(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
         encodings = self._tokenizer.encode_batch(list(texts))
         # Batches of similar length waste little on padding.
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
