@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pipeline.stages import denials as denials_stage
-from pipeline.stages.propositions import ATTRIBUTION_WORDS, Embed, same_person, reports_a_denial, resolve_descriptions, standalone, without_hedges, without_venue
+from pipeline.stages.propositions import ATTRIBUTION_WORDS, PROPOSING, Embed, same_person, reports_a_denial, resolve_descriptions, standalone, without_hedges, without_venue
 from pipeline.text.attributions import names_in
 from pipeline.text.document import Window
 from pipeline.text.sentences import split_sentences
@@ -259,9 +259,24 @@ def _mostly_inside(inner: Span, outer: Span) -> bool:
     return shared >= 0.5 * (inner.end - inner.start)
 
 
+def proposal_statement(window: Window, candidate: Candidate) -> str | None:
+    """"Musk had suggested that the West recognize …": what is claimed is that he proposed it (the
+    content alone, "The West recognize …", is no statement of fact), so the statement is the
+    sentence saying who proposed what. None for any other candidate, or a proposal told at one remove."""
+    if candidate.cue_span is None or candidate.via or not PROPOSING.search(candidate.cue):
+        return None
+    numbers = window.sentence_numbers_of(candidate.cue_span)
+    if len(numbers) != 1:
+        return None
+    return resolve_descriptions(" ".join(window.sentence(numbers[0]).text.split()), window.text)
+
+
 def code_statement(window: Window, candidate: Candidate) -> tuple[str, list[str]]:
     """The candidate in the article's words as a statement: attribution words to its own sources,
     hedges ("allegedly") and job titles ("the Tesla CEO") resolved where the article says who."""
+    proposed = proposal_statement(window, candidate)
+    if proposed is not None:
+        return proposed, list(candidate.via)
     statement, chain = unattributed(statement_text(without_venue(candidate.content.text)), [candidate.claimant, *candidate.via])
     return resolve_descriptions(statement, window.text), chain[1:]
 
@@ -276,7 +291,7 @@ def unattributed(statement: str, chain: list[str]) -> tuple[str, list[str]]:
     """"Tom Park said Ann Lee hid the cuts", Park's claim: "Ann Lee hid the cuts." Attribution words
     come off only when they credit the claim's own sources; in "Zelenskyy condemned the proposal"
     (Reuters' claim) the condemning is the claim. Returns the statement and the chain, extended."""
-    statement = first_sentence(statement)
+    statement = _without_own_source_opening(first_sentence(statement), chain)
     stripped, credited = standalone(statement)
     # Speech words always attribute ("Musk told me he had spoken with Putin": Musk joins the chain);
     # other cues only when they credit the chain's own sources.
@@ -284,6 +299,27 @@ def unattributed(statement: str, chain: list[str]) -> tuple[str, list[str]]:
     if not credited or not speech and not all(any(same_person(name, known) for known in chain) for name in credited):
         return without_hedges(statement), chain
     return stripped, [*chain, *(n for n in credited if not any(same_person(n, known) for known in chain))]
+
+
+# "Reuters reported that …" opening a statement of Reuters' own claim: the 1.5B writes it back in
+# (on the seed), and "reported" is no speech word (in "Zelenskyy condemned …" the act is the claim).
+_OPENING_SOURCE = re.compile(
+    r"^(?P<who>(?:the )?[A-Z][\w’'.&-]*(?:\s+(?:[A-Z][\w’'.&-]*|of|for))*)\s+(?:has |have |had )?"
+    r"(?:reported|reports|said|says|wrote|writes|claimed|claims|stated|states|alleged|alleges)"
+    r"(?:\s+that)?[,:]?\s+(?=[\w“\"‘'])"
+)
+
+_PRONOUN_FIRST = re.compile(r"(he|she|they|it|i|we|you|his|her|their|its|this|that)\b", re.I)
+
+
+def _without_own_source_opening(statement: str, chain: list[str]) -> str:
+    opening = _OPENING_SOURCE.match(statement)
+    if opening is None or not any(same_person(opening["who"], known) for known in chain):
+        return statement
+    rest = statement[opening.end() :]
+    if _PRONOUN_FIRST.match(rest):
+        return statement  # "Park said he …": who "he" is, standalone() resolves
+    return rest[:1].upper() + rest[1:]
 
 
 def claims_from(window: Window, candidates: list[Candidate], max_claims: int) -> list[Claim]:

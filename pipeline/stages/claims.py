@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -53,6 +53,7 @@ _POINTS_BACK = re.compile(
 )
 _PRONOUN = re.compile(r"\b(he|she|they|him|her|his|hers|their|them|i|me|my|we|us|our)\b", re.I)
 LONG_WORDS = 30  # a statement is at most about 30 words
+MISPLACED_MARGIN = 0.15
 
 @dataclass(frozen=True)
 class _Shown:
@@ -106,7 +107,8 @@ async def write_claims(llm: LLM, window: Window, *, max_claims: int = 10) -> Sta
         # documents): the candidates are claims all the same, in the article's words.
         answer = written_claims_for(claim_ids, denial_ids, ()).model_validate({"drop": [], "disputes": {i: [] for i in denial_ids}})
         usage, warnings = Usage(), [f"claims: {error}; the candidates are kept in the article's words, denials linked by code"]
-    claims, by_candidate = _claims(window, answer, asked, claim_ids, warnings)
+    misplaced = await asyncio.to_thread(_misplaced, answer, shown, _embed)
+    claims, by_candidate = _claims(window, answer, asked, claim_ids, warnings, misplaced)
     merged, moved = await asyncio.to_thread(merge_duplicates, claims, _embed)
     for claim in claims:
         if moved[claim.id] != claim.id and sum(v == moved[claim.id] for v in moved.values()) > 1:
@@ -132,11 +134,32 @@ def _shown(window: Window, claim_id: str, candidate: Candidate) -> _Shown:
     return _Shown(claim_id, chain, text, before)
 
 
+def _misplaced(answer: WrittenClaims, shown: Sequence[_Shown], embed: Callable[[Sequence[str]], np.ndarray]) -> set[str]:
+    """The ids whose written statement is about another candidate: closer in meaning (MiniLM
+    cosine) to another's text than to its own by ``MISPLACED_MARGIN``. The 1.5B once wrote each
+    statement under the next id (its own candidate 0.37-0.53, another's 0.83-0.99); a statement
+    written in place is 0.98-1.00 to its own, whose words it rewrites."""
+    statements = getattr(answer, "statements", None)
+    written = {i: text for i, text in (statements.model_dump() if statements is not None else {}).items() if text}
+    if not written:
+        return set()
+    vectors = embed([*(s.text for s in shown), *written.values()])
+    shown_vectors, written_vectors = vectors[: len(shown)], vectors[len(shown) :]
+    index = {s.id: n for n, s in enumerate(shown)}
+    misplaced = set()
+    for claim_id, vector in zip(written, written_vectors, strict=True):
+        similarity = shown_vectors @ vector
+        if claim_id in index and similarity.max() - similarity[index[claim_id]] >= MISPLACED_MARGIN:
+            misplaced.add(claim_id)
+    return misplaced
+
+
 def _claims(
-    window: Window, answer: WrittenClaims, asked: list[Candidate], claim_ids: tuple[str, ...], warnings: list[str]
+    window: Window, answer: WrittenClaims, asked: list[Candidate], claim_ids: tuple[str, ...], warnings: list[str],
+    misplaced: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> tuple[list[Claim], dict[str, str]]:
-    """The kept candidates as claims, in the model's words where those are usable; and which
-    claim each candidate id became."""
+    """The kept candidates as claims, in the model's words where those are usable (and about that
+    candidate); and which claim each candidate id became."""
     # A candidate a denial disputes is check-worthy whatever the drop list says (the 1.5B dropped
     # the seed's Musk-Putin call while linking Musk's denial to it).
     disputes = getattr(answer, "disputes", None)
@@ -151,10 +174,17 @@ def _claims(
         if claim_id in dropped:
             continue
         written = getattr(getattr(answer, "statements", None), claim_id, None)
+        if written is not None and claim_id in misplaced:
+            warnings.append(f"claims: kept the article's words for {candidate.content.text[:60]!r}: the model wrote "
+                            f"{written[:60]!r}, which is about another claim")  # fmt: skip
+            written = None
         if written is not None and reports_a_denial(written):
             warnings.append(f"claims: dropped {written[:60]!r}: it reports a denial (a denial, not a claim)")
             continue
-        statement, via = code_statement(window, candidate) if written is None else _statement(window, written, candidate, warnings)
+        if written is None or candidates_stage.proposal_statement(window, candidate) is not None:
+            statement, via = code_statement(window, candidate)  # a proposal: the sentence that says who made it
+        else:
+            statement, via = _statement(window, written, candidate, warnings)
         by_candidate[claim_id] = f"c{len(claims) + 1}"
         claims.append(as_claim(window, candidate, by_candidate[claim_id], statement, via))
     return claims, by_candidate

@@ -46,6 +46,9 @@ _DENIAL_REPORT = re.compile(
     r"(dismiss|reject|disput)(ed|es|s|ing)?\s+(\w+\s+){0,3}?(claims?|reports?|allegations?|accusations?|account))\b",
     re.IGNORECASE,
 )
+# "Musk had suggested that the West recognize …": what is claimed is that he proposed it, not
+# that it is so; the proposing stays in the statement.
+PROPOSING = re.compile(r"\b(suggest\w*|propos\w*|urg\w*|call(s|ed|ing)? (for|on)|recommend\w*|demand\w*)\b", re.IGNORECASE)
 _TELL = re.compile(r"^(told|tells|tell|telling|informed|assured|reassured|warned)$", re.IGNORECASE)
 _ADDRESSEE = re.compile(r"^(?:him|her|them|me|us|you|(?:[A-Z][\w’'.-]*\s?)+?)\s+(?=\S)")
 _PRONOUN_SUBJECT = re.compile(r"^(he|she|they)\b", re.IGNORECASE)
@@ -81,7 +84,7 @@ def standalone(statement: str) -> tuple[str, list[str]]:
         # reporting verb inside it ("first reported by Vice on Tuesday") is not.
         credits = [a for a in find_attributions(text) if a.source is not None and a.content is not None]
         found = max(credits, key=lambda a: len(a.content.text) if a.content else 0, default=None)
-        if found is None or found.source is None or found.content is None:
+        if found is None or found.source is None or found.content is None or PROPOSING.search(found.cue.text):
             break
         content = found.content.text.strip()
         if len(content.split()) < 3 or len(content) < 0.4 * len(text):  # too little left: keep the sentence
@@ -104,7 +107,7 @@ def standalone(statement: str) -> tuple[str, list[str]]:
     if not text or (not sources and text == statement.strip()):
         return statement, []  # nothing to take off: the model's words as they are
     text = text[0].upper() + text[1:]
-    if text[-1] not in ".!?":
+    if text.rstrip("”’\"')")[-1:] not in (".", "!", "?"):  # 'as “shams.”' is ended
         text += "."
     return text, sources
 

@@ -140,6 +140,31 @@ def test_unusable_statements_fall_back_to_the_articles_words_and_denial_reports_
     assert any("reports a denial" in w for w in outcome.warnings)
 
 
+def test_a_statement_written_under_another_candidates_id_gives_way_to_the_articles_words() -> None:
+    # The 1.5B once wrote each statement under the next id: each about another candidate.
+    outcome, _ = _run(lambda body: {"statements": {i: "The city cut its school budget by 12 percent in 2023." for i in _asked_to_write(body)},
+                                    "drop": [], "disputes": {d: [] for d in _ids(body)[1]}})  # fmt: skip
+    claims, _ = outcome.value
+    assert sorted(c.statement for c in claims) == [
+        "She had hidden the cuts from voters for two years.", "The city cut its school budget by 12 percent in 2023."]
+    assert any("kept the article's words" in w and "about another claim" in w for w in outcome.warnings)
+
+
+def test_a_proposal_is_claimed_as_made_in_the_sentence_that_says_who_made_it() -> None:
+    text = (
+        "Councillor Tom Park had suggested that the city sell the stadium to a private developer in a March "
+        "letter to his residents, after the club announced it would leave. The mayor's office did not comment."
+    )
+    sentence = text.split(" The mayor")[0]
+    outcome, _ = _run(lambda body: {"statements": {i: "The city sell the stadium to a private developer." for i in _asked_to_write(body)},
+                                    "drop": [], "disputes": {}}, text)  # fmt: skip
+    claims, _ = outcome.value
+    assert [(c.claimant, c.statement) for c in claims] == [("Councillor Tom Park", sentence)]
+    [window] = windows(text, title=None)
+    proposed, _ = candidates.propose(window)
+    assert [c.statement for c in candidates.claims_from(window, proposed, 10)] == [sentence]  # run --no-llm
+
+
 def test_the_same_proposition_twice_is_one_claim_and_its_denial_follows_it() -> None:
     text = (
         "Bremmer wrote that Musk told him he had spoken with Putin about Ukraine. "
@@ -191,6 +216,30 @@ def test_a_disputed_candidate_is_kept_though_dropped_and_a_reported_act_is_not_c
     # Reuters' claim is that Zelenskyy condemned it: "condemned" is not Reuters' attribution.
     assert by_claimant["Reuters"].statement == "Volodymyr Zelenskyy condemned Musk's proposal as anti-Ukraine."
     assert by_claimant["Reuters"].via == []
+
+
+def test_the_claims_own_source_written_back_at_its_start_comes_off_but_a_reported_pronoun_keeps_it() -> None:
+    text = (
+        "Reuters reported that Ukrainian President Volodymyr Zelenskyy condemned the proposal as anti-Ukraine. "
+        "Bremmer wrote that Musk had spoken with Putin about Ukraine in October."
+    )
+
+    def answer(body: dict[str, object]) -> dict[str, object]:
+        claims, _ = _ids(body)
+        condemned, spoke = _by_words(body, "condemned"), _by_words(body, "spoken with Putin")
+        statements = {condemned: "Reuters reported that Ukrainian President Volodymyr Zelenskyy condemned Musk's proposal as "
+                                 "anti-Ukraine, while the Kremlin welcomed it.",  # the 1.5B on the seed
+                      spoke: "Bremmer wrote that he had spoken with Putin about Ukraine in October."}  # fmt: skip
+        return {"statements": {i: statements.get(i, "Bremmer spoke with Musk.") for i in claims}, "drop": [], "disputes": {}}
+
+    outcome, _ = _run(answer, text)
+    claims, _ = outcome.value
+    by_claimant = {c.claimant: c for c in claims}
+    assert by_claimant["Reuters"].statement == (
+        "Ukrainian President Volodymyr Zelenskyy condemned Musk's proposal as anti-Ukraine, while the Kremlin welcomed it."
+    )
+    # Who "he" is would be lost with "Bremmer wrote that": that statement is not taken as written.
+    assert not by_claimant["Bremmer"].statement.startswith("He ")
 
 
 def test_an_answer_cut_off_twice_keeps_the_candidates_in_the_articles_words() -> None:

@@ -48,6 +48,10 @@ def _claim(i: int, statement: str, sentence: str, claimant: str = "Ana Ruiz") ->
             ["Bremmer", "Musk"],
         ),
         ("The mayor said in an interview on Monday that the bridge will reopen", "The bridge will reopen.", ["The mayor"]),
+        # A sentence ending inside its quote is ended.
+        ("Tom Lee said the referendum was a “sham.”", "The referendum was a “sham.”", ["Tom Lee"]),
+        # What is claimed of a proposal is that it was made: the proposing stays.
+        ("Tom Lee suggested that the city sell the stadium.", "Tom Lee suggested that the city sell the stadium.", []),
         # Not attributed: a venue in the proposition itself stays.
         ("The city published the plans in a statement to the council.", "The city published the plans in a statement to the council.", []),
     ],
