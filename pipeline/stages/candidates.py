@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pipeline.stages import denials as denials_stage
-from pipeline.stages.propositions import ATTRIBUTION_WORDS, PROPOSING, Embed, same_person, reports_a_denial, resolve_descriptions, standalone, without_hedges, without_venue
+from pipeline.stages.propositions import ATTRIBUTION_WORDS, PROPOSING, Embed, same_person, reports_a_denial, resolve_descriptions, standalone, without_hedges, without_personal_asides, without_venue
 from pipeline.text.attributions import names_in
 from pipeline.text.document import Window
 from pipeline.text.sentences import split_sentences
@@ -291,7 +291,7 @@ def unattributed(statement: str, chain: list[str]) -> tuple[str, list[str]]:
     """"Tom Park said Ann Lee hid the cuts", Park's claim: "Ann Lee hid the cuts." Attribution words
     come off only when they credit the claim's own sources; in "Zelenskyy condemned the proposal"
     (Reuters' claim) the condemning is the claim. Returns the statement and the chain, extended."""
-    statement = _without_own_source_opening(first_sentence(statement), chain)
+    statement = without_personal_asides(_without_own_source_opening(first_sentence(statement), chain))
     stripped, credited = standalone(statement)
     # Speech words always attribute ("Musk told me he had spoken with Putin": Musk joins the chain);
     # other cues only when they credit the chain's own sources.

@@ -73,6 +73,17 @@ def without_hedges(statement: str) -> str:
     return text[0].upper() + text[1:] if text else statement
 
 
+# "Putin (in a direct conversation with him) was 'prepared to negotiate' (much as I had heard …)":
+# an aside in brackets that speaks as someone ("him", "I") is the teller's, not the claim's.
+_PERSONAL_ASIDE = re.compile(r"\s*\((?=[^()]*\b(?:I|me|my|we|us|our|he|him|his|she|her|they|them|their)\b)[^()]*\)", re.IGNORECASE)
+
+
+def without_personal_asides(statement: str) -> str:
+    """The statement without bracketed asides in someone's voice; numbered items ("(1) Crimea …") stay."""
+    text = _PERSONAL_ASIDE.sub("", statement)
+    return re.sub(r"\s+([,.;:!?])", r"\1", text).strip() if len(text.split()) >= 3 else statement
+
+
 def standalone(statement: str) -> tuple[str, list[str]]:
     """The statement without the words that attribute it, and the names those words credited,
     outermost first: "Bremmer claimed Musk told him the CEO had met Putin" gives

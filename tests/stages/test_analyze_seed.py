@@ -125,6 +125,14 @@ def test_no_statement_carries_attribution_words(seed_result: ArticleResult) -> N
     assert not [c.statement for c in seed_result.claims if ATTRIBUTION_WORDS.search(c.statement)]
 
 
+def test_no_statement_opens_on_its_source_or_keeps_the_tellers_asides(seed_result: ArticleResult) -> None:
+    statements = [c.statement for c in seed_result.claims]
+    assert not [s for s in statements if s.startswith("Reuters reported")]  # the 1.5B wrote it back in
+    assert not [s for s in statements if "(in a direct conversation with him)" in s or "(much as I had heard" in s]
+    proposal = [s for s in statements if "the West recognize" in s]
+    assert proposal and all(s.startswith("Musk had suggested that") for s in proposal)  # a proposal, as made
+
+
 def test_musks_denial_is_linked_to_nothing_unrelated(seed_result: ArticleResult) -> None:
     claim = _musk_putin_claim(seed_result)
     musk = [d for d in seed_result.denials if d.is_denial and any(MUSK_DENIAL in s.text for s in d.spans)]

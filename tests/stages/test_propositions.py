@@ -9,6 +9,7 @@ from pipeline.stages.propositions import (
     resolve_descriptions,
     standalone,
     unlink_unrelated,
+    without_personal_asides,
 )
 from pipeline.stance.embedder import shared_embedder
 from schemas import Claim, ClaimKind, Denial, DenialKind, Span
@@ -59,6 +60,21 @@ def _claim(i: int, statement: str, sentence: str, claimant: str = "Ana Ruiz") ->
 def test_attribution_words_come_off_and_their_names_are_kept(statement: str, expected: str, sources: list[str]) -> None:
     assert standalone(statement) == (expected, sources)
     assert not ATTRIBUTION_WORDS.search(expected)
+
+
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        ("Putin (in a direct conversation with him) was ‘prepared to negotiate’ (much as I had heard from Shanghai "
+         "cooperation organization members the week before) and had outlined the minimum he would require.",
+         "Putin was ‘prepared to negotiate’ and had outlined the minimum he would require."),
+        ("There were three components: (1) Crimea remains Russian, (2) Ukraine accepts neutrality.",
+         "There were three components: (1) Crimea remains Russian, (2) Ukraine accepts neutrality."),
+        ("The plan (announced in March) costs $4 million.", "The plan (announced in March) costs $4 million."),
+    ],
+)
+def test_asides_in_someones_voice_come_off_numbered_items_and_facts_stay(statement: str, expected: str) -> None:
+    assert without_personal_asides(statement) == expected
 
 
 @pytest.mark.parametrize(
