@@ -70,6 +70,15 @@ def to_ask(window: Window, proposed: list[Candidate], max_claims: int) -> list[C
     return candidates_stage.worth_checking(window, proposed)[:max_claims]
 
 
+def not_asked(window: Window, proposed: list[Candidate], max_claims: int) -> list[Candidate]:
+    """The candidates beyond ``max_claims`` that code can state alone and the check-worthiness
+    model rates check-worthy: claims all the same, in the article's words (the seed's "Musk also
+    appeared concerned about more direct threats from Putin" ranks 11th). One that points back or
+    speaks as someone ("that outcome", "My response") would need the model's words: left out."""
+    rest = candidates_stage.worth_checking(window, proposed)[max_claims:]
+    return [c for c in rest if c.checkworthiness >= checkworthy.THRESHOLD and not needs_writing(code_statement(window, c)[0])]
+
+
 def needs_writing(text: str) -> bool:
     """A candidate code cannot state alone: it points back, names someone by a pronoun, or is long."""
     return bool(_POINTS_BACK.search(text) or _PRONOUN.search(text)) or len(text.split()) > LONG_WORDS
@@ -109,6 +118,10 @@ async def write_claims(llm: LLM, window: Window, *, max_claims: int = 10) -> Sta
         usage, warnings = Usage(), [f"claims: {error}; the candidates are kept in the article's words, denials linked by code"]
     misplaced = await asyncio.to_thread(_misplaced, answer, shown, _embed)
     claims, by_candidate = _claims(window, answer, asked, claim_ids, warnings, misplaced)
+    rest = not_asked(window, proposed, max_claims)
+    claims += [candidates_stage.as_claim(window, c, f"c{len(claims) + n + 1}", *code_statement(window, c)) for n, c in enumerate(rest)]
+    if rest:
+        warnings.append(f"claims: {len(rest)} more candidate(s) beyond the {max_claims} the call writes, kept in the article's words")
     merged, moved = await asyncio.to_thread(merge_duplicates, claims, _embed)
     for claim in claims:
         if moved[claim.id] != claim.id and sum(v == moved[claim.id] for v in moved.values()) > 1:

@@ -29,15 +29,15 @@ def _ids(body: dict[str, object]) -> tuple[list[str], list[str]]:
     schema = body["tools"][0]["function"]["parameters"]  # type: ignore[index]
     drop = schema["properties"]["drop"]["items"]
     claims = drop["enum"] if "enum" in drop else [drop["const"]]
-    return claims, list(schema["$defs"].get("Disputes", {}).get("properties", []))
+    return claims, list(schema.get("$defs", {}).get("Disputes", {}).get("properties", []))
 
 
 def _asked_to_write(body: dict[str, object]) -> list[str]:
     schema = body["tools"][0]["function"]["parameters"]  # type: ignore[index]
-    return list(schema["$defs"].get("Statements", {}).get("properties", []))
+    return list(schema.get("$defs", {}).get("Statements", {}).get("properties", []))
 
 
-def _run(answer: object, text: str = ARTICLE):  # type: ignore[no-untyped-def]
+def _run(answer: object, text: str = ARTICLE, max_claims: int = 10):  # type: ignore[no-untyped-def]
     seen: list[dict[str, object]] = []
 
     def reply(body: dict[str, object]) -> str:
@@ -45,7 +45,7 @@ def _run(answer: object, text: str = ARTICLE):  # type: ignore[no-untyped-def]
         return json.dumps(answer(body) if callable(answer) else answer)
 
     window = windows(text, title=None)[0]
-    outcome = run_scripted(reply, lambda llm: claims_stage.write_claims(llm, window))
+    outcome = run_scripted(reply, lambda llm: claims_stage.write_claims(llm, window, max_claims=max_claims))
     return outcome, seen
 
 
@@ -163,6 +163,22 @@ def test_a_proposal_is_claimed_as_made_in_the_sentence_that_says_who_made_it() -
     [window] = windows(text, title=None)
     proposed, _ = candidates.propose(window)
     assert [c.statement for c in candidates.claims_from(window, proposed, 10)] == [sentence]  # run --no-llm
+
+
+def test_candidates_beyond_the_call_are_kept_in_the_articles_words_where_code_can_state_them() -> None:
+    text = (
+        "Mayor Ann Lee said the city cut its school budget by 12 percent in 2023. "
+        "Councillor Tom Park said the city hired 40 new teachers in 2024. "
+        "Park said that outcome had hurt every school in the district."
+    )
+    outcome, [body] = _run(lambda body: {"statements": {i: "The budget cut hurt every school." for i in _asked_to_write(body)},
+                                         "drop": []}, text, max_claims=1)  # fmt: skip
+    assert len(_lines(body)) == 1  # the call saw one candidate
+    claims, _ = outcome.value
+    statements = [c.statement for c in claims]
+    assert len(claims) == 2 and len(set(statements)) == 2
+    assert not [s for s in statements if "that outcome" in s]  # points back: not kept without the model's words
+    assert any("1 more candidate(s) beyond the 1 the call writes" in w for w in outcome.warnings)
 
 
 def test_the_same_proposition_twice_is_one_claim_and_its_denial_follows_it() -> None:
