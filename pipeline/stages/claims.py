@@ -79,6 +79,10 @@ def not_asked(window: Window, proposed: list[Candidate], max_claims: int) -> lis
     return [c for c in rest if c.checkworthiness >= checkworthy.THRESHOLD and not needs_writing(code_statement(window, c)[0])]
 
 
+def _code_cannot_state(window: Window, candidate: Candidate) -> bool:
+    return candidates_stage.proposal_statement(window, candidate) is None and needs_writing(code_statement(window, candidate)[0])
+
+
 def needs_writing(text: str) -> bool:
     """A candidate code cannot state alone: it points back, names someone by a pronoun, or is long."""
     return bool(_POINTS_BACK.search(text) or _PRONOUN.search(text)) or len(text.split()) > LONG_WORDS
@@ -93,9 +97,10 @@ async def write_claims(llm: LLM, window: Window, *, max_claims: int = 10) -> Sta
     claim_ids = tuple(f"c{i + 1}" for i in range(len(asked)))
     denial_ids = tuple(f"d{i + 1}" for i in range(len(grouped)))
     shown = [_shown(window, i, c) for i, c in zip(claim_ids, asked, strict=True)]
-    # The model writes only what code cannot: statements that point back or are long. Every
-    # token it writes costs about as much as 7 it reads, here.
-    written_ids = tuple(s.id for s in shown if needs_writing(s.text))
+    # The model writes only what code cannot: statements that, in code's words (attribution off,
+    # "the Tesla CEO" named, asides in someone's voice off, a proposal as made), still point back
+    # or are long. Every token it writes costs about as much as 7 it reads, here.
+    written_ids = tuple(s.id for s, c in zip(shown, asked, strict=True) if _code_cannot_state(window, c))
     task = prompts.render(
         STAGE.prompt,
         title=window.headline,
@@ -127,7 +132,11 @@ async def write_claims(llm: LLM, window: Window, *, max_claims: int = 10) -> Sta
         if moved[claim.id] != claim.id and sum(v == moved[claim.id] for v in moved.values()) > 1:
             warnings.append(f"claims: {claim.statement[:60]!r} merged into {moved[claim.id]}: the same proposition")
     final = {candidate: moved[claim] for candidate, claim in by_candidate.items()}
-    by_rule = await asyncio.to_thread(candidates_stage.denials_from, window, denial_candidates, merged, _embed)
+    # A denial is linked only to claims the model saw: MiniLM cannot tell "Musk spoke with Putin"
+    # from "Musk worried about Putin" (0.641 and 0.628 to Musk's denial, on the seed), and the
+    # model's links are what settle it among those.
+    seen = set(final.values())
+    by_rule = await asyncio.to_thread(candidates_stage.denials_from, window, denial_candidates, [c for c in merged if c.id in seen], _embed)
     denials = _denials(answer, by_rule, denial_ids, final, merged)
     return StageOutput((merged, denials), usage, warnings)
 
