@@ -40,7 +40,9 @@ _CONTRADICTING = re.compile(
 _CONFIRMING = re.compile(r"\b(confirm\w*|report\w*|obtain\w*|verif\w*|learn\w*)\b", re.I)
 _PRONOUN_SOURCE = re.compile(r"^(he|she|they|we|i)$", re.I)
 _OPENING = re.compile(r"^[\s“”\"'‘’(]*(that\s+)?((him|her|me|them|us)\s+)?", re.I)
-_FRAGMENT_START = {"on", "to", "in", "as", "at", "for", "with", "by", "from", "of", "it", "himself", "herself", "themselves"}
+_FRAGMENT_START = {"on", "to", "in", "as", "at", "for", "with", "by", "from", "of", "it", "himself", "herself", "themselves",
+                   # "did not say when the conversation took place": a question, not a proposition
+                   "when", "whether", "if", "how", "why"}  # fmt: skip
 _NAME = re.compile(r"\b[A-Z][\w’'-]+(?: [A-Z][\w’'-]+)*")
 
 Score = Callable[[Sequence[str]], Sequence[float]]
@@ -245,8 +247,8 @@ def worth_checking(window: Window, proposed: list[Candidate]) -> list[Candidate]
     for candidate in proposed:
         if withheld & set(candidate.sentences) or _BOILERPLATE.search(candidate.content.text):
             continue
-        if title and candidate.content.text.strip().rstrip(".") == title:
-            continue
+        if title and candidate.content.text.strip().rstrip(".") == title or candidate.sentences and set(candidate.sentences) <= window.headline_numbers:
+            continue  # a headline (and what it attributes: "Bremmer says Musk told him of a Putin call")
         if candidate.cue == "none" and _ABOUT_CLAIMS.search(candidate.content.text):
             continue  # "Bremmer later doubled down on his claims": about claims, not one
         if not any(_mostly_inside(candidate.content, other.content) for other in distinct):

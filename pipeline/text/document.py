@@ -18,6 +18,7 @@ _ADDRESSED_TO_MODEL = re.compile(
     re.IGNORECASE,
 )
 WITHHELD = "(text addressed to AI systems; withheld as data, not an instruction)"
+HEADLINE_WORDS = 20  # a first line this short with no full stop is a headline
 
 
 def addressed_to_model(sentence: Sentence) -> bool:
@@ -45,6 +46,17 @@ class Window:
         # Byte-identical for every stage of this window, so servers reuse the cached prefix.
         shown = [Sentence(s.number, s.start, s.end, WITHHELD) if addressed_to_model(s) else s for s in self.sentences]
         return prompts.render("system", title=self.title, numbered_article=numbered(shown))
+
+    @cached_property
+    def headline_numbers(self) -> frozenset[int]:
+        """The sentences that are a headline, not a claim: the title's own, and a first line that
+        ends with no stop ("Bremmer says Musk told him of a Putin call\n"); of this window."""
+        title = (self.headline or "").strip().rstrip(".")
+        found = {s.number for s in self.sentences if title and s.text.strip().rstrip(".") == title}
+        first = self.sentences[0] if self.sentences and self.sentences[0].number == 1 else None
+        if first is not None and _is_headline_line(self.text, first):
+            found.add(first.number)
+        return frozenset(found)
 
     @cached_property
     def withheld(self) -> list[int]:
@@ -77,6 +89,16 @@ class Window:
     def context(self, **extra: object) -> dict[str, object]:
         """Validation context for instructor: what the model's references are checked against."""
         return {"sentence_numbers": self.numbers, "align_quote": self.align, **extra}
+
+
+def _is_headline_line(text: str, sentence: Sentence) -> bool:
+    """The article's first line, short, with no full stop, on a line of its own."""
+    line = sentence.text.strip()
+    before, after = text[: sentence.start], text[sentence.end :]
+    return (
+        not before.strip(" \t#") and after[:1] in ("\n", "\r") and bool(line)
+        and line[-1] not in ".!?:;”\"’'" and len(line.split()) <= HEADLINE_WORDS
+    )  # fmt: skip
 
 
 def windows(text: str, *, title: str | None = None, max_chars: int = 12_000, overlap: int = 2) -> list[Window]:

@@ -208,6 +208,18 @@ def test_the_headline_and_boilerplate_are_not_asked_about() -> None:
     assert len(claims_stage.to_ask(window, proposed, 1)) == 1
 
 
+def test_what_a_headline_attributes_and_an_indirect_question_are_not_asked_about() -> None:
+    text = (
+        "Bremmer says Musk told him of a Putin call\n"
+        "Political scientist Ian Bremmer said on Tuesday that Elon Musk told him he had spoken with Vladimir Putin "
+        "about Ukraine. Bremmer did not say when the conversation took place, and the account could not be confirmed."
+    )
+    window = windows(text, title="Bremmer says Musk told him of a Putin call")[0]
+    proposed, _ = candidates.propose(window)
+    asked = [c.content.text for c in claims_stage.to_ask(window, proposed, 10)]
+    assert asked and not [t for t in asked if "of a Putin call" in t or "when the conversation" in t], asked
+
+
 def test_a_disputed_candidate_is_kept_though_dropped_and_a_reported_act_is_not_cut_as_attribution() -> None:
     text = (
         "Bremmer wrote that Musk had spoken with Putin about Ukraine in October. "
