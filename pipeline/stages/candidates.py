@@ -38,11 +38,10 @@ _CONTRADICTING = re.compile(
 )
 # Who confirms or reports a claim passes it on; "according to" and "said" name who made it.
 _CONFIRMING = re.compile(r"\b(confirm\w*|report\w*|obtain\w*|verif\w*|learn\w*)\b", re.I)
+_NEGATED_CUE = re.compile(r"\b(not|never)\b|n't\b", re.I)
 _PRONOUN_SOURCE = re.compile(r"^(he|she|they|we|i)$", re.I)
 _OPENING = re.compile(r"^[\s“”\"'‘’(]*(that\s+)?((him|her|me|them|us)\s+)?", re.I)
-_FRAGMENT_START = {"on", "to", "in", "as", "at", "for", "with", "by", "from", "of", "it", "himself", "herself", "themselves",
-                   # "did not say when the conversation took place": a question, not a proposition
-                   "when", "whether", "if", "how", "why"}  # fmt: skip
+_FRAGMENT_START = {"on", "to", "in", "as", "at", "for", "with", "by", "from", "of", "it", "himself", "herself", "themselves"}
 _NAME = re.compile(r"\b[A-Z][\w’'-]+(?: [A-Z][\w’'-]+)*")
 
 Score = Callable[[Sequence[str]], Sequence[float]]
@@ -110,6 +109,8 @@ def _is_proposition(attribution: Attribution) -> bool:
     content = attribution.content
     if attribution.source is None or content is None or len(content.text.split()) < MIN_CONTENT_WORDS:
         return False
+    if _NEGATED_CUE.search(attribution.cue.text):
+        return False  # "Bremmer did not say when the conversation took place": he claimed nothing
     if _OPENING.sub("", content.text).split(" ", 1)[0].lower() in _FRAGMENT_START:
         return False  # "on Tuesday, which the DCNF has obtained": the cue's adjunct, not what was said
     return not denials_stage.is_non_response(content.text) and not reports_a_denial(content.text)

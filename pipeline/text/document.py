@@ -49,14 +49,12 @@ class Window:
 
     @cached_property
     def headline_numbers(self) -> frozenset[int]:
-        """The sentences that are a headline, not a claim: the title's own, and a first line that
-        ends with no stop ("Bremmer says Musk told him of a Putin call\n"); of this window."""
-        title = (self.headline or "").strip().rstrip(".")
-        found = {s.number for s in self.sentences if title and s.text.strip().rstrip(".") == title}
+        """The article's first line when it is set as a headline: short, on its own line, with no
+        full stop ("Bremmer says Musk told him of a Putin call\n"). Neither it nor what it
+        attributes is a claim (a headline's attribution is cut for space: "Of a Putin call.").
+        A first line that ends with a stop (PolNeAR's) is read as prose: its attributions count."""
         first = self.sentences[0] if self.sentences and self.sentences[0].number == 1 else None
-        if first is not None and _is_headline_line(self.text, first):
-            found.add(first.number)
-        return frozenset(found)
+        return frozenset({1}) if first is not None and _is_headline_line(self.text, first) else frozenset()
 
     @cached_property
     def withheld(self) -> list[int]:

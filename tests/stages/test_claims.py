@@ -208,7 +208,7 @@ def test_the_headline_and_boilerplate_are_not_asked_about() -> None:
     assert len(claims_stage.to_ask(window, proposed, 1)) == 1
 
 
-def test_what_a_headline_attributes_and_an_indirect_question_are_not_asked_about() -> None:
+def test_what_a_headline_attributes_and_what_someone_did_not_say_are_not_asked_about() -> None:
     text = (
         "Bremmer says Musk told him of a Putin call\n"
         "Political scientist Ian Bremmer said on Tuesday that Elon Musk told him he had spoken with Vladimir Putin "
