@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,7 +23,7 @@ from pipeline.llm.errors import InvalidOutputError
 from pipeline.stages import candidates as candidates_stage
 from pipeline.stages._stage import Analysis, Stage, StageOutput
 from pipeline.stages.candidates import Candidate, as_claim, code_statement, statement_text, unattributed
-from pipeline.stages.propositions import merge_duplicates, reports_a_denial, resolve_descriptions
+from pipeline.stages.propositions import Embed, merge_duplicates, reports_a_denial, resolve_descriptions
 from pipeline.stance import checkworthy
 from pipeline.stance.embedder import shared_embedder
 from pipeline.text import prompts
@@ -66,20 +66,30 @@ class _Shown:
 
 
 def to_ask(window: Window, proposed: list[Candidate], max_claims: int) -> list[Candidate]:
-    """The candidates worth the model's tokens: the most check-worthy ``max_claims`` of those worth a desk's time."""
+    """The candidates worth the model's tokens: the most check-worthy ``max_claims`` of those worth a
+    desk's time (``write_claims`` takes the same slice of ``worth_checking``, and keeps the rest)."""
     return candidates_stage.worth_checking(window, proposed)[:max_claims]
 
 
-def not_asked(window: Window, proposed: list[Candidate], max_claims: int) -> list[Candidate]:
-    """The candidates beyond ``max_claims`` that code can state alone and the check-worthiness
-    model rates check-worthy: claims all the same, in the article's words (the seed's "Musk also
-    appeared concerned about more direct threats from Putin" ranks 11th). One that points back or
-    speaks as someone ("that outcome", "My response") would need the model's words: left out."""
-    rest = candidates_stage.worth_checking(window, proposed)[max_claims:]
-    return [c for c in rest if c.checkworthiness >= checkworthy.THRESHOLD and not needs_writing(code_statement(window, c)[0])]
+def beyond_the_call(window: Window, rest: list[Candidate], first: int) -> list[Claim]:
+    """The candidates the call did not see (beyond ``max_claims``) that code can state alone and the
+    check-worthiness model rates check-worthy, as claims c{first}, … in the article's words (the
+    seed's "Musk also appeared concerned about more direct threats from Putin" ranks 11th). One that
+    points back or speaks as someone ("that outcome", "My response") would need the model's words:
+    left out."""
+    claims: list[Claim] = []
+    for candidate in rest:
+        if candidate.checkworthiness < checkworthy.THRESHOLD:
+            continue
+        statement, via = code_statement(window, candidate)
+        if not needs_writing(statement):
+            claims.append(as_claim(window, candidate, f"c{first + len(claims)}", statement, via))
+    return claims
 
 
 def _code_cannot_state(window: Window, candidate: Candidate) -> bool:
+    """Code's own statement still points back or is long; a proposal is always code's (its sentence,
+    however long, says who proposed what)."""
     return candidates_stage.proposal_statement(window, candidate) is None and needs_writing(code_statement(window, candidate)[0])
 
 
@@ -90,7 +100,8 @@ def needs_writing(text: str) -> bool:
 
 async def write_claims(llm: LLM, window: Window, *, max_claims: int = 10) -> StageOutput[tuple[list[Claim], list[Denial]]]:
     proposed, denial_candidates = await asyncio.to_thread(candidates_stage.propose, window)
-    asked = to_ask(window, proposed, max_claims)
+    worthy = candidates_stage.worth_checking(window, proposed)
+    asked = worthy[:max_claims]
     grouped = candidates_stage.by_speaker(denial_candidates)
     if not asked:
         return StageOutput(([], []), Usage(), [])
@@ -123,8 +134,8 @@ async def write_claims(llm: LLM, window: Window, *, max_claims: int = 10) -> Sta
         usage, warnings = Usage(), [f"claims: {error}; the candidates are kept in the article's words, denials linked by code"]
     misplaced = await asyncio.to_thread(_misplaced, answer, shown, _embed)
     claims, by_candidate = _claims(window, answer, asked, claim_ids, warnings, misplaced)
-    rest = not_asked(window, proposed, max_claims)
-    claims += [candidates_stage.as_claim(window, c, f"c{len(claims) + n + 1}", *code_statement(window, c)) for n, c in enumerate(rest)]
+    rest = beyond_the_call(window, worthy[max_claims:], len(claims) + 1)
+    claims += rest
     if rest:
         warnings.append(f"claims: {len(rest)} more candidate(s) beyond the {max_claims} the call writes, kept in the article's words")
     merged, moved = await asyncio.to_thread(merge_duplicates, claims, _embed)
@@ -156,7 +167,7 @@ def _shown(window: Window, claim_id: str, candidate: Candidate) -> _Shown:
     return _Shown(claim_id, chain, text, before)
 
 
-def _misplaced(answer: WrittenClaims, shown: Sequence[_Shown], embed: Callable[[Sequence[str]], np.ndarray]) -> set[str]:
+def _misplaced(answer: WrittenClaims, shown: Sequence[_Shown], embed: Embed) -> set[str]:
     """The ids whose written statement is about another candidate: closer in meaning (MiniLM
     cosine) to another's text than to its own by ``MISPLACED_MARGIN``. The 1.5B once wrote each
     statement under the next id (its own candidate 0.37-0.53, another's 0.83-0.99); a statement
@@ -203,10 +214,7 @@ def _claims(
         if written is not None and reports_a_denial(written):
             warnings.append(f"claims: dropped {written[:60]!r}: it reports a denial (a denial, not a claim)")
             continue
-        if written is None or candidates_stage.proposal_statement(window, candidate) is not None:
-            statement, via = code_statement(window, candidate)  # a proposal: the sentence that says who made it
-        else:
-            statement, via = _statement(window, written, candidate, warnings)
+        statement, via = code_statement(window, candidate) if written is None else _statement(window, written, candidate, warnings)
         by_candidate[claim_id] = f"c{len(claims) + 1}"
         claims.append(as_claim(window, candidate, by_candidate[claim_id], statement, via))
     return claims, by_candidate
