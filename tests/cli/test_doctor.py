@@ -28,7 +28,7 @@ def test_the_build_features_are_read_from_llama_cpps_system_info() -> None:
 def test_a_native_amx_build_on_a_vm_that_does_not_grant_amx_fails_with_the_portable_reinstall() -> None:
     check = llama_build(NATIVE_ON_SAPPHIRE_RAPIDS, AMX_VM)
     assert not check.ok and "AMX_INT8" in check.detail and "would crash" in check.detail
-    assert "pip install --no-cache-dir --no-deps -r requirements.lock" in check.fix
+    assert "pip install --force-reinstall --no-deps -r requirements.lock" in check.fix
     on_amd = llama_build(NATIVE_ON_SAPPHIRE_RAPIDS, CpuSupport("Zen 3", AVX2, amx_granted=False))
     assert not on_amd.ok and "AVX512" in on_amd.detail
 
@@ -42,6 +42,7 @@ def test_the_portable_build_runs_everywhere_with_avx2() -> None:
 def test_the_installed_llama_cpp_is_the_portable_build() -> None:
     check = llama_build()
     assert check.ok and "the portable build" in check.detail, check.detail
+    assert "xllamacpp 2026." in check.detail, check.detail  # the runtime is named, with its version
 
 
 def test_doctor_names_a_damaged_weights_file_and_its_fix(tmp_path: Path) -> None:

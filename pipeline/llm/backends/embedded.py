@@ -1,4 +1,4 @@
-"""The embedded backend: a local GGUF model behind llama-cpp-python's OpenAI-compatible server,
+"""The embedded backend: a local GGUF model behind llama.cpp's own OpenAI-compatible server,
 started for the ``with`` block (``pipeline.llm.embedded``), or a llama.cpp server the user runs
 (``base_url``). No key; free."""
 
@@ -42,6 +42,30 @@ def embedded_llm(settings: Settings, base_url: str, model: str) -> LLM:
     )
 
 
+def embedded_slots(settings: Settings, available_bytes: int | None = None) -> int:
+    """Requests the server decodes side by side: ``embedded_slots``, at most ``concurrency``, and
+    no more than half the memory now available holds (each slot has its own context's KV cache)."""
+    available = available_bytes if available_bytes is not None else _available_memory()
+    per_slot = settings.context_tokens * KV_BYTES_PER_TOKEN.get(settings.embedded_model, max(KV_BYTES_PER_TOKEN.values()))
+    fits = max(1, (available // 2) // per_slot) if available else 1
+    return max(1, min(settings.embedded_slots, settings.concurrency, fits))
+
+
+# f16 K and V for every layer: 1.5B 28 layers x 2 x 256; 0.5B 24 layers x 2 x 128 (x 2 bytes).
+KV_BYTES_PER_TOKEN = {"qwen2.5-coder-1.5b-instruct-q4_k_m": 28_672, "qwen2.5-coder-0.5b-instruct-q4_k_m": 12_288}
+
+
+def _available_memory() -> int:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 class EmbeddedBackend:
     name = "embedded"
     summary = "a local model (no key), served by llama.cpp on loopback"
@@ -59,7 +83,10 @@ class EmbeddedBackend:
             yield embedded_llm(settings, settings.base_url, weights.name)
             return
         path = ensure_weights(weights, settings.cache_dir / "models")
-        server = EmbeddedServer(path, n_ctx=settings.context_tokens, wait=False, log_dir=settings.cache_dir / "logs")
+        server = EmbeddedServer(
+            path, n_ctx=settings.context_tokens, wait=False, log_dir=settings.cache_dir / "logs",
+            slots=embedded_slots(settings), alias=weights.name,
+        )  # fmt: skip
         with server:
             llm = embedded_llm(settings, server.base_url, weights.name)  # the SDK loads while the model does
             llm.server = server
