@@ -78,7 +78,7 @@ def run_command(
     from pipeline.run.inputs import NoArticlesError, discover_or_fail
     from pipeline.run.lock import FolderBusyError, OutputLock
     from pipeline.run.output import check_out_dir
-    from pipeline.run.scheduler import run
+    from pipeline.run.driver import run
     from pipeline.stance.embedder import EmbeddingModelError
     from pipeline.stance.model import StanceModelError
     from pipeline.text.ingest import InputError
