@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,6 +48,9 @@ class Engine(Protocol):
     def close(self) -> str | None: ...
 
 
+EngineFor = Callable[[ModelPrice | None], Engine]  # the engine of a run, given the model's price
+
+
 class _Quiet:
     def emit(self, event: str, **fields: object) -> None:
         pass
@@ -67,7 +70,7 @@ async def run(
     stories: bool = False,
     reporter: Reporter | None = None,
     lock: OutputLock | None = None,
-    engine: Engine | None = None,
+    engine: EngineFor | None = None,
 ) -> RunSummary:
     """Analyse every article with bounded concurrency; one article's failure is recorded and
     does not stop the others. ``files`` is streamed (an :class:`Inputs` is walked as the run goes);
@@ -79,7 +82,8 @@ async def run(
     again), ``stories`` groups claims across articles into OUT/stories.jsonl at the end (CLI: on).
     ``lock``: OUT's lock when the caller took it already (the CLI does, before loading models);
     else it is taken here, and a folder another run holds is refused (:class:`FolderBusyError`).
-    ``engine``: who analyses the admitted articles (default: this process, :class:`LocalEngine`)."""
+    ``engine``: who analyses the admitted articles (default: this process, :class:`LocalEngine`;
+    ``run --engine ray``: run/ray_engine.py)."""
     check_out_dir(out_dir)
     if lock is not None:
         return await _run(llm, files, missing, out_dir, settings, resume, stories, reporter, engine)
@@ -89,11 +93,11 @@ async def run(
 
 async def _run(
     llm: LLM | None, files: Iterable[Path], missing: list[str], out_dir: Path, settings: Settings, resume: bool,
-    stories: bool, reporter: Reporter | None, engine: Engine | None,
+    stories: bool, reporter: Reporter | None, engine_for: EngineFor | None,
 ) -> RunSummary:
     reporter = reporter or _Quiet()
     price = _price(llm, settings)
-    engine = engine or LocalEngine(llm, settings, out_dir, price)
+    engine = engine_for(price) if engine_for is not None else LocalEngine(llm, settings, out_dir, price)
     summary = RunSummary(run_id=datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6])
     # One cheap walk (names only) for the progress bar's total; the run walks again as it goes.
     counted, several = files.census() if isinstance(files, Inputs) else (None, True)

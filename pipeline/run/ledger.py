@@ -150,7 +150,7 @@ class Ledger:
         elif outcome.kind == "disk_full" and isinstance(outcome.error, OSError):
             self.disk_full(outcome.error, outcome.source)
         elif outcome.kind in ("disk_full", "unfinished"):
-            self.unfinished(outcome.source)
+            self.unfinished(None, outcome.source)
 
     def _settle(self, outcome: Outcome) -> None:
         self.summary.bill.add(outcome.tally)
@@ -181,7 +181,10 @@ class Ledger:
             tokens=bill.tokens, cost_usd=round(bill.cost_usd, 6),
         )
 
-    def unfinished(self, source: str) -> None:
+    def unfinished(self, article_id: str | None, source: str) -> None:
+        """In progress when the run stopped (a full disk, an interrupt): the next run resumes it."""
+        if article_id is not None:
+            self.release(article_id)
         self.summary.unfinished.append(source)
 
     def disk_full(self, error: OSError, unfinished: str | None) -> None:

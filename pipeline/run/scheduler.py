@@ -35,7 +35,7 @@ def in_progress(concurrency: int) -> int:
 class Sink(Protocol):
     async def record(self, outcome: Outcome) -> None: ...
 
-    def unfinished(self, source: str) -> None: ...
+    def unfinished(self, article_id: str, source: str) -> None: ...
 
     @property
     def stopping(self) -> bool: ...
@@ -107,7 +107,7 @@ class Scheduler:
             outcome = await analyse_article(self.llm, article, self.settings, self.out_dir)
         except asyncio.CancelledError:
             if self.disk_fault is not None:
-                self.sink.unfinished(article.meta.source)
+                self.sink.unfinished(article.meta.id, article.meta.source)
             raise
         finally:
             request_priority.reset(priority)
