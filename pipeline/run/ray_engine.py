@@ -10,6 +10,7 @@ requeues the shard on another actor instead, at once.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -90,7 +91,10 @@ class RayEngine:
         started_here = not ray.is_initialized()
         if started_here:
             try:
-                ray.init(address=self.address, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
+                # A cluster started here serves this machine only (loopback); a real one is named by --address.
+                here = {"_node_ip_address": "127.0.0.1"} if self.address is None and not os.environ.get("RAY_ADDRESS") else {}
+                ray.init(address=self.address, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False,
+                         **here)
             except (ConnectionError, RuntimeError, ValueError) as error:
                 raise RayUnavailableError(f"cannot reach the Ray cluster at {self.address or 'auto'}: {one_line(error)}") from None
         cluster = RayCluster(ray, self._start_actors(ray))

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+# Loopback only: Ray otherwise names this machine by its network address, even for a local cluster.
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 ray = pytest.importorskip("ray")
 
 from cli_process import FACTCHECK, env_for  # noqa: E402
