@@ -23,7 +23,7 @@ from pipeline.llm.prices import ModelPrice
 from pipeline.run.dispatch import Dispatcher, Lost
 from pipeline.run.inputs import one_line
 from pipeline.run.ledger import Ledger
-from pipeline.run.shard_runner import ShardRunner
+from pipeline.run.shard_runner import ShardRunner, model_server_name
 from pipeline.settings import Settings
 from pipeline.text.ingest import InputError
 
@@ -206,6 +206,11 @@ class RayCluster:
     def close(self) -> None:
         for actor in self.actors:
             self.ray.kill(actor)
+        for node in self.ray.nodes():  # the machines' embedded model servers, if any were started
+            try:
+                self.ray.kill(self.ray.get_actor(model_server_name(node["NodeID"])))
+            except ValueError:  # none on that machine
+                continue
 
 
 def _reason(error: Exception) -> str:
