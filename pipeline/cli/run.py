@@ -47,6 +47,22 @@ NoLlmOpt = Annotated[
                        "a later run with the LLM on OUT upgrades these results).")
 ]  # fmt: skip
 
+EngineOpt = Annotated[str, typer.Option(help="local (default): this machine | ray: a Ray cluster (docs/scale-out.md).")]
+AddressOpt = Annotated[
+    str | None,
+    typer.Option(help="--engine ray: the cluster, auto | ray://HOST:10001 "
+                 "(default: RAY_ADDRESS, else one on this machine)."),
+]  # fmt: skip
+ActorsOpt = Annotated[
+    int | None, typer.Option(min=1, help="--engine ray: actors per machine (default: one per 2 CPUs).")
+]
+ShardSizeOpt = Annotated[int | None, typer.Option(min=1, help="--engine ray: input paths per call (default 16).")]
+ShareOpt = Annotated[
+    str | None,
+    typer.Option(help="i/N: only the i-th of N shares of the input (by path hash), for N machines side by side; "
+                 "join their OUTs with factcheck merge."),
+]  # fmt: skip
+
 
 def load_stance_model() -> None:
     from pipeline.stance.embedder import shared_embedder
@@ -75,14 +91,11 @@ def run_command(
     log_json: LogJsonOpt = None,
     stories: StoriesOpt = True,
     no_llm: NoLlmOpt = False,
-    engine: Annotated[str, typer.Option(help="local (default): this machine | ray: a Ray cluster (docs/scale-out.md).")] = "local",
-    address: Annotated[str | None, typer.Option(help="--engine ray: the cluster, auto | ray://HOST:10001 "
-                                                "(default: RAY_ADDRESS, else a cluster on this machine).")] = None,
-    actors_per_node: Annotated[int | None, typer.Option(min=1, help="--engine ray: actors per machine "
-                                                        "(default: one per 2 CPUs).")] = None,
-    shard_size: Annotated[int | None, typer.Option(min=1, help="--engine ray: input paths per call (default 16).")] = None,
-    shard: Annotated[str | None, typer.Option(help="i/N: only the i-th of N shares of the input (by path hash), "
-                                              "for N machines side by side; join their OUTs with factcheck merge.")] = None,
+    engine: EngineOpt = "local",
+    address: AddressOpt = None,
+    actors_per_node: ActorsOpt = None,
+    shard_size: ShardSizeOpt = None,
+    shard: ShareOpt = None,
 ) -> None:
     """Analyse articles and write one JSON result per article into OUT."""
     from pipeline.llm.cache import CacheError, CacheUnwritableError

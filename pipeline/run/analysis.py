@@ -93,7 +93,8 @@ async def analyse_article(llm: LLM | None, article: Article, settings: Settings,
     except OSError as error:
         return _os_error(meta.id, meta.source, chars, tally, "analyze", error)
     except Exception as error:  # a bug must fail only its article, never stall an overnight run
-        return Outcome(meta.id, meta.source, "failed", chars, tally, "internal", f"internal error, please report: {one_line(error)}")
+        reason = f"internal error, please report: {one_line(error)}"
+        return Outcome(meta.id, meta.source, "failed", chars, tally, "internal", reason)
     try:
         # fsync blocks for milliseconds: in a thread, so other articles' answers keep flowing.
         await asyncio.to_thread(write_json_atomic, result_path(out_dir, meta.id), result)

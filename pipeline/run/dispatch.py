@@ -116,6 +116,13 @@ class Dispatcher:
                     break
                 for handle, value in self.cluster.wait(list(self.inflight)):
                     self._ended(self.inflight.pop(handle), value)
+        except BaseException:  # interrupted (Ctrl-C, SIGTERM): the articles being analysed are named
+            for call in self.inflight.values():
+                if call.phase == "analyse":
+                    for article in call.items:
+                        source = call.shard.paths[call.shard.where[article]]  # type: ignore[index]
+                        self.ledger.unfinished(article, source)  # type: ignore[arg-type]
+            raise
         finally:
             if self.inflight:  # interrupted or stopped: nothing more will be read from them
                 self.cluster.cancel(list(self.inflight))
@@ -164,13 +171,12 @@ class Dispatcher:
         call.worker = worker
         shard = call.shard
         if call.phase == "read":
-            handle = self.cluster.read(worker, shard.number, [shard.paths[i] for i in call.items])  # type: ignore[index]
+            paths = [shard.paths[i] for i in call.items]  # type: ignore[index]
+            handle = self.cluster.read(worker, shard.number, paths)
         else:
             ids: list[str] = call.items  # type: ignore[assignment]
-            paths = sorted({shard.where[i] for i in ids})
-            handle = self.cluster.analyse(
-                worker, shard.number, [shard.paths[i] for i in paths], [(i, self.numbers[i]) for i in ids]
-            )
+            paths = [shard.paths[i] for i in sorted({shard.where[i] for i in ids})]
+            handle = self.cluster.analyse(worker, shard.number, paths, [(i, self.numbers[i]) for i in ids])
         self.inflight[handle] = call
         self.load[worker] = self.load.get(worker, 0) + 1
 
@@ -217,7 +223,8 @@ class Dispatcher:
         ended = {outcome.article for outcome in outcomes}
         for outcome in outcomes:
             if outcome.kind == "fatal" and self.fatal is None:
-                self.fatal = outcome.error if isinstance(outcome.error, EndpointError) else EndpointError(outcome.reason)
+                error = outcome.error
+                self.fatal = error if isinstance(error, EndpointError) else EndpointError(outcome.reason or "")
                 self.cluster.cancel(list(self.inflight))
         missing = [i for i in call.items if i not in ended]  # cancelled by a stop on its worker
         for article in missing:
@@ -241,7 +248,8 @@ class Dispatcher:
         if self.stopping:
             if call.phase == "analyse":
                 for article in call.items:
-                    self.ledger.unfinished(article, call.shard.paths[call.shard.where[article]])  # type: ignore[arg-type,index]
+                    source = call.shard.paths[call.shard.where[article]]  # type: ignore[index]
+                    self.ledger.unfinished(article, source)  # type: ignore[arg-type]
             return
         self.requeued += 1
         shard = call.shard

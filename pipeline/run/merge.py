@@ -70,8 +70,10 @@ def _merge_one(source: Path, target: Path, merged: Merged) -> dict[str, object]:
         with (target / SKIPPED_FILE).open("a", encoding="utf-8") as out:
             out.write(skipped.read_text(encoding="utf-8"))
     run = json.loads((source / "run.json").read_text(encoding="utf-8"))
-    return {"folder": str(source), "run_id": run.get("run_id"), "status": run.get("status"), "counts": run.get("counts", {}),
-            "usage": run.get("usage", {})}
+    return {
+        "folder": str(source), "run_id": run.get("run_id"), "status": run.get("status"),
+        "counts": run.get("counts", {}), "usage": run.get("usage", {}),
+    }
 
 
 def _errors(sources: list[Path], target: Path) -> None:
@@ -88,7 +90,10 @@ def _manifest(target: Path, merged: Merged) -> None:
     status = "complete" if statuses == {"complete"} else next(
         (s for s in ("failed", "stopped", "interrupted", "running", "budget_exhausted") if s in statuses), "complete"
     )
-    counts = {name: sum(int(run["counts"].get(name) or 0) for run in merged.runs) for name in SUMMED}  # type: ignore[union-attr]
+    counts = {
+        name: sum(int(run["counts"].get(name) or 0) for run in merged.runs)  # type: ignore[union-attr]
+        for name in SUMMED
+    }
     usage: dict[str, float] = {}
     for run in merged.runs:
         for name, value in dict(run["usage"]).items():  # type: ignore[call-overload]

@@ -92,11 +92,15 @@ class RayEngine:
         if started_here:
             try:
                 # A cluster started here serves this machine only (loopback); a real one is named by --address.
-                here = {"_node_ip_address": "127.0.0.1"} if self.address is None and not os.environ.get("RAY_ADDRESS") else {}
-                ray.init(address=self.address, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False,
-                         **here)
+                local = self.address is None and not os.environ.get("RAY_ADDRESS")
+                here = {"_node_ip_address": "127.0.0.1"} if local else {}
+                ray.init(
+                    address=self.address, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False,
+                    **here,
+                )
             except (ConnectionError, RuntimeError, ValueError) as error:
-                raise RayUnavailableError(f"cannot reach the Ray cluster at {self.address or 'auto'}: {one_line(error)}") from None
+                where = self.address or "auto"
+                raise RayUnavailableError(f"cannot reach the Ray cluster at {where}: {one_line(error)}") from None
         cluster = RayCluster(ray, self._start_actors(ray))
         dispatcher = Dispatcher(ledger, cluster, self.shard_size)
         try:
@@ -115,6 +119,7 @@ class RayEngine:
             raise RayUnavailableError("the Ray cluster has no machine with a CPU to run on")
         runner = ray.remote(ShardRunner)
         started = datetime.now(UTC)
+        out = str(self.out_dir.resolve())
         actors = []
         for node in nodes:
             cpus = float(node["Resources"]["CPU"])
@@ -125,7 +130,7 @@ class RayEngine:
                     num_cpus=cpus / count, max_restarts=-1, max_task_retries=0, max_concurrency=64,
                     # soft: after its machine dies, an actor restarts wherever there is room
                     scheduling_strategy=NodeAffinitySchedulingStrategy(node["NodeID"], soft=True),
-                ).remote(self.settings, str(self.out_dir.resolve()), self.no_llm, self.resume, threads, self.price, started))
+                ).remote(self.settings, out, self.no_llm, self.resume, threads, self.price, started))
         return actors
 
     def close(self) -> str | None:
@@ -165,10 +170,14 @@ class RayCluster:
         ray = self.ray
         while True:
             refs = handles + list(self.probes)
+            if not refs:  # nothing out and every actor usable: the dispatch loop has more to hand out
+                return []
             ready, _ = ray.wait(refs, num_returns=1, timeout=WAIT_SLICE)
             if not ready:
                 if not self.usable and not handles and time.monotonic() - self._idle_since > NO_WORKER_TIMEOUT:
-                    raise RayUnavailableError(f"no Ray actor could run for {NO_WORKER_TIMEOUT:.0f} s: is the cluster up?")
+                    raise RayUnavailableError(
+                        f"no Ray actor could run for {NO_WORKER_TIMEOUT:.0f} s: is the cluster up?"
+                    )
                 continue
             ready, _ = ray.wait(refs, num_returns=len(refs), timeout=0)
             done: list[tuple[Any, object]] = []
@@ -192,7 +201,8 @@ class RayCluster:
         except self.ray.exceptions.RayError as error:
             if getattr(error, "actor_init_failed", False):  # its models or client could not load: none will
                 lines = [line for line in str(error).strip().splitlines() if line.strip()]
-                raise RayUnavailableError(f"a Ray actor could not start: {lines[-1].strip() if lines else error}") from None
+                cause = lines[-1].strip() if lines else str(error)
+                raise RayUnavailableError(f"a Ray actor could not start: {cause}") from None
             time.sleep(0.2)  # restarting, or its machine is gone: asked again, without spinning
             self.lost(worker)
             return False

@@ -39,7 +39,9 @@ if TYPE_CHECKING:
     from pipeline.llm.client import LLM
 
 KEPT_SHARDS = 4  # shards read and not yet analysed whose texts an actor keeps (the driver sends 2 at a time)
-NETWORK_FILESYSTEMS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "lustre", "gpfs", "ceph", "glusterfs", "beegfs", "fuse.sshfs"}
+NETWORK_FILESYSTEMS = {
+    "nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "lustre", "gpfs", "ceph", "glusterfs", "beegfs", "fuse.sshfs",
+}
 
 
 class ShardRunner:
@@ -64,7 +66,9 @@ class ShardRunner:
         self.llm: LLM | None = None
         if not no_llm:
             self.llm = self._open.enter_context(open_llm(_on_this_node(settings)))
-            use_transport_stack(self.llm, limiter=self.limiter, price=price, cache=self.cache, stage_by_tool=STAGE_BY_TOOL)
+            use_transport_stack(
+                self.llm, limiter=self.limiter, price=price, cache=self.cache, stage_by_tool=STAGE_BY_TOOL
+            )
 
     async def ping(self) -> int:
         return os.getpid()
@@ -104,9 +108,9 @@ class ShardRunner:
             elif article in texts:
                 startable.append((texts[article], number))
             else:  # the file changed since the driver admitted it
-                source = paths[0] if len(paths) == 1 else f"{', '.join(paths)}"
-                collected.outcomes.append(Outcome(article, source, "failed", 0, stage="ingest",
-                                                  reason=f"{source}: changed during the run (article {article} is gone)"))
+                source = ", ".join(paths)
+                reason = f"{source}: changed during the run (article {article} is gone)"
+                collected.outcomes.append(Outcome(article, source, "failed", 0, stage="ingest", reason=reason))
         scheduler = Scheduler(self.llm, self.settings, self.out_dir, self.limiter, collected)
         await scheduler.go(iter(startable))
         return collected.outcomes

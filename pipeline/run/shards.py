@@ -42,7 +42,8 @@ class Share(Inputs):
         on_fault: Callable[[str], None] | None = None,
     ) -> Iterator[Path]:
         mine = self.index == 1
-        for path in super().walk(on_skipped if mine else None, self._unreadable(on_unreadable), on_fault if mine else None):
+        walk = super().walk(on_skipped if mine else None, self._unreadable(on_unreadable), on_fault if mine else None)
+        for path in walk:
             if share_of(path, self.count) == self.index:
                 yield path
 
