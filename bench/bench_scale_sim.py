@@ -4,6 +4,7 @@ by a discrete-event cluster instead of Ray (not a test; prints figures).
 
     python bench/bench_scale_sim.py                         # 1M paths, 1,000 workers, shard 16, 2 s + 60 s mixes
     python bench/bench_scale_sim.py --paths 200000 --sweep  # straggler tail against the shard size
+    python bench/bench_scale_sim.py --paths 200000 --sweep --fixed  # the same without shards shrinking at the end
 
 The simulated cluster: ``--nodes`` machines of ``--actors`` workers each. A worker runs its calls
 one at a time in arrival order (the driver keeps two in flight each). Reading a path costs 5 ms;
@@ -187,7 +188,7 @@ def rss_mib() -> float:
 
 def paths(count: int, samples: list[tuple[int, float]], cluster: SimCluster, loss_fraction: float) -> Iterator[Path]:
     for i in range(count):
-        if i % 50_000 == 0:
+        if i % (count // 10) == 0:
             samples.append((i, rss_mib()))
         if i == int(count * loss_fraction) and cluster.loss_at is None and cluster.lost_node < 0:
             cluster.loss_at = cluster.now + 1.0  # mid-run: the walk is this far, the workers busy
@@ -209,7 +210,8 @@ def simulate(args: argparse.Namespace, shard_size: int, service: float, count: i
         ledger = Ledger(out, settings, True, summary, budget, Quiet(), SkippedList(out, summary, Quiet()), DiskReserve(out))
         samples: list[tuple[int, float]] = []
         cpu, wall = time.process_time(), time.perf_counter()
-        Dispatcher(ledger, cluster, shard_size).run(paths(count, samples, cluster, args.loss_at))
+        dispatcher = Dispatcher(ledger, cluster, shard_size, expected=None if args.fixed else count)
+        dispatcher.run(paths(count, samples, cluster, args.loss_at))
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         ledger.close()
         samples.append((count, rss_mib()))
@@ -225,8 +227,8 @@ def simulate(args: argparse.Namespace, shard_size: int, service: float, count: i
     return {
         "completions": completions, "duplicates": summary.duplicates, "not_started": summary.not_started,
         "driver_cpu_us": 1e6 * driver / max(1, completions), "sustains_per_s": completions / max(driver, 1e-9),
-        "sim_cpu_s": cluster.seconds, "wall_s": wall, "rss_first": samples[1][1] if len(samples) > 1 else samples[0][1],
-        "rss_last": samples[-1][1], "rss_max": max(r for _, r in samples), "makespan_h": end / 3600,
+        "sim_cpu_s": cluster.seconds, "wall_s": wall, "rss": " ".join(f"{r:.0f}" for _, r in samples[1:]),
+        "makespan_h": end / 3600,
         "over_ideal": end / ideal if ideal else 0.0, "tail_s": end - p99, "limit": args.budget or 0.0,
         "spent": summary.total.cost_usd, "overshoot": summary.total.cost_usd - (args.budget or 0.0),
     }
@@ -242,19 +244,21 @@ def main() -> None:
     parser.add_argument("--loss-at", type=float, default=0.5, help="share of the walk when a machine is lost")
     parser.add_argument("--restart", type=float, default=120.0)
     parser.add_argument("--budget", type=float, default=None, help="USD limit (articles cost ~$0.001)")
-    parser.add_argument("--sweep", action="store_true", help="shard sizes 1, 4, 16, 64 (2 s articles)")
+    parser.add_argument("--sweep", action="store_true", help="shard sizes 1, 4, 16, 64")
+    parser.add_argument("--fixed", action="store_true", help="shards of the full size to the end (no count given)")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    runs = [(size, 2.0) for size in (1, 4, 16, 64)] if args.sweep else [(args.shard_size, s) for s in args.services]
+    sizes = (1, 4, 16, 64) if args.sweep else (args.shard_size,)
+    runs = [(size, service) for service in args.services for size in sizes]
     print(f"{args.paths:,} paths, {args.nodes * args.actors:,} workers ({args.nodes} x {args.actors}), one machine lost at "
-          f"{args.loss_at:.0%} of the walk, back after {args.restart:.0f} s" + (f", budget ${args.budget:,.2f}" if args.budget else ""))
+          f"{args.loss_at:.0%} of the walk, back after {args.restart:.0f} s" + (f", budget ${args.budget:,.2f}" if args.budget else "")
+          + (", shards of the full size to the end" if args.fixed else ", shards shrinking at the end of the input"))
     for size, service in runs:
         r = simulate(args, size, service, args.paths)
         print(
             f"shard {size:>3}, {service:>4.0f} s/article: {r['completions']:,.0f} done, {r['duplicates']:,.0f} duplicates, "
             f"{r['not_started']:,.0f} not started | driver {r['driver_cpu_us']:.0f} us CPU a completion = "
-            f"{r['sustains_per_s']:,.0f} completions/s | RSS {r['rss_first']:.0f} -> {r['rss_last']:.0f} MiB "
-            f"(max {r['rss_max']:.0f}) | makespan {r['makespan_h']:.2f} h = {r['over_ideal']:.3f} x ideal, "
+            f"{r['sustains_per_s']:,.0f} completions/s | RSS at each tenth of the walk {r['rss']} MiB | makespan {r['makespan_h']:.2f} h = {r['over_ideal']:.3f} x ideal, "
             f"tail (99% -> 100%) {r['tail_s']:.0f} s | wall {r['wall_s']:.0f} s (simulator {r['sim_cpu_s']:.0f} s CPU)"
             + (f" | budget ${r['limit']:.2f}, spent ${r['spent']:.4f}, overshoot ${r['overshoot']:+.4f}" if args.budget else "")
         )

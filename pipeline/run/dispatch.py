@@ -13,6 +13,7 @@ its own is named in errors.jsonl and the run goes on.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -86,7 +87,7 @@ class Call:
 
 
 class Dispatcher:
-    def __init__(self, ledger: Ledger, cluster: Cluster, shard_size: int):
+    def __init__(self, ledger: Ledger, cluster: Cluster, shard_size: int, expected: int | None = None):
         self.ledger = ledger
         self.cluster = cluster
         self.shard_size = max(1, shard_size)
@@ -98,6 +99,8 @@ class Dispatcher:
         self.next_admit = 0  # the shard whose reading is admitted next: input order
         self.strikes: dict[str, int] = {}  # path or article id -> calls it lost on its own
         self.numbers: dict[str, int] = {}  # admitted article id -> its start number (its calls' priority)
+        self.expected = expected  # input paths, when counted before the run: shards shrink at its end
+        self._taken = 0  # paths taken from the walk so far
         self._walk: Iterator[Path] | None = None
         self._shards = 0
         self.requeued = 0  # calls requeued after a loss (the run's figure for run.json and the bench)
@@ -150,7 +153,8 @@ class Dispatcher:
         capacity = PER_WORKER * max(1, len(self.cluster.workers()))
         if self._walk is None or len(self.open) >= capacity + len(self.cluster.workers()):
             return None  # shards read and waiting for their turn count too: memory stays bounded
-        paths = [str(path) for path in islice(self._walk, self.shard_size)]
+        paths = [str(path) for path in islice(self._walk, self._size(capacity // PER_WORKER))]
+        self._taken += len(paths)
         if not paths:
             self._walk = None
             self._admit_ready()  # the last shards may all be read already
@@ -159,6 +163,15 @@ class Dispatcher:
         self._shards += 1
         self.open[shard.number] = shard
         return Call(shard, "read", list(range(len(paths))))
+
+    def _size(self, workers: int) -> int:
+        """Guided self-scheduling: full shards while the input is long, then ever smaller ones, down to
+        one path, so that the run ends with every worker busy to the last minutes, not one worker
+        finishing a long shard alone (``expected``: the paths the driver counted, when it did)."""
+        if self.expected is None:
+            return self.shard_size
+        left = max(0, self.expected - self._taken)
+        return max(1, min(self.shard_size, math.ceil(left / (2 * PER_WORKER * max(1, workers)))))
 
     def _free_worker(self, prefer: int | None) -> int | None:
         workers = self.cluster.workers()

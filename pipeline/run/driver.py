@@ -118,6 +118,7 @@ async def _run(
     verifier = settings.resolved_verifier(llm.backend) if llm is not None else "trained"
     budget = Budget(settings.budget_usd, price, calls_per_window=calls_per_window(verifier), window_chars=settings.window_chars)
     ledger = Ledger(out_dir, settings, resume, summary, budget, reporter, skipped_list, reserve)
+    ledger.expected_files = counted
     try:
         for line in missing:
             ledger.failed_input(line.rsplit(": ", 1)[0], line)

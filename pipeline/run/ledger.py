@@ -40,6 +40,7 @@ class Ledger:
         self.started = 0  # articles admitted: the start number of the latest
         self.ended_unstarted = 0  # ended before a start (reused, unreadable, too long): the bar counts them
         self.disk_fault: OSError | None = None  # set when OUT's disk is full: the run starts nothing more
+        self.expected_files: int | None = None  # the input's article files, when counted before the run
         self.on_disk_full: list[Callable[[OSError], None]] = []  # the engine stops its calls
         self._reserved: dict[str, float] = {}  # article id -> its budget reservation, while it runs
 

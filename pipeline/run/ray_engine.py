@@ -102,7 +102,7 @@ class RayEngine:
                 where = self.address or "auto"
                 raise RayUnavailableError(f"cannot reach the Ray cluster at {where}: {one_line(error)}") from None
         cluster = RayCluster(ray, self._start_actors(ray))
-        dispatcher = Dispatcher(ledger, cluster, self.shard_size)
+        dispatcher = Dispatcher(ledger, cluster, self.shard_size, expected=ledger.expected_files)
         try:
             dispatcher.run(files)
         finally:

@@ -54,6 +54,9 @@ class ShardRunner:
         self.resume = resume
         self.run_started = run_started  # a result started after it was written by this run
         self.texts: OrderedDict[int, dict[str, Article]] = OrderedDict()
+        # One shard analysed at a time: --concurrency means per actor what it means per local run;
+        # the driver's second call waits here, read and ready, and starts the moment the first ends.
+        self.one_shard = asyncio.Lock()
         if no_llm or settings.resolved_verifier(chosen_backend(settings).name) == "trained":
             from pipeline.stance import model as stance_model
             from pipeline.stance.embedder import shared_embedder
@@ -111,8 +114,9 @@ class ShardRunner:
                 source = ", ".join(paths)
                 reason = f"{source}: changed during the run (article {article} is gone)"
                 collected.outcomes.append(Outcome(article, source, "failed", 0, stage="ingest", reason=reason))
-        scheduler = Scheduler(self.llm, self.settings, self.out_dir, self.limiter, collected)
-        await scheduler.go(iter(startable))
+        async with self.one_shard:
+            scheduler = Scheduler(self.llm, self.settings, self.out_dir, self.limiter, collected)
+            await scheduler.go(iter(startable))
         return collected.outcomes
 
     def _written_by_this_run(self, article: str) -> Outcome | None:
