@@ -6,8 +6,9 @@ by a discrete-event cluster instead of Ray (not a test; prints figures).
     python bench/bench_scale_sim.py --paths 200000 --sweep  # straggler tail against the shard size
     python bench/bench_scale_sim.py --paths 200000 --sweep --fixed  # the same without shards shrinking at the end
 
-The simulated cluster: ``--nodes`` machines of ``--actors`` workers each. A worker runs its calls
-one at a time in arrival order (the driver keeps two in flight each). Reading a path costs 5 ms;
+The simulated cluster: ``--nodes`` machines of ``--actors`` workers each. A worker analyses one
+shard at a time in arrival order (the driver keeps two calls in flight each); it reads beside
+that, as the real actor does (reading a path costs 5 ms);
 an article's analysis is sampled (gamma, shape 4) around ``--service`` seconds: 2 s is --no-llm,
 60 s the embedded model. One machine is lost at ``--loss-at`` of the run: its calls in flight are
 lost and its workers come back (restarted elsewhere) ``--restart`` seconds later. 1 % of the paths
@@ -108,13 +109,17 @@ class SimCluster:
         return handle
 
     def _enqueue(self, worker: int, method: str, what: object, seconds: float) -> int:
+        """Analyses run one at a time per worker, in arrival order (ShardRunner's one-shard lock);
+        a read runs beside them at once (in a thread of the actor), as in the real actor."""
         self.handles += 1
         handle = self.handles
         w = self.pool[worker]
-        start = max(self.now, w.busy_until)
-        w.busy_until = start + seconds
+        if method == "read":
+            end = max(self.now, w.down_until) + seconds
+        else:
+            end = w.busy_until = max(self.now, w.busy_until) + seconds
         self.calls[handle] = (worker, method, what)
-        heapq.heappush(self.events, (w.busy_until, handle))
+        heapq.heappush(self.events, (end, handle))
         return handle
 
     def wait(self, handles: list[object]) -> list[tuple[object, object]]:

@@ -137,23 +137,24 @@ class Dispatcher:
     # -- handing out calls ---------------------------------------------------------------------
 
     def _fill(self) -> None:
+        workers = self.cluster.workers()  # once a fill: with 1,000 workers a scan is what costs
+        usable = set(workers)
         while not self.stopping:
-            call = self._next_call()
+            call = self._next_call(len(workers))
             if call is None:
                 return
-            worker = self._free_worker(call.prefer)
+            worker = self._free_worker(call.prefer, workers, usable)
             if worker is None:
                 self.queue.appendleft(call)
                 return
             self._submit(call, worker)
 
-    def _next_call(self) -> Call | None:
+    def _next_call(self, workers: int) -> Call | None:
         if self.queue:
             return self.queue.popleft()
-        capacity = PER_WORKER * max(1, len(self.cluster.workers()))
-        if self._walk is None or len(self.open) >= capacity + len(self.cluster.workers()):
+        if self._walk is None or len(self.open) >= (PER_WORKER + 1) * max(1, workers):
             return None  # shards read and waiting for their turn count too: memory stays bounded
-        paths = [str(path) for path in islice(self._walk, self._size(capacity // PER_WORKER))]
+        paths = [str(path) for path in islice(self._walk, self._size(workers))]
         self._taken += len(paths)
         if not paths:
             self._walk = None
@@ -173,12 +174,19 @@ class Dispatcher:
         left = max(0, self.expected - self._taken)
         return max(1, min(self.shard_size, math.ceil(left / (2 * PER_WORKER * max(1, workers)))))
 
-    def _free_worker(self, prefer: int | None) -> int | None:
-        workers = self.cluster.workers()
-        if prefer is not None and prefer in workers and self.load.get(prefer, 0) < PER_WORKER:
+    def _free_worker(self, prefer: int | None, workers: list[int], usable: set[int]) -> int | None:
+        """``prefer`` (the worker holding the shard's texts) if it has a free slot, else an idle
+        worker, else one with a free slot."""
+        if prefer is not None and prefer in usable and self.load.get(prefer, 0) < PER_WORKER:
             return prefer
-        free = [w for w in workers if self.load.get(w, 0) < PER_WORKER]
-        return min(free, key=lambda w: self.load.get(w, 0)) if free else None
+        some = None
+        for worker in workers:
+            load = self.load.get(worker, 0)
+            if load == 0:
+                return worker
+            if load < PER_WORKER and some is None:
+                some = worker
+        return some
 
     def _submit(self, call: Call, worker: int) -> None:
         call.worker = worker
