@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline.llm.client import LLM, Reply  # noqa: E402
 from pipeline.run.inputs import discover  # noqa: E402
-from pipeline.run.scheduler import run  # noqa: E402
+from pipeline.run.driver import run  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 from pipeline.testing.articles import write_articles  # noqa: E402
 

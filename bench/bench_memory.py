@@ -38,7 +38,7 @@ def vm():
 rows = [("interpreter", vm())]
 import pipeline.cli, pipeline.cli.run
 rows.append(("the CLI (typer, rich, settings)", vm()))
-import pipeline.run.scheduler, pipeline.llm.client, pipeline.stages.analyze, openai, instructor
+import pipeline.run.driver, pipeline.llm.client, pipeline.stages.analyze, openai, instructor
 rows.append(("the run path (openai SDK, instructor, httpx, pydantic models)", vm()))
 import numpy, onnxruntime
 rows.append(("numpy, onnxruntime", vm()))

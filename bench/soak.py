@@ -220,7 +220,7 @@ INJECT_FULL_DISK = (
     "        if number > {limit} and os.path.exists({flag!r}):\n"
     "            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))\n"
     "    _write(path, data)\n"
-    "io.write_json_atomic = write\nimport pipeline.run.scheduler as s\ns.write_json_atomic = write\n"
+    "io.write_json_atomic = write\nimport pipeline.run.analysis as s\ns.write_json_atomic = write\n"
 )
 
 

@@ -38,13 +38,13 @@ def write_json_atomic(path: Path, data: BaseModel | dict[str, object] | list[obj
     write_text_atomic(path, text + "\n")
 
 
-def append_jsonl(path: Path, row: dict[str, object]) -> None:
-    """One whole line per call (O_APPEND), flushed to disk, so a crash never leaves half a row."""
+def append_jsonl(path: Path, *rows: dict[str, object]) -> None:
+    """Whole lines in one write per call (O_APPEND), flushed to disk, so a crash never leaves half a row."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(row, ensure_ascii=False) + "\n"
+    lines = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
     try:
         with path.open("a", encoding="utf-8") as f:
-            f.write(line)
+            f.write(lines)
             f.flush()
             os.fsync(f.fileno())
     except OSError as error:

@@ -119,7 +119,7 @@ def _collect(out: Path, base: "Settings", now: bool, quiet: bool, lock: "OutputL
     from pipeline.run.batch import advance, batch_cost, load_state, pinned_settings
     from pipeline.run.inputs import discover_or_fail
     from pipeline.run.progress import FailurePrinter, ProgressBar
-    from pipeline.run.scheduler import run
+    from pipeline.run.driver import run
 
     state = asyncio.run(advance(out, base, lock=lock))
     if not state["finished"] and not now:

@@ -24,8 +24,14 @@ from pipeline.cli._common import (
 )
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    from pipeline.llm.client import LLM
+    from pipeline.llm.prices import ModelPrice
+    from pipeline.run.driver import EngineFor
     from pipeline.run.manifest import RunSummary
     from pipeline.run.progress import Reporters
+    from pipeline.settings import Settings
 
 app = typer.Typer()
 
@@ -39,6 +45,22 @@ StoriesOpt = Annotated[
 NoLlmOpt = Annotated[
     bool, typer.Option("--no-llm", help="No LLM: code's candidate claims, rule denials, the stance model (triage; "
                        "a later run with the LLM on OUT upgrades these results).")
+]  # fmt: skip
+
+EngineOpt = Annotated[str, typer.Option(help="local (default): this machine | ray: a Ray cluster (docs/scale-out.md).")]
+AddressOpt = Annotated[
+    str | None,
+    typer.Option(help="--engine ray: the cluster, auto | ray://HOST:10001 "
+                 "(default: RAY_ADDRESS, else one on this machine)."),
+]  # fmt: skip
+ActorsOpt = Annotated[
+    int | None, typer.Option(min=1, help="--engine ray: actors per machine (default: one per 2 CPUs).")
+]
+ShardSizeOpt = Annotated[int | None, typer.Option(min=1, help="--engine ray: input paths per call (default 16).")]
+ShareOpt = Annotated[
+    str | None,
+    typer.Option(help="i/N: only the i-th of N shares of the input (by path hash), for N machines side by side; "
+                 "join their OUTs with factcheck merge."),
 ]  # fmt: skip
 
 
@@ -69,22 +91,30 @@ def run_command(
     log_json: LogJsonOpt = None,
     stories: StoriesOpt = True,
     no_llm: NoLlmOpt = False,
+    engine: EngineOpt = "local",
+    address: AddressOpt = None,
+    actors_per_node: ActorsOpt = None,
+    shard_size: ShardSizeOpt = None,
+    shard: ShareOpt = None,
 ) -> None:
     """Analyse articles and write one JSON result per article into OUT."""
     from pipeline.llm.cache import CacheError, CacheUnwritableError
     from pipeline.llm.embedded import EmbeddedModelError
     from pipeline.llm.errors import LLMError
-    from pipeline.llm.factory import open_llm
     from pipeline.run.inputs import NoArticlesError, discover_or_fail
     from pipeline.run.lock import FolderBusyError, OutputLock
     from pipeline.run.output import check_out_dir
-    from pipeline.run.scheduler import run
+    from pipeline.run.driver import run
     from pipeline.stance.embedder import EmbeddingModelError
     from pipeline.stance.model import StanceModelError
     from pipeline.text.ingest import InputError
 
     if no_llm and verifier == "llm":
         raise fail("--no-llm needs the trained verifier (not --verifier llm)")
+    if engine not in ("local", "ray"):
+        raise fail(f"--engine {engine}: choose local or ray")
+    if engine == "local" and (address or actors_per_node or shard_size):
+        raise fail("--address, --actors-per-node and --shard-size are for --engine ray")
     settings = read_settings(
         backend=backend, base_url=base_url, model=model, embedded_model=embedded_model, max_claims=max_claims,
         verifier="trained" if no_llm else verifier, max_chars=max_chars, concurrency=concurrency, budget_usd=budget,
@@ -93,14 +123,22 @@ def run_command(
     reporters = _reporters(log_json, quiet)
     try:
         files, skipped = discover_or_fail(paths, exclude=out)  # before starting a model for nothing
+        if shard is not None:
+            from pipeline.run.shards import Share, parse_share
+
+            files = Share(files, *parse_share(shard))
         check_out_dir(out)
         with OutputLock(out) as lock:  # a second run on OUT is refused here, at once
-            if settings.resolved_verifier() == "trained":
+            engine_for = None
+            if engine == "ray":
+                engine_for = _ray_engine(settings, out, no_llm, resume, address, actors_per_node, shard_size)
+            elif settings.resolved_verifier() == "trained":
                 load_stance_model()  # a missing or altered artifact stops the run before any LLM call
-            with nullcontext(None) if no_llm else open_llm(settings) as llm:
-                summary = asyncio.run(
-                    run(llm, files, skipped, out, settings, resume=resume, stories=stories, reporter=reporters, lock=lock)
-                )
+            with nullcontext(None) if no_llm else _open_model(settings, engine) as llm:
+                summary = asyncio.run(run(
+                    llm, files, skipped, out, settings, resume=resume, stories=stories, reporter=reporters, lock=lock,
+                    engine=engine_for,
+                ))
     except FolderBusyError as error:
         raise fail(str(error), EXIT_BUSY) from None
     except CacheUnwritableError as error:
@@ -110,6 +148,36 @@ def run_command(
     finally:
         reporters.close()
     _finish(summary, out, printed=log_json != "-")
+
+
+def _ray_engine(
+    settings: "Settings", out: Path, no_llm: bool, resume: bool, address: str | None, actors_per_node: int | None,
+    shard_size: int | None,
+) -> "EngineFor":
+    from pipeline.run.ray_engine import DEFAULT_SHARD_SIZE, RayEngine, import_ray
+
+    import_ray()  # not installed: one line, before anything starts
+
+    def engine_for(price: "ModelPrice | None") -> RayEngine:
+        return RayEngine(
+            settings, out, price, no_llm=no_llm, resume=resume, address=address, actors_per_node=actors_per_node,
+            shard_size=shard_size or DEFAULT_SHARD_SIZE,
+        )
+
+    return engine_for
+
+
+def _open_model(settings: "Settings", engine: str) -> "AbstractContextManager[LLM]":
+    """The run's model. With --engine ray the actors open it on their machines; the driver only
+    names it (the embedded model is not started here)."""
+    from pipeline.llm.factory import open_llm
+
+    if engine == "ray":
+        from pipeline.run.ray_engine import model_on_cluster
+
+        if (named := model_on_cluster(settings)) is not None:
+            return nullcontext(named)  # type: ignore[return-value]
+    return open_llm(settings)
 
 
 def _reporters(log_json: str | None, quiet: bool) -> "Reporters":

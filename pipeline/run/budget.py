@@ -37,9 +37,11 @@ class Budget:
         self._billed: deque[tuple[float, int]] = deque(maxlen=self.MEASURED)  # (cost, chars)
 
     def estimate(self, article: Article) -> float:
+        return self.estimate_chars(len(article.text))
+
+    def estimate_chars(self, chars: int) -> float:
         if self.price is None:
             return 0.0
-        chars = len(article.text)
         if len(self._billed) >= 3:  # measured, fixed part included
             return max(cost * max(1.0, chars / max(1, billed)) for cost, billed in self._billed)
         return self.rough(chars)[1]

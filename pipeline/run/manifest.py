@@ -89,7 +89,7 @@ class SecondsSample:
 class Manifest:
     def __init__(
         self, llm: LLM | None, settings: Settings, resume: bool, out_dir: Path, summary: RunSummary,
-        price: ModelPrice | None, limiter: AdaptiveLimiter, files: int | None,
+        price: ModelPrice | None, limiter: AdaptiveLimiter | None, files: int | None,
     ):
         self.llm = llm
         self.settings = settings
@@ -99,6 +99,7 @@ class Manifest:
         self.price = price
         self.limiter = limiter
         self.files = files  # counted before the run (None for a plain iterable); the final count after
+        self.engine = "local"  # run --engine: local, or ray (each actor has a limiter of its own: none here)
         self.started = datetime.now(UTC)
         self.clock = time.perf_counter()
 
@@ -142,6 +143,7 @@ class Manifest:
                     "cache": self.settings.cache,
                     "resume": self.resume,
                 },
+                "engine": self.engine,
                 "counts": self.counts(),
                 "unfinished": s.unfinished,
                 "skipped_files": s.skipped_files,
@@ -163,7 +165,8 @@ class Manifest:
                     "articles_per_second": round(s.done / seconds, 3) if seconds else None,
                     "article_seconds_median": round(median, 3) if (median := s.article_seconds.median()) is not None else None,
                 },
-                "limiter": {"limit": self.limiter.limit, "maximum": self.limiter.maximum, "decreases": self.limiter.decreases},
+                "limiter": {"limit": self.limiter.limit, "maximum": self.limiter.maximum, "decreases": self.limiter.decreases}
+                if self.limiter is not None else None,
                 "errors": {"count": s.failed, "file": "errors.jsonl", "run_stopped_by": s.fatal_error},
             }),  # type: ignore[arg-type]
         )

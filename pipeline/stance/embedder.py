@@ -14,7 +14,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -144,14 +143,17 @@ def _batches(order: list[int], lengths: list[int]) -> list[list[int]]:
 _loading = threading.Lock()
 
 
-@cache
-def _embedder() -> Embedder:
-    return Embedder()
+_shared: Embedder | None = None
 
 
-def shared_embedder() -> Embedder:
+def shared_embedder(threads: int | None = None) -> Embedder:
     """One session per process: loading it costs about 0.2 s idle, seconds under load. The
     claims stages of concurrent articles ask for it from worker threads at once: they wait for
-    one load instead of each starting their own (``functools.cache`` does not lock)."""
+    one load instead of each starting their own. ``threads``: ONNX Runtime's threads for it,
+    taken by the call that loads it (a Ray actor sets them first, so that the actors on one
+    machine do not oversubscribe its cores); later calls get the session as it is."""
+    global _shared
     with _loading:
-        return _embedder()
+        if _shared is None:
+            _shared = Embedder(threads)
+        return _shared

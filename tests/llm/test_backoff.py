@@ -13,7 +13,7 @@ import pytest
 from pipeline.llm.client import LLM
 from pipeline.run.inputs import discover
 from pipeline.run.manifest import RunSummary
-from pipeline.run.scheduler import run
+from pipeline.run.driver import run
 from pipeline.settings import Settings
 from pipeline.testing.articles import marker, write_articles
 from pipeline.testing.fake_openai import FakeOpenAI, Faults

@@ -15,7 +15,7 @@ from pipeline.llm.embedded import EmbeddedServer
 from pipeline.llm.errors import EndpointError
 from pipeline.run.inputs import discover
 from pipeline.run.manifest import RunSummary
-from pipeline.run.scheduler import run
+from pipeline.run.driver import run
 from pipeline.settings import Settings
 from pipeline.testing.articles import write_articles
 

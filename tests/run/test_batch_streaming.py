@@ -14,7 +14,7 @@ from pipeline.run.inputs import Inputs, discover
 from pipeline.run.manifest import RunSummary
 from pipeline.run.output import SKIPPED_LISTED
 from pipeline.run.progress import Reporter
-from pipeline.run.scheduler import run
+from pipeline.run.driver import run
 from pipeline.settings import Settings
 from pipeline.testing.articles import article_text, write_articles
 from pipeline.testing.fake_openai import FakeOpenAI

@@ -65,7 +65,7 @@ def _disk_full_after(results: int) -> str:
         f"        if number > {results}:\n"
         "            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))\n"
         "    _write(path, data)\n"
-        "io.write_json_atomic = write\nimport pipeline.run.scheduler as s\ns.write_json_atomic = write"
+        "io.write_json_atomic = write\nimport pipeline.run.analysis as s\ns.write_json_atomic = write"
     )
 
 
@@ -255,7 +255,7 @@ def _shared_disk_full_after(results: int, reserve: Path) -> str:
     when the disk filled), as on a real disk."""
     return (
         "import errno, os, sqlite3, threading\nfrom pathlib import Path\nimport diskcache\n"
-        "import pipeline._io as io\nimport pipeline.run.manifest as manifest\nimport pipeline.run.scheduler as scheduler\n"
+        "import pipeline._io as io\nimport pipeline.run.manifest as manifest\nimport pipeline.run.analysis as analysis\n"
         f"_reserve = Path({str(reserve)!r})\n"
         "_state = {'written': 0, 'reserve_when_full': None}\n_lock = threading.Lock()\n"
         "def full():\n"
@@ -269,7 +269,7 @@ def _shared_disk_full_after(results: int, reserve: Path) -> str:
         "        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))\n"
         "    _write(path, data)\n"
         "    if path.parent.name == 'articles':\n        with _lock:\n            _state['written'] += 1\n"
-        "io.write_json_atomic = manifest.write_json_atomic = scheduler.write_json_atomic = write\n"
+        "io.write_json_atomic = manifest.write_json_atomic = analysis.write_json_atomic = write\n"
         "_set = diskcache.Cache.set\n"
         "def cache_set(self, *args, **kwargs):\n"
         "    if full():\n        raise sqlite3.OperationalError('database or disk is full')\n"

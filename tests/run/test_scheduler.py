@@ -10,11 +10,12 @@ import pytest
 
 from pipeline.llm.client import LLM
 from pipeline.llm.prices import ModelPrice
-from pipeline.run import scheduler as runner
+from pipeline.run import analysis as runner
 from pipeline.run.inputs import discover
 from pipeline.run.manifest import RunSummary
 from pipeline.run.output import load_result
-from pipeline.run.scheduler import run
+from pipeline.run.driver import run
+from pipeline.run.scheduler import in_progress
 from pipeline.llm.errors import EndpointError
 from pipeline.run.budget import Budget
 from pipeline.run.inputs import NoArticlesError, discover_or_fail
@@ -461,7 +462,7 @@ def test_a_folder_without_article_files_is_no_run(tmp_path: Path) -> None:
 
 
 def test_articles_in_progress_are_twice_the_concurrency_less_one_and_at_least_one() -> None:
-    assert [runner.in_progress(c) for c in (0, 1, 2, 8)] == [1, 1, 3, 15]
+    assert [in_progress(c) for c in (0, 1, 2, 8)] == [1, 1, 3, 15]
 
 
 def test_a_symlink_loop_among_article_files_is_reported_and_the_walk_goes_on(tmp_path: Path) -> None:

@@ -13,10 +13,12 @@ import pytest
 
 from pipeline.llm.client import LLM
 from pipeline.llm.limiter import AdaptiveLimiter
-from pipeline.run import scheduler as runner
+from pipeline.run import analysis as runner
+from pipeline.run import local
 from pipeline.run.inputs import discover
 from pipeline.run.manifest import RunSummary
-from pipeline.run.scheduler import in_progress, run
+from pipeline.run.driver import run
+from pipeline.run.scheduler import in_progress
 from pipeline.settings import Settings
 from pipeline.testing.articles import marker, write_articles
 from pipeline.testing.fake_openai import FakeOpenAI
@@ -74,7 +76,7 @@ def test_calls_in_flight_stay_within_the_concurrency_while_more_articles_keep_th
     fake.latency = 0.8  # a server slower than the text work between an article's calls, even on a loaded machine
     write_articles(tmp_path / "in", count)
     WatchedLimiter.instances.clear()
-    monkeypatch.setattr(runner, "AdaptiveLimiter", WatchedLimiter)
+    monkeypatch.setattr(local, "AdaptiveLimiter", WatchedLimiter)
     open_now = most_open = 0
     started: list[str] = []
     finished: list[str] = []

@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from pipeline.llm.client import LLM
 from pipeline.run.inputs import discover
-from pipeline.run.scheduler import run
+from pipeline.run.driver import run
 from pipeline.settings import Settings
 from pipeline.stance.embedder import shared_embedder
 from pipeline.stories import STORIES_FILE, StoriesError, read_stories, update_stories, with_reviews
