@@ -50,6 +50,7 @@ class RunSummary:
     fatal_error: str | None = None  # why the whole run stopped (status "failed", or "stopped": OUT's disk is full)
     cache_error: str | None = None  # the response cache stopped taking answers (a full disk)
     unfinished: list[str] = field(default_factory=list)  # in progress when a full disk stopped the run
+    bad_lines: "BadLines" = field(default_factory=lambda: BadLines())  # JSONL lines that are no article (``file:N``)
     stories: "StoriesUpdate | None" = None  # OUT/stories.jsonl, when the run built it
     stories_error: str | None = None
 
@@ -60,6 +61,24 @@ class RunSummary:
     @property
     def total(self) -> Usage:
         return self.bill.total()
+
+
+class BadLines:
+    """The JSONL lines that were no article, as ``file:N``: the first SKIPPED_LISTED named in run.json, all counted
+    (every one is also a row of errors.jsonl)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.named: list[str] = []
+
+    def append(self, source: str) -> None:
+        self.count += 1
+        if len(self.named) < SKIPPED_LISTED:
+            self.named.append(source)
+
+    def listed(self) -> list[str]:
+        more = self.count - len(self.named)
+        return self.named + ([f"... and {more} more: every one is a row of errors.jsonl"] if more > 0 else [])
 
 
 class SecondsSample:
@@ -118,6 +137,7 @@ class Manifest:
             "skipped_files": s.skipped,
             "skipped_faults": s.skipped_faults,
             "unfinished": len(s.unfinished),
+            "bad_lines": s.bad_lines.count,
         }
 
     def write(self) -> None:
@@ -144,6 +164,7 @@ class Manifest:
                 },
                 "counts": self.counts(),
                 "unfinished": s.unfinished,
+                "bad_lines": s.bad_lines.listed(),
                 "skipped_files": s.skipped_files,
                 "skipped_list": SKIPPED_FILE if s.skipped else None,
                 "usage": total.model_dump(mode="json"),  # the run's, as each stage's below and in usage.jsonl

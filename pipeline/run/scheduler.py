@@ -333,7 +333,7 @@ class _Pipeline:
         """The articles to analyse, one at a time, each with its budget reservation and start
         number; duplicates, finished articles and what the budget leaves out are counted here."""
         started = 0
-        for article in iter_articles(self._files(files), self._unreadable):
+        for article in iter_articles(self._files(files), self._unreadable, self._bad_line):
             first = self.seen.first_source(article.meta.id, article.meta.source)
             if first is not None:
                 self.summary.duplicates += 1
@@ -457,6 +457,11 @@ class _Pipeline:
     def _unreadable(self, source: str, reason: str) -> None:
         self.ended_unstarted += 1
         self._failed(source, None, "ingest", reason)
+
+    def _bad_line(self, source: str, reason: str) -> None:
+        """A JSONL line that is no article (``file:N``): failed like an unreadable file, and listed in run.json."""
+        self.summary.bad_lines.append(redact(source))
+        self._unreadable(source, reason)
 
     def failed_input(self, source: str, reason: str) -> None:
         """A path given or found that cannot be read at all (missing, a symlink loop)."""

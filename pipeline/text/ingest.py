@@ -3,7 +3,7 @@
 import codecs
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,13 +37,15 @@ def make_article(text: str, source: str, **meta: str | None) -> Article:
     return Article(ArticleMeta(id=article_id(text), source=source, **known), text)
 
 
-def read_articles(path: Path) -> Iterator[Article]:
-    """Every article in one file (JSONL holds many, read line by line). Raises InputError naming the file."""
+def read_articles(path: Path, on_bad_line: Callable[[str, str], None] | None = None) -> Iterator[Article]:
+    """Every article in one file (JSONL holds many, read line by line). Raises InputError naming the file.
+    ``on_bad_line`` (``path:N``, reason) hears of each JSONL line that is no article, and the lines after
+    it are still read; without it the first bad line raises."""
     suffix = path.suffix.lower()
     if suffix not in ARTICLE_SUFFIXES:
         raise InputError(f"{path}: not an article file (expected {', '.join(sorted(ARTICLE_SUFFIXES))})")
     if suffix == ".jsonl":
-        yield from _jsonl_articles(path)
+        yield from _jsonl_articles(path, on_bad_line)
         return
     raw = _read_text(path)
     if suffix in TEXT_SUFFIXES:
@@ -74,8 +76,9 @@ def headline(text: str) -> str | None:
     return title
 
 
-def _jsonl_articles(path: Path) -> Iterator[Article]:
-    """One article per non-blank line, streamed: a JSONL file of any size costs one line of memory."""
+def _jsonl_articles(path: Path, on_bad_line: Callable[[str, str], None] | None) -> Iterator[Article]:
+    """One article per non-blank line, streamed: a JSONL file of any size costs one line of memory.
+    A bad line (broken JSON, bytes that are not UTF-8, a lone surrogate escape) is that line's error."""
     found = False
     try:
         with path.open("rb") as f:
@@ -84,22 +87,31 @@ def _jsonl_articles(path: Path) -> Iterator[Article]:
             f.seek(0)
             offset = 0
             for n, data in enumerate(f, 1):
-                line = _decode(data[3:] if n == 1 and data.startswith(codecs.BOM_UTF8) else data, path, offset)
-                offset += len(data)
-                if line.strip():
-                    found = True
-                    yield _from_record(parse_json_object(line, f"{path}:{n}"), f"{path}:{n}")
+                source = f"{path}:{n}"
+                start, offset = offset, offset + len(data)
+                if not data.strip():
+                    continue
+                found = True
+                try:
+                    line = _decode(data[3:] if n == 1 and data.startswith(codecs.BOM_UTF8) else data, source, start)
+                    article = _from_record(parse_json_object(line, source), source)
+                except InputError as error:
+                    if on_bad_line is None:
+                        raise
+                    on_bad_line(source, str(error))
+                    continue
+                yield article
     except OSError as error:
         raise InputError(f"{path}: cannot read ({error.strerror or error})") from None
     if not found:
         raise InputError(f"{path}: no article text (empty file)")
 
 
-def _decode(data: bytes, path: Path, offset: int) -> str:
+def _decode(data: bytes, source: str, offset: int) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise InputError(f"{path}: not UTF-8 text (invalid byte at offset {offset + error.start})") from None
+        raise InputError(f"{source}: not UTF-8 text (invalid byte at offset {offset + error.start})") from None
 
 
 def _read_text(path: Path) -> str:
@@ -157,4 +169,17 @@ def _from_record(record: dict[str, object], source: str) -> Article:
         raise InputError(f"{source}: JSON record has no string 'text' field")
     meta = {k: record.get(k) for k in (*_META_FIELDS, "external_id")}
     meta["external_id"] = record.get("id")
-    return make_article(text, source, **{k: v for k, v in meta.items() if isinstance(v, (str, int, float))})
+    kept = {k: v for k, v in meta.items() if isinstance(v, (str, int, float))}
+    for name, value in (("text", text), *kept.items()):
+        if isinstance(value, str) and not _is_unicode(value):
+            raise InputError(f"{source}: '{name}' holds a lone surrogate escape (such as \\ud800), not Unicode text")
+    return make_article(text, source, **kept)
+
+
+def _is_unicode(text: str) -> bool:
+    """False for a string with a lone surrogate (JSON's "\\ud800"): it cannot be written as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -163,3 +163,34 @@ def test_a_damaged_result_file_is_reported_and_the_article_redone(fake: FakeOpen
     assert f"{truncated}: earlier result unreadable" in again.stderr and f"{corrupt}: earlier result unreadable" in again.stderr
     assert all(load_result(path) is not None for path in (truncated, corrupt))
     assert json.loads((out / "run.json").read_text())["counts"]["damaged_results_redone"] == 2
+
+
+def test_bad_jsonl_lines_are_each_named_and_every_later_line_is_still_analysed(tmp_path: Path) -> None:
+    """A broken line, a lone surrogate escape and bytes that are not UTF-8 each fail their own line
+    (named by number, in errors.jsonl and run.json); lines after them are analysed. It dropped them all."""
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    lines = [
+        b'{"text": "The mayor said line one is fine in 3 weeks."}',
+        b"{broken json",
+        b'{"text": "The council said line three is fine in 4 weeks."}',
+        b'{"text": "A lone \\ud800 escape, said line four."}',
+        b'{"text": "Police said line five is fine in 5 weeks."}',
+        b'{"text": "Not UTF-8: \xff said line six."}',
+        b'{"text": "The governor said line seven is fine in 6 weeks."}',
+    ]
+    (inputs / "x.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    out = tmp_path / "out"
+    done = factcheck(["run", str(inputs), "--out", str(out), "--no-llm", "--quiet"], env_for(tmp_path))
+    assert done.returncode == EXIT_SOME_FAILED, done.stderr
+    assert "4 analysed" in done.stderr and "3 failed" in done.stderr
+    sources = {load_result(p).article.source for p in (out / "articles").glob("*.json")}  # type: ignore[union-attr]
+    assert sources == {f"{inputs / 'x.jsonl'}:{n}" for n in (1, 3, 5, 7)}
+    rows = [json.loads(line) for line in (out / "errors.jsonl").read_text().splitlines()]
+    assert [row["source"] for row in rows] == [f"{inputs / 'x.jsonl'}:{n}" for n in (2, 4, 6)]
+    for n in (2, 4, 6):
+        assert f"x.jsonl:{n}: " in done.stderr
+    manifest = json.loads((out / "run.json").read_text())
+    assert manifest["bad_lines"] == [f"{inputs / 'x.jsonl'}:{n}" for n in (2, 4, 6)]
+    assert manifest["counts"]["bad_lines"] == 3 and manifest["counts"]["done"] == 4
+    assert_no_traceback(done.stderr)
