@@ -20,6 +20,7 @@ from pipeline.run.output import SKIPPED_FILE, SKIPPED_LISTED
 from pipeline.run.progress import Reporter
 from pipeline.settings import Settings
 from pipeline.stages.analyze import prompt_versions
+from pipeline.text.printable import printable
 from schemas import Usage
 
 if TYPE_CHECKING:  # the client loads the openai SDK: run --no-llm never needs it
@@ -207,7 +208,7 @@ class SkippedList:
             self.summary.skipped_files.append(line)
         if self._file is None:
             self._file = self.path.open("a", encoding="utf-8")
-        self._file.write(line + "\n")
+        self._file.write(printable(line) + "\n")  # one line a name, whatever the name holds
         self.reporter.emit("file_skipped", reason=line)
 
     def fault(self, line: str) -> None:
