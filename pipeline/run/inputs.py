@@ -154,14 +154,16 @@ def discover_or_fail(paths: list[Path], exclude: Path | None = None) -> tuple[In
 
 def iter_articles(
     files: Iterable[Path], on_error: Callable[[str, str], None], on_bad_line: Callable[[str, str], None] | None = None,
+    max_chars: int | None = None,
 ) -> Iterator[Article]:
     """Articles one at a time, file by file: memory does not grow with the folder. Whatever goes
     wrong reading one file (a bad file, JSON nested past the recursion limit, an HTML reader
     missing from the install) is that file's error, reported in one line; the next file is read.
-    A bad line of a JSONL file goes to ``on_bad_line`` (default ``on_error``) and the next line is read."""
+    A bad line of a JSONL file goes to ``on_bad_line`` (default ``on_error``) and the next line is read.
+    ``max_chars``: a file too big to hold an article that long is refused unread (``read_articles``)."""
     for path in files:
         try:
-            yield from read_articles(path, on_bad_line or on_error)
+            yield from read_articles(path, on_bad_line or on_error, max_chars)
         except InputError as error:
             on_error(str(path), str(error))
         except Exception as error:  # noqa: BLE001 - one file's failure, whatever it is (RecursionError, ImportError)

@@ -333,7 +333,7 @@ class _Pipeline:
         """The articles to analyse, one at a time, each with its budget reservation and start
         number; duplicates, finished articles and what the budget leaves out are counted here."""
         started = 0
-        for article in iter_articles(self._files(files), self._unreadable, self._bad_line):
+        for article in iter_articles(self._files(files), self._unreadable, self._bad_line, self.settings.max_chars):
             first = self.seen.first_source(article.meta.id, article.meta.source)
             if first is not None:
                 self.summary.duplicates += 1
@@ -447,12 +447,13 @@ class _Pipeline:
     def _too_long(self, article: Article) -> str:
         """Why a huge input is not analysed, with what analysing it would take."""
         chars = len(article.text)
+        over = f"{article.meta.source}: {chars:,} characters is over max_chars ({self.settings.max_chars:,})"
+        raise_it = "Raise max_chars (--max-chars, FACTCHECK_MAX_CHARS) to analyse it"
+        if self.llm is None:  # --no-llm: no call to estimate
+            return f"{over}. {raise_it}"
         calls, estimate = self.budget.rough(chars)
         cost = f"~${estimate:,.2f}" if self.budget.price else "cost unknown (no price for this model)"
-        return (
-            f"{article.meta.source}: {chars:,} characters is over max_chars ({self.settings.max_chars:,}); analysing it "
-            f"would take about {calls:,} LLM calls, {cost}. Raise max_chars (--max-chars, FACTCHECK_MAX_CHARS) to analyse it"
-        )
+        return f"{over}; analysing it would take about {calls:,} LLM calls, {cost}. {raise_it}"
 
     def _unreadable(self, source: str, reason: str) -> None:
         self.ended_unstarted += 1

@@ -56,8 +56,8 @@ def test_json_nested_past_the_recursion_limit_fails_only_its_file(fake: FakeOpen
     done = factcheck(run_args(inputs, out, fake.base_url, "--quiet"), env_for(tmp_path))
     assert done.returncode == EXIT_SOME_FAILED, done.stderr
     assert "3 analysed" in done.stderr
-    assert set(errors_of(out)) == {"deep.json", "deep.jsonl"}
-    assert "deep.jsonl:1: invalid JSON" in str(errors_of(out)["deep.jsonl"]["reason"])
+    assert set(errors_of(out)) == {"deep.json", "deep.jsonl:1"}  # a JSONL line fails alone, named by number
+    assert "deep.jsonl:1: invalid JSON" in str(errors_of(out)["deep.jsonl:1"]["reason"])
     assert "nested too deeply" in str(errors_of(out)["deep.json"]["reason"])
     assert json.loads((out / "run.json").read_text())["status"] == "complete"
     assert_no_traceback(done.stderr)
@@ -194,3 +194,74 @@ def test_bad_jsonl_lines_are_each_named_and_every_later_line_is_still_analysed(t
     assert manifest["bad_lines"] == [f"{inputs / 'x.jsonl'}:{n}" for n in (2, 4, 6)]
     assert manifest["counts"]["bad_lines"] == 3 and manifest["counts"]["done"] == 4
     assert_no_traceback(done.stderr)
+
+
+REPORT_PEAK_RSS = (  # run before the CLI in its process: its own peak RSS, in KiB, as the last stderr line
+    "import atexit, resource, sys\n"
+    "atexit.register(lambda: sys.stderr.write(f'peak_rss_kib={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n'))"
+)
+
+
+def peak_rss_mib(stderr: str) -> float:
+    return int(stderr.rsplit("peak_rss_kib=", 1)[1].split()[0]) / 1024
+
+
+def _two_gb_line_between(path: Path, first: bytes, last: bytes) -> None:
+    """A JSONL file whose second line is 2 GB (sparse: text, then NUL bytes past the sniffed start)."""
+    with open(path, "wb") as f:
+        f.write(first + b'{"text": "' + b"words " * 2000)
+        f.seek((2 << 30) - 100)
+        f.write(b'"}\n' + last)
+
+
+def test_a_2_gb_file_is_refused_unread_with_little_memory(tmp_path: Path) -> None:
+    """A sparse 2 GB file (all NUL: binary), a 2 GB text file (over what max_chars can hold) and a 2 GB
+    JSONL line are each refused before they are read; the process peaks under 200 MB (the stance model
+    loaded, no article analysed). It read them whole: 2.25 GB."""
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    with open(inputs / "zeros.txt", "wb") as f:
+        f.truncate(2 << 30)
+    with open(inputs / "text.md", "wb") as f:
+        f.write(b"The mayor said the bridge opens in three weeks. " * 200)  # past the sniffed bytes: text
+        f.truncate(2 << 30)
+    _two_gb_line_between(inputs / "lines.jsonl", b"", b"")
+    out = tmp_path / "out"
+    args = ["run", str(inputs), "--out", str(out), "--no-llm", "--quiet"]
+    done = factcheck(args, env_for(tmp_path), before=REPORT_PEAK_RSS)
+    assert done.returncode == EXIT_NOTHING_RAN, done.stderr
+    assert "0 analysed" in done.stderr and "3 failed" in done.stderr
+    rows = map(json.loads, (out / "errors.jsonl").read_text().splitlines())
+    errors = {str(row["source"]).rsplit("/", 1)[1]: str(row["reason"]) for row in rows}
+    assert set(errors) == {"zeros.txt", "text.md", "lines.jsonl:1"}
+    assert "binary file, not text" in errors["zeros.txt"]
+    assert "2,147,483,648 bytes, too big for an article of max_chars (200,000 characters); not read" in errors["text.md"]
+    assert "--max-chars" in errors["text.md"] and "too big" in errors["lines.jsonl:1"]
+    assert peak_rss_mib(done.stderr) < 200, done.stderr
+
+
+def test_a_2_gb_jsonl_line_fails_alone_and_the_next_line_is_analysed(tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    _two_gb_line_between(
+        inputs / "lines.jsonl", b'{"text": "The mayor said line one is fine in 3 weeks."}\n',
+        b'{"text": "The council said line three is fine in 4 weeks."}\n',
+    )
+    out = tmp_path / "out"
+    done = factcheck(["run", str(inputs), "--out", str(out), "--no-llm", "--quiet"], env_for(tmp_path))
+    assert done.returncode == EXIT_SOME_FAILED, done.stderr
+    assert "2 analysed" in done.stderr and "1 failed" in done.stderr
+    assert "lines.jsonl:2: 2,147,483," in str(errors_of(out)["lines.jsonl:2"]["reason"])
+    assert json.loads((out / "run.json").read_text())["bad_lines"] == [f"{inputs / 'lines.jsonl'}:2"]
+
+
+def test_the_max_chars_message_of_a_run_without_llm_promises_no_llm_calls(tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    write_articles(inputs, 1)
+    (inputs / "long.txt").write_text("The mayor said the bridge opens in three weeks. " * 100)
+    out = tmp_path / "out"
+    done = factcheck(["run", str(inputs), "--out", str(out), "--no-llm", "--max-chars", "3000"], env_for(tmp_path))
+    assert done.returncode == EXIT_SOME_FAILED, done.stderr
+    reason = str(errors_of(out)["long.txt"]["reason"])
+    assert "4,800 characters is over max_chars (3,000)" in reason and "--max-chars" in reason
+    assert "LLM" not in reason and "LLM calls" not in done.stderr.split(" analysed")[0]
