@@ -16,7 +16,11 @@ from pydantic import BaseModel
 def atomic_writer(path: Path, *, binary: bool = False) -> Iterator[IO[Any]]:
     """A file (text, or bytes with ``binary``) that replaces ``path`` only when the block ends without an error."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:  # name the file being written, not a temporary name nobody knows
+        error.filename = str(path)
+        raise
     try:
         with os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             yield f

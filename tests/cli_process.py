@@ -28,6 +28,20 @@ def factcheck(args: list[str], env: dict[str, str], *, before: str = "", **kwarg
     return subprocess.run([*command, *args], env=env, capture_output=True, text=True, timeout=120, **kwargs)  # type: ignore[call-overload]
 
 
+def factcheck_bound_by_permissions(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The CLI as a user whom file permissions bind: as root, without the capability to override them."""
+    import shutil
+
+    import pytest
+
+    command = [*FACTCHECK, *args]
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("as root, needs setpriv (util-linux) to drop CAP_DAC_OVERRIDE")
+        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *command]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
+
 def run_args(inputs: Path, out: Path, base_url: str, *more: str) -> list[str]:
     return ["run", str(inputs), "--out", str(out), "--base-url", base_url, "--model", "gpt-4o-mini", *more]
 

@@ -5,7 +5,6 @@ disk (ENOSPC) mid-run, an unwritable or corrupt cache."""
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -13,23 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_process import FACTCHECK, env_for, factcheck, run_args
+from cli_process import FACTCHECK, env_for, factcheck, factcheck_bound_by_permissions, run_args
 
 from pipeline.cli._common import EXIT_BUSY, EXIT_ENVIRONMENT
 from pipeline.run.output import load_result
 from pipeline.testing.articles import write_articles
 from pipeline.testing.fake_openai import FakeOpenAI
 
-
-
-def factcheck_bound_by_permissions(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """The CLI as a user whom file permissions bind: as root, without the capability to override them."""
-    command = [*FACTCHECK, *args]
-    if os.geteuid() == 0:
-        if shutil.which("setpriv") is None:
-            pytest.skip("as root, needs setpriv (util-linux) to drop CAP_DAC_OVERRIDE")
-        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *command]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
 
 
 def _file_size_limit(kib: int) -> str:
