@@ -65,7 +65,7 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
 
 # errno values that mean "the disk cannot take this write": a run stops starting articles on them.
 DISK_FULL = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
-_NO_PERMISSION = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
+NO_PERMISSION = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
 _NO_SUCH_PATH = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EISDIR})
 
 
@@ -79,7 +79,7 @@ def named(error: BaseException, path: Path | str) -> BaseException:
 def environment_fault(error: BaseException) -> str | None:
     """One line naming the path and the fix when ``error`` is the machine's (no permission, a
     read-only or full disk, the file size limit), else None: those are not bugs to report."""
-    if not isinstance(error, OSError) or error.errno not in DISK_FULL | _NO_PERMISSION | _NO_SUCH_PATH:
+    if not isinstance(error, OSError) or error.errno not in DISK_FULL | NO_PERMISSION | _NO_SUCH_PATH:
         return None
     path = error.filename if error.filename is not None else "(a file)"
     if error.errno in _NO_SUCH_PATH:

@@ -4,6 +4,7 @@ Stands in for a recorded pipeline run until one is committed: swap the body of
 :func:`build_seed_run` for a copy of that run and the tests stay the same.
 """
 
+import os
 import socket
 import threading
 import time
@@ -320,6 +321,33 @@ def live_server(app: FastAPI | Callable[[int], FastAPI]) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@contextmanager
+def desk_process(run_dir: Path, env: dict[str, str], *, before: str = "", bound_by_permissions: bool = False) -> Iterator[
+    tuple[str, list[str]]
+]:
+    """``factcheck review RUN_DIR`` as an operator starts it, in its own process (``before``: Python run
+    first, e.g. a file size limit; ``bound_by_permissions``: as root, without the capability to override
+    file permissions). Yields the desk's URL and, once it has stopped, its log lines (stderr)."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-c", f"{before}\nfrom pipeline.cli import main; main()", "review", str(run_dir)]
+    if bound_by_permissions and os.geteuid() == 0:
+        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *command]
+    process = subprocess.Popen(command, env={**env, "PYTHONDONTWRITEBYTECODE": "1"}, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    log: list[str] = []
+    try:
+        first = process.stdout.readline() if process.stdout else ""
+        if " at http://" not in first:
+            raise RuntimeError(f"the desk did not start: {first}{process.stderr.read() if process.stderr else ''}")
+        yield first.split(" at ", 1)[1].split()[0].rstrip("/"), log
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=15)
+        log.extend(stderr.splitlines())
 
 
 def raw_get(base_url: str, raw_path: str) -> tuple[int, bytes]:
