@@ -92,3 +92,25 @@ def test_export_into_the_runs_articles_folder_is_refused(tmp_path: Path) -> None
         assert result.exit_code == EXIT_NOTHING_RAN, result.output
         assert "inside the run's articles/ folder" in result.output
     assert sorted(p.name for p in (run_dir / "articles").iterdir()) == before
+
+
+def test_export_base_url_with_credentials_quotes_or_a_query_is_refused(tmp_path: Path) -> None:
+    """Issue 32: `https://ok.example/"><script>…` and `http://user:pw@…` were accepted, and the password
+    published in every file."""
+    run_dir = build_seed_run(tmp_path / "run")
+    cases = {
+        'https://ok.example/"><script>alert(1)</script>': "which a URL must escape",
+        "https://ok.example/it's": "which a URL must escape",
+        "http://editor:Hunter2-secret@desk.example.org/fc": "holds credentials",
+        "https://editor@desk.example.org/fc": "holds credentials",
+        "https://desk.example.org/fc?x=1": "query or fragment",
+        "https://desk.example.org/fc#top": "query or fragment",
+    }
+    for base_url, why in cases.items():
+        dest = tmp_path / "published"
+        result = runner.invoke(app, ["export", str(run_dir), "--to", str(dest), "--base-url", base_url])
+        assert result.exit_code == EXIT_NOTHING_RAN, (base_url, result.output)
+        assert why in result.output and "Hunter2-secret" not in result.output, result.output
+        assert not dest.exists()
+    ok = runner.invoke(app, ["export", str(run_dir), "--to", str(tmp_path / "ok"), "--base-url", "https://desk.example.org/fc/"])
+    assert ok.exit_code == 0, ok.output

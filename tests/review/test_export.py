@@ -176,3 +176,29 @@ def test_write_exports_writes_three_files_atomically(reviewed: TestClient, run_d
     # Rewriting replaces, never appends.
     write_exports(run_dir, dest, DESK, "https://desk.example")
     assert json.loads((dest / "claimreview.jsonld").read_text()) == items
+
+
+SCRIPT_BREAKOUT = 'The mayor said </script><script>alert(document.domain)</script> & "more" <!--'
+
+
+def test_claimreview_json_ld_cannot_end_the_script_element_it_is_pasted_into(tmp_path: Path) -> None:
+    """Issue 32: JSON-LD goes into <script type="application/ld+json">; a raw "</script>" in a claim's
+    wording ended the tag. <, > and & are escaped in the file and in the desk's answer; the JSON is the same."""
+    from pipeline.review.store import ReviewLog, RunFolder
+    from schemas.review import ReviewAction, ReviewRequest
+
+    run_dir = build_seed_run(tmp_path / "run")
+    musk = RunFolder(run_dir).article(MUSK)
+    assert musk is not None
+    log = ReviewLog(run_dir)
+    log.append(musk, "c1", ReviewRequest(action=ReviewAction.edit, reviewer="Ann", statement=SCRIPT_BREAKOUT))
+    log.append(musk, "c1", ReviewRequest(action=ReviewAction.accept, reviewer="Ann", reason="</script> & <b>"))
+    write_exports(run_dir, tmp_path / "pub", DESK, "https://desk.example.org")
+    served = TestClient(create_app(run_dir, desk_name=DESK), base_url=DESK_URL).get("/export/claimreview.json")
+    for text in ((tmp_path / "pub" / "claimreview.jsonld").read_text(encoding="utf-8"), served.text):
+        assert not {"<", ">", "&"} & set(text), text
+        reviews = json.loads(text)
+        assert len(reviews) == 1, reviews
+        review = reviews[0]
+        assert review["claimReviewed"] == SCRIPT_BREAKOUT
+        assert review["reviewRating"]["ratingExplanation"] == "</script> & <b>"
