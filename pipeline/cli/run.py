@@ -69,6 +69,9 @@ def run_command(
     log_json: LogJsonOpt = None,
     stories: StoriesOpt = True,
     no_llm: NoLlmOpt = False,
+    follow_symlinks: Annotated[
+        bool, typer.Option("--follow-symlinks", help="Read symlinked files whose target is outside the input folder.")
+    ] = False,
 ) -> None:
     """Analyse articles and write one JSON result per article into OUT."""
     from pipeline.llm.cache import CacheError, CacheUnwritableError
@@ -92,7 +95,7 @@ def run_command(
     )
     reporters = _reporters(log_json, quiet)
     try:
-        files, skipped = discover_or_fail(paths, exclude=out)  # before starting a model for nothing
+        files, skipped = discover_or_fail(paths, exclude=out, follow_symlinks=follow_symlinks)  # before any model loads
         check_out_dir(out)
         with OutputLock(out) as lock:  # a second run on OUT is refused here, at once
             if settings.resolved_verifier() == "trained":
@@ -101,6 +104,9 @@ def run_command(
                 summary = asyncio.run(
                     run(llm, files, skipped, out, settings, resume=resume, stories=stories, reporter=reporters, lock=lock)
                 )
+    except (KeyboardInterrupt, SystemExit) as stop:  # Ctrl-C, or SIGTERM (_common: it exits as Ctrl-C does)
+        _say_interrupted(out, "terminated (SIGTERM)" if isinstance(stop, SystemExit) else "interrupted (Ctrl-C)")
+        raise
     except FolderBusyError as error:
         raise fail(str(error), EXIT_BUSY) from None
     except CacheUnwritableError as error:
@@ -110,6 +116,25 @@ def run_command(
     finally:
         reporters.close()
     _finish(summary, out, printed=log_json != "-")
+
+
+def _say_interrupted(out: Path, how: str) -> None:
+    """One line when a run is stopped from outside: what became of the articles in progress."""
+    import json
+
+    try:
+        manifest = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return  # stopped before the run began: nothing to say about articles
+    if manifest.get("status") != "interrupted":
+        return
+    unfinished = len(manifest.get("unfinished") or [])
+    err.print(
+        f"{how}: the run stopped; {unfinished} article{'s' * (unfinished != 1)} in progress left unfinished "
+        f"(named in {out / 'run.json'}, \"unfinished\"); finished articles are kept: run the same command again to "
+        "resume",
+        markup=False, soft_wrap=True,
+    )
 
 
 def _reporters(log_json: str | None, quiet: bool) -> "Reporters":

@@ -50,7 +50,7 @@ class RunSummary:
     budget_message: str | None = None
     fatal_error: str | None = None  # why the whole run stopped (status "failed", or "stopped": OUT's disk is full)
     cache_error: str | None = None  # the response cache stopped taking answers (a full disk)
-    unfinished: list[str] = field(default_factory=list)  # in progress when a full disk stopped the run
+    unfinished: list[str] = field(default_factory=list)  # in progress when the run stopped (full disk, interrupt)
     bad_lines: "BadLines" = field(default_factory=lambda: BadLines())  # JSONL lines that are no article (``file:N``)
     stories: "StoriesUpdate | None" = None  # OUT/stories.jsonl, when the run built it
     stories_error: str | None = None

@@ -233,6 +233,15 @@ def _build_stories(out_dir: Path, summary: RunSummary, reporter: Reporter) -> No
     )
 
 
+async def _cancel_and_wait(tasks: set[asyncio.Task[None]]) -> None:
+    """Cancel the articles in progress and wait for each to end: Ctrl-C or SIGTERM may stop the run in
+    its own task, and each article must name itself unfinished before run.json is written."""
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
 class _Pipeline:
     def __init__(
         self, llm: LLM | None, out_dir: Path, settings: Settings, resume: bool, summary: RunSummary,
@@ -288,8 +297,7 @@ class _Pipeline:
             while running:  # tasks cancelled by a fatal error end with CancelledError: gathered, not raised
                 await asyncio.gather(*running, return_exceptions=True)
         finally:
-            for task in running:
-                task.cancel()
+            await _cancel_and_wait(running)
         if self.fatal is not None:
             raise self.fatal
 
@@ -378,9 +386,8 @@ class _Pipeline:
         priority = request_priority.set(number)  # this task's calls: the earlier started, the sooner served
         try:
             await self._analyse(article, estimate)
-        except asyncio.CancelledError:
-            if self.disk_fault is not None:
-                self.summary.unfinished.append(article.meta.source)
+        except (asyncio.CancelledError, KeyboardInterrupt, SystemExit):  # a full disk, Ctrl-C, SIGTERM, a stop
+            self.summary.unfinished.append(article.meta.source)
             raise
         except OSError as error:
             if error.errno in DISK_FULL:
