@@ -162,6 +162,12 @@ def _finish(summary: "RunSummary", out: Path, printed: bool) -> None:
             f"{total.tokens} tokens, ~${total.cost_usd:.4f} -> {out}",
             markup=False, soft_wrap=True,  # one line, however narrow the terminal: scripts read it
         )
+        for source, current, older in summary.superseded:
+            err.print(
+                f"{source}: an edited article; result {current} (the text read now) is current, {', '.join(older)} "
+                'superseded (results.jsonl: "current": false on their rows)',
+                markup=False, soft_wrap=True,
+            )
         if summary.stories is not None:
             err.print(stories_line(summary.stories), markup=False, soft_wrap=True)
         if summary.cache_error:

@@ -224,6 +224,7 @@ class SeenTexts:
         self._db = sqlite3.connect("")  # "": a private temporary on-disk database
         self._db.execute("PRAGMA cache_size = -1024")  # KiB
         self._db.execute("CREATE TABLE seen (id TEXT PRIMARY KEY, source TEXT NOT NULL) WITHOUT ROWID")
+        self._db.execute("CREATE INDEX seen_source ON seen (source)")
 
     def first_source(self, article_id: str, source: str) -> str | None:
         """None the first time ``article_id`` is seen (it is remembered); else its first source."""
@@ -231,6 +232,11 @@ class SeenTexts:
             return None
         row = self._db.execute("SELECT source FROM seen WHERE id = ?", (article_id,)).fetchone()
         return str(row[0])
+
+    def id_of(self, source: str) -> str | None:
+        """The id of the text read from ``source`` in this run (None if none was, or only a duplicate)."""
+        row = self._db.execute("SELECT id FROM seen WHERE source = ?", (source,)).fetchone()
+        return None if row is None else str(row[0])
 
     def close(self) -> None:
         self._db.close()

@@ -52,6 +52,7 @@ class RunSummary:
     cache_error: str | None = None  # the response cache stopped taking answers (a full disk)
     unfinished: list[str] = field(default_factory=list)  # in progress when the run stopped (full disk, interrupt)
     bad_lines: "BadLines" = field(default_factory=lambda: BadLines())  # JSONL lines that are no article (``file:N``)
+    superseded: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (source, current id, older ids)
     stories: "StoriesUpdate | None" = None  # OUT/stories.jsonl, when the run built it
     stories_error: str | None = None
 
@@ -166,6 +167,7 @@ class Manifest:
                 "counts": self.counts(),
                 "unfinished": s.unfinished,
                 "bad_lines": s.bad_lines.listed(),
+                "superseded": [{"source": src, "current": now, "superseded": old} for src, now, old in s.superseded],
                 "skipped_files": s.skipped_files,
                 "skipped_list": SKIPPED_FILE if s.skipped else None,
                 "usage": total.model_dump(mode="json"),  # the run's, as each stage's below and in usage.jsonl

@@ -163,7 +163,8 @@ async def _run(
             summary.cache_error = cache.write_error
         if summary.status == "running":
             summary.status = "interrupted"
-        _finish(out_dir, summary, manifest, reserve, reporter, stories)
+        _finish(out_dir, summary, manifest, reserve, reporter, stories, pipeline.seen.id_of)
+        pipeline.seen.close()
     return summary
 
 
@@ -179,14 +180,15 @@ def _price(llm: LLM | None, settings: Settings) -> ModelPrice | None:
 
 
 def _finish(
-    out_dir: Path, summary: RunSummary, manifest: Manifest, reserve: DiskReserve, reporter: Reporter, stories: bool
+    out_dir: Path, summary: RunSummary, manifest: Manifest, reserve: DiskReserve, reporter: Reporter, stories: bool,
+    read_now: Callable[[str], str | None],
 ) -> None:
     """However the run ended: OUT's results table, its stories when asked, run.json, the disk
     reserve given back, and the last event. On a full disk these writes may fail too: the results
     stay whole (atomic writes) and the next run rebuilds both files; what stopped the run is on
     stderr either way."""
     with _unless_disk_full():
-        write_results_table(out_dir)
+        summary.superseded = write_results_table(out_dir, read_now)  # read_now: an edited article's current result
     if stories and summary.status in ("complete", "budget_exhausted"):
         _build_stories(out_dir, summary, reporter)  # before run_finished: that stays the last event
     with _unless_disk_full():
@@ -264,8 +266,7 @@ class _Pipeline:
         self.disk_fault: OSError | None = None  # set when OUT's disk is full: the run starts nothing more
         self._running: set[asyncio.Task[None]] = set()
 
-    def close(self) -> None:
-        self.seen.close()
+    def close(self) -> None:  # self.seen stays open for the results table (run/versions.py); _run closes it
         self.skipped.close()
 
     def _files(self, files: Iterable[Path]) -> Iterator[Path]:
