@@ -38,7 +38,10 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 
 def write_json_atomic(path: Path, data: BaseModel | dict[str, object] | list[object]) -> None:
-    text = data.model_dump_json(indent=2) if isinstance(data, BaseModel) else json.dumps(data, indent=2, ensure_ascii=False)
+    if isinstance(data, BaseModel):
+        text = data.model_dump_json(indent=2)
+    else:
+        text = json.dumps(data, indent=2, ensure_ascii=False)
     write_text_atomic(path, text + "\n")
 
 
@@ -86,7 +89,8 @@ def environment_fault(error: BaseException) -> str | None:
         return f"{path}: {error.strerror}; create its folder or choose another path"
     if error.errno == errno.EFBIG:
         return (
-            f"{path}: file size limit reached ({error.strerror}); raise the limit (`ulimit -f unlimited`) or free space, "
+            f"{path}: file size limit reached ({error.strerror}); raise the limit (`ulimit -f unlimited`) or free "
+            "space, "
             "then run the same command again: finished articles are kept"
         )
     if error.errno in DISK_FULL:

@@ -22,7 +22,9 @@ def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def factcheck(args: list[str], env: dict[str, str], *, before: str = "", **kwargs: object) -> subprocess.CompletedProcess[str]:
+def factcheck(
+    args: list[str], env: dict[str, str], *, before: str = "", **kwargs: object
+) -> subprocess.CompletedProcess[str]:
     """``before``: Python run in the process before the CLI starts (e.g. to hide an installed module)."""
     command = [sys.executable, "-c", f"{before}\nfrom pipeline.cli import main; main()"] if before else FACTCHECK
     return subprocess.run([*command, *args], env=env, capture_output=True, text=True, timeout=120, **kwargs)  # type: ignore[call-overload]

@@ -32,7 +32,9 @@ app = typer.Typer()
 ResumeOpt = Annotated[
     bool, typer.Option("--resume/--no-resume", help="Keep articles already finished in OUT (default) or redo them.")
 ]
-LogJsonOpt = Annotated[str | None, typer.Option("--log-json", help="Write JSON-lines events to this file, or '-' for stderr.")]
+LogJsonOpt = Annotated[
+    str | None, typer.Option("--log-json", help="Write JSON-lines events to this file, or '-' for stderr.")
+]
 StoriesOpt = Annotated[
     bool, typer.Option("--stories/--no-stories", help="Group claims across articles into OUT/stories.jsonl at the end.")
 ]
@@ -60,12 +62,22 @@ def run_command(
     embedded_model: EmbeddedOpt = None,
     max_claims: MaxClaimsOpt = None,
     verifier: VerifierOpt = None,
-    max_chars: Annotated[int | None, typer.Option(help="Longest article analysed, in characters (default 200,000).")] = None,
-    concurrency: Annotated[int | None, typer.Option(help="Most LLM calls in flight (default 4); up to 2N-1 articles in progress.")] = None,
-    cache: Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse LLM responses from the on-disk cache.")] = True,
+    max_chars: Annotated[
+        int | None, typer.Option(help="Longest article analysed, in characters (default 200,000).")
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(help="Most LLM calls in flight (default 4); up to 2N-1 articles in progress.")
+    ] = None,
+    cache: Annotated[
+        bool, typer.Option("--cache/--no-cache", help="Reuse LLM responses from the on-disk cache.")
+    ] = True,
     resume: ResumeOpt = True,
-    budget: Annotated[float | None, typer.Option(help="Stop starting articles before the estimated spend passes USD.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar; print only failures and the summary.")] = False,
+    budget: Annotated[
+        float | None, typer.Option(help="Stop starting articles before the estimated spend passes USD.")
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar; print only failures and the summary.")
+    ] = False,
     log_json: LogJsonOpt = None,
     stories: StoriesOpt = True,
     no_llm: NoLlmOpt = False,
@@ -101,9 +113,9 @@ def run_command(
             if settings.resolved_verifier() == "trained":
                 load_stance_model()  # a missing or altered artifact stops the run before any LLM call
             with nullcontext(None) if no_llm else open_llm(settings) as llm:
-                summary = asyncio.run(
-                    run(llm, files, skipped, out, settings, resume=resume, stories=stories, reporter=reporters, lock=lock)
-                )
+                summary = asyncio.run(run(
+                    llm, files, skipped, out, settings, resume=resume, stories=stories, reporter=reporters, lock=lock,
+                ))
     except (KeyboardInterrupt, SystemExit) as stop:  # Ctrl-C, or SIGTERM (_common: it exits as Ctrl-C does)
         _say_interrupted(out, "terminated (SIGTERM)" if isinstance(stop, SystemExit) else "interrupted (Ctrl-C)")
         raise
@@ -111,7 +123,9 @@ def run_command(
         raise fail(str(error), EXIT_BUSY) from None
     except CacheUnwritableError as error:
         raise fail(str(error), EXIT_ENVIRONMENT) from None
-    except (NoArticlesError, EmbeddedModelError, LLMError, InputError, CacheError, StanceModelError, EmbeddingModelError) as error:
+    except (
+        NoArticlesError, EmbeddedModelError, LLMError, InputError, CacheError, StanceModelError, EmbeddingModelError,
+    ) as error:
         raise fail(str(error)) from None
     finally:
         reporters.close()

@@ -45,7 +45,10 @@ def create_app(
     return app
 
 
-def serve(out_dir: Path, host: str = "127.0.0.1", port: int = 0, desk_name: str = "Fact-check desk", reviewer_default: str | None = None) -> None:
+def serve(
+    out_dir: Path, host: str = "127.0.0.1", port: int = 0, desk_name: str = "Fact-check desk",
+    reviewer_default: str | None = None,
+) -> None:
     """Run the desk on loopback until interrupted; port 0 picks a free port. Prints the URL."""
     if not is_loopback(host):
         raise ValueError(f"the desk serves on loopback only, not {host!r}: it has no login")

@@ -161,7 +161,9 @@ class ReviewLog:
             _append_whole(handle.fileno(), line, len(data))
         return event, claim_state(article, claim, [*mine, event])
 
-    def _create(self, article: ArticleResult, claim: Claim, request: ReviewRequest) -> tuple[ReviewEvent, ClaimState] | None:
+    def _create(
+        self, article: ArticleResult, claim: Claim, request: ReviewRequest,
+    ) -> tuple[ReviewEvent, ClaimState] | None:
         """The log's first event: written to a temporary file of its own, fsynced, then linked into
         place, so a full disk or an unwritable folder leaves no log rather than an empty one. None when
         another save created the log first: the caller appends under the lock instead."""

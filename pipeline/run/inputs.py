@@ -130,7 +130,10 @@ class Inputs:
                 outside = _outside(Path(entry.path), *where)
                 if outside is not None:
                     if on_fault is not None:
-                        on_fault(f"{entry.path}: skipped (a link to {outside}, outside {where[0]}; --follow-symlinks reads it)")
+                        on_fault(
+                            f"{entry.path}: skipped (a link to {outside}, outside {where[0]}; "
+                            "--follow-symlinks reads it)"
+                        )
                     return
         except OSError as error:
             if is_article and on_unreadable is not None:

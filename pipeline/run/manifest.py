@@ -175,7 +175,9 @@ class Manifest:
                 "cost": {
                     "estimated_usd": round(total.cost_usd, 6),
                     "price_per_1m_tokens": self.price.model_dump() if self.price else None,
-                    "note": None if self.price else f"no price known for {self.llm.model if self.llm else 'none'!r}; cost not estimated",
+                    "note": None if self.price else (
+                        f"no price known for {self.llm.model if self.llm else 'none'!r}; cost not estimated"
+                    ),
                 },
                 "budget": {
                     "limit_usd": self.settings.budget_usd,
@@ -185,9 +187,13 @@ class Manifest:
                 "timings": {
                     "seconds": seconds,
                     "articles_per_second": round(s.done / seconds, 3) if seconds else None,
-                    "article_seconds_median": round(median, 3) if (median := s.article_seconds.median()) is not None else None,
+                    "article_seconds_median": (
+                        round(median, 3) if (median := s.article_seconds.median()) is not None else None
+                    ),
                 },
-                "limiter": {"limit": self.limiter.limit, "maximum": self.limiter.maximum, "decreases": self.limiter.decreases},
+                "limiter": {
+                    "limit": self.limiter.limit, "maximum": self.limiter.maximum, "decreases": self.limiter.decreases,
+                },
                 "errors": {"count": s.failed, "file": "errors.jsonl", "run_stopped_by": s.fatal_error},
             }),  # type: ignore[arg-type]
         )

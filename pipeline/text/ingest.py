@@ -205,7 +205,9 @@ def _from_html(raw: str, path: Path) -> Article:
     )
 
 
-def parse_json_object(raw: str, source: str, *, expected: str = "a JSON object with a 'text' field") -> dict[str, object]:
+def parse_json_object(
+    raw: str, source: str, *, expected: str = "a JSON object with a 'text' field",
+) -> dict[str, object]:
     """One JSON object (a file, or a JSONL line); InputError naming ``source`` for anything else."""
     try:
         record = json.loads(raw)

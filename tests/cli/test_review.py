@@ -29,4 +29,5 @@ def test_a_port_out_of_range_is_one_line_with_the_fix(tmp_path: Path) -> None:
     for port in ("70000", "-1"):
         done = factcheck(["review", str(run_dir), "--port", port], env_for(tmp_path))
         assert done.returncode == EXIT_NOTHING_RAN, done.stderr
-        assert done.stderr.strip() == f"error: --port {port}: not a port; give one from 1024 to 65535, or 0 for any free one"
+        fix = "give one from 1024 to 65535, or 0 for any free one"
+        assert done.stderr.strip() == f"error: --port {port}: not a port; {fix}"

@@ -77,7 +77,8 @@ def test_a_bad_file_is_one_line_and_nothing_is_written(tmp_path: Path, name: str
     out = tmp_path / "out"
     # The endpoint is never reached: ingest fails first. A fake keeps the test offline anyway.
     with FakeOpenAI() as fake:
-        code, output = _invoke(["run", str(path), "--out", str(out), "--backend", "openai", "--base-url", fake.base_url])
+        args = ["run", str(path), "--out", str(out), "--backend", "openai", "--base-url", fake.base_url]
+        code, output = _invoke(args)
     assert code == EXIT_NOTHING_RAN
     assert f"{path}: " in output and message in output
     assert "Traceback" not in output
@@ -148,7 +149,8 @@ def test_unreachable_endpoint_names_it(tmp_path: Path) -> None:
 
 class _Unauthorized(http.server.BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-        body = json.dumps({"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}).encode()
+        error = {"message": "Incorrect API key provided", "type": "invalid_request_error"}
+        body = json.dumps({"error": error}).encode()
         self.send_response(401)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(body)))
@@ -191,7 +193,8 @@ def test_a_long_article_is_split_into_windows_not_truncated() -> None:
     )
     with FakeOpenAI() as fake:
         llm = LLM(backend="openai", base_url=fake.base_url, api_key="fake", model="fake-model", max_attempts=1)
-        result = asyncio.run(analyze(llm, make_article(long_text, "long.txt"), AnalysisOptions(window_chars=3000, verifier="llm")))
+        options = AnalysisOptions(window_chars=3000, verifier="llm")
+        result = asyncio.run(analyze(llm, make_article(long_text, "long.txt"), options))
     assert result.run.windows >= 8
     assert sum(u.calls for u in result.run.usage.values()) == 2 * result.run.windows  # claims, verify
     for span in result.spans():

@@ -41,7 +41,9 @@ def test_exit_codes_and_skipped_files(fake: FakeOpenAI, tmp_path: Path) -> None:
     with socket.socket() as closed:  # a port nobody listens on
         closed.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{closed.getsockname()[1]}/v1"
-    nothing = factcheck(run_args(inputs, tmp_path / "none", dead, "--quiet"), env_for(tmp_path, FACTCHECK_MAX_ATTEMPTS="1"))
+    nothing = factcheck(
+        run_args(inputs, tmp_path / "none", dead, "--quiet"), env_for(tmp_path, FACTCHECK_MAX_ATTEMPTS="1")
+    )
     assert nothing.returncode == EXIT_NOTHING_RAN, nothing.stderr
     assert "cannot connect" in nothing.stderr
 
@@ -113,7 +115,10 @@ def test_a_terminated_run_unwinds_and_says_it_was_interrupted(fake: FakeOpenAI, 
     write_articles(tmp_path / "in", 40)
     out = tmp_path / "out"
     args = [*FACTCHECK, *run_args(tmp_path / "in", out, fake.base_url, "--quiet", "--concurrency", "2")]
-    victim = subprocess.Popen(args, env=env_for(tmp_path, FACTCHECK_TIMEOUT="10"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    victim = subprocess.Popen(
+        args, env=env_for(tmp_path, FACTCHECK_TIMEOUT="10"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while not list((out / "articles").glob("*.json")) and time.monotonic() < deadline:
         time.sleep(0.02)

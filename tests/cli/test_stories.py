@@ -18,5 +18,6 @@ def test_stories_on_a_read_only_output_folder_is_one_line_with_the_fix(tmp_path:
     assert done.returncode == EXIT_ENVIRONMENT, done.stderr
     line = done.stderr.strip()
     assert line.startswith(f"error: {run_dir}/") and "\n" not in line  # the file it could not write: stories' own
-    assert line.endswith(": permission denied; fix its permissions (see `ls -ld` of it and its folder) or choose another path")
+    fix = "fix its permissions (see `ls -ld` of it and its folder) or choose another path"
+    assert line.endswith(f": permission denied; {fix}")
     assert "Errno" not in done.stderr and not list(run_dir.glob(".*.tmp"))

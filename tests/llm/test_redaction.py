@@ -25,7 +25,8 @@ def fake() -> Iterator[FakeOpenAI]:
 
 def everything_written(out: Path, stderr: str, log: Path) -> str:
     parts = [stderr, log.read_text()]
-    parts += [path.read_text() for path in out.rglob("*") if path.is_file() and path.suffix in {".json", ".jsonl", ".txt"}]
+    outputs = {".json", ".jsonl", ".txt"}
+    parts += [path.read_text() for path in out.rglob("*") if path.is_file() and path.suffix in outputs]
     return "\n".join(parts)
 
 

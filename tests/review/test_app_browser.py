@@ -61,12 +61,17 @@ def test_override_musk_putin_claim_in_browser(tmp_path: Path) -> None:
                 assert lit.count() > 0, f"no {kind} highlight"
                 texts = page.eval_on_selector_all(
                     f"#article-text mark.sel-{kind}",
-                    "(ms, start) => ms.filter(m => +m.dataset.start >= start).map(m => [+m.dataset.start, m.textContent])",
+                    "(ms, start) => ms.filter(m => +m.dataset.start >= start)"
+                    ".map(m => [+m.dataset.start, m.textContent])",
                     span.start,
                 )
                 joined = "".join(t for s, t in texts if s < span.end)
                 assert joined == article.text[span.start : span.end] == span.text
-                backgrounds = {m.evaluate("m => getComputedStyle(m).backgroundColor") for m in lit.all() if span.start <= int(m.get_attribute("data-start") or -1) < span.end}
+                backgrounds = {
+                    m.evaluate("m => getComputedStyle(m).backgroundColor")
+                    for m in lit.all()
+                    if span.start <= int(m.get_attribute("data-start") or -1) < span.end
+                }
                 assert backgrounds == {colours[kind]}, f"{kind} evidence is not shown in its colour: {backgrounds}"
             # Another claim's evidence is not lit for this one.
             assert page.locator('#article-text mark.sel-claim[data-roles~="c4:claim"]').count() == 0

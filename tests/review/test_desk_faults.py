@@ -72,6 +72,7 @@ def test_a_review_on_a_read_only_run_folder_is_503_with_the_fix(tmp_path: Path) 
     if answer.status_code == 201:
         pytest.skip("this user can write a folder without write permission")
     assert answer.status_code == 503, answer.text
-    assert answer.json()["error"].startswith(f"{run_dir.resolve() / REVIEWS_FILE}: permission denied; make the run folder")
+    log_path = run_dir.resolve() / REVIEWS_FILE
+    assert answer.json()["error"].startswith(f"{log_path}: permission denied; make the run folder")
     assert not (run_dir / REVIEWS_FILE).exists()
     assert not any("Traceback" in line for line in log), log

@@ -23,7 +23,9 @@ DESK = "Riverton Ledger Fact Desk"
 # ClaimReview < Review < CreativeWork < Thing; Claim < CreativeWork; Rating < Intangible < Thing).
 # Listing them catches a misspelt property, which search engines silently ignore.
 ALLOWED = {
-    "ClaimReview": {"@context", "@type", "url", "claimReviewed", "itemReviewed", "reviewRating", "author", "datePublished"},
+    "ClaimReview": {
+        "@context", "@type", "url", "claimReviewed", "itemReviewed", "reviewRating", "author", "datePublished",
+    },
     "Claim": {"@type", "author", "appearance", "firstAppearance", "datePublished", "name"},
     "Rating": {"@type", "alternateName", "ratingExplanation", "ratingValue", "bestRating", "worstRating"},
     "CreativeWork": {"@type", "url", "headline"},
@@ -52,7 +54,10 @@ def review(client: TestClient, article_id: str, claim_id: str, body: dict[str, o
 
 @pytest.fixture
 def reviewed(client: TestClient) -> TestClient:
-    review(client, MUSK, "c1", {"action": "override", "reviewer": "Ann", "verdict": "refuted", "reason": "Musk denies it on record"})
+    review(
+        client, MUSK, "c1",
+        {"action": "override", "reviewer": "Ann", "verdict": "refuted", "reason": "Musk denies it on record"},
+    )
     review(client, MUSK, "c4", {"action": "accept", "reviewer": "Bo"})
     review(client, MUSK, "c5", {"action": "accept", "reviewer": "Bo"})
     review(client, MUSK, "c5", {"action": "not_checkworthy", "reviewer": "Bo", "reason": "aside"})
@@ -129,7 +134,8 @@ def test_csv_has_effective_verdicts(reviewed: TestClient) -> None:
     by_key = {(r["article_id"], r["claim_id"]): r for r in rows}
     musk = by_key[(MUSK, "c1")]
     assert musk["verdict"] == "refuted" and musk["machine_verdict"] == "disputed"
-    assert musk["status"] == "overridden" and musk["reviewed_by"] == "Ann" and musk["reason"] == "Musk denies it on record"
+    assert musk["status"] == "overridden" and musk["reviewed_by"] == "Ann"
+    assert musk["reason"] == "Musk denies it on record"
     assert musk["claimant"] == "Ian Bremmer" and musk["via"] == "Elon Musk"
     assert by_key[(MUSK, "c5")]["checkworthy"] == "no" and by_key[(MUSK, "c5")]["status"] == "not_checkworthy"
     assert by_key[(WATER, "c2")]["status"] == "annotated" and by_key[(WATER, "c2")]["verdict"] == "unverified"
@@ -160,7 +166,10 @@ def test_html_report_is_single_file_offline_and_printable(reviewed: TestClient) 
 
 
 def test_html_report_escapes_reviewer_text(client: TestClient) -> None:
-    review(client, MUSK, "c1", {"action": "override", "reviewer": "<b>Ann</b>", "verdict": "refuted", "reason": "<script>alert(1)</script>"})
+    review(
+        client, MUSK, "c1",
+        {"action": "override", "reviewer": "<b>Ann</b>", "verdict": "refuted", "reason": "<script>alert(1)</script>"},
+    )
     html = client.get("/export/report.html").text
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<b>Ann</b>" not in html
@@ -170,7 +179,8 @@ def test_write_exports_writes_three_files_atomically(reviewed: TestClient, run_d
     dest = run_dir / "exports"
     written = write_exports(run_dir, dest, DESK, "https://desk.example")
     assert sorted(p.name for p in written) == ["claimreview.jsonld", "report.html", "verdicts.csv"]
-    assert sorted(p.name for p in dest.iterdir()) == ["claimreview.jsonld", "report.html", "verdicts.csv"]  # no temp files left
+    # no temp files left
+    assert sorted(p.name for p in dest.iterdir()) == ["claimreview.jsonld", "report.html", "verdicts.csv"]
     items = json.loads((dest / "claimreview.jsonld").read_text())
     assert {i["url"] for i in items} >= {f"https://desk.example/articles/{MUSK}?claim=c1"}
     # Rewriting replaces, never appends.

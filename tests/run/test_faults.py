@@ -139,8 +139,8 @@ def test_an_unwritable_log_file_is_one_line(fake: FakeOpenAI, shared_tmp: Path) 
     logs.mkdir()
     logs.chmod(0o555)
     env = env_for(shared_tmp, FACTCHECK_CACHE_DIR=str(shared_tmp / "cache"))
-    done = factcheck_bound_by_permissions(run_args(shared_tmp / "in", shared_tmp / "out", fake.base_url, "--log-json", str(logs / "run.log")),
-                     env)
+    args = run_args(shared_tmp / "in", shared_tmp / "out", fake.base_url, "--log-json", str(logs / "run.log"))
+    done = factcheck_bound_by_permissions(args, env)
     assert done.returncode == EXIT_ENVIRONMENT, done.stderr
     assert f"{logs / 'run.log'}: permission denied" in done.stderr and "internal error" not in done.stderr
 
@@ -151,7 +151,8 @@ def test_an_unwritable_cache_folder_is_not_called_corrupt(fake: FakeOpenAI, shar
     cache.mkdir()
     cache.chmod(0o555)
     env = env_for(shared_tmp, FACTCHECK_CACHE_DIR=str(cache))
-    done = factcheck_bound_by_permissions(run_args(shared_tmp / "in", shared_tmp / "out", fake.base_url, "--quiet"), env)
+    args = run_args(shared_tmp / "in", shared_tmp / "out", fake.base_url, "--quiet")
+    done = factcheck_bound_by_permissions(args, env)
     assert done.returncode == EXIT_ENVIRONMENT, done.stderr
     assert "response cache cannot be written" in done.stderr and "permission denied" in done.stderr
     assert "move it aside" not in done.stderr and "corrupt" not in done.stderr
@@ -170,8 +171,8 @@ def test_a_file_size_limit_stops_the_run_before_any_call(fake: FakeOpenAI, tmp_p
     """`ulimit -f 5`: nothing can be written, so nothing is asked (it paid every call, then failed
     each article "at verify")."""
     write_articles(tmp_path / "in", 4)
-    done = factcheck(run_args(tmp_path / "in", tmp_path / "out", fake.base_url, "--quiet", "--no-cache"), env_for(tmp_path),
-                     before=_file_size_limit(5))
+    args = run_args(tmp_path / "in", tmp_path / "out", fake.base_url, "--quiet", "--no-cache")
+    done = factcheck(args, env_for(tmp_path), before=_file_size_limit(5))
     assert done.returncode == EXIT_ENVIRONMENT, done.stderr
     assert "file size limit reached" in done.stderr and "ulimit -f" in done.stderr
     assert "failed at" not in done.stderr and "internal error" not in done.stderr
@@ -244,7 +245,8 @@ def _shared_disk_full_after(results: int, reserve: Path) -> str:
     when the disk filled), as on a real disk."""
     return (
         "import errno, os, sqlite3, threading\nfrom pathlib import Path\nimport diskcache\n"
-        "import pipeline._io as io\nimport pipeline.run.manifest as manifest\nimport pipeline.run.scheduler as scheduler\n"
+        "import pipeline._io as io\nimport pipeline.run.manifest as manifest\n"
+        "import pipeline.run.scheduler as scheduler\n"
         f"_reserve = Path({str(reserve)!r})\n"
         "_state = {'written': 0, 'reserve_when_full': None}\n_lock = threading.Lock()\n"
         "def full():\n"

@@ -83,7 +83,8 @@ def test_a_fifo_given_or_found_is_named_never_read(tmp_path: Path) -> None:
     assert done.returncode == EXIT_SOME_FAILED, done.stderr
     assert "2 analysed" in done.stderr
     assert f"{given}: not a regular file (a FIFO (named pipe)); give files or folders" in done.stderr
-    assert f"{inputs / 'feed.txt'}: skipped (not a regular file: a FIFO (named pipe))" in (out / "skipped.txt").read_text()
+    skipped = (out / "skipped.txt").read_text()
+    assert f"{inputs / 'feed.txt'}: skipped (not a regular file: a FIFO (named pipe))" in skipped
     alone = no_llm_run([given], tmp_path / "out2", tmp_path)
     assert alone.returncode == EXIT_NOTHING_RAN and "not a regular file (a FIFO" in alone.stderr, alone.stderr
 

@@ -16,8 +16,8 @@ from pipeline.llm.redaction import redact
 from pipeline.review.links import publishable_base_url
 
 __all__ = [
-    "CSV_FIELDS", "ExportFormat", "ExportSource", "export_formats", "export_paths", "register_export", "unregister_export",
-    "write_exports",
+    "CSV_FIELDS", "ExportFormat", "ExportSource", "export_formats", "export_paths", "register_export",
+    "unregister_export", "write_exports",
 ]
 
 _FORMATS: dict[str, ExportFormat] = {}
@@ -53,7 +53,9 @@ def export_paths(dest: Path, names: list[str] | None = None) -> list[Path]:
     return [dest / f.filename for f in _chosen(names)]
 
 
-def write_exports(out_dir: Path, dest: Path, desk_name: str, base_url: str, names: list[str] | None = None) -> list[Path]:
+def write_exports(
+    out_dir: Path, dest: Path, desk_name: str, base_url: str, names: list[str] | None = None,
+) -> list[Path]:
     """Write each format's file into ``dest`` (all of them, or those ``names``), each atomically.
     ``base_url``: empty (relative review URLs) or an absolute http(s) URL, never ``javascript:``."""
     if base_url and (why := publishable_base_url(base_url)) is not None:

@@ -72,6 +72,8 @@ def page_story(desk: DeskDep, story_id: StoryId) -> HTMLResponse:
         story=story,
         stances=list(Stance),
         titles={aid: (a.article.title or a.article.id) for aid, a in articles.items()},
-        by_article={aid: [c for c in story.claims if c.article_id == aid] for aid in {c.article_id for c in story.claims}},
+        by_article={
+            aid: [c for c in story.claims if c.article_id == aid] for aid in {c.article_id for c in story.claims}
+        },
         reviewed=any(c.reviewed for c in story.claims),
     )
