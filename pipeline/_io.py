@@ -16,7 +16,11 @@ from pydantic import BaseModel
 def atomic_writer(path: Path, *, binary: bool = False) -> Iterator[IO[Any]]:
     """A file (text, or bytes with ``binary``) that replaces ``path`` only when the block ends without an error."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:  # name the file being written, not a temporary name nobody knows
+        error.filename = str(path)
+        raise
     try:
         with os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             yield f
@@ -34,7 +38,10 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 
 def write_json_atomic(path: Path, data: BaseModel | dict[str, object] | list[object]) -> None:
-    text = data.model_dump_json(indent=2) if isinstance(data, BaseModel) else json.dumps(data, indent=2, ensure_ascii=False)
+    if isinstance(data, BaseModel):
+        text = data.model_dump_json(indent=2)
+    else:
+        text = json.dumps(data, indent=2, ensure_ascii=False)
     write_text_atomic(path, text + "\n")
 
 
@@ -61,7 +68,7 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
 
 # errno values that mean "the disk cannot take this write": a run stops starting articles on them.
 DISK_FULL = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
-_NO_PERMISSION = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
+NO_PERMISSION = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
 _NO_SUCH_PATH = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EISDIR})
 
 
@@ -75,14 +82,15 @@ def named(error: BaseException, path: Path | str) -> BaseException:
 def environment_fault(error: BaseException) -> str | None:
     """One line naming the path and the fix when ``error`` is the machine's (no permission, a
     read-only or full disk, the file size limit), else None: those are not bugs to report."""
-    if not isinstance(error, OSError) or error.errno not in DISK_FULL | _NO_PERMISSION | _NO_SUCH_PATH:
+    if not isinstance(error, OSError) or error.errno not in DISK_FULL | NO_PERMISSION | _NO_SUCH_PATH:
         return None
     path = error.filename if error.filename is not None else "(a file)"
     if error.errno in _NO_SUCH_PATH:
         return f"{path}: {error.strerror}; create its folder or choose another path"
     if error.errno == errno.EFBIG:
         return (
-            f"{path}: file size limit reached ({error.strerror}); raise the limit (`ulimit -f unlimited`) or free space, "
+            f"{path}: file size limit reached ({error.strerror}); raise the limit (`ulimit -f unlimited`) or free "
+            "space, "
             "then run the same command again: finished articles are kept"
         )
     if error.errno in DISK_FULL:

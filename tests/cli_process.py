@@ -22,10 +22,26 @@ def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def factcheck(args: list[str], env: dict[str, str], *, before: str = "", **kwargs: object) -> subprocess.CompletedProcess[str]:
+def factcheck(
+    args: list[str], env: dict[str, str], *, before: str = "", **kwargs: object
+) -> subprocess.CompletedProcess[str]:
     """``before``: Python run in the process before the CLI starts (e.g. to hide an installed module)."""
     command = [sys.executable, "-c", f"{before}\nfrom pipeline.cli import main; main()"] if before else FACTCHECK
     return subprocess.run([*command, *args], env=env, capture_output=True, text=True, timeout=120, **kwargs)  # type: ignore[call-overload]
+
+
+def factcheck_bound_by_permissions(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The CLI as a user whom file permissions bind: as root, without the capability to override them."""
+    import shutil
+
+    import pytest
+
+    command = [*FACTCHECK, *args]
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("as root, needs setpriv (util-linux) to drop CAP_DAC_OVERRIDE")
+        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *command]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
 
 
 def run_args(inputs: Path, out: Path, base_url: str, *more: str) -> list[str]:

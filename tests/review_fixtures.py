@@ -4,6 +4,7 @@ Stands in for a recorded pipeline run until one is committed: swap the body of
 :func:`build_seed_run` for a copy of that run and the tests stay the same.
 """
 
+import os
 import socket
 import threading
 import time
@@ -84,7 +85,9 @@ def musk_putin_article() -> ArticleResult:
             cue="according to",
             kind=ClaimKind.fact,
             checkworthiness=0.95,
-            spans=[sentence_with(text, "allegedly spoke to Russian President Vladimir Putin"), quote(text, doubled_down)],
+            spans=[
+                sentence_with(text, "allegedly spoke to Russian President Vladimir Putin"), quote(text, doubled_down),
+            ],
             claimant_span=quote(text, "Ian Bremmer"),
             cue_span=quote(text, "according to"),
         ),
@@ -171,7 +174,9 @@ def musk_putin_article() -> ArticleResult:
             verdict=VerdictLabel.disputed,
             confidence=0.6,
             rationale="Only Bremmer's second-hand account; Musk denies the conversation.",
-            supporting=[quote(text, "he told me Putin (in a direct conversation with him) was ‘prepared to negotiate’")],
+            supporting=[
+                quote(text, "he told me Putin (in a direct conversation with him) was ‘prepared to negotiate’"),
+            ],
             contradicting=[quote(text, "Musk subsequently denied the conversation with Putin")],
         ),
         Verdict(
@@ -273,7 +278,9 @@ def water_rates_article() -> ArticleResult:
         # c3 has no verdict: the desk must cope with a claim the verifier skipped.
     ]
     return ArticleResult(
-        article=ArticleMeta(id=article_id(text), source="fixture:water-rates", title=text.splitlines()[0], outlet="Riverton Ledger"),
+        article=ArticleMeta(
+            id=article_id(text), source="fixture:water-rates", title=text.splitlines()[0], outlet="Riverton Ledger",
+        ),
         text=text,
         claims=claims,
         denials=denials,
@@ -320,6 +327,33 @@ def live_server(app: FastAPI | Callable[[int], FastAPI]) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@contextmanager
+def desk_process(
+    run_dir: Path, env: dict[str, str], *, before: str = "", bound_by_permissions: bool = False,
+) -> Iterator[tuple[str, list[str]]]:
+    """``factcheck review RUN_DIR`` as an operator starts it, in its own process (``before``: Python run
+    first, e.g. a file size limit; ``bound_by_permissions``: as root, without the capability to override
+    file permissions). Yields the desk's URL and, once it has stopped, its log lines (stderr)."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-c", f"{before}\nfrom pipeline.cli import main; main()", "review", str(run_dir)]
+    if bound_by_permissions and os.geteuid() == 0:
+        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *command]
+    process = subprocess.Popen(command, env={**env, "PYTHONDONTWRITEBYTECODE": "1"}, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    log: list[str] = []
+    try:
+        first = process.stdout.readline() if process.stdout else ""
+        if " at http://" not in first:
+            raise RuntimeError(f"the desk did not start: {first}{process.stderr.read() if process.stderr else ''}")
+        yield first.split(" at ", 1)[1].split()[0].rstrip("/"), log
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=15)
+        log.extend(stderr.splitlines())
 
 
 def raw_get(base_url: str, raw_path: str) -> tuple[int, bytes]:
@@ -383,12 +417,16 @@ DEBUNKS = "It is false that Elon Musk spoke with Vladimir Putin about Ukraine.\n
 
 
 def restating_article() -> ArticleResult:
-    return article(RESTATES, [(MUSK_PUTIN[1], "Musk talked to Putin", VerdictLabel.supported)],
-                   source="restates.txt", url="https://www.ledger.example/a", published="2022-10-14T08:00:00Z")  # fmt: skip
+    return article(
+        RESTATES, [(MUSK_PUTIN[1], "Musk talked to Putin", VerdictLabel.supported)],
+        source="restates.txt", url="https://www.ledger.example/a", published="2022-10-14T08:00:00Z",
+    )
 
 
 def debunking_article() -> ArticleResult:
     # As the pipeline gives it: the claim states the negation and the article backs that (supported);
     # toward the story's proposition ("Musk spoke with Putin") the article debunks.
-    return article(DEBUNKS, [("Elon Musk did not speak with Vladimir Putin about Ukraine", "It is false", VerdictLabel.supported)],
-                   source="debunks.txt", outlet="Check Desk", published="Thu, 20 Oct 2022 09:00:00 +0000")  # fmt: skip
+    claims = [("Elon Musk did not speak with Vladimir Putin about Ukraine", "It is false", VerdictLabel.supported)]
+    return article(
+        DEBUNKS, claims, source="debunks.txt", outlet="Check Desk", published="Thu, 20 Oct 2022 09:00:00 +0000",
+    )

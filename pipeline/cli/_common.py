@@ -16,6 +16,7 @@ from pipeline._io import environment_fault
 from pipeline.llm.backends import AUTO, UnknownBackend, backend_names, chosen_backend
 from pipeline.llm.redaction import RedactedStderr, register_secret
 from pipeline.settings import Settings, describe_error
+from pipeline.text.printable import printable
 
 if TYPE_CHECKING:
     from pipeline.stories import StoriesUpdate
@@ -33,13 +34,21 @@ app = typer.Typer(
     help="Fact-check news articles: claims, denials and verdicts with evidence spans.", no_args_is_help=True,
     pretty_exceptions_show_locals=False,  # locals hold the API key
 )
+class _OneLineConsole(Console):
+    """A console whose printed strings keep to their line: a control character in one (a newline or
+    an ESC byte in a file name) is escaped (``printable``), never written raw to the terminal."""
+
+    def print(self, *objects: object, **kwargs: object) -> None:  # type: ignore[override]
+        super().print(*(printable(o) if isinstance(o, str) else o for o in objects), **kwargs)  # type: ignore[arg-type]
+
+
 # Every line on stderr is redacted (keys, tokens, URL passwords) and printed as plain text:
 # messages quote paths and server replies, which must never be read as Rich markup.
-err = Console(file=RedactedStderr(), highlight=False)  # type: ignore[arg-type]
+err = _OneLineConsole(file=RedactedStderr(), highlight=False)  # type: ignore[arg-type]
 
 
 def fail(message: str, code: int = EXIT_NOTHING_RAN) -> typer.Exit:
-    err.print(Text.assemble(("error:", "red"), " ", message), soft_wrap=True)
+    err.print(Text.assemble(("error:", "red"), " ", printable(message)), soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -107,7 +116,7 @@ def main() -> None:
     except OSError as error:
         if (fault := environment_fault(error)) is None:
             _internal_error(error)
-        err.print(Text.assemble(("error:", "red"), " ", fault), soft_wrap=True)
+        err.print(Text.assemble(("error:", "red"), " ", printable(fault)), soft_wrap=True)
         sys.exit(EXIT_ENVIRONMENT)
     except Exception as error:
         _internal_error(error)
@@ -120,8 +129,9 @@ def _internal_error(error: Exception) -> NoReturn:
     first = str(error).strip().splitlines()
     err.print(
         Text.assemble(
-            ("error:", "red"), f" internal error, please report: {type(error).__name__}: {first[0][:300] if first else ''}"
-            " (set FACTCHECK_DEBUG=1 for the traceback)"
+            ("error:", "red"),
+            printable(f" internal error, please report: {type(error).__name__}: {first[0][:300] if first else ''}"),
+            " (set FACTCHECK_DEBUG=1 for the traceback)",
         ),
         soft_wrap=True,
     )

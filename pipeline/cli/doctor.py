@@ -1,5 +1,6 @@
 """``factcheck doctor``: what a newcomer or a support thread runs first. Each check prints one line
-(ok, or what is wrong and the command that fixes it); the exit code is 1 if any check failed."""
+(ok, or what is wrong and the command that fixes it); the exit code is 1 if a check of what the main
+job needs failed. An optional tool that is missing (Chromium) is a warning: exit 0."""
 
 import importlib.metadata
 import platform
@@ -30,6 +31,7 @@ class Check:
     ok: bool
     detail: str
     fix: str = ""
+    optional: bool = False  # only some tests or extras need it: missing is a warning, not a failure
 
 
 def python_and_pip() -> Check:
@@ -132,7 +134,10 @@ def stance_model() -> Check:
 def chromium() -> Check:
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found is None:
-        return Check("chromium", False, "not found (only the desk's browser tests need it)", "apt-get install -y chromium")
+        return Check(
+            "chromium", False, "not found (only the desk's browser tests need it)", "apt-get install -y chromium",
+            optional=True,
+        )
     return Check("chromium", True, found)
 
 
@@ -141,12 +146,13 @@ def caches(cache_dir: object) -> Check:
 
 
 def report(checks: list[Check]) -> bool:
-    """One line a check, never cut: a support thread pastes them whole."""
+    """One line a check, never cut: a support thread pastes them whole. False if a required check failed."""
     for check in checks:
-        err.print(Text.assemble(("ok  " if check.ok else "FAIL", "green" if check.ok else "bold red"), f"  {check.name:<13}{check.detail}"), soft_wrap=True)
+        mark, style = ("ok  ", "green") if check.ok else ("warn", "yellow") if check.optional else ("FAIL", "bold red")
+        err.print(Text.assemble((mark, style), f"  {check.name:<13}{check.detail}"), soft_wrap=True)
         if not check.ok:
             err.print(Text.assemble(" " * 19, ("fix: ", "bold"), check.fix), soft_wrap=True)
-    return all(check.ok for check in checks)
+    return all(check.ok or check.optional for check in checks)
 
 
 @app.command("doctor")

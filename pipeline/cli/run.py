@@ -38,7 +38,9 @@ app = typer.Typer()
 ResumeOpt = Annotated[
     bool, typer.Option("--resume/--no-resume", help="Keep articles already finished in OUT (default) or redo them.")
 ]
-LogJsonOpt = Annotated[str | None, typer.Option("--log-json", help="Write JSON-lines events to this file, or '-' for stderr.")]
+LogJsonOpt = Annotated[
+    str | None, typer.Option("--log-json", help="Write JSON-lines events to this file, or '-' for stderr.")
+]
 StoriesOpt = Annotated[
     bool, typer.Option("--stories/--no-stories", help="Group claims across articles into OUT/stories.jsonl at the end.")
 ]
@@ -82,12 +84,22 @@ def run_command(
     embedded_model: EmbeddedOpt = None,
     max_claims: MaxClaimsOpt = None,
     verifier: VerifierOpt = None,
-    max_chars: Annotated[int | None, typer.Option(help="Longest article analysed, in characters (default 200,000).")] = None,
-    concurrency: Annotated[int | None, typer.Option(help="Most LLM calls in flight (default 4); up to 2N-1 articles in progress.")] = None,
-    cache: Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse LLM responses from the on-disk cache.")] = True,
+    max_chars: Annotated[
+        int | None, typer.Option(help="Longest article analysed, in characters (default 200,000).")
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(help="Most LLM calls in flight (default 4); up to 2N-1 articles in progress.")
+    ] = None,
+    cache: Annotated[
+        bool, typer.Option("--cache/--no-cache", help="Reuse LLM responses from the on-disk cache.")
+    ] = True,
     resume: ResumeOpt = True,
-    budget: Annotated[float | None, typer.Option(help="Stop starting articles before the estimated spend passes USD.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar; print only failures and the summary.")] = False,
+    budget: Annotated[
+        float | None, typer.Option(help="Stop starting articles before the estimated spend passes USD.")
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar; print only failures and the summary.")
+    ] = False,
     log_json: LogJsonOpt = None,
     stories: StoriesOpt = True,
     no_llm: NoLlmOpt = False,
@@ -96,6 +108,9 @@ def run_command(
     actors_per_node: ActorsOpt = None,
     shard_size: ShardSizeOpt = None,
     shard: ShareOpt = None,
+    follow_symlinks: Annotated[
+        bool, typer.Option("--follow-symlinks", help="Read symlinked files whose target is outside the input folder.")
+    ] = False,
 ) -> None:
     """Analyse articles and write one JSON result per article into OUT."""
     from pipeline.llm.cache import CacheError, CacheUnwritableError
@@ -122,7 +137,7 @@ def run_command(
     )
     reporters = _reporters(log_json, quiet)
     try:
-        files, skipped = discover_or_fail(paths, exclude=out)  # before starting a model for nothing
+        files, skipped = discover_or_fail(paths, exclude=out, follow_symlinks=follow_symlinks)  # before any model loads
         if shard is not None:
             from pipeline.run.shards import Share, parse_share
 
@@ -139,11 +154,16 @@ def run_command(
                     llm, files, skipped, out, settings, resume=resume, stories=stories, reporter=reporters, lock=lock,
                     engine=engine_for,
                 ))
+    except (KeyboardInterrupt, SystemExit) as stop:  # Ctrl-C, or SIGTERM (_common: it exits as Ctrl-C does)
+        _say_interrupted(out, "terminated (SIGTERM)" if isinstance(stop, SystemExit) else "interrupted (Ctrl-C)")
+        raise
     except FolderBusyError as error:
         raise fail(str(error), EXIT_BUSY) from None
     except CacheUnwritableError as error:
         raise fail(str(error), EXIT_ENVIRONMENT) from None
-    except (NoArticlesError, EmbeddedModelError, LLMError, InputError, CacheError, StanceModelError, EmbeddingModelError) as error:
+    except (
+        NoArticlesError, EmbeddedModelError, LLMError, InputError, CacheError, StanceModelError, EmbeddingModelError,
+    ) as error:
         raise fail(str(error)) from None
     finally:
         reporters.close()
@@ -180,6 +200,25 @@ def _open_model(settings: "Settings", engine: str) -> "AbstractContextManager[LL
     return open_llm(settings)
 
 
+def _say_interrupted(out: Path, how: str) -> None:
+    """One line when a run is stopped from outside: what became of the articles in progress."""
+    import json
+
+    try:
+        manifest = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return  # stopped before the run began: nothing to say about articles
+    if manifest.get("status") != "interrupted":
+        return
+    unfinished = len(manifest.get("unfinished") or [])
+    err.print(
+        f"{how}: the run stopped; {unfinished} article{'s' * (unfinished != 1)} in progress left unfinished "
+        f"(named in {out / 'run.json'}, \"unfinished\"); finished articles are kept: run the same command again to "
+        "resume",
+        markup=False, soft_wrap=True,
+    )
+
+
 def _reporters(log_json: str | None, quiet: bool) -> "Reporters":
     from pipeline.run.progress import FailurePrinter, ProgressBar, Reporters, json_log
 
@@ -205,6 +244,12 @@ def _finish(summary: "RunSummary", out: Path, printed: bool) -> None:
             f"{total.tokens} tokens, ~${total.cost_usd:.4f} -> {out}",
             markup=False, soft_wrap=True,  # one line, however narrow the terminal: scripts read it
         )
+        for source, current, older in summary.superseded:
+            err.print(
+                f"{source}: an edited article; result {current} (the text read now) is current, {', '.join(older)} "
+                'superseded (results.jsonl: "current": false on their rows)',
+                markup=False, soft_wrap=True,
+            )
         if summary.stories is not None:
             err.print(stories_line(summary.stories), markup=False, soft_wrap=True)
         if summary.cache_error:

@@ -5,7 +5,8 @@ from typing import Annotated
 
 import typer
 
-from pipeline.cli._common import err, fail, stories_line
+from pipeline._io import environment_fault
+from pipeline.cli._common import EXIT_ENVIRONMENT, err, fail, stories_line
 
 app = typer.Typer()
 
@@ -28,7 +29,9 @@ def stories_command(
         raise fail(f"{out_dir}: {'not a folder' if out_dir.exists() else 'no such folder'}")
     try:
         update = update_stories(out_dir)
-    except (StoriesError, EmbeddingModelError, OSError) as error:
+    except OSError as error:  # a read-only or full OUT: the machine's fault, with its fix
+        raise fail(environment_fault(error) or f"{out_dir}: {error.strerror or error}", EXIT_ENVIRONMENT) from None
+    except (StoriesError, EmbeddingModelError) as error:
         raise fail(str(error)) from None
     for line in update.unreadable:
         err.print(f"{line}: skipped", markup=False, soft_wrap=True)

@@ -3,7 +3,8 @@
 Every message, log event, manifest and error row passes through :func:`redact` (or
 :func:`redact_data` for JSON-like data) on its way out: the configured API key, any
 ``Bearer``/``Basic`` credential or ``sk-`` token (a server may echo the Authorization header
-in an error body), and the user:password part of URLs (``http://user:pw@host``). Article
+in an error body), the user:password part of URLs (``http://user:pw@host``) and URL query values
+whose names look like credentials (``?api-key=…``, ``&token=…``). Article
 text and results are never passed through it: they are the user's data, and offsets into
 them must stay exact.
 """
@@ -24,6 +25,10 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bsk-[A-Za-z0-9_-]{6,}"), f"sk-{MASK}"),
     # scheme://userinfo@ : userinfo cannot hold "/", "@" or whitespace unescaped
     (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@'\"]+@"), rf"\1{MASK}@"),
+    # a query value whose name looks like a credential (?api-key=…, &token=…, &client_secret=…): some
+    # gateways take the key in the URL, and the base URL is shown in run.json and on stderr
+    (re.compile(r"(?i)([?&;][\w.~-]*(?:key|token|secret|passw(?:or)?d|pwd|auth|sig(?:nature)?|credential|session)"
+                r"[\w.~-]*=)[^&;#\s'\"<>]+"), rf"\1{MASK}"),
 )
 
 _secrets: set[str] = set()

@@ -5,6 +5,7 @@ Reads ``OUT_DIR/articles/*.json`` (never writes them) and appends reviews to
 selects claims and posts reviews as JSON.
 """
 
+import errno
 import logging
 import socket
 from pathlib import Path
@@ -21,6 +22,10 @@ from pipeline.review.routes.desk import Desk
 from pipeline.review.routes.exports import exports_router
 
 log = logging.getLogger(__name__)
+
+
+class PortUnavailable(Exception):
+    """The desk cannot listen on the port asked for; the message says why and what to do."""
 
 
 def create_app(
@@ -40,7 +45,10 @@ def create_app(
     return app
 
 
-def serve(out_dir: Path, host: str = "127.0.0.1", port: int = 0, desk_name: str = "Fact-check desk", reviewer_default: str | None = None) -> None:
+def serve(
+    out_dir: Path, host: str = "127.0.0.1", port: int = 0, desk_name: str = "Fact-check desk",
+    reviewer_default: str | None = None,
+) -> None:
     """Run the desk on loopback until interrupted; port 0 picks a free port. Prints the URL."""
     if not is_loopback(host):
         raise ValueError(f"the desk serves on loopback only, not {host!r}: it has no login")
@@ -48,11 +56,28 @@ def serve(out_dir: Path, host: str = "127.0.0.1", port: int = 0, desk_name: str 
         raise FileNotFoundError(f"{out_dir} is not a run folder: it has no articles/ folder")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # Bind first so the printed URL carries the real port even when port is 0.
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    sock = _bound(family, host, port)
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if family == socket.AF_INET6 else host
     print(f"Fact-check desk for {out_dir} at http://{shown}:{bound}/  (Ctrl+C to stop)", flush=True)
     config = uvicorn.Config(create_app(out_dir, desk_name, reviewer_default, port=bound), log_level="warning")
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def _bound(family: socket.AddressFamily, host: str, port: int) -> socket.socket:
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise PortUnavailable(
+                f"port {port} on {host} is in use (another desk or program listens there); choose another --port, "
+                "or --port 0 for any free one"
+            ) from None
+        if error.errno == errno.EACCES:
+            raise PortUnavailable(f"port {port} on {host}: permission denied (ports below 1024 need root); "
+                                  "choose a port from 1024 up, or --port 0 for any free one") from None
+        raise
+    return sock

@@ -5,7 +5,9 @@ append happens under an exclusive ``flock`` on that file and is flushed and
 fsynced before the lock is released, so two reviewers saving at the same moment
 both land, in some order. Readers take a shared lock and skip a torn last line
 (a writer killed mid-line); the next writer puts a newline after such a torn
-line so it never swallows a good event.
+line so it never swallows a good event. The log's first event is written to a
+temporary file and linked into place, and an append the disk cannot take is cut
+back: a full disk or a read-only folder never leaves an empty log or half a line.
 """
 
 import fcntl
@@ -13,6 +15,7 @@ import json
 import logging
 import os
 import re
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -142,23 +145,46 @@ class ReviewLog:
         claim = next((c for c in article.claims if c.id == claim_id), None)
         if claim is None:
             raise KeyError(claim_id)
-        created = not self.path.exists()
+        if not self.path.exists():
+            made = self._create(article, claim, request)
+            if made is not None:
+                return made
         with open(self.path, "a+b") as handle, _locked(handle, fcntl.LOCK_EX):
             handle.seek(0)
             data = handle.read()
             events = _parse(data).events
             mine = [e for e in events if e.article_id == article.article.id and e.claim_id == claim_id]
-            current = claim_state(article, claim, mine)
-            event = _event(article.article.id, claim_id, request, current)
+            event = _event(article.article.id, claim_id, request, claim_state(article, claim, mine))
             line = event.model_dump_json().encode("utf-8") + b"\n"
             if data and not data.endswith(b"\n"):
                 line = b"\n" + line  # close a torn line so this event starts on its own
-            handle.write(line)  # "a" mode: the OS appends at the end whatever the position
-            handle.flush()
-            os.fsync(handle.fileno())
-        if created:
-            _fsync_dir(self.path.parent)
+            _append_whole(handle.fileno(), line, len(data))
         return event, claim_state(article, claim, [*mine, event])
+
+    def _create(
+        self, article: ArticleResult, claim: Claim, request: ReviewRequest,
+    ) -> tuple[ReviewEvent, ClaimState] | None:
+        """The log's first event: written to a temporary file of its own, fsynced, then linked into
+        place, so a full disk or an unwritable folder leaves no log rather than an empty one. None when
+        another save created the log first: the caller appends under the lock instead."""
+        event = _event(article.article.id, claim.id, request, claim_state(article, claim, []))
+        first = self.path.with_name(f".{REVIEWS_FILE}.{uuid.uuid4().hex}.tmp")
+        try:
+            fd = os.open(first, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as to any file
+            try:
+                _append_whole(fd, event.model_dump_json().encode("utf-8") + b"\n", 0)
+            finally:
+                os.close(fd)
+            os.link(first, self.path)  # fails if the log exists: never replaces another save's events
+        except FileExistsError:
+            return None
+        except OSError as error:
+            error.filename = str(self.path)  # the log it could not write, not a temporary name
+            raise
+        finally:
+            first.unlink(missing_ok=True)
+        _fsync_dir(self.path.parent)
+        return event, claim_state(article, claim, [event])
 
 
 @contextmanager
@@ -168,6 +194,19 @@ def _locked(handle: IO[bytes], mode: int) -> Iterator[None]:
         yield
     finally:
         fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _append_whole(fd: int, line: bytes, size: int) -> None:
+    """Append ``line`` to the log open on ``fd`` (under its exclusive lock, ``size`` bytes long) and
+    fsync it; if the disk cannot take all of it, cut the log back to ``size``: no partial line stays."""
+    try:
+        written = 0
+        while written < len(line):  # O_APPEND: each write goes to the end
+            written += os.write(fd, line[written:])
+        os.fsync(fd)
+    except OSError:
+        os.ftruncate(fd, size)
+        raise
 
 
 def _fsync_dir(path: Path) -> None:

@@ -103,7 +103,8 @@ def save_state(out_dir: Path, state: dict[str, object]) -> None:
 
 
 def pinned_settings(state: dict[str, object], base: Settings) -> Settings:
-    return base.model_copy(update={k: v for k, v in Settings(**state["settings"]).model_dump().items() if k in PINNED_SETTINGS})  # type: ignore[arg-type]
+    pinned = Settings(**state["settings"]).model_dump().items()  # type: ignore[arg-type]
+    return base.model_copy(update={k: v for k, v in pinned if k in PINNED_SETTINGS})
 
 
 def _identity(settings: Settings) -> str:
@@ -115,12 +116,15 @@ def _api_key(settings: Settings) -> str:
 
 
 def _client(settings: Settings) -> openai.OpenAI:
-    return openai.OpenAI(base_url=settings.base_url, api_key=_api_key(settings), timeout=max(settings.timeout, 60.0), max_retries=3)
+    return openai.OpenAI(
+        base_url=settings.base_url, api_key=_api_key(settings), timeout=max(settings.timeout, 60.0), max_retries=3
+    )
 
 
-def _articles(state: dict[str, object], out_dir: Path) -> Iterator[Article]:
+def _articles(state: dict[str, object], out_dir: Path, max_chars: int) -> Iterator[Article]:
     files, _ = discover([Path(p) for p in state["inputs"]], exclude=out_dir)  # type: ignore[union-attr]
-    yield from iter_articles(files, lambda source, reason: None)  # unreadable inputs are reported by collect
+    # unreadable inputs are reported by collect; one too big for max_chars is refused unread
+    yield from iter_articles(files, lambda source, reason: None, max_chars=max_chars)
 
 
 # -- planning a round ------------------------------------------------------------------------
@@ -140,7 +144,7 @@ async def plan_round(state: dict[str, object], out_dir: Path, settings: Settings
     partial = target.with_name(f".{target.name}.tmp")
     try:
         with partial.open("w", encoding="utf-8") as f:
-            for article in _articles(state, out_dir):
+            for article in _articles(state, out_dir, settings.max_chars):
                 if load_result(result_path(out_dir, article.meta.id)) is not None:
                     plan.already_done += 1
                     continue
@@ -157,7 +161,10 @@ async def plan_round(state: dict[str, object], out_dir: Path, settings: Settings
                 stage = STAGE_BY_TOOL.get(body["tools"][0]["function"]["name"], "other")  # type: ignore[index]
                 plan.stages[stage] = plan.stages.get(stage, 0) + 1  # type: ignore[index]
                 plan.requests += 1
-                line = {"custom_id": f"{article.meta.id}:{stage}:{round_no}", "method": "POST", "url": ENDPOINT, "body": body}
+                line = {
+                    "custom_id": f"{article.meta.id}:{stage}:{round_no}", "method": "POST", "url": ENDPOINT,
+                    "body": body,
+                }
                 f.write(json.dumps(line, ensure_ascii=False) + "\n")
         partial.replace(target)
     finally:
@@ -186,11 +193,16 @@ async def _next_request(llm: LLM, article: Article, settings: Settings) -> dict[
 # -- submitting and collecting ---------------------------------------------------------------
 
 
-async def submit(paths: list[Path], out_dir: Path, settings: Settings, *, lock: OutputLock | None = None) -> dict[str, object]:
+async def submit(
+    paths: list[Path], out_dir: Path, settings: Settings, *, lock: OutputLock | None = None
+) -> dict[str, object]:
     """``lock``: OUT's lock when the caller holds it; else it is taken here, and a folder another
     factcheck process writes is refused (:class:`~pipeline.run.lock.FolderBusyError`)."""
     if not settings.cache:
-        raise BatchError("the Batch API path needs the response cache: unset FACTCHECK_CACHE=0, or remove `cache = false` from factcheck.toml")
+        raise BatchError(
+            "the Batch API path needs the response cache: unset FACTCHECK_CACHE=0, or remove `cache = false` from "
+            "factcheck.toml"
+        )
     check_out_dir(out_dir)
     if lock is None:
         with OutputLock(out_dir) as held:
@@ -224,9 +236,13 @@ async def _submit_next(state: dict[str, object], out_dir: Path, settings: Settin
         return
     client = _client(settings)
     entry: dict[str, object] = {
-        "round": round_no, "requests": plan.requests, "stages": plan.stages, "request_file": str(path.relative_to(out_dir)),
+        "round": round_no, "requests": plan.requests, "stages": plan.stages,
+        "request_file": str(path.relative_to(out_dir)),
         "batches": [], "status": "submitted", "ingested": False, "submitted_at": datetime.now(UTC).isoformat(),
-        "results": {"completed": 0, "failed": 0, "prompt_tokens": 0, "completion_tokens": 0, "cached_tokens": 0, "cost_usd": 0.0},
+        "results": {
+            "completed": 0, "failed": 0, "prompt_tokens": 0, "completion_tokens": 0, "cached_tokens": 0,
+            "cost_usd": 0.0,
+        },
     }
     try:
         for n, chunk in enumerate(_chunks(path, MAX_REQUESTS_PER_BATCH)):
@@ -292,7 +308,8 @@ async def advance(out_dir: Path, base: Settings, *, lock: OutputLock | None = No
                 return state
             _ingest(client, state, current, out_dir, settings)
         except openai.OpenAIError as error:
-            raise BatchError(f"{settings.base_url or 'OpenAI'}: cannot read round {current['round']}: {error}") from error
+            where = settings.base_url or "OpenAI"
+            raise BatchError(f"{where}: cannot read round {current['round']}: {error}") from error
         finally:
             client.close()
         current["status"] = "completed" if statuses == {"completed"} else "/".join(sorted(statuses))

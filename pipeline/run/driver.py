@@ -119,6 +119,7 @@ async def _run(
     budget = Budget(settings.budget_usd, price, calls_per_window=calls_per_window(verifier), window_chars=settings.window_chars)
     ledger = Ledger(out_dir, settings, resume, summary, budget, reporter, skipped_list, reserve)
     ledger.expected_files = counted
+    ledger.calls_llm = llm is not None
     try:
         for line in missing:
             ledger.failed_input(line.rsplit(": ", 1)[0], line)
@@ -137,7 +138,8 @@ async def _run(
         summary.cache_error = engine.close()
         if summary.status == "running":
             summary.status = "interrupted"
-        _finish(out_dir, summary, manifest, reserve, reporter, stories)
+        _finish(out_dir, summary, manifest, reserve, reporter, stories, ledger.seen.id_of)
+        ledger.seen.close()
     return summary
 
 
@@ -153,14 +155,15 @@ def _price(llm: LLM | None, settings: Settings) -> ModelPrice | None:
 
 
 def _finish(
-    out_dir: Path, summary: RunSummary, manifest: Manifest, reserve: DiskReserve, reporter: Reporter, stories: bool
+    out_dir: Path, summary: RunSummary, manifest: Manifest, reserve: DiskReserve, reporter: Reporter, stories: bool,
+    read_now: Callable[[str], str | None],
 ) -> None:
     """However the run ended: OUT's results table, its stories when asked, run.json, the disk
     reserve given back, and the last event. On a full disk these writes may fail too: the results
     stay whole (atomic writes) and the next run rebuilds both files; what stopped the run is on
     stderr either way."""
     with _unless_disk_full():
-        write_results_table(out_dir)
+        summary.superseded = write_results_table(out_dir, read_now)  # read_now: an edited article's current result
     if stories and summary.status in ("complete", "budget_exhausted"):
         _build_stories(out_dir, summary, reporter)  # before run_finished: that stays the last event
     with _unless_disk_full():

@@ -4,6 +4,7 @@ analysed once."""
 import errno
 import os
 import sqlite3
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -17,11 +18,14 @@ class NoArticlesError(InputError):
 class Inputs:
     """The article files under some paths, found lazily: each iteration walks the folders again
     with ``os.scandir`` (in directory order), so no list of files is ever held. Files under
-    ``exclude`` (the output folder) are never inputs; hidden files are ignored."""
+    ``exclude`` (the output folder) are never inputs; hidden files and folders are ignored. A
+    symlinked file whose target is outside the folder given (``notes.txt -> /etc/passwd``) is
+    named and left out unless ``follow_symlinks``; symlinked folders are followed."""
 
-    def __init__(self, paths: list[Path], exclude: Path | None = None):
+    def __init__(self, paths: list[Path], exclude: Path | None = None, follow_symlinks: bool = False):
         self.paths = paths
         self.excluded = exclude.resolve() if exclude is not None else None
+        self.follow_symlinks = follow_symlinks
 
     def __iter__(self) -> Iterator[Path]:
         return self.walk()
@@ -57,6 +61,7 @@ class Inputs:
         self, root: Path, seen: set[tuple[int, int]], on_skipped: Callable[[str], None] | None,
         on_unreadable: Callable[[str, str], None] | None, on_fault: Callable[[str], None] | None,
     ) -> Iterator[Path]:
+        real_root = root.resolve()
         pending = [root]  # folders still to read: grows with the depth and breadth of folders, not files
         while pending:
             folder = pending.pop()
@@ -78,7 +83,7 @@ class Inputs:
                         break
                     if entry is None:
                         break
-                    yield from self._visit(entry, pending, on_skipped, on_unreadable, on_fault)
+                    yield from self._visit(entry, pending, on_skipped, on_unreadable, on_fault, (real_root, folder))
 
     @staticmethod
     def _first_visit(folder: Path, seen: set[tuple[int, int]], on_fault: Callable[[str], None] | None) -> bool:
@@ -100,22 +105,36 @@ class Inputs:
     def _visit(
         self, entry: os.DirEntry[str], pending: list[Path],
         on_skipped: Callable[[str], None] | None, on_unreadable: Callable[[str, str], None] | None,
-        on_fault: Callable[[str], None] | None,
+        on_fault: Callable[[str], None] | None, where: tuple[Path, Path],
     ) -> Iterator[Path]:
         """One folder entry: a subfolder to walk, an article file, or a line about it. One bad
-        entry (a symlink loop, a dangling link, a file gone mid-walk) never ends the walk."""
+        entry (a symlink loop, a dangling link, a file gone mid-walk) never ends the walk.
+        ``where``: the real input folder and the folder holding the entry."""
         is_article = os.path.splitext(entry.name)[1].lower() in ARTICLE_SUFFIXES
+        if entry.name.startswith("."):  # hidden files and folders (.git, .cache, editors' drafts)
+            return
         try:
             if entry.is_dir():  # a folder, or a symlink to one: followed (each real folder once)
                 if not self._excluded(entry):
                     pending.append(Path(entry.path))
                 return
-            if entry.name.startswith(".") or self._excluded(entry):
+            if self._excluded(entry):
                 return
             if not entry.is_file():  # raises on a symlink loop; False for a dangling link
                 if entry.is_symlink():  # a dangling link may be a folder of articles not mounted
                     raise FileNotFoundError(errno.ENOENT, "dangling symbolic link")
+                if (is_article or entry.is_symlink()) and on_fault is not None:  # a FIFO would block the read
+                    on_fault(f"{entry.path}: skipped (not a regular file: {special_kind(entry.path)})")
                 return
+            if is_article and entry.is_symlink() and not self.follow_symlinks:
+                outside = _outside(Path(entry.path), *where)
+                if outside is not None:
+                    if on_fault is not None:
+                        on_fault(
+                            f"{entry.path}: skipped (a link to {outside}, outside {where[0]}; "
+                            "--follow-symlinks reads it)"
+                        )
+                    return
         except OSError as error:
             if is_article and on_unreadable is not None:
                 on_unreadable(entry.path, f"{entry.path}: cannot read ({error.strerror or error})")
@@ -138,27 +157,61 @@ class Inputs:
         return False
 
 
-def discover(paths: list[Path], exclude: Path | None = None) -> tuple[Inputs, list[str]]:
+def _outside(link: Path, real_root: Path, folder: Path) -> Path | None:
+    """The target of ``link`` when it is outside the input folder and the folder holding the link, else None."""
+    target = link.resolve()
+    inside = target.is_relative_to(real_root) or target.is_relative_to(folder.resolve())
+    return None if inside else target
+
+
+def special_kind(path: Path | str) -> str:
+    """What a path that is neither a regular file nor a folder is: a FIFO, a socket, a device."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return "unreadable"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a special file"
+
+
+def discover(paths: list[Path], exclude: Path | None = None, follow_symlinks: bool = False) -> tuple[Inputs, list[str]]:
     """The article files under ``paths`` (a lazy :class:`Inputs`) and one line per path that
-    does not exist. Files of other types are reported while the run walks the folders."""
+    does not exist or is no file nor folder (a FIFO: reading it would wait for a writer).
+    Files of other types are reported while the run walks the folders."""
     missing = [f"{path}: no such file or folder" for path in paths if not path.exists()]
-    return Inputs(paths, exclude), missing
+    missing += [
+        f"{path}: not a regular file ({special_kind(path)}); give files or folders"
+        for path in paths if path.exists() and not path.is_file() and not path.is_dir()
+    ]
+    return Inputs(paths, exclude, follow_symlinks), missing
 
 
-def discover_or_fail(paths: list[Path], exclude: Path | None = None) -> tuple[Inputs, list[str]]:
-    files, skipped = discover(paths, exclude)
+def discover_or_fail(
+    paths: list[Path], exclude: Path | None = None, follow_symlinks: bool = False,
+) -> tuple[Inputs, list[str]]:
+    files, skipped = discover(paths, exclude, follow_symlinks)
     if not files:  # stops at the first article file found
         raise NoArticlesError("; ".join(skipped[:3]) or f"{', '.join(map(str, paths))}: no article files found")
     return files, skipped
 
 
-def iter_articles(files: Iterable[Path], on_error: Callable[[str, str], None]) -> Iterator[Article]:
+def iter_articles(
+    files: Iterable[Path], on_error: Callable[[str, str], None], on_bad_line: Callable[[str, str], None] | None = None,
+    max_chars: int | None = None,
+) -> Iterator[Article]:
     """Articles one at a time, file by file: memory does not grow with the folder. Whatever goes
     wrong reading one file (a bad file, JSON nested past the recursion limit, an HTML reader
-    missing from the install) is that file's error, reported in one line; the next file is read."""
+    missing from the install) is that file's error, reported in one line; the next file is read.
+    A bad line of a JSONL file goes to ``on_bad_line`` (default ``on_error``) and the next line is read.
+    ``max_chars``: a file too big to hold an article that long is refused unread (``read_articles``)."""
     for path in files:
         try:
-            yield from read_articles(path)
+            yield from read_articles(path, on_bad_line or on_error, max_chars)
         except InputError as error:
             on_error(str(path), str(error))
         except Exception as error:  # noqa: BLE001 - one file's failure, whatever it is (RecursionError, ImportError)
@@ -174,6 +227,7 @@ class SeenTexts:
         self._db = sqlite3.connect("")  # "": a private temporary on-disk database
         self._db.execute("PRAGMA cache_size = -1024")  # KiB
         self._db.execute("CREATE TABLE seen (id TEXT PRIMARY KEY, source TEXT NOT NULL) WITHOUT ROWID")
+        self._db.execute("CREATE INDEX seen_source ON seen (source)")
 
     def first_source(self, article_id: str, source: str) -> str | None:
         """None the first time ``article_id`` is seen (it is remembered); else its first source."""
@@ -181,6 +235,11 @@ class SeenTexts:
             return None
         row = self._db.execute("SELECT source FROM seen WHERE id = ?", (article_id,)).fetchone()
         return str(row[0])
+
+    def id_of(self, source: str) -> str | None:
+        """The id of the text read from ``source`` in this run (None if none was, or only a duplicate)."""
+        row = self._db.execute("SELECT id FROM seen WHERE source = ?", (source,)).fetchone()
+        return None if row is None else str(row[0])
 
     def close(self) -> None:
         self._db.close()

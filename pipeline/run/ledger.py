@@ -40,6 +40,7 @@ class Ledger:
         self.started = 0  # articles admitted: the start number of the latest
         self.ended_unstarted = 0  # ended before a start (reused, unreadable, too long): the bar counts them
         self.disk_fault: OSError | None = None  # set when OUT's disk is full: the run starts nothing more
+        self.calls_llm = True  # False for run --no-llm: no call to estimate for a too-long article
         self.expected_files: int | None = None  # the input's article files, when counted before the run
         self.on_disk_full: list[Callable[[OSError], None]] = []  # the engine stops its calls
         self._reserved: dict[str, float] = {}  # article id -> its budget reservation, while it runs
@@ -48,8 +49,7 @@ class Ledger:
     def stopping(self) -> bool:
         return self.disk_fault is not None
 
-    def close(self) -> None:
-        self.seen.close()
+    def close(self) -> None:  # self.seen stays open for the results table (run/versions.py); the driver closes it
         self.skipped.close()
 
     # -- what starts -------------------------------------------------------------------------
@@ -202,16 +202,22 @@ class Ledger:
 
     def _too_long(self, article: Arrival) -> str:
         """Why a huge input is not analysed, with what analysing it would take."""
+        over = f"{article.source}: {article.chars:,} characters is over max_chars ({self.settings.max_chars:,})"
+        raise_it = "Raise max_chars (--max-chars, FACTCHECK_MAX_CHARS) to analyse it"
+        if not self.calls_llm:  # --no-llm: no call to estimate
+            return f"{over}. {raise_it}"
         calls, estimate = self.budget.rough(article.chars)
         cost = f"~${estimate:,.2f}" if self.budget.price else "cost unknown (no price for this model)"
-        return (
-            f"{article.source}: {article.chars:,} characters is over max_chars ({self.settings.max_chars:,}); analysing it "
-            f"would take about {calls:,} LLM calls, {cost}. Raise max_chars (--max-chars, FACTCHECK_MAX_CHARS) to analyse it"
-        )
+        return f"{over}; analysing it would take about {calls:,} LLM calls, {cost}. {raise_it}"
 
     def unreadable(self, source: str, reason: str) -> None:
         self.ended_unstarted += 1
         self.failed(source, None, "ingest", reason)
+
+    def bad_line(self, source: str, reason: str) -> None:
+        """A JSONL line that is no article (``file:N``): failed like an unreadable file, and listed in run.json."""
+        self.summary.bad_lines.append(redact(source))
+        self.unreadable(source, reason)
 
     def failed_input(self, source: str, reason: str) -> None:
         """A path given or found that cannot be read at all (missing, a symlink loop)."""

@@ -52,7 +52,7 @@ class LocalEngine:
     def _startable(self, ledger: Ledger, files: Iterable[Path]) -> Iterator[tuple[Article, int]]:
         """The articles to analyse, one at a time, each with its start number."""
         backend = self.llm.backend if self.llm is not None else None
-        for article in iter_articles(ledger.files(files), ledger.unreadable):
+        for article in iter_articles(ledger.files(files), ledger.unreadable, ledger.bad_line, self.settings.max_chars):
             if ledger.admit(arrival(article, self.out_dir, backend, ledger.resume)):
                 yield article, ledger.started
         ledger.counted()

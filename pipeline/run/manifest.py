@@ -20,6 +20,7 @@ from pipeline.run.output import SKIPPED_FILE, SKIPPED_LISTED
 from pipeline.run.progress import Reporter
 from pipeline.settings import Settings
 from pipeline.stages.analyze import prompt_versions
+from pipeline.text.printable import printable
 from schemas import Usage
 
 if TYPE_CHECKING:  # the client loads the openai SDK: run --no-llm never needs it
@@ -49,7 +50,9 @@ class RunSummary:
     budget_message: str | None = None
     fatal_error: str | None = None  # why the whole run stopped (status "failed", or "stopped": OUT's disk is full)
     cache_error: str | None = None  # the response cache stopped taking answers (a full disk)
-    unfinished: list[str] = field(default_factory=list)  # in progress when a full disk stopped the run
+    unfinished: list[str] = field(default_factory=list)  # in progress when the run stopped (full disk, interrupt)
+    bad_lines: "BadLines" = field(default_factory=lambda: BadLines())  # JSONL lines that are no article (``file:N``)
+    superseded: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (source, current id, older ids)
     stories: "StoriesUpdate | None" = None  # OUT/stories.jsonl, when the run built it
     stories_error: str | None = None
 
@@ -60,6 +63,24 @@ class RunSummary:
     @property
     def total(self) -> Usage:
         return self.bill.total()
+
+
+class BadLines:
+    """The JSONL lines that were no article, as ``file:N``: the first SKIPPED_LISTED named in run.json, all counted
+    (every one is also a row of errors.jsonl)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.named: list[str] = []
+
+    def append(self, source: str) -> None:
+        self.count += 1
+        if len(self.named) < SKIPPED_LISTED:
+            self.named.append(source)
+
+    def listed(self) -> list[str]:
+        more = self.count - len(self.named)
+        return self.named + ([f"... and {more} more: every one is a row of errors.jsonl"] if more > 0 else [])
 
 
 class SecondsSample:
@@ -119,6 +140,7 @@ class Manifest:
             "skipped_files": s.skipped,
             "skipped_faults": s.skipped_faults,
             "unfinished": len(s.unfinished),
+            "bad_lines": s.bad_lines.count,
         }
 
     def write(self) -> None:
@@ -146,6 +168,8 @@ class Manifest:
                 "engine": self.engine,
                 "counts": self.counts(),
                 "unfinished": s.unfinished,
+                "bad_lines": s.bad_lines.listed(),
+                "superseded": [{"source": src, "current": now, "superseded": old} for src, now, old in s.superseded],
                 "skipped_files": s.skipped_files,
                 "skipped_list": SKIPPED_FILE if s.skipped else None,
                 "usage": total.model_dump(mode="json"),  # the run's, as each stage's below and in usage.jsonl
@@ -153,7 +177,9 @@ class Manifest:
                 "cost": {
                     "estimated_usd": round(total.cost_usd, 6),
                     "price_per_1m_tokens": self.price.model_dump() if self.price else None,
-                    "note": None if self.price else f"no price known for {self.llm.model if self.llm else 'none'!r}; cost not estimated",
+                    "note": None if self.price else (
+                        f"no price known for {self.llm.model if self.llm else 'none'!r}; cost not estimated"
+                    ),
                 },
                 "budget": {
                     "limit_usd": self.settings.budget_usd,
@@ -163,10 +189,13 @@ class Manifest:
                 "timings": {
                     "seconds": seconds,
                     "articles_per_second": round(s.done / seconds, 3) if seconds else None,
-                    "article_seconds_median": round(median, 3) if (median := s.article_seconds.median()) is not None else None,
+                    "article_seconds_median": (
+                        round(median, 3) if (median := s.article_seconds.median()) is not None else None
+                    ),
                 },
-                "limiter": {"limit": self.limiter.limit, "maximum": self.limiter.maximum, "decreases": self.limiter.decreases}
-                if self.limiter is not None else None,
+                "limiter": {
+                    "limit": self.limiter.limit, "maximum": self.limiter.maximum, "decreases": self.limiter.decreases,
+                } if self.limiter is not None else None,
                 "errors": {"count": s.failed, "file": "errors.jsonl", "run_stopped_by": s.fatal_error},
             }),  # type: ignore[arg-type]
         )
@@ -189,7 +218,7 @@ class SkippedList:
             self.summary.skipped_files.append(line)
         if self._file is None:
             self._file = self.path.open("a", encoding="utf-8")
-        self._file.write(line + "\n")
+        self._file.write(printable(line) + "\n")  # one line a name, whatever the name holds
         self.reporter.emit("file_skipped", reason=line)
 
     def fault(self, line: str) -> None:

@@ -2,7 +2,8 @@
 
 Layout of OUT_DIR:
   articles/<article_id>.json   one ArticleResult per article (atomic write: whole or absent)
-  results.jsonl                one row per claim, rebuilt (streamed) from articles/ at the end of a run
+  results.jsonl                one row per claim, rebuilt (streamed) from articles/ at the end of a run;
+                               "current": false on the rows of an edited article's older results
   errors.jsonl                 one row per failed article, unreadable file or entry, or missing input
                                path of the latest run
   errors/<run_id>.jsonl        the errors of earlier runs, moved aside when a new run starts
@@ -17,12 +18,13 @@ import json
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from pipeline._io import atomic_writer, named
+from pipeline.run.versions import Versions
 from pipeline.text.ingest import InputError
 from schemas import ArticleResult
 
@@ -115,15 +117,40 @@ def claim_rows(result: ArticleResult) -> Iterator[dict[str, object]]:
         }
 
 
-def write_results_table(out_dir: Path) -> None:
-    """Streamed into a temporary file and renamed: whole or absent, in flat memory."""
+def write_results_table(
+    out_dir: Path, read_now: Callable[[str], str | None] = lambda source: None,
+) -> list[tuple[str, str, list[str]]]:
+    """Streamed into a temporary file and renamed: whole or absent, in flat memory. Each row says
+    whether its article's result is ``current``: an edited article keeps its older results beside the
+    new one (run/versions.py decides which is current; ``read_now``: the id this run read from a
+    source). Returns (source, current id, superseded ids) for the sources this run read that have
+    older versions (the first SKIPPED_LISTED)."""
     articles = out_dir / "articles"
-    with atomic_writer(out_dir / "results.jsonl") as f:
+    versions = Versions()
+    try:
         for path in result_files(articles):
-            result = load_result(path)
-            if result is not None:
-                for row in claim_rows(result):
-                    f.write(json.dumps(row, ensure_ascii=False) + "\n")
+            if (key := _version_key(path)) is not None:
+                versions.add(*key)
+        versions.settle(read_now)
+        with atomic_writer(out_dir / "results.jsonl") as f:
+            for path in result_files(articles):
+                result = load_result(path)
+                if result is not None:
+                    current = versions.current(result.article.source) in (None, result.article.id)
+                    for row in claim_rows(result):
+                        f.write(json.dumps({**row, "current": current}, ensure_ascii=False) + "\n")
+        return versions.superseded_now(SKIPPED_LISTED)
+    finally:
+        versions.close()
+
+
+def _version_key(path: Path) -> tuple[str, str, str] | None:
+    """(source, article id, started at) of a result file, read without validating the rest; None if unreadable."""
+    try:
+        data = json.loads(path.read_bytes())
+        return str(data["article"]["source"]), str(data["article"]["id"]), str(data["run"]["started_at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def result_files(articles: Path) -> Iterator[Path]:

@@ -41,6 +41,15 @@ class Sink(Protocol):
     def stopping(self) -> bool: ...
 
 
+async def _cancel_and_wait(tasks: set[asyncio.Task[None]]) -> None:
+    """Cancel the articles in progress and wait for each to end: Ctrl-C or SIGTERM may stop the run in
+    its own task, and each article must name itself unfinished before run.json is written."""
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
 class Scheduler:
     def __init__(
         self, llm: LLM | None, settings: Settings, out_dir: Path, limiter: AdaptiveLimiter, sink: Sink,
@@ -79,8 +88,7 @@ class Scheduler:
             while running:  # tasks cancelled by a fatal error end with CancelledError: gathered, not raised
                 await asyncio.gather(*running, return_exceptions=True)
         finally:
-            for task in running:
-                task.cancel()
+            await _cancel_and_wait(running)
 
     def stop(self, error: EndpointError) -> None:
         """No call can succeed: start nothing more and cancel the articles in flight (their
@@ -105,9 +113,8 @@ class Scheduler:
         priority = request_priority.set(number)  # this task's calls: the earlier started, the sooner served
         try:
             outcome = await analyse_article(self.llm, article, self.settings, self.out_dir)
-        except asyncio.CancelledError:
-            if self.disk_fault is not None:
-                self.sink.unfinished(article.meta.id, article.meta.source)
+        except (asyncio.CancelledError, KeyboardInterrupt, SystemExit):  # a full disk, Ctrl-C, SIGTERM, a stop
+            self.sink.unfinished(article.meta.id, article.meta.source)
             raise
         finally:
             request_priority.reset(priority)

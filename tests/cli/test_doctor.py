@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from cli_process import env_for, factcheck
 
-from pipeline.cli.doctor import llama_build
+from pipeline.cli.doctor import Check, chromium, llama_build, report
 from pipeline.llm.cpu import CpuSupport, llama_build_features
 from pipeline.llm.embedded import WEIGHTS
 
@@ -64,3 +64,14 @@ def test_doctor_passes_on_a_machine_set_up_by_the_readme(tmp_path: Path) -> None
     for name in ("python", "llama.cpp", "weights", "server", "stance model", "chromium", "caches"):
         assert name in done.stderr
     assert "FAIL" not in done.stderr and "tokens/s" in done.stderr
+
+
+def test_a_missing_chromium_is_a_warning_and_doctor_still_passes(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """The README's machine has no Chromium: only the desk's browser tests need it, so doctor warns and exits 0."""
+    monkeypatch.setenv("PATH", "/nonexistent")  # no chromium on the PATH, as on a fresh machine
+    check = chromium()
+    assert not check.ok and check.optional and "apt-get install -y chromium" in check.fix
+    assert report([Check("python", True, "3.11"), check])
+    shown = capsys.readouterr().err
+    assert "warn" in shown and "FAIL" not in shown and "fix: apt-get install -y chromium" in shown
+    assert not report([Check("weights", False, "missing", "reinstall"), check])  # a required failure still fails

@@ -56,3 +56,61 @@ def test_export_base_url_must_be_http_or_https(tmp_path: Path) -> None:
         assert not (tmp_path / "pub" / "claimreview.jsonld").exists()
     ok = runner.invoke(app, ["export", str(run_dir), "--to", str(tmp_path / "pub"), "--base-url", "HTTPS://desk.example/fc"])
     assert ok.exit_code == 0, ok.output
+
+
+def test_export_to_a_file_is_one_line_not_an_internal_error(tmp_path: Path) -> None:
+    run_dir = build_seed_run(tmp_path / "run")
+    afile = tmp_path / "afile"
+    afile.write_text("mine")
+    result = runner.invoke(app, ["export", str(run_dir), "--to", str(afile)])
+    assert result.exit_code == EXIT_NOTHING_RAN, result.output
+    assert f"{afile}: a file, not a folder; give --to a folder" in result.output
+    assert afile.read_text() == "mine"
+
+
+def test_export_never_replaces_an_earlier_export_without_force(tmp_path: Path) -> None:
+    """Issue 32: a second export into the same folder silently replaced the first one's report.html."""
+    run_dir = build_seed_run(tmp_path / "run")
+    dest = tmp_path / "published"
+    dest.mkdir()
+    (dest / "report.html").write_text("last week's report")
+    refused = runner.invoke(app, ["export", str(run_dir), "--to", str(dest)])
+    assert refused.exit_code == EXIT_NOTHING_RAN, refused.output
+    assert "already holds report.html" in refused.output and "--force" in refused.output
+    assert (dest / "report.html").read_text() == "last week's report"
+    assert not (dest / "verdicts.csv").exists()  # nothing written at all
+    forced = runner.invoke(app, ["export", str(run_dir), "--to", str(dest), "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert "last week's report" not in (dest / "report.html").read_text()
+
+
+def test_export_into_the_runs_articles_folder_is_refused(tmp_path: Path) -> None:
+    run_dir = build_seed_run(tmp_path / "run")
+    before = sorted(p.name for p in (run_dir / "articles").iterdir())
+    for to in (run_dir / "articles", run_dir / "articles" / "published"):
+        result = runner.invoke(app, ["export", str(run_dir), "--to", str(to)])
+        assert result.exit_code == EXIT_NOTHING_RAN, result.output
+        assert "inside the run's articles/ folder" in result.output
+    assert sorted(p.name for p in (run_dir / "articles").iterdir()) == before
+
+
+def test_export_base_url_with_credentials_quotes_or_a_query_is_refused(tmp_path: Path) -> None:
+    """Issue 32: `https://ok.example/"><script>…` and `http://user:pw@…` were accepted, and the password
+    published in every file."""
+    run_dir = build_seed_run(tmp_path / "run")
+    cases = {
+        'https://ok.example/"><script>alert(1)</script>': "which a URL must escape",
+        "https://ok.example/it's": "which a URL must escape",
+        "http://editor:Hunter2-secret@desk.example.org/fc": "holds credentials",
+        "https://editor@desk.example.org/fc": "holds credentials",
+        "https://desk.example.org/fc?x=1": "query or fragment",
+        "https://desk.example.org/fc#top": "query or fragment",
+    }
+    for base_url, why in cases.items():
+        dest = tmp_path / "published"
+        result = runner.invoke(app, ["export", str(run_dir), "--to", str(dest), "--base-url", base_url])
+        assert result.exit_code == EXIT_NOTHING_RAN, (base_url, result.output)
+        assert why in result.output and "Hunter2-secret" not in result.output, result.output
+        assert not dest.exists()
+    ok = runner.invoke(app, ["export", str(run_dir), "--to", str(tmp_path / "ok"), "--base-url", "https://desk.example.org/fc/"])
+    assert ok.exit_code == 0, ok.output

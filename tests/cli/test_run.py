@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_process import env_for, factcheck
 from recording import REPLAY_URL, ROOT, SEEDS, shared_cassette
 from typer.testing import CliRunner
 
@@ -18,7 +19,7 @@ from pipeline.stages.analyze import analyze
 from pipeline.stages.options import AnalysisOptions
 from pipeline.testing.articles import write_articles
 from pipeline.testing.fake_openai import FakeOpenAI
-from pipeline.text.ingest import make_article
+from pipeline.text.ingest import article_id, make_article
 from schemas import ArticleResult
 
 runner = CliRunner()
@@ -76,7 +77,8 @@ def test_a_bad_file_is_one_line_and_nothing_is_written(tmp_path: Path, name: str
     out = tmp_path / "out"
     # The endpoint is never reached: ingest fails first. A fake keeps the test offline anyway.
     with FakeOpenAI() as fake:
-        code, output = _invoke(["run", str(path), "--out", str(out), "--backend", "openai", "--base-url", fake.base_url])
+        args = ["run", str(path), "--out", str(out), "--backend", "openai", "--base-url", fake.base_url]
+        code, output = _invoke(args)
     assert code == EXIT_NOTHING_RAN
     assert f"{path}: " in output and message in output
     assert "Traceback" not in output
@@ -147,7 +149,8 @@ def test_unreachable_endpoint_names_it(tmp_path: Path) -> None:
 
 class _Unauthorized(http.server.BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-        body = json.dumps({"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}).encode()
+        error = {"message": "Incorrect API key provided", "type": "invalid_request_error"}
+        body = json.dumps({"error": error}).encode()
         self.send_response(401)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(body)))
@@ -190,9 +193,43 @@ def test_a_long_article_is_split_into_windows_not_truncated() -> None:
     )
     with FakeOpenAI() as fake:
         llm = LLM(backend="openai", base_url=fake.base_url, api_key="fake", model="fake-model", max_attempts=1)
-        result = asyncio.run(analyze(llm, make_article(long_text, "long.txt"), AnalysisOptions(window_chars=3000, verifier="llm")))
+        options = AnalysisOptions(window_chars=3000, verifier="llm")
+        result = asyncio.run(analyze(llm, make_article(long_text, "long.txt"), options))
     assert result.run.windows >= 8
     assert sum(u.calls for u in result.run.usage.values()) == 2 * result.run.windows  # claims, verify
     for span in result.spans():
         assert long_text[span.start : span.end] == span.text
     assert max(s.end for s in result.spans()) > len(long_text) * 0.85  # findings from the last window too
+
+
+def test_a_rerun_of_an_edited_article_says_which_result_is_current(tmp_path: Path) -> None:
+    """Issue 32: re-running an edited article left both results in OUT with nothing saying which is
+    current. The result of the text read last is current (a revert makes the older one current again);
+    the other's rows in results.jsonl say "current": false, run.json and stderr name both."""
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    article = inputs / "council.txt"
+    first = "The mayor said the bridge opens in 3 weeks. Police said the road stays closed until then."
+    edited = "The mayor said the bridge opens in 5 weeks. Police said the road stays closed until then."
+    out = tmp_path / "out"
+    args = ["run", str(inputs), "--out", str(out), "--no-llm", "--no-stories"]
+
+    def current_by_id() -> dict[str, bool]:
+        rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+        return {row["article_id"]: row["current"] for row in rows}
+
+    article.write_text(first)
+    assert factcheck(args, env_for(tmp_path)).returncode == 0
+    article.write_text(edited)
+    done = factcheck(args, env_for(tmp_path))
+    assert done.returncode == 0, done.stderr
+    old, new = article_id(first), article_id(edited)
+    assert current_by_id() == {old: False, new: True}
+    assert json.loads((out / "run.json").read_text())["superseded"] == [
+        {"source": str(article), "current": new, "superseded": [old]}
+    ]
+    assert f"{article}: an edited article; result {new} (the text read now) is current, {old} superseded" in done.stderr
+    article.write_text(first)  # reverted: nothing analysed again, the first result current again
+    reverted = factcheck(args, env_for(tmp_path))
+    assert "0 analysed, 1 already done" in reverted.stderr
+    assert current_by_id() == {old: True, new: False}

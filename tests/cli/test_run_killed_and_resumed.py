@@ -41,7 +41,9 @@ def test_exit_codes_and_skipped_files(fake: FakeOpenAI, tmp_path: Path) -> None:
     with socket.socket() as closed:  # a port nobody listens on
         closed.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{closed.getsockname()[1]}/v1"
-    nothing = factcheck(run_args(inputs, tmp_path / "none", dead, "--quiet"), env_for(tmp_path, FACTCHECK_MAX_ATTEMPTS="1"))
+    nothing = factcheck(
+        run_args(inputs, tmp_path / "none", dead, "--quiet"), env_for(tmp_path, FACTCHECK_MAX_ATTEMPTS="1")
+    )
     assert nothing.returncode == EXIT_NOTHING_RAN, nothing.stderr
     assert "cannot connect" in nothing.stderr
 
@@ -113,7 +115,10 @@ def test_a_terminated_run_unwinds_and_says_it_was_interrupted(fake: FakeOpenAI, 
     write_articles(tmp_path / "in", 40)
     out = tmp_path / "out"
     args = [*FACTCHECK, *run_args(tmp_path / "in", out, fake.base_url, "--quiet", "--concurrency", "2")]
-    victim = subprocess.Popen(args, env=env_for(tmp_path, FACTCHECK_TIMEOUT="10"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    victim = subprocess.Popen(
+        args, env=env_for(tmp_path, FACTCHECK_TIMEOUT="10"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while not list((out / "articles").glob("*.json")) and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -122,3 +127,33 @@ def test_a_terminated_run_unwinds_and_says_it_was_interrupted(fake: FakeOpenAI, 
     assert victim.returncode == 128 + signal.SIGTERM, stderr
     assert json.loads((out / "run.json").read_text())["status"] == "interrupted"
     assert "Traceback" not in stderr
+
+
+def test_a_terminated_run_says_so_and_names_its_articles_in_progress(fake: FakeOpenAI, tmp_path: Path) -> None:
+    """Issue 32: SIGTERM printed nothing and run.json left the articles in flight out of "unfinished".
+    Now one line says what happened and what to do, and run.json names them; the next run does them."""
+    fake.latency = 0.2
+    write_articles(tmp_path / "in", 12)
+    out = tmp_path / "out"
+    args = [*FACTCHECK, *run_args(tmp_path / "in", out, fake.base_url, "--quiet", "--concurrency", "2")]
+    victim = subprocess.Popen(args, env=env_for(tmp_path, FACTCHECK_TIMEOUT="10"), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list((out / "articles").glob("*.json")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    victim.send_signal(signal.SIGTERM)
+    _, stderr = victim.communicate(timeout=60)
+    assert victim.returncode == 128 + signal.SIGTERM, stderr
+    manifest = json.loads((out / "run.json").read_text())
+    unfinished = manifest["unfinished"]
+    assert manifest["status"] == "interrupted" and 1 <= len(unfinished) <= 2 * 2 - 1, manifest
+    assert manifest["counts"]["unfinished"] == len(unfinished)
+    finished = {load_result(p).article.source for p in (out / "articles").glob("*.json")}  # type: ignore[union-attr]
+    assert not finished & set(unfinished)
+    line = stderr.strip().splitlines()[-1]
+    assert line.startswith(f"terminated (SIGTERM): the run stopped; {len(unfinished)} article"), stderr
+    assert "run the same command again to resume" in line and "Traceback" not in stderr
+    fake.latency = 0.002
+    again = factcheck(run_args(tmp_path / "in", out, fake.base_url, "--quiet"), env_for(tmp_path))
+    assert again.returncode == 0, again.stderr
+    assert f"{12 - len(finished)} analysed, {len(finished)} already done" in again.stderr

@@ -25,7 +25,8 @@ def fake() -> Iterator[FakeOpenAI]:
 
 def everything_written(out: Path, stderr: str, log: Path) -> str:
     parts = [stderr, log.read_text()]
-    parts += [path.read_text() for path in out.rglob("*") if path.is_file() and path.suffix in {".json", ".jsonl", ".txt"}]
+    outputs = {".json", ".jsonl", ".txt"}
+    parts += [path.read_text() for path in out.rglob("*") if path.is_file() and path.suffix in outputs]
     return "\n".join(parts)
 
 
@@ -109,3 +110,31 @@ def test_a_token_in_an_input_path_is_masked_in_stderr_and_errors_jsonl(fake: Fak
     assert beside.returncode == EXIT_SOME_FAILED, beside.stderr
     errors = (out / "errors.jsonl").read_text()
     assert KEY not in errors + beside.stderr and f"notes-sk-{MASK}" in errors
+
+
+def test_a_key_in_the_base_urls_query_is_stored_nowhere(tmp_path: Path) -> None:
+    """Issue 32: `--base-url …?api-key=…` (gateways that take the key in the URL) was written verbatim to
+    run.json's endpoint and config and to stderr. Query values named like credentials are masked."""
+    write_articles(tmp_path / "in", 1)
+    dead = "http://127.0.0.1:9/v1?api-key=Query-Key-0123456789&deployment=fc&token=Tok-987654321"  # nobody answers
+    done = factcheck(run_args(tmp_path / "in", tmp_path / "out", dead), env_for(tmp_path, FACTCHECK_MAX_ATTEMPTS="1"))
+    assert done.returncode == EXIT_NOTHING_RAN, done.stderr
+    manifest = json.loads((tmp_path / "out" / "run.json").read_text())
+    for text in (done.stderr, json.dumps(manifest)):
+        assert "Query-Key-0123456789" not in text and "Tok-987654321" not in text, text
+    assert manifest["endpoint"] == f"http://127.0.0.1:9/v1?api-key={MASK}&deployment=fc&token={MASK}"
+    assert f"api-key={MASK}&deployment=fc" in done.stderr and "cannot connect" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("https://gw.example/v1?key=abc123&x=1", f"https://gw.example/v1?key={MASK}&x=1"),
+        ("https://gw.example/v1?x=1&access_token=t0k#frag", f"https://gw.example/v1?x=1&access_token={MASK}#frag"),
+        ("https://gw.example/v1?client_secret=s3;sig=zz", f"https://gw.example/v1?client_secret={MASK};sig={MASK}"),
+        ("https://gw.example/v1?page=2&lang=en", "https://gw.example/v1?page=2&lang=en"),
+        ("the key=value pair in prose", "the key=value pair in prose"),
+    ],
+)
+def test_query_values_named_like_credentials_are_masked(text: str, shown: str) -> None:
+    assert redact(text) == shown

@@ -23,7 +23,9 @@ DESK = "Riverton Ledger Fact Desk"
 # ClaimReview < Review < CreativeWork < Thing; Claim < CreativeWork; Rating < Intangible < Thing).
 # Listing them catches a misspelt property, which search engines silently ignore.
 ALLOWED = {
-    "ClaimReview": {"@context", "@type", "url", "claimReviewed", "itemReviewed", "reviewRating", "author", "datePublished"},
+    "ClaimReview": {
+        "@context", "@type", "url", "claimReviewed", "itemReviewed", "reviewRating", "author", "datePublished",
+    },
     "Claim": {"@type", "author", "appearance", "firstAppearance", "datePublished", "name"},
     "Rating": {"@type", "alternateName", "ratingExplanation", "ratingValue", "bestRating", "worstRating"},
     "CreativeWork": {"@type", "url", "headline"},
@@ -52,7 +54,10 @@ def review(client: TestClient, article_id: str, claim_id: str, body: dict[str, o
 
 @pytest.fixture
 def reviewed(client: TestClient) -> TestClient:
-    review(client, MUSK, "c1", {"action": "override", "reviewer": "Ann", "verdict": "refuted", "reason": "Musk denies it on record"})
+    review(
+        client, MUSK, "c1",
+        {"action": "override", "reviewer": "Ann", "verdict": "refuted", "reason": "Musk denies it on record"},
+    )
     review(client, MUSK, "c4", {"action": "accept", "reviewer": "Bo"})
     review(client, MUSK, "c5", {"action": "accept", "reviewer": "Bo"})
     review(client, MUSK, "c5", {"action": "not_checkworthy", "reviewer": "Bo", "reason": "aside"})
@@ -129,7 +134,8 @@ def test_csv_has_effective_verdicts(reviewed: TestClient) -> None:
     by_key = {(r["article_id"], r["claim_id"]): r for r in rows}
     musk = by_key[(MUSK, "c1")]
     assert musk["verdict"] == "refuted" and musk["machine_verdict"] == "disputed"
-    assert musk["status"] == "overridden" and musk["reviewed_by"] == "Ann" and musk["reason"] == "Musk denies it on record"
+    assert musk["status"] == "overridden" and musk["reviewed_by"] == "Ann"
+    assert musk["reason"] == "Musk denies it on record"
     assert musk["claimant"] == "Ian Bremmer" and musk["via"] == "Elon Musk"
     assert by_key[(MUSK, "c5")]["checkworthy"] == "no" and by_key[(MUSK, "c5")]["status"] == "not_checkworthy"
     assert by_key[(WATER, "c2")]["status"] == "annotated" and by_key[(WATER, "c2")]["verdict"] == "unverified"
@@ -160,7 +166,10 @@ def test_html_report_is_single_file_offline_and_printable(reviewed: TestClient) 
 
 
 def test_html_report_escapes_reviewer_text(client: TestClient) -> None:
-    review(client, MUSK, "c1", {"action": "override", "reviewer": "<b>Ann</b>", "verdict": "refuted", "reason": "<script>alert(1)</script>"})
+    review(
+        client, MUSK, "c1",
+        {"action": "override", "reviewer": "<b>Ann</b>", "verdict": "refuted", "reason": "<script>alert(1)</script>"},
+    )
     html = client.get("/export/report.html").text
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<b>Ann</b>" not in html
@@ -170,9 +179,36 @@ def test_write_exports_writes_three_files_atomically(reviewed: TestClient, run_d
     dest = run_dir / "exports"
     written = write_exports(run_dir, dest, DESK, "https://desk.example")
     assert sorted(p.name for p in written) == ["claimreview.jsonld", "report.html", "verdicts.csv"]
-    assert sorted(p.name for p in dest.iterdir()) == ["claimreview.jsonld", "report.html", "verdicts.csv"]  # no temp files left
+    # no temp files left
+    assert sorted(p.name for p in dest.iterdir()) == ["claimreview.jsonld", "report.html", "verdicts.csv"]
     items = json.loads((dest / "claimreview.jsonld").read_text())
     assert {i["url"] for i in items} >= {f"https://desk.example/articles/{MUSK}?claim=c1"}
     # Rewriting replaces, never appends.
     write_exports(run_dir, dest, DESK, "https://desk.example")
     assert json.loads((dest / "claimreview.jsonld").read_text()) == items
+
+
+SCRIPT_BREAKOUT = 'The mayor said </script><script>alert(document.domain)</script> & "more" <!--'
+
+
+def test_claimreview_json_ld_cannot_end_the_script_element_it_is_pasted_into(tmp_path: Path) -> None:
+    """Issue 32: JSON-LD goes into <script type="application/ld+json">; a raw "</script>" in a claim's
+    wording ended the tag. <, > and & are escaped in the file and in the desk's answer; the JSON is the same."""
+    from pipeline.review.store import ReviewLog, RunFolder
+    from schemas.review import ReviewAction, ReviewRequest
+
+    run_dir = build_seed_run(tmp_path / "run")
+    musk = RunFolder(run_dir).article(MUSK)
+    assert musk is not None
+    log = ReviewLog(run_dir)
+    log.append(musk, "c1", ReviewRequest(action=ReviewAction.edit, reviewer="Ann", statement=SCRIPT_BREAKOUT))
+    log.append(musk, "c1", ReviewRequest(action=ReviewAction.accept, reviewer="Ann", reason="</script> & <b>"))
+    write_exports(run_dir, tmp_path / "pub", DESK, "https://desk.example.org")
+    served = TestClient(create_app(run_dir, desk_name=DESK), base_url=DESK_URL).get("/export/claimreview.json")
+    for text in ((tmp_path / "pub" / "claimreview.jsonld").read_text(encoding="utf-8"), served.text):
+        assert not {"<", ">", "&"} & set(text), text
+        reviews = json.loads(text)
+        assert len(reviews) == 1, reviews
+        review = reviews[0]
+        assert review["claimReviewed"] == SCRIPT_BREAKOUT
+        assert review["reviewRating"]["ratingExplanation"] == "</script> & <b>"

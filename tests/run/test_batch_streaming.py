@@ -28,7 +28,8 @@ def fake() -> Iterator[FakeOpenAI]:
 
 
 def analyse(
-    fake: FakeOpenAI, inputs: list[Path], out: Path, tmp_path: Path, concurrency: int = 2, reporter: Reporter | None = None
+    fake: FakeOpenAI, inputs: list[Path], out: Path, tmp_path: Path, concurrency: int = 2,
+    reporter: Reporter | None = None,
 ) -> RunSummary:
     settings = Settings(cache_dir=tmp_path / "cache", concurrency=concurrency, timeout=5.0)  # type: ignore[call-arg]
     llm = LLM(backend="openai", base_url=fake.base_url, api_key="test", model="gpt-4o-mini", timeout=5.0)
@@ -90,18 +91,20 @@ def test_jsonl_errors_name_the_line_or_the_file(tmp_path: Path) -> None:
         list(read_articles(blank))
 
 
-def test_the_run_holds_only_the_articles_in_flight(fake: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_run_holds_only_the_articles_in_flight(
+    fake: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Articles are read as the workers take them: when the first one is done, the producer has
     read the workers' articles and a queue as long as the concurrency, not the folder."""
     count, concurrency = 60, 2
     write_articles(tmp_path / "in", count)
     read = 0
-    read_bytes = Path.read_bytes
+    path_open = Path.open
 
-    def counting(self: Path) -> bytes:
+    def counting(self: Path, mode: str = "r", *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
         nonlocal read
-        read += self.suffix == ".txt"  # article files (results are .json)
-        return read_bytes(self)
+        read += self.suffix == ".txt" and "r" in mode  # article files opened to be read (results are .json)
+        return path_open(self, mode, *args, **kwargs)  # type: ignore[arg-type]
 
     read_at_done: list[int] = []
 
@@ -113,10 +116,11 @@ def test_the_run_holds_only_the_articles_in_flight(fake: FakeOpenAI, tmp_path: P
         def close(self) -> None:
             pass
 
-    monkeypatch.setattr(Path, "read_bytes", counting)
+    monkeypatch.setattr(Path, "open", counting)
     summary = analyse(fake, [tmp_path / "in"], tmp_path / "out", tmp_path, concurrency, Reads())
     assert summary.done == count and read == count
-    assert read_at_done[0] <= 3 * concurrency + 1, f"{read_at_done[0]} of {count} files read before the first article was done"
+    first = read_at_done[0]
+    assert first <= 3 * concurrency + 1, f"{first} of {count} files read before the first article was done"
     manifest = json.loads((tmp_path / "out" / "run.json").read_text())
     assert manifest["counts"]["files"] == count
 

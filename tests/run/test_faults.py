@@ -5,7 +5,6 @@ disk (ENOSPC) mid-run, an unwritable or corrupt cache."""
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -13,23 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_process import FACTCHECK, env_for, factcheck, run_args
+from cli_process import FACTCHECK, env_for, factcheck, factcheck_bound_by_permissions, run_args
 
 from pipeline.cli._common import EXIT_BUSY, EXIT_ENVIRONMENT
 from pipeline.run.output import load_result
 from pipeline.testing.articles import write_articles
 from pipeline.testing.fake_openai import FakeOpenAI
 
-
-
-def factcheck_bound_by_permissions(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """The CLI as a user whom file permissions bind: as root, without the capability to override them."""
-    command = [*FACTCHECK, *args]
-    if os.geteuid() == 0:
-        if shutil.which("setpriv") is None:
-            pytest.skip("as root, needs setpriv (util-linux) to drop CAP_DAC_OVERRIDE")
-        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *command]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
 
 
 def _file_size_limit(kib: int) -> str:
@@ -150,8 +139,8 @@ def test_an_unwritable_log_file_is_one_line(fake: FakeOpenAI, shared_tmp: Path) 
     logs.mkdir()
     logs.chmod(0o555)
     env = env_for(shared_tmp, FACTCHECK_CACHE_DIR=str(shared_tmp / "cache"))
-    done = factcheck_bound_by_permissions(run_args(shared_tmp / "in", shared_tmp / "out", fake.base_url, "--log-json", str(logs / "run.log")),
-                     env)
+    args = run_args(shared_tmp / "in", shared_tmp / "out", fake.base_url, "--log-json", str(logs / "run.log"))
+    done = factcheck_bound_by_permissions(args, env)
     assert done.returncode == EXIT_ENVIRONMENT, done.stderr
     assert f"{logs / 'run.log'}: permission denied" in done.stderr and "internal error" not in done.stderr
 
@@ -162,7 +151,8 @@ def test_an_unwritable_cache_folder_is_not_called_corrupt(fake: FakeOpenAI, shar
     cache.mkdir()
     cache.chmod(0o555)
     env = env_for(shared_tmp, FACTCHECK_CACHE_DIR=str(cache))
-    done = factcheck_bound_by_permissions(run_args(shared_tmp / "in", shared_tmp / "out", fake.base_url, "--quiet"), env)
+    args = run_args(shared_tmp / "in", shared_tmp / "out", fake.base_url, "--quiet")
+    done = factcheck_bound_by_permissions(args, env)
     assert done.returncode == EXIT_ENVIRONMENT, done.stderr
     assert "response cache cannot be written" in done.stderr and "permission denied" in done.stderr
     assert "move it aside" not in done.stderr and "corrupt" not in done.stderr
@@ -181,8 +171,8 @@ def test_a_file_size_limit_stops_the_run_before_any_call(fake: FakeOpenAI, tmp_p
     """`ulimit -f 5`: nothing can be written, so nothing is asked (it paid every call, then failed
     each article "at verify")."""
     write_articles(tmp_path / "in", 4)
-    done = factcheck(run_args(tmp_path / "in", tmp_path / "out", fake.base_url, "--quiet", "--no-cache"), env_for(tmp_path),
-                     before=_file_size_limit(5))
+    args = run_args(tmp_path / "in", tmp_path / "out", fake.base_url, "--quiet", "--no-cache")
+    done = factcheck(args, env_for(tmp_path), before=_file_size_limit(5))
     assert done.returncode == EXIT_ENVIRONMENT, done.stderr
     assert "file size limit reached" in done.stderr and "ulimit -f" in done.stderr
     assert "failed at" not in done.stderr and "internal error" not in done.stderr
@@ -255,7 +245,8 @@ def _shared_disk_full_after(results: int, reserve: Path) -> str:
     when the disk filled), as on a real disk."""
     return (
         "import errno, os, sqlite3, threading\nfrom pathlib import Path\nimport diskcache\n"
-        "import pipeline._io as io\nimport pipeline.run.manifest as manifest\nimport pipeline.run.analysis as analysis\n"
+        "import pipeline._io as io\nimport pipeline.run.manifest as manifest\n"
+        "import pipeline.run.analysis as analysis\n"
         f"_reserve = Path({str(reserve)!r})\n"
         "_state = {'written': 0, 'reserve_when_full': None}\n_lock = threading.Lock()\n"
         "def full():\n"

@@ -4,13 +4,14 @@ and on stderr, and the run exits 3 (they were skipped in silence, exit 0)."""
 
 import json
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cli_process import env_for, factcheck, run_args
 
-from pipeline.cli._common import EXIT_SOME_FAILED
+from pipeline.cli._common import EXIT_NOTHING_RAN, EXIT_SOME_FAILED
 from pipeline.testing.articles import write_articles
 from pipeline.testing.fake_openai import FakeOpenAI
 
@@ -64,3 +65,62 @@ def test_other_file_types_still_do_not_change_the_exit_code(fake: FakeOpenAI, tm
     done = factcheck(run_args(inputs, tmp_path / "out", fake.base_url, "--quiet"), env_for(tmp_path))
     assert done.returncode == 0, done.stderr
     assert "photo.jpg: skipped" in done.stderr
+
+
+def no_llm_run(inputs: list[Path], out: Path, tmp_path: Path, *more: str) -> subprocess.CompletedProcess[str]:
+    return factcheck(["run", *map(str, inputs), "--out", str(out), "--no-llm", "--quiet", *more], env_for(tmp_path))
+
+
+def test_a_fifo_given_or_found_is_named_never_read(tmp_path: Path) -> None:
+    """Issue 32: a FIFO named as an input was dropped in silence, exit 0 (and reading one waits for a writer)."""
+    inputs = tmp_path / "in"
+    write_articles(inputs, 2)
+    os.mkfifo(inputs / "feed.txt")
+    given = tmp_path / "given.jsonl"
+    os.mkfifo(given)
+    out = tmp_path / "out"
+    done = no_llm_run([inputs, given], out, tmp_path)
+    assert done.returncode == EXIT_SOME_FAILED, done.stderr
+    assert "2 analysed" in done.stderr
+    assert f"{given}: not a regular file (a FIFO (named pipe)); give files or folders" in done.stderr
+    skipped = (out / "skipped.txt").read_text()
+    assert f"{inputs / 'feed.txt'}: skipped (not a regular file: a FIFO (named pipe))" in skipped
+    alone = no_llm_run([given], tmp_path / "out2", tmp_path)
+    assert alone.returncode == EXIT_NOTHING_RAN and "not a regular file (a FIFO" in alone.stderr, alone.stderr
+
+
+def test_hidden_folders_are_skipped_like_hidden_files(tmp_path: Path) -> None:
+    """Issue 32: `.git/`, `.drafts/` were walked while `.notes.txt` was ignored."""
+    inputs = tmp_path / "in"
+    write_articles(inputs, 2)
+    write_articles(inputs / ".drafts", 3, start=10)
+    write_articles(inputs / "sub" / ".cache", 1, start=20)
+    (inputs / ".hidden.txt").write_text("The mayor said the hidden file is never read.")
+    out = tmp_path / "out"
+    done = no_llm_run([inputs], out, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "2 analysed" in done.stderr
+
+
+def test_a_symlinked_file_pointing_outside_the_input_folder_is_named_and_not_read(tmp_path: Path) -> None:
+    """Issue 32: `notes.txt -> /etc/passwd` was read and its text stored in the result. A link within the
+    folder is read; one outside it only with --follow-symlinks."""
+    inputs = tmp_path / "in"
+    write_articles(inputs, 1)
+    secret = tmp_path / "private" / "passwords.txt"
+    secret.parent.mkdir()
+    secret.write_text("The admin said the root password is hunter2 and will change in 3 weeks.")
+    os.symlink(secret, inputs / "notes.txt")
+    (inputs / "sub").mkdir()
+    os.symlink("../article-00000.txt", inputs / "sub" / "same.txt")  # inside the folder: read (a duplicate)
+    out = tmp_path / "out"
+    done = no_llm_run([inputs], out, tmp_path)
+    assert done.returncode == EXIT_SOME_FAILED, done.stderr
+    assert "1 analysed" in done.stderr
+    line = f"{inputs / 'notes.txt'}: skipped (a link to {secret}, outside {inputs}; --follow-symlinks reads it)"
+    assert line in done.stderr and line in (out / "skipped.txt").read_text()
+    assert "same text as" in (out / "skipped.txt").read_text()  # the link inside was read
+    assert not any("hunter2" in p.read_text() for p in (out / "articles").glob("*.json"))
+    followed = no_llm_run([inputs], tmp_path / "out2", tmp_path, "--follow-symlinks")
+    assert followed.returncode == 0, followed.stderr
+    assert "2 analysed" in followed.stderr

@@ -56,8 +56,8 @@ def test_json_nested_past_the_recursion_limit_fails_only_its_file(fake: FakeOpen
     done = factcheck(run_args(inputs, out, fake.base_url, "--quiet"), env_for(tmp_path))
     assert done.returncode == EXIT_SOME_FAILED, done.stderr
     assert "3 analysed" in done.stderr
-    assert set(errors_of(out)) == {"deep.json", "deep.jsonl"}
-    assert "deep.jsonl:1: invalid JSON" in str(errors_of(out)["deep.jsonl"]["reason"])
+    assert set(errors_of(out)) == {"deep.json", "deep.jsonl:1"}  # a JSONL line fails alone, named by number
+    assert "deep.jsonl:1: invalid JSON" in str(errors_of(out)["deep.jsonl:1"]["reason"])
     assert "nested too deeply" in str(errors_of(out)["deep.json"]["reason"])
     assert json.loads((out / "run.json").read_text())["status"] == "complete"
     assert_no_traceback(done.stderr)
@@ -160,6 +160,116 @@ def test_a_damaged_result_file_is_reported_and_the_article_redone(fake: FakeOpen
     again = factcheck(run_args(tmp_path / "in", out, fake.base_url, "--quiet"), env_for(tmp_path))
     assert again.returncode == 0, again.stderr
     assert "2 analysed, 2 already done" in again.stderr
-    assert f"{truncated}: earlier result unreadable" in again.stderr and f"{corrupt}: earlier result unreadable" in again.stderr
+    for damaged in (truncated, corrupt):
+        assert f"{damaged}: earlier result unreadable" in again.stderr
     assert all(load_result(path) is not None for path in (truncated, corrupt))
     assert json.loads((out / "run.json").read_text())["counts"]["damaged_results_redone"] == 2
+
+
+def test_bad_jsonl_lines_are_each_named_and_every_later_line_is_still_analysed(tmp_path: Path) -> None:
+    """A broken line, a lone surrogate escape and bytes that are not UTF-8 each fail their own line
+    (named by number, in errors.jsonl and run.json); lines after them are analysed. It dropped them all."""
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    lines = [
+        b'{"text": "The mayor said line one is fine in 3 weeks."}',
+        b"{broken json",
+        b'{"text": "The council said line three is fine in 4 weeks."}',
+        b'{"text": "A lone \\ud800 escape, said line four."}',
+        b'{"text": "Police said line five is fine in 5 weeks."}',
+        b'{"text": "Not UTF-8: \xff said line six."}',
+        b'{"text": "The governor said line seven is fine in 6 weeks."}',
+    ]
+    (inputs / "x.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    out = tmp_path / "out"
+    done = factcheck(["run", str(inputs), "--out", str(out), "--no-llm", "--quiet"], env_for(tmp_path))
+    assert done.returncode == EXIT_SOME_FAILED, done.stderr
+    assert "4 analysed" in done.stderr and "3 failed" in done.stderr
+    sources = {load_result(p).article.source for p in (out / "articles").glob("*.json")}  # type: ignore[union-attr]
+    assert sources == {f"{inputs / 'x.jsonl'}:{n}" for n in (1, 3, 5, 7)}
+    rows = [json.loads(line) for line in (out / "errors.jsonl").read_text().splitlines()]
+    assert [row["source"] for row in rows] == [f"{inputs / 'x.jsonl'}:{n}" for n in (2, 4, 6)]
+    for n in (2, 4, 6):
+        assert f"x.jsonl:{n}: " in done.stderr
+    manifest = json.loads((out / "run.json").read_text())
+    assert manifest["bad_lines"] == [f"{inputs / 'x.jsonl'}:{n}" for n in (2, 4, 6)]
+    assert manifest["counts"]["bad_lines"] == 3 and manifest["counts"]["done"] == 4
+    assert_no_traceback(done.stderr)
+
+
+# Run before the CLI in its process: its own peak RSS, in KiB, as the last stderr line. VmHWM, not
+# getrusage's ru_maxrss: Linux carries ru_maxrss across fork and exec, so a child of a big pytest
+# process reported pytest's size.
+REPORT_PEAK_RSS = (
+    "import atexit, re, sys\n"
+    "def _peak():\n"
+    "    status = open('/proc/self/status').read()\n"
+    "    sys.stderr.write('peak_rss_kib=' + re.search(r'VmHWM:\\s*(\\d+)', status).group(1) + '\\n')\n"
+    "atexit.register(_peak)"
+)
+
+
+def peak_rss_mib(stderr: str) -> float:
+    return int(stderr.rsplit("peak_rss_kib=", 1)[1].split()[0]) / 1024
+
+
+def _two_gb_line_between(path: Path, first: bytes, last: bytes) -> None:
+    """A JSONL file whose second line is 2 GB (sparse: text, then NUL bytes past the sniffed start)."""
+    with open(path, "wb") as f:
+        f.write(first + b'{"text": "' + b"words " * 2000)
+        f.seek((2 << 30) - 100)
+        f.write(b'"}\n' + last)
+
+
+def test_a_2_gb_file_is_refused_unread_with_little_memory(tmp_path: Path) -> None:
+    """A sparse 2 GB file (all NUL: binary), a 2 GB text file (over what max_chars can hold) and a 2 GB
+    JSONL line are each refused before they are read; the process peaks under 200 MB (the stance model
+    loaded, no article analysed). It read them whole: 2.25 GB."""
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    with open(inputs / "zeros.txt", "wb") as f:
+        f.truncate(2 << 30)
+    with open(inputs / "text.md", "wb") as f:
+        f.write(b"The mayor said the bridge opens in three weeks. " * 200)  # past the sniffed bytes: text
+        f.truncate(2 << 30)
+    _two_gb_line_between(inputs / "lines.jsonl", b"", b"")
+    out = tmp_path / "out"
+    args = ["run", str(inputs), "--out", str(out), "--no-llm", "--quiet"]
+    done = factcheck(args, env_for(tmp_path), before=REPORT_PEAK_RSS)
+    assert done.returncode == EXIT_NOTHING_RAN, done.stderr
+    assert "0 analysed" in done.stderr and "3 failed" in done.stderr
+    rows = map(json.loads, (out / "errors.jsonl").read_text().splitlines())
+    errors = {str(row["source"]).rsplit("/", 1)[1]: str(row["reason"]) for row in rows}
+    assert set(errors) == {"zeros.txt", "text.md", "lines.jsonl:1"}
+    assert "binary file, not text" in errors["zeros.txt"]
+    too_big = "2,147,483,648 bytes, too big for an article of max_chars (200,000 characters); not read"
+    assert too_big in errors["text.md"]
+    assert "--max-chars" in errors["text.md"] and "too big" in errors["lines.jsonl:1"]
+    assert peak_rss_mib(done.stderr) < 200, done.stderr
+
+
+def test_a_2_gb_jsonl_line_fails_alone_and_the_next_line_is_analysed(tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    _two_gb_line_between(
+        inputs / "lines.jsonl", b'{"text": "The mayor said line one is fine in 3 weeks."}\n',
+        b'{"text": "The council said line three is fine in 4 weeks."}\n',
+    )
+    out = tmp_path / "out"
+    done = factcheck(["run", str(inputs), "--out", str(out), "--no-llm", "--quiet"], env_for(tmp_path))
+    assert done.returncode == EXIT_SOME_FAILED, done.stderr
+    assert "2 analysed" in done.stderr and "1 failed" in done.stderr
+    assert "lines.jsonl:2: 2,147,483," in str(errors_of(out)["lines.jsonl:2"]["reason"])
+    assert json.loads((out / "run.json").read_text())["bad_lines"] == [f"{inputs / 'lines.jsonl'}:2"]
+
+
+def test_the_max_chars_message_of_a_run_without_llm_promises_no_llm_calls(tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    write_articles(inputs, 1)
+    (inputs / "long.txt").write_text("The mayor said the bridge opens in three weeks. " * 100)
+    out = tmp_path / "out"
+    done = factcheck(["run", str(inputs), "--out", str(out), "--no-llm", "--max-chars", "3000"], env_for(tmp_path))
+    assert done.returncode == EXIT_SOME_FAILED, done.stderr
+    reason = str(errors_of(out)["long.txt"]["reason"])
+    assert "4,800 characters is over max_chars (3,000)" in reason and "--max-chars" in reason
+    assert "LLM" not in reason and "LLM calls" not in done.stderr.split(" analysed")[0]

@@ -12,10 +12,12 @@ from pipeline._io import write_text_atomic
 from pipeline.review.export import claimreview, report, verdicts_csv
 from pipeline.review.export.format import ExportFormat, ExportSource
 from pipeline.review.export.verdicts_csv import CSV_FIELDS
-from pipeline.review.links import web_url
+from pipeline.llm.redaction import redact
+from pipeline.review.links import publishable_base_url
 
 __all__ = [
-    "CSV_FIELDS", "ExportFormat", "ExportSource", "export_formats", "register_export", "unregister_export", "write_exports",
+    "CSV_FIELDS", "ExportFormat", "ExportSource", "export_formats", "export_paths", "register_export",
+    "unregister_export", "write_exports",
 ]
 
 _FORMATS: dict[str, ExportFormat] = {}
@@ -39,15 +41,26 @@ def export_formats() -> list[ExportFormat]:
     return list(_FORMATS.values())
 
 
-def write_exports(out_dir: Path, dest: Path, desk_name: str, base_url: str, names: list[str] | None = None) -> list[Path]:
-    """Write each format's file into ``dest`` (all of them, or those ``names``), each atomically.
-    ``base_url``: empty (relative review URLs) or an absolute http(s) URL, never ``javascript:``."""
-    if base_url and web_url(base_url) is None:
-        raise ValueError(f"--base-url {base_url!r}: not an absolute http(s) URL (e.g. https://desk.example.org)")
+def _chosen(names: list[str] | None) -> list[ExportFormat]:
     unknown = sorted(set(names or ()) - set(_FORMATS))
     if unknown:
         raise ValueError(f"unknown export format {unknown[0]!r}; choose from {', '.join(_FORMATS)}")
-    chosen = [f for f in _FORMATS.values() if names is None or f.name in names]
+    return [f for f in _FORMATS.values() if names is None or f.name in names]
+
+
+def export_paths(dest: Path, names: list[str] | None = None) -> list[Path]:
+    """The files :func:`write_exports` would write into ``dest``."""
+    return [dest / f.filename for f in _chosen(names)]
+
+
+def write_exports(
+    out_dir: Path, dest: Path, desk_name: str, base_url: str, names: list[str] | None = None,
+) -> list[Path]:
+    """Write each format's file into ``dest`` (all of them, or those ``names``), each atomically.
+    ``base_url``: empty (relative review URLs) or an absolute http(s) URL, never ``javascript:``."""
+    if base_url and (why := publishable_base_url(base_url)) is not None:
+        raise ValueError(f"--base-url {redact(base_url)!r}: {why}")
+    chosen = _chosen(names)
     source = ExportSource(out_dir, desk_name, base_url)
     files = {dest / f.filename: f.render(source) for f in chosen}  # every render before the first write
     for path, content in files.items():

@@ -68,11 +68,22 @@ def claim_reviews(source: ExportSource) -> list[dict[str, object]]:
     return [claim_review(a, s, source.desk_name, source.base_url).to_jsonld() for a, s in rows if s.status in PUBLISHED]
 
 
+# JSON-LD is pasted into <script type="application/ld+json">: a "</script>" in a claim's wording would
+# end the tag there and the rest run as HTML. Escaped as \u003c etc., the JSON means the same.
+_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
+def jsonld_text(data: object, *, compact: bool = False) -> str:
+    """``data`` as JSON that is safe inside an HTML script element (``<``, ``>``, ``&`` escaped)."""
+    if compact:  # the desk answers compact JSON, as FastAPI's JSONResponse writes it
+        text = json.dumps(data, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
+    else:
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return text.translate(_SCRIPT_SAFE)
+
+
 def render(source: ExportSource) -> str:
-    data = claim_reviews(source)
-    if source.served:  # the desk answers compact JSON, as FastAPI's JSONResponse writes it
-        return json.dumps(data, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return jsonld_text(claim_reviews(source), compact=source.served)
 
 
 FORMAT = ExportFormat(

@@ -1,6 +1,8 @@
 """Reviews: a reviewer's action on a claim, appended to OUT/reviews.jsonl, and the log as it stands."""
 
+import errno
 import json
+import logging
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ValidationError
@@ -8,10 +10,12 @@ from starlette.concurrency import run_in_threadpool
 
 from pipeline.review.errors import ApiError, validation_details
 from pipeline.review.routes.desk import ArticleId, ClaimId, DeskDep
-from pipeline.review.store import ReviewConflict
+from pipeline._io import DISK_FULL, NO_PERMISSION
+from pipeline.review.store import REVIEWS_FILE, ReviewConflict
 from schemas.review import ClaimState, ReviewEvent, ReviewRequest
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 
 
 class ReviewSaved(BaseModel):
@@ -51,7 +55,26 @@ async def api_review(desk: DeskDep, article_id: ArticleId, claim_id: ClaimId, re
         event, state = await run_in_threadpool(desk.reviews.append, article, claim_id, review)
     except ReviewConflict as conflict:
         raise ApiError(409, str(conflict)) from None
+    except OSError as error:
+        raise _not_saved(error) from None
     return ReviewSaved(event=event, state=state)
+
+
+def _not_saved(error: OSError) -> ApiError:
+    """A review the run folder cannot take: 507 when its disk is full (or the file size limit is
+    reached), 503 when it is read-only or not ours to write; the message says what to fix. The log
+    is as it was (``ReviewLog.append``) and the page keeps what the reviewer typed."""
+    path = error.filename or REVIEWS_FILE
+    then = "the review was NOT saved; what you typed is kept: save again once fixed"
+    if error.errno in DISK_FULL:
+        cause = "file size limit reached" if error.errno == errno.EFBIG else "no space left on the disk"
+        log.warning("review not saved: %s: %s", path, cause)
+        return ApiError(507, f"{path}: {cause}; free space on the run folder's disk: {then}")
+    if error.errno in NO_PERMISSION:
+        cause = "read-only file system" if error.errno == errno.EROFS else "permission denied"
+        log.warning("review not saved: %s: %s", path, cause)
+        return ApiError(503, f"{path}: {cause}; make the run folder writable for the desk (see `ls -ld` of it): {then}")
+    raise error
 
 
 @router.get("/api/reviews")

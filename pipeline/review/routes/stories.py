@@ -3,9 +3,10 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from pipeline.review.errors import ApiError
+from pipeline.review.export.claimreview import jsonld_text
 from pipeline.review.routes.desk import DeskDep, StoryId
 from pipeline.review.stories import StoryNotReviewed, missing_articles, story_claim_review, story_csv
 from schemas.stories import Stance
@@ -29,13 +30,13 @@ def api_story(desk: DeskDep, story_id: StoryId) -> dict[str, object]:
 
 
 @router.get("/export/stories/{story_id}/claimreview.json")
-def export_story_claimreview(desk: DeskDep, story_id: StoryId, request: Request) -> JSONResponse:
+def export_story_claimreview(desk: DeskDep, story_id: StoryId, request: Request) -> Response:
     story = desk.story(story_id)
     try:
         data = story_claim_review(story, desk.run.articles(), desk.reviews.events(), desk.name, str(request.base_url))
     except StoryNotReviewed as error:
         raise ApiError(409, str(error)) from None
-    return JSONResponse(data, media_type="application/ld+json")
+    return Response(jsonld_text(data, compact=True), media_type="application/ld+json")
 
 
 @router.get("/export/stories/{story_id}/claims.csv")
@@ -71,6 +72,8 @@ def page_story(desk: DeskDep, story_id: StoryId) -> HTMLResponse:
         story=story,
         stances=list(Stance),
         titles={aid: (a.article.title or a.article.id) for aid, a in articles.items()},
-        by_article={aid: [c for c in story.claims if c.article_id == aid] for aid in {c.article_id for c in story.claims}},
+        by_article={
+            aid: [c for c in story.claims if c.article_id == aid] for aid in {c.article_id for c in story.claims}
+        },
         reviewed=any(c.reviewed for c in story.claims),
     )

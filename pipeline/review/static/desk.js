@@ -49,6 +49,33 @@ function gotoSpan(spanId) {
   for (const m of marks) { m.classList.remove("flash"); void m.offsetWidth; m.classList.add("flash"); }
 }
 
+// A review the desk could not save (a full disk, a read-only folder) stays in its form, and is kept in
+// sessionStorage too, so a reload or another tab's visit does not lose what the reviewer typed.
+function draftKey(form) {
+  const page = document.getElementById("article-page");
+  return `factcheck.draft:${page.dataset.article}:${form.dataset.claim}:${form.dataset.action}`;
+}
+
+function keepDraft(form) {
+  const fields = {};
+  for (const [key, value] of new FormData(form).entries()) if (typeof value === "string") fields[key] = value;
+  try { sessionStorage.setItem(draftKey(form), JSON.stringify(fields)); } catch (e) { /* storage full: the form keeps it */ }
+}
+
+function restoreDrafts() {
+  for (const form of document.querySelectorAll("form.review")) {
+    const saved = sessionStorage.getItem(draftKey(form));
+    if (!saved) continue;
+    for (const [key, value] of Object.entries(JSON.parse(saved))) {
+      const field = form.elements.namedItem(key);
+      if (field && field.type !== "hidden") field.value = value;
+    }
+    const error = form.closest(".claim-card").querySelector(".form-error");
+    error.textContent = "Not saved yet: what you typed before is back in the form; save it again.";
+    error.hidden = false;
+  }
+}
+
 async function submitReview(form) {
   const card = form.closest(".claim-card");
   const error = card.querySelector(".form-error");
@@ -75,10 +102,12 @@ async function submitReview(form) {
       const problem = await response.json().catch(() => ({ error: response.statusText }));
       throw new Error(problem.error || `HTTP ${response.status}`);
     }
+    sessionStorage.removeItem(draftKey(form));
     const next = new URL(window.location.href);
     next.searchParams.set("claim", claimId);
     window.location.assign(next);
   } catch (e) {
+    keepDraft(form);
     error.textContent = "Not saved: " + e.message;
     error.hidden = false;
     for (const b of form.querySelectorAll("button")) b.disabled = false;
@@ -90,6 +119,7 @@ document.addEventListener("DOMContentLoaded", () => {
   const page = document.getElementById("article-page");
   if (!page) return;
   selectClaim(page.dataset.selected, false);
+  restoreDrafts();
   for (const tab of document.querySelectorAll(".claim-tab")) tab.addEventListener("click", () => selectClaim(tab.dataset.claim, true));
   for (const button of document.querySelectorAll("button.goto")) button.addEventListener("click", () => gotoSpan(button.dataset.goto));
   document.getElementById("article-text").addEventListener("click", (event) => {
