@@ -91,7 +91,9 @@ class ShardRunner:
         for path in paths:
             errors: list[str] = []
             arrivals = []
-            for article in iter_articles([Path(path)], lambda _source, reason: errors.append(reason)):
+            for article in iter_articles(
+                [Path(path)], lambda _source, reason: errors.append(reason), max_chars=self.settings.max_chars,
+            ):
                 arrivals.append(arrival(article, self.out_dir, backend, self.resume))
                 texts[article.meta.id] = article
             reports.append(PathReport(arrivals, errors[0] if errors else None))
