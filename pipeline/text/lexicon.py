@@ -1,12 +1,22 @@
-"""The words the attribution stage reads as reporting: a lexicon of general English (reporting
-verbs in all their inflections, phrasal particles, and the function words that bound a subject
-noun phrase), with no code beyond generating the inflections."""
+"""The project's one lexicon: the words code reads meaning from, in one place.
+
+Two parts: the words the attribution stage reads as reporting (reporting verbs in all their
+inflections, phrasal particles, the function words that bound a subject noun phrase), and the cue
+lists the stages read statements by (denial, contradiction, non-response, negation, hedges,
+pronouns, words that point back, proposals, the writer's asides). General English, no code beyond
+generating inflections and turning a list into a pattern.
+"""
 
 import re
 
 
 def _words(listing: str) -> frozenset[str]:
     return frozenset(listing.split())
+
+
+def any_of(words: str, *, flags: re.RegexFlag = re.IGNORECASE) -> re.Pattern[str]:
+    """A whole-word pattern for a listing of words or regex pieces (``den(y|ied|ies)``, ``refut\\w*``)."""
+    return re.compile(r"\b(?:" + "|".join(words.split()) + r")\b", flags)
 
 
 # Reporting, attitude and stance verbs of general English (base forms). Inflections are generated
@@ -132,6 +142,11 @@ def _inflections(base: str) -> tuple[str, ...]:
     return base, third, doubled + "ed", doubled + "ing"
 
 
+def third_person(base: str) -> str:
+    """"believe" -> "believes", "say" -> "says": a reporting verb agreeing with a name."""
+    return _inflections(base)[1]
+
+
 CUE_FORMS: dict[str, str] = {form: base for base in REPORTING_VERBS for form in _inflections(base)}
 CUE_FORMS["declined"] = "decline"  # "declined to comment"; other forms of decline are mostly about prices
 for _base, _forms in _PHRASAL_FORMS.items():
@@ -141,3 +156,98 @@ PAST_PARTICIPLES = frozenset(
     f for f in CUE_FORMS if f.endswith(("ed", "en")) or f in {"said", "told", "found", "thought"}
 )
 PAST_TENSE = frozenset({"wrote", "spoke", "shot", "hit"})
+
+
+# ---------------------------------------------------------------- the cues statements are read by
+
+# Negation: embeddings hardly see a "not", so merging, polarity and cue checks count these.
+NEGATION_WORDS = "not never no none neither nor nobody nothing cannot"
+NEGATION = re.compile(r"\b(?:" + "|".join(NEGATION_WORDS.split()) + r")\b|n['’]t\b", re.IGNORECASE)
+NEGATED_CUE = re.compile(r"\b(?:not|never)\b|n['’]t\b", re.IGNORECASE)  # "did not say", "has never claimed"
+# A cue that denies ("Musk denied …"), and words that contradict ("I have spoken to Putin only once").
+DENYING_CUE = re.compile(
+    r"\b(den(y|ied|ies)|refut\w*|reject\w*|disput\w*|rebut\w*|contradict\w*|dismiss\w*|called? .* (false|untrue))\b", re.I
+)
+_FALSITY = r"false|untrue|not true|fabricat\w*|baseless|unfounded|hoax\w*|bogus"
+CONTRADICTING = re.compile(
+    rf"\b(den(y|ied|ies)|never|{_FALSITY}|only once|no evidence|(were|was|is|are) (wrong|incorrect|inaccurate|misleading))\b",
+    re.I,
+)
+DISPUTING = re.compile(r"\b(deni\w*|deny|false|untrue|not true|never)\b", re.I)  # a non-response that also disputes
+# Where a denial can be: pointed out to the model as places to look (it decides).
+DENIAL_CUES = re.compile(
+    rf"\b(den(y|ied|ies|ial)|refut\w*|reject\w*|disput\w*|contradict\w*|{_FALSITY}|never|"
+    r"only once|respond\w*|repl(y|ied)|declined|no comment|wrong|misleading|rebut\w*|"
+    r"fake|satir\w*|debunk\w*|no evidence)\b",
+    re.I,
+)
+# "Did not respond" is a non-denial: a fixed newsroom formula.
+NON_RESPONSE = re.compile(
+    r"\b(did not|didn't|could not|couldn't|has not|hasn't|have not|haven't)\s+(immediately\s+)?"
+    r"(respond|reply|return|be reached|comment)|\bdeclined to comment\b|\bno comment\b",
+    re.I,
+)
+# "Rejected the offer" is an event; "rejected the allegations" reports a denial.
+DENIAL_REPORT = re.compile(
+    r"\b(den(y|ies|ied|ying|ial)|refut(e|ed|es|ing)|"
+    r"(dismiss|reject|disput)(ed|es|s|ing)?\s+(\w+\s+){0,3}?(claims?|reports?|allegations?|accusations?|account))\b",
+    re.I,
+)
+# Who only confirms or reports a claim passes it on; "according to" and "said" name who made it.
+CONFIRMING = any_of(r"confirm\w* report\w* obtain\w* verif\w* learn\w*")
+# Attribution and hedging words that say who claims, not what is claimed.
+HEDGE_WORDS = "allegedly reportedly purportedly supposedly"
+HEDGES = re.compile(r"\s*\b(?:" + "|".join(HEDGE_WORDS.split()) + r")\b", re.IGNORECASE)
+ATTRIBUTION_WORDS = any_of("said says claimed claims told tells wrote writes stated according\\s+to asserted alleged " + HEDGE_WORDS)
+TELLING = re.compile(r"^(told|tells|tell|telling|informed|assured|reassured|warned)$", re.IGNORECASE)
+# "Musk had suggested that the West recognize …": what is claimed is that he proposed it.
+PROPOSING = any_of(r"suggest\w* propos\w* urg\w* call(?:s|ed|ing)?\s+(?:for|on) recommend\w* demand\w*")
+
+# Pronouns, by person: who a statement speaks as, or leans on.
+FIRST_PERSON_SINGULAR = "i me my mine myself i'm i’m i've i’ve i'd i’d i'll i’ll"
+FIRST_PERSON_PLURAL = "we us our ours ourselves we're we’re we've we’ve we'll we’ll"
+SECOND_PERSON = "you your yours yourself yourselves you're you’re you've you’ve you'll you’ll"
+THIRD_PERSON_SINGULAR = {"he": "male", "him": "male", "his": "male", "himself": "male",
+                         "she": "female", "her": "female", "hers": "female", "herself": "female"}  # fmt: skip
+SUBJECT_PRONOUNS = _words("he she they we i")  # a source that is only a pronoun: the name is elsewhere
+OBJECT_PRONOUNS = "him her me them us"
+# Honorifics that say a person's gender.
+MALE_TITLES, FEMALE_TITLES = _words("mr mr."), _words("mrs mrs. ms ms. miss")
+# Nouns a definite phrase uses to point back at something the article introduced ("the proposal").
+POINTING_NOUNS = (
+    "outcome proposal proposals plan plans deal offer idea move decision report conversation call claims? allegations? "
+    "statement request threat scenario components? goals? demands? conditions? suggestion"
+)
+POINTS_BACK = re.compile(
+    r"^(he|she|they|it|this|that|these|those|there|his|her|their|its)\b|"
+    r"\b(this|that|these|those|the) (" + "|".join(POINTING_NOUNS.split()) + r")\b",
+    re.I,
+)
+# What someone's claims are called: a sentence about them is not one ("doubled down on his claims").
+ABOUT_CLAIMS = re.compile(r"\b(his|her|their|its|these|those) (claims?|allegations?|account|remarks|comments|statements?)\b", re.I)
+# Where an attributed claim was made ("in a newsletter to subscribers first reported by Vice", "in an Oct. 3 tweet").
+VENUE_NOUNS = "newsletter interview tweet post podcast op-ed column statement press\\s+release memo blog\\s+post"
+# Roles that introduce a person by what they do ("Tesla/SpaceX CEO Elon Musk", "the Tesla CEO").
+ROLES = (
+    "CEO chief\\s+executive founder co-founder chairman chairwoman president spokesman spokeswoman spokesperson owner"
+)
+# The writer about their own writing or plans: no claim a desk checks ("I wasn't planning on writing about this").
+WRITERS_ASIDE = re.compile(
+    r"^\W*(?:but\s+|and\s+|so\s+)?(?:i|we)\s+(?:[\w’']+\s+){0,3}?(?:plan\w*|intend\w*|"
+    r"going\s+to\s+write|writ\w*|cover\w*|set\s+out|sat\s+down|arriv\w*|travel\w*|visit\w*)\b"
+    r"|\b(?:to|of|on)\s+writ\w*\s+(?:about\s+)?(?:this|it|what)\b"
+    r"|\b(?:this|the)\s+(?:newsletter|column|piece|post)\s+(?:i|we)\b",
+    re.I,
+)
+# Publisher boilerplate a desk never checks.
+BOILERPLATE = re.compile(
+    r"\b(licens(e|ing)|all rights reserved|copyright|available without charge|subscribe|sign up for|"
+    r"contact \S+@|@\S+\.(com|org)|this (article|story) (was|has been) (updated|corrected))\b",
+    re.I,
+)
+# Words that carry no content: what two sentences share beyond these says they are about one thing.
+FUNCTION_WORDS = _words(
+    "the a an of to in on for and or but is are was were be been being has have had it its this that these those "
+    "with as at by from he she they we you i his her their our after before over about into than then so not no "
+    "also more most very would could should will can may might which when what who whom whose there here only"
+)

@@ -1,0 +1,145 @@
+"""The people an article names: each by the fullest name it gives ("Elon Musk" for "Musk", "Elon"
+and "Tesla/SpaceX CEO Elon Musk"), with a gender where the article shows one (an honorific, or
+"he"/"she" after a sentence that names only that person), and the quotations it holds.
+
+What code needs to resolve a reference: "he" is someone only when exactly one person fits."""
+
+import functools
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from pipeline.text.lexicon import FEMALE_TITLES, MALE_TITLES, ROLES, THIRD_PERSON_SINGULAR, TITLES, any_of
+from pipeline.text.sentences import split_sentences
+
+_NAME = re.compile(r"\b[A-Z][\w’'-]*(?:[ \t]+[A-Z][\w’'-]*)*")
+_ROLE = any_of(
+    ROLES + " minister senator governor secretary mogul leader mayor councillor councilman councilwoman judge representative "
+    "chancellor speaker candidate nominee",
+    flags=re.IGNORECASE,
+)
+# Words that make a capitalised phrase an organisation, a place or a title, not a person.
+_NOT_A_PERSON = any_of(
+    "group foundation news times post journal press agency ministry department government kremlin house inc corp "
+    "company ltd llc council committee university institute party office police army union association network "
+    "media court bank republic republicans democrats state states united nations street city county"
+)
+_LEADING = frozenset("The This That These Those His Her Its Our Their A An And But In On At For By With From As".split())
+_PRONOUN = any_of(" ".join(THIRD_PERSON_SINGULAR))
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str  # the fullest name the article gives
+    gender: str | None  # "male", "female", or None where the article does not say
+
+
+def person_name(phrase: str) -> str | None:
+    """The person a capitalised phrase names, without roles and possessors ("the Eurasia Group’s Ian
+    Bremmer" -> "Ian Bremmer", "Russian President Vladimir Putin" -> "Vladimir Putin"); None for an
+    organisation or a place."""
+    phrase = re.split(r"[’']s\s+", phrase.strip())[-1]
+    words = phrase.replace("/", " ").split()
+    cut = max((i + 1 for i, w in enumerate(words) if _ROLE.fullmatch(w) or w.lower().rstrip(".") in TITLES), default=0)
+    words = [w for w in words[cut:] if w not in _LEADING]
+    name = " ".join(words).strip(" .,")
+    if not name or _NOT_A_PERSON.search(name) or not all(w[:1].isupper() for w in name.split()):
+        return None
+    return name
+
+
+@functools.lru_cache(maxsize=16)
+def people(text: str) -> dict[str, Person]:
+    """Every name word the article uses for a person (lower case: "musk", "elon") -> that person. A
+    word two people share ("Lee" for Ann Lee and Tom Lee) names neither."""
+    full = {n for m in _NAME.finditer(text) if (n := person_name(m.group())) and len(n.split()) >= 2 and len(n.split()) <= 4}
+    by_word: dict[str, set[str]] = {}
+    for name in full:
+        for word in name.split():
+            if len(word) > 2:
+                by_word.setdefault(word.lower(), set()).add(name)
+    names = {word: next(iter(found)) for word, found in by_word.items() if len(found) == 1}
+    genders = _genders(text, names)
+    return {word: Person(name, genders.get(name)) for word, name in names.items()}
+
+
+def mentioned(text: str, article: str) -> list[Person]:
+    """The people ``text`` names, in order, each once (names resolved against the whole ``article``)."""
+    known = people(article)
+    found: dict[str, Person] = {}
+    for word in re.findall(r"[A-Z][\w’'-]+", text):
+        person = known.get(re.sub(r"[’']s$", "", word).lower())
+        if person is not None:
+            found.setdefault(person.name, person)
+    return list(found.values())
+
+
+def known_person(name: str, article: str) -> Person | None:
+    """The person a name or a claimant names ("Bremmer", "the Eurasia Group’s Ian Bremmer")."""
+    phrase = person_name(name) or re.split(r"[’']s\s+", name)[-1]
+    known = people(article)
+    named = {known[w.lower()] for w in re.findall(r"[\w-]+", phrase or "") if w.lower() in known}
+    return named.pop() if len(named) == 1 else None
+
+
+def fits(person: Person, pronoun: str) -> bool:
+    gender = THIRD_PERSON_SINGULAR.get(pronoun.lower())
+    return person.gender is None or gender is None or person.gender == gender
+
+
+def _genders(text: str, names: dict[str, str]) -> dict[str, str]:
+    votes: dict[str, Counter[str]] = {}
+    for match in re.finditer(r"\b(Mr|Mrs|Ms|Miss)\.?\s+([A-Z][\w’'-]+)", text):
+        name = names.get(match.group(2).lower())
+        if name is not None:
+            gender = "male" if match.group(1).lower() in MALE_TITLES else "female" if match.group(1).lower() in FEMALE_TITLES else None
+            if gender:
+                votes.setdefault(name, Counter())[gender] += 3
+    for sentence in split_sentences(text):
+        named = {names[w.lower()] for w in re.findall(r"[A-Z][\w-]+", sentence.text) if w.lower() in names}
+        if len(named) != 1:
+            continue  # "Musk denied the conversation with Putin, … his": whose is not for a count to say
+        [name] = named
+        for pronoun in _PRONOUN.findall(sentence.text):
+            votes.setdefault(name, Counter())[THIRD_PERSON_SINGULAR[pronoun.lower()]] += 1
+    found: dict[str, str] = {}
+    for name, counted in votes.items():
+        (top, n), *rest = counted.most_common()
+        if not rest or n >= 2 * rest[0][1]:
+            found[name] = top
+    return found
+
+
+def quotations(text: str) -> list[tuple[int, int]]:
+    """The article's quotations as (start, end) offsets, quote marks included, nested ones too:
+    curly quotes pair as brackets do (“… “no matter what” …” is one quotation holding another), a
+    quotation still open at a paragraph's end closes there, straight double quotes pair in turn."""
+    found: list[tuple[int, int]] = []
+    opened: list[int] = []
+    straight: int | None = None
+    for i, char in enumerate(text):
+        if char == "“":
+            opened.append(i)
+        elif char == "”" and opened:
+            found.append((opened.pop(), i + 1))
+        elif char == '"':
+            if straight is None:
+                straight = i
+            else:
+                found.append((straight, i + 1))
+                straight = None
+        elif char == "\n":
+            found += [(start, i) for start in opened]
+            opened, straight = [], None
+    found += [(start, len(text)) for start in opened]
+    return sorted(found)
+
+
+def innermost_quotation(text: str, position: int) -> tuple[int, int] | None:
+    holding = [q for q in _quotations(text) if q[0] <= position < q[1]]
+    return max(holding, key=lambda q: q[0]) if holding else None
+
+
+@functools.lru_cache(maxsize=16)
+def _quotations(text: str) -> tuple[tuple[int, int], ...]:
+    return tuple(quotations(text))

@@ -1,0 +1,67 @@
+"""Does a statement stand alone? A claim is checked away from its article (the desk's queue,
+ClaimReview, a story of many outlets), so it must say who and what it is about by itself.
+
+A statement fails when it
+- opens on a pronoun, or uses "he/she/his/her" before it names anyone ("He hoped to change the
+  subject.", "The rhetoric of his campaign …");
+- speaks in the first or second person outside a quotation ("I wasn't planning …", "our plan");
+- leans on a definite reference only the article explains ("the move", "the idea", "that outcome",
+  "There were three components");
+- is a fragment cut before its cue ("Monday that it was the FBI official who …").
+"""
+
+import re
+
+from pipeline.text.attributions import names_in
+from pipeline.text.lexicon import (
+    FIRST_PERSON_PLURAL,
+    FIRST_PERSON_SINGULAR,
+    SECOND_PERSON,
+    THIRD_PERSON_SINGULAR,
+    any_of,
+)
+
+_QUOTED = re.compile(r"“[^“”]*”|\"[^\"]*\"|‘[^‘’]*’(?!\w)")
+_SPEAKING = any_of(" ".join([FIRST_PERSON_SINGULAR, FIRST_PERSON_PLURAL, SECOND_PERSON]).replace("’", "['’]"))
+_OPENING_PRONOUN = re.compile(r"^\W*(he|she|they|him|his|her|hers|their|them|its)\b", re.I)
+_OPENING_IT = re.compile(r"^\W*it\b(?!\s+(?:is|was|'s|’s|has been|had been|would be|will be|seems|seemed|appears|remains)\b)", re.I)
+_OPENING_DEMONSTRATIVE = re.compile(
+    r"^\W*(this|that|these|those)\s+(is|was|are|were|has|have|had|will|would|could|can|may|might|did|does|do|means?|meant)\b", re.I
+)
+_THIRD_PERSON = any_of(" ".join(THIRD_PERSON_SINGULAR))
+# A definite phrase that points back at what the article introduced, with nothing after it that says what
+# ("the proposal that the West recognize …" and "the idea of a quid pro quo" stand alone; "the proposal" does not).
+_POINTING = re.compile(
+    r"\b(?:the|that|this|these|those)\s+(outcome|proposals?|plans?|move|idea|allegations?|accusations?|components|"
+    r"conditions|scenario|decision|suggestion|offer|remarks|comments)\b(?!\s+(?:that|of|to|by|for|from|on|in|about|"
+    r"against|over|with|which|who|between|under|at)\b)",
+    re.I,
+)
+_THERE_WERE = re.compile(r"^\W*there\s+(?:were|are|was|is)\s+(?:two|three|four|five|six|several|many|\d+)\s+\w+\s*[:.]", re.I)
+_TIME = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|tonight|last\s+\w+|this\s+\w+|earlier|later)"
+CUT_BEFORE_CUE = re.compile(rf"^\W*(?:on\s+|in\s+)?{_TIME}(?:\s+(?:morning|afternoon|evening|night))?,?\s+that\b", re.I)
+
+
+def problems(statement: str) -> list[str]:
+    """Why ``statement`` does not stand alone, one short reason each; [] when it does."""
+    found: list[str] = []
+    unquoted = _QUOTED.sub(" ", statement)
+    if _OPENING_PRONOUN.match(statement) or _OPENING_IT.match(statement) or _OPENING_DEMONSTRATIVE.match(statement):
+        found.append("opens on a pronoun")
+    else:
+        pronoun = _THIRD_PERSON.search(unquoted)
+        if pronoun is not None and not names_in(unquoted[: pronoun.start()]):
+            found.append(f"'{pronoun.group()}' before anyone is named")
+    speaking = next((m for m in _SPEAKING.finditer(unquoted) if m.group() != "US"), None)  # "the US economy"
+    if speaking is not None:
+        found.append(f"speaks as '{speaking.group()}' outside a quotation")
+    pointing = _POINTING.search(unquoted)
+    if pointing is not None or _THERE_WERE.match(statement):
+        found.append(f"'{pointing.group() if pointing else statement.split(':')[0]}' points back at the article")
+    if CUT_BEFORE_CUE.match(statement):
+        found.append("cut before its cue")
+    return found
+
+
+def stands_alone(statement: str) -> bool:
+    return not problems(statement)
