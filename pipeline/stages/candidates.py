@@ -217,7 +217,7 @@ def as_claim(window: Window, candidate: Candidate, claim_id: str, statement: Sta
     """The candidate as a claim in these words: its spans, claimant, cue and score are code's."""
     return Claim(
         id=claim_id, statement=statement.text, claimant=candidate.claimant, via=list(statement.via), cue=candidate.cue,
-        kind=ClaimKind.fact, checkworthiness=candidate.checkworthiness,
+        kind=ClaimKind.quote if statement.quote else ClaimKind.fact, checkworthiness=candidate.checkworthiness,
         spans=[window.span(n) for n in candidate.sentences] or [candidate.content],
         claimant_span=candidate.claimant_span, cue_span=candidate.cue_span, standalone=statement.standalone,
     )  # fmt: skip

@@ -151,13 +151,16 @@ def _stems(text: str) -> set[str]:
 def one_per_proposition(claims: list[Claim], denials: list[Denial], embed: Embed) -> tuple[list[Claim], list[Denial], list[str]]:
     """The window's claims merged where they state one proposition, and its denials linked: the links
     made so far follow their claims, a denial with none is linked by code."""
+    warnings: list[str] = []
     merged, moved = merge_duplicates(claims, embed)
-    warnings = [
+    warnings += [
         f"claims: {claim.statement[:60]!r} merged into {moved[claim.id]}: the same proposition"
         for claim in claims
         if moved[claim.id] != claim.id and sum(v == moved[claim.id] for v in moved.values()) > 1
     ]
-    followed = [d.model_copy(update={"claim_ids": list(dict.fromkeys(moved[i] for i in d.claim_ids if i in moved))}) for d in denials]
+    followed = [
+        d.model_copy(update={"claim_ids": list(dict.fromkeys(moved[i] for i in d.claim_ids if i in moved))}) for d in denials
+    ]
     return merged, linked_by_code(followed, merged, embed), warnings
 
 

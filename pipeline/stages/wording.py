@@ -27,12 +27,14 @@ from pipeline.text.document import Window
 from pipeline.text.lexicon import (
     ATTRIBUTION_WORDS,
     DENIAL_REPORT,
+    FIRST_PERSON_PLURAL,
     FIRST_PERSON_SINGULAR,
     HEDGES,
     POINTING_NOUNS,
     PROPOSING,
     REPORTING_VERBS,
     ROLES,
+    SECOND_PERSON,
     SUBJECT_PRONOUNS,
     TELLING,
     THIRD_PERSON_SINGULAR,
@@ -58,6 +60,7 @@ class Statement:
     text: str
     via: tuple[str, ...]  # who passed the claim on, after its claimant
     problems: tuple[str, ...] = ()
+    quote: bool = False  # the speaker's own words, quoted: "we" and "you" are theirs to mean
 
     @property
     def standalone(self) -> bool:
@@ -77,6 +80,9 @@ def code_statement(window: Window, candidate: Candidate) -> Statement:
         text, chain = unattributed(statement_text(content), [candidate.claimant, *candidate.via])
         via = chain[1:]
     text = resolved(window, candidate, text)
+    quoted = _as_quotation(window, candidate, text)
+    if quoted is not None:
+        return Statement(quoted, tuple(via), tuple(problems(quoted)), quote=True)
     return Statement(text, tuple(via), tuple(problems(text)))
 
 
@@ -100,8 +106,9 @@ def needs_writing(window: Window, candidate: Candidate, statement: str) -> bool:
 
 
 def is_aside(candidate: Candidate) -> bool:
-    """The writer (or a quoted writer) about their own writing and plans: "I wasn't planning on
-    writing about this, but …" is no claim a desk checks."""
+    """The writer (or a quoted writer) about their own writing and plans, or setting the scene in the
+    first person ("I wasn't planning on writing about this, but …", "As I sat down to write …"): no
+    claim a desk checks."""
     return bool(WRITERS_ASIDE.search(statement_text(candidate.content.text)))
 
 
@@ -326,7 +333,7 @@ def resolved(window: Window, candidate: Candidate, text: str) -> str:
     third-person pronoun before anyone is named, "the Tesla CEO", and "the proposal"-like references."""
     text = resolve_descriptions(text, window.text)
     text = _first_person(window, candidate, text)
-    text = _third_person(window, candidate, text)
+    text = _they(window, candidate, _third_person(window, candidate, text))
     text = resolve_descriptions(_pointing_back(window, candidate, text), window.text)
     return text[:1].upper() + text[1:]
 
@@ -341,11 +348,9 @@ def _first_person(window: Window, candidate: Candidate, text: str) -> str:
     """"I", "me", "my" in a quotation are its speaker's ("“My response was …,” Bremmer wrote")."""
     if not _FIRST_PERSON.search(text):
         return text
-    speaking = quotation_speaker(window, candidate.content.start)
-    if speaking is None:
+    name = _speaker_name(window, candidate)
+    if name is None:
         return text
-    person = known_person(speaking[1], window.text)
-    name = person.name if person is not None else speaking[1]
 
     def agreed(match: re.Match[str]) -> str:  # "I am" -> "Bremmer is", "I believe" -> "Bremmer believes"
         verb = match.group(1)
@@ -353,6 +358,56 @@ def _first_person(window: Window, candidate: Candidate, text: str) -> str:
 
     text = _I_AND_VERB.sub(agreed, text)
     return _FIRST_PERSON.sub(lambda m: _AS_SOMEONE.get(m.group().lower().replace("’", "'"), "{}").format(name), text)
+
+
+def _speaker_name(window: Window, candidate: Candidate) -> str | None:
+    """Who speaks the candidate's words in the first person: the source whose quotation its content
+    is ("“I have spoken to Putin only once …,” Musk responded"), else the speaker of the quotation it
+    stands in ("Bremmer wrote: “… There were three components …”"); None for the article's own voice."""
+    quoted = innermost_quotation(window.text, candidate.content.start)
+    if candidate.cue != "none" and (quoted is None or quoted[0] >= candidate.content.start - 1):
+        name = candidate.via[-1] if candidate.via else candidate.claimant  # the source's own words, or its quotation
+    else:
+        speaking = quotation_speaker(window, candidate.content.start)
+        if speaking is None:
+            return None
+        name = speaking[1]
+    if name.lower() in SUBJECT_PRONOUNS or not names_in(name) and name.lower() not in ("the article",) and len(name.split()) < 2:
+        return None  # "he", "who", "We’ll": no one named
+    if name == "the article":
+        return None
+    person = known_person(name, window.text)
+    return person.name if person is not None else name
+
+
+_SPEAKING_AS = any_of(f"{FIRST_PERSON_PLURAL} {SECOND_PERSON}".replace("’", "['’]"))
+
+
+def _as_quotation(window: Window, candidate: Candidate, text: str) -> str | None:
+    """A speaker's "we" or "you" is theirs to mean: the statement as their quotation, named
+    ("Ben Rhodes: “We continue to face the threat …”"), where who speaks is known."""
+    if not _SPEAKING_AS.search(re.sub(r"“[^“”]*”", " ", text).replace("US", "")):
+        return None
+    name = _speaker_name(window, candidate)
+    if name is None:
+        return None
+    words = text.replace("“", "‘").replace("”", "’").rstrip()
+    return f"{name}: “{words}”"
+
+
+_THEY = re.compile(r"^They\b")
+_PLURAL_SOURCE = re.compile(r"^(?!(?:they|we|who|it)\b)[\w .’'-]*?\w+s$|^(?:police|people)$", re.IGNORECASE)
+
+
+def _they(window: Window, candidate: Candidate, text: str) -> str:
+    """"Organizers of both conventions insist they will meet their targets": "They" opening what a
+    plural source says is that source (the number fits, and it is the one the chain names)."""
+    source = (candidate.via[-1] if candidate.via else candidate.claimant).strip()
+    if candidate.cue == "none" or not _THEY.match(text) or not _PLURAL_SOURCE.match(source):
+        return text
+    if known_person(source, window.text) is not None:
+        return text
+    return source[:1].upper() + source[1:] + text[len("They") :]
 
 
 def _third_person(window: Window, candidate: Candidate, text: str) -> str:

@@ -236,7 +236,8 @@ WRITERS_ASIDE = re.compile(
     r"^\W*(?:but\s+|and\s+|so\s+)?(?:i|we)\s+(?:[\w’']+\s+){0,3}?(?:plan\w*|intend\w*|"
     r"going\s+to\s+write|writ\w*|cover\w*|set\s+out|sat\s+down|arriv\w*|travel\w*|visit\w*)\b"
     r"|\b(?:to|of|on)\s+writ\w*\s+(?:about\s+)?(?:this|it|what)\b"
-    r"|\b(?:this|the)\s+(?:newsletter|column|piece|post)\s+(?:i|we)\b",
+    r"|\b(?:this|the)\s+(?:newsletter|column|piece|post)\s+(?:i|we)\b"
+    r"|^\W*(?:when|as|while|after|before)\s+(?:i|we)\s+(?:[\w’']+\s+){0,2}?(?:worked|was|were|arrived|sat|walked|visited|lived)\b",
     re.I,
 )
 # Publisher boilerplate a desk never checks.

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pipeline.text.lexicon import FEMALE_TITLES, MALE_TITLES, ROLES, THIRD_PERSON_SINGULAR, TITLES, any_of
 from pipeline.text.sentences import split_sentences
 
-_NAME = re.compile(r"\b[A-Z][\w’'-]*(?:[ \t]+[A-Z][\w’'-]*)*")
+_NAME = re.compile(r"\b[A-Z][\w’'-]*(?:[ \t]+(?:[A-Z]\.(?=[ \t]+[A-Z])|[A-Z][\w’'-]*))*")  # "Donald J. Trump"
+_TITLED = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov)\.[ \t]+([A-Z][\w’'-]+)")
 _ROLE = any_of(
     ROLES + " minister senator governor secretary mogul leader mayor councillor councilman councilwoman judge representative "
     "chancellor speaker candidate nominee",
@@ -22,9 +23,16 @@ _ROLE = any_of(
 _NOT_A_PERSON = any_of(
     "group foundation news times post journal press agency ministry department government kremlin house inc corp "
     "company ltd llc council committee university institute party office police army union association network "
-    "media court bank republic republicans democrats state states united nations street city county"
+    "media court bank republic republicans democrats state states united nations street city county league survey bureau "
+    "staff campaign convention senate congress administration commission church school college center centre club "
+    "corporation organization coalition watch fund board majority minority"
 )
-_LEADING = frozenset("The This That These Those His Her Its Our Their A An And But In On At For By With From As".split())
+_PLACE_OPENING = re.compile(r"^(?:New|North|South|East|West|Saint|San|Los|Las|Fort)\s")
+_LEADING = frozenset(
+    "The This That These Those His Her Its Our Their A An And But In On At For By With From As While When After Before "
+    "Although Though Because If Since Until Unless Where Why How What Who Then Now Also However Meanwhile Still Yet Even "
+    "Only Exit Former Sen Rep Gov".split()
+)
 _PRONOUN = any_of(" ".join(THIRD_PERSON_SINGULAR))
 
 
@@ -43,7 +51,7 @@ def person_name(phrase: str) -> str | None:
     cut = max((i + 1 for i, w in enumerate(words) if _ROLE.fullmatch(w) or w.lower().rstrip(".") in TITLES), default=0)
     words = [w for w in words[cut:] if w not in _LEADING]
     name = " ".join(words).strip(" .,")
-    if not name or _NOT_A_PERSON.search(name) or not all(w[:1].isupper() for w in name.split()):
+    if not name or _NOT_A_PERSON.search(name) or _PLACE_OPENING.match(name) or not all(w[:1].isupper() for w in name.split()):
         return None
     return name
 
@@ -53,10 +61,12 @@ def people(text: str) -> dict[str, Person]:
     """Every name word the article uses for a person (lower case: "musk", "elon") -> that person. A
     word two people share ("Lee" for Ann Lee and Tom Lee) names neither."""
     full = {n for m in _NAME.finditer(text) if (n := person_name(m.group())) and len(n.split()) >= 2 and len(n.split()) <= 4}
+    # "Mr. Trump" names a person even where the article never gives his full name.
+    full |= {t for t in _TITLED.findall(text) if not any(t in name.split() for name in full)}
     by_word: dict[str, set[str]] = {}
     for name in full:
         for word in name.split():
-            if len(word) > 2:
+            if len(word) > 2 and not word.endswith("."):
                 by_word.setdefault(word.lower(), set()).add(name)
     names = {word: next(iter(found)) for word, found in by_word.items() if len(found) == 1}
     genders = _genders(text, names)
@@ -105,7 +115,7 @@ def _genders(text: str, names: dict[str, str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for name, counted in votes.items():
         (top, n), *rest = counted.most_common()
-        if not rest or n >= 2 * rest[0][1]:
+        if n >= 2 and (not rest or n >= 3 * rest[0][1]):  # a clear majority: a sentence's "he" may be someone else
             found[name] = top
     return found
 
@@ -113,11 +123,14 @@ def _genders(text: str, names: dict[str, str]) -> dict[str, str]:
 def quotations(text: str) -> list[tuple[int, int]]:
     """The article's quotations as (start, end) offsets, quote marks included, nested ones too:
     curly quotes pair as brackets do (“… “no matter what” …” is one quotation holding another), a
-    quotation still open at a paragraph's end closes there, straight double quotes pair in turn."""
+    quotation still open at a paragraph's end closes there, straight double quotes (and the
+    typewriter's two apostrophes, ''…'') pair in turn."""
     found: list[tuple[int, int]] = []
     opened: list[int] = []
     straight: int | None = None
     for i, char in enumerate(text):
+        if char == "'" and text.startswith("''", i) and not text.startswith("'", i + 2) and (i == 0 or text[i - 1] != "'"):
+            char = '"'  # ''…'' as "…"
         if char == "“":
             opened.append(i)
         elif char == "”" and opened:
@@ -126,7 +139,7 @@ def quotations(text: str) -> list[tuple[int, int]]:
             if straight is None:
                 straight = i
             else:
-                found.append((straight, i + 1))
+                found.append((straight, i + 2 if text.startswith("''", i) else i + 1))
                 straight = None
         elif char == "\n":
             found += [(start, i) for start in opened]
