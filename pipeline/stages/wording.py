@@ -518,6 +518,13 @@ def _proposal_before(window: Window, candidate: Candidate) -> tuple[str, str] | 
         if a.source is not None and a.content is not None and PROPOSING.search(a.cue.text)
         and lowest <= a.cue.start < candidate.content.start and not a.content.start <= candidate.content.start < a.content.end
     ]  # fmt: skip
+    if not made:  # "Lewandowski said Manafort should be terminated. That suggestion …": what the sentence before said
+        before = window.sentence(first - 1) if first - 1 in window.numbers else None
+        made = [
+            a for a in window.attributions
+            if before is not None and a.source is not None and a.content is not None
+            and before.start <= a.cue.start and a.content.end <= before.end and len(a.content.text.split()) >= 5
+        ]  # fmt: skip
     if not made:
         return None
     proposal = made[-1]

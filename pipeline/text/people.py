@@ -16,7 +16,7 @@ _NAME = re.compile(r"\b[A-Z][\w’'-]*(?:[ \t]+(?:[A-Z]\.(?=[ \t]+[A-Z])|[A-Z][\
 _TITLED = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov)\.[ \t]+([A-Z][\w’'-]+)")
 _ROLE = any_of(
     ROLES + " minister senator governor secretary mogul leader mayor councillor councilman councilwoman judge representative "
-    "chancellor speaker candidate nominee",
+    "chancellor speaker candidate nominee director",
     flags=re.IGNORECASE,
 )
 # Words that make a capitalised phrase an organisation, a place or a title, not a person.
@@ -25,7 +25,7 @@ _NOT_A_PERSON = any_of(
     "company ltd llc council committee university institute party office police army union association network "
     "media court bank republic republicans democrats state states united nations street city county league survey bureau "
     "staff campaign convention senate congress administration commission church school college center centre club "
-    "corporation organization coalition watch fund board majority minority"
+    "corporation organization coalition watch fund board majority minority act bill law republican democrat"
 )
 _PLACE_OPENING = re.compile(r"^(?:New|North|South|East|West|Saint|San|Los|Las|Fort)\s")
 _LEADING = frozenset(
@@ -33,7 +33,10 @@ _LEADING = frozenset(
     "Although Though Because If Since Until Unless Where Why How What Who Then Now Also However Meanwhile Still Yet Even "
     "Only Exit Former Sen Rep Gov".split()
 )
-_PRONOUN = any_of(" ".join(THIRD_PERSON_SINGULAR))
+# Gender evidence in a sentence that names one person: a reflexive, or "X said he" ("her" is as often
+# someone else's: "Comey … her statements").
+_REFLEXIVE = any_of("himself herself")
+_SAID_PRONOUN = re.compile(r"\b(?:said|says|told|added|argued|insisted|claimed|wrote)\s+(?:that\s+)?(he|she)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,9 @@ def _genders(text: str, names: dict[str, str]) -> dict[str, str]:
         if len(named) != 1:
             continue  # "Musk denied the conversation with Putin, … his": whose is not for a count to say
         [name] = named
-        for pronoun in _PRONOUN.findall(sentence.text):
+        for pronoun in _REFLEXIVE.findall(sentence.text):  # "Musk has described himself as …"
+            votes.setdefault(name, Counter())[THIRD_PERSON_SINGULAR[pronoun.lower()]] += 2
+        for pronoun in _SAID_PRONOUN.findall(sentence.text):  # "Podliska said he …"
             votes.setdefault(name, Counter())[THIRD_PERSON_SINGULAR[pronoun.lower()]] += 1
     found: dict[str, str] = {}
     for name, counted in votes.items():

@@ -21,7 +21,9 @@ from pipeline.text.lexicon import (
     any_of,
 )
 
-_QUOTED = re.compile(r"“[^“”]*”|\"[^\"]*\"|‘[^‘’]*’(?!\w)")
+# Quoted words, and the rest of a statement after a quotation mark that opens and is not closed in it
+# (a quotation running on past the sentence: 'Pence continued: "When President Obama …').
+_QUOTED = re.compile(r"“[^“”]*(?:”|$)|\"[^\"]*(?:\"|$)|''(?:(?!'').)*(?:''|$)|‘[^‘’]*’(?!\w)")
 _SPEAKING = any_of(" ".join([FIRST_PERSON_SINGULAR, FIRST_PERSON_PLURAL, SECOND_PERSON]).replace("’", "['’]"))
 _OPENING_PRONOUN = re.compile(r"^\W*(he|she|they|him|his|her|hers|their|them|its)\b", re.I)
 # "It" that points back ("It had done just the opposite"), not the "it" of "It is likely that …".
