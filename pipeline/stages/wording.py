@@ -451,6 +451,7 @@ def _referent(window: Window, candidate: Candidate, pronoun: str) -> Person | No
 _PROPOSAL = re.compile(
     r"\b(?:the|that|this)\s+(proposal|plan|idea|suggestion)\b(?!\s+(?:that|of|to|by|for)\b)", re.IGNORECASE
 )
+_URGES = re.compile(r"\b(?:should|must|ought to|needs? to)\b", re.IGNORECASE)
 _OUTCOME = re.compile(r"\b(?:the|that|this)\s+(outcome|scenario)\b(?!\s+(?:that|of)\b)", re.IGNORECASE)
 _COUNTED = re.compile(r"^There\s+(?:were|are)\s+(\w+)\s+(components|conditions|parts|points|elements|demands|steps)\b", re.IGNORECASE)
 _LISTED = re.compile(
@@ -518,12 +519,12 @@ def _proposal_before(window: Window, candidate: Candidate) -> tuple[str, str] | 
         if a.source is not None and a.content is not None and PROPOSING.search(a.cue.text)
         and lowest <= a.cue.start < candidate.content.start and not a.content.start <= candidate.content.start < a.content.end
     ]  # fmt: skip
-    if not made:  # "Lewandowski said Manafort should be terminated. That suggestion …": what the sentence before said
+    if not made:  # "Lewandowski said Manafort should be terminated. That suggestion …": the sentence before urges it
         before = window.sentence(first - 1) if first - 1 in window.numbers else None
         made = [
             a for a in window.attributions
             if before is not None and a.source is not None and a.content is not None
-            and before.start <= a.cue.start and a.content.end <= before.end and len(a.content.text.split()) >= 5
+            and before.start <= a.cue.start and a.content.end <= before.end and _URGES.search(a.content.text)
         ]  # fmt: skip
     if not made:
         return None
