@@ -195,7 +195,7 @@ def worth_checking(window: Window, proposed: list[Candidate]) -> list[Candidate]
             continue  # a headline (and what it attributes: "Bremmer says Musk told him of a Putin call")
         if candidate.cue == "none" and ABOUT_CLAIMS.search(candidate.content.text):
             continue  # "Bremmer later doubled down on his claims": about claims, not one
-        if is_aside(candidate):
+        if is_aside(window, candidate):
             continue  # "I wasn't planning on writing about this": the writer's plans, no claim
         if not any(_mostly_inside(candidate.content, other.content) for other in distinct):
             distinct.append(candidate)

@@ -105,11 +105,17 @@ def needs_writing(window: Window, candidate: Candidate, statement: str) -> bool:
     return bool(problems(statement)) or len(statement.split()) > LONG_WORDS
 
 
-def is_aside(candidate: Candidate) -> bool:
+def is_aside(window: Window, candidate: Candidate) -> bool:
     """The writer (or a quoted writer) about their own writing and plans, or setting the scene in the
     first person ("I wasn't planning on writing about this, but …", "As I sat down to write …"): no
-    claim a desk checks."""
-    return bool(WRITERS_ASIDE.search(statement_text(candidate.content.text)))
+    claim a desk checks; nor what such an aside reports ("I wasn't planning on writing about the
+    budget until …": the words before the content are read too)."""
+    if WRITERS_ASIDE.search(statement_text(candidate.content.text)):
+        return True
+    first = min(candidate.sentences, default=None)
+    if candidate.cue == "none" or first is None or first not in window.numbers:
+        return False
+    return bool(WRITERS_ASIDE.search(window.text[window.sentence(first).start : candidate.content.start]))
 
 
 def reports_a_denial(statement: str) -> bool:
