@@ -29,8 +29,8 @@ class Claim(BaseModel):
     cue_span: Span | None = Field(default=None, description="The attribution cue in the article, when found.")
     standalone: bool | None = Field(
         default=None,
-        description="Whether the statement stands alone (no pronoun, first person or reference only the article explains); "
-        "None in results written before the check.",
+        description="Whether the statement stands alone (no pronoun, first person or reference only the article "
+        "explains); None in results written before the check.",
     )
 
     @property

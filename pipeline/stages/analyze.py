@@ -68,7 +68,8 @@ async def analyze(
         found = await run_stages(llm, stages, Analysis(window, options), usage, warnings)
         _merge((found.claims, found.denials, found.verdicts), claims, denials, verdicts)
     if len(parts) > 1:  # one window's claims are merged already; across windows, here
-        claims, denials, verdicts = await asyncio.to_thread(bounded, _one_per_proposition, claims, denials, verdicts, warnings)
+        merged = await asyncio.to_thread(bounded, _one_per_proposition, claims, denials, verdicts, warnings)
+        claims, denials, verdicts = merged
     if options.verifier == "trained":
         # One judgement per claim over the whole article, after the windows are merged.
         verdicts = await judge_with_stance_model(article.text, claims, denials, usage, attributions)
@@ -84,7 +85,10 @@ async def analyze(
     )
 
 
-NO_LLM_WARNING = "no LLM: claims are code's candidates in code's standalone words, denials found and linked by rule (run with an LLM to improve them)"
+NO_LLM_WARNING = (
+    "no LLM: claims are code's candidates in code's standalone words, denials found and linked by rule "
+    "(run with an LLM to improve them)"
+)
 
 
 async def analyze_without_llm(article: Article, options: AnalysisOptions = AnalysisOptions()) -> ArticleResult:

@@ -7,12 +7,16 @@ Sentences in the article's own voice are candidates when the check-worthiness mo
 high (numbers, named actors doing things, causes and comparisons). An attribution whose cue
 denies ("Musk denied ...") is a candidate denial, not a claim; "did not respond" is neither.
 Every attributed proposition is a candidate (someone asserted it); own-voice sentences only above
-the model's threshold. All are ranked by check-worthiness.
+the model's threshold (a sentence inside a quotation is its speaker's). All are ranked by
+check-worthiness.
+
+The candidates stage (a stage of code, no call): every candidate worth a desk's time becomes a claim
+in code's standalone words (``pipeline.stages.wording``), the default result the claims call may
+only improve; the rule's denials are found here and linked by the propositions stage.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Sequence
 
@@ -22,25 +26,49 @@ from pipeline.stages._stage import Analysis, Stage, StageOutput, in_worker
 from pipeline.stages.wording import (
     Statement,
     code_statement,
-    quotation_speaker,
     is_aside,
     named_source,
+    quotation_speaker,
     reports_a_denial,
     statement_text,
 )
 from pipeline.text.document import Window
-from pipeline.text.lexicon import ABOUT_CLAIMS, BOILERPLATE, CONFIRMING, CONTRADICTING, DENYING_CUE, NEGATED_CUE, SUBJECT_PRONOUNS
+from pipeline.text.lexicon import (
+    ABOUT_CLAIMS,
+    BOILERPLATE,
+    CONFIRMING,
+    CONTRADICTING,
+    DENYING_CUE,
+    NEGATED_CUE,
+    SUBJECT_PRONOUNS,
+)
 from pipeline.text.people import innermost_quotation
 from schemas import Attribution, Claim, ClaimKind, Denial, DenialKind, Span, Usage
 
 MIN_CONTENT_WORDS = 5  # "as shams", "to newsletter subscribers": a fragment, not a proposition
-_OPENING = re.compile(r"^[\s“”\"'‘’(]*(that\s+)?((him|her|me|them|us)\s+)?", re.I)
-_FRAGMENT_START = {"on", "to", "in", "as", "at", "for", "with", "by", "from", "of", "it", "himself", "herself", "themselves"}
+_FRAGMENT_START = {
+    "on",
+    "to",
+    "in",
+    "as",
+    "at",
+    "for",
+    "with",
+    "by",
+    "from",
+    "of",
+    "it",
+    "himself",
+    "herself",
+    "themselves",
+}
 
 Score = Callable[[Sequence[str]], Sequence[float]]
 
 
-def propose(window: Window, score: Score | None = None, threshold: float | None = None) -> tuple[list[Candidate], list[DenialCandidate]]:
+def propose(
+    window: Window, score: Score | None = None, threshold: float | None = None
+) -> tuple[list[Candidate], list[DenialCandidate]]:
     """The window's candidate claims, best first, and its candidate denials."""
     if score is None or threshold is None:
         from pipeline.stance.checkworthy import THRESHOLD, checkworthiness
@@ -53,7 +81,7 @@ def propose(window: Window, score: Score | None = None, threshold: float | None 
     drafts = attributed + _own_voice(window, attributions, attributed)
     scores = list(score([statement_text(d["content"].text) for d in drafts])) if drafts else []
     kept = [
-        Candidate(**{k: v for k, v in draft.items() if k != "scored"}, checkworthiness=round(float(s), 3))  # type: ignore[arg-type]
+        Candidate(**_fields(draft), checkworthiness=round(float(s), 3))
         for draft, s in zip(drafts, scores, strict=True)
         if not draft.get("scored") or s >= threshold  # someone asserted it: a candidate whatever its score
     ]
@@ -61,10 +89,16 @@ def propose(window: Window, score: Score | None = None, threshold: float | None 
     denial_candidates = [
         DenialCandidate(named_source(window, a, []), a.cue, n, window.span(n))
         for a in denied
-        for n in sorted({*window.sentence_numbers_of(a.cue), *(window.sentence_numbers_of(a.content) if a.content else [])})
+        for n in sorted(
+            {*window.sentence_numbers_of(a.cue), *(window.sentence_numbers_of(a.content) if a.content else [])}
+        )
         if not denials_stage.is_non_response(window.sentence(n).text)
     ]
     return kept, denial_candidates
+
+
+def _fields(draft: dict[str, object]) -> dict[str, object]:
+    return {k: v for k, v in draft.items() if k != "scored"}  # "scored": kept only above the threshold
 
 
 def _inside(attribution: Attribution, window: Window) -> bool:
@@ -72,7 +106,7 @@ def _inside(attribution: Attribution, window: Window) -> bool:
 
 
 def _denies(attribution: Attribution) -> bool:
-    """"Musk denied …", or Musk's own words that contradict ("I have spoken to Putin only once")."""
+    """ "Musk denied …", or Musk's own words that contradict ("I have spoken to Putin only once")."""
     content = attribution.content.text if attribution.content else ""
     return bool(DENYING_CUE.search(attribution.cue.text) or CONTRADICTING.search(content))
 
@@ -83,17 +117,26 @@ def _is_proposition(attribution: Attribution) -> bool:
         return False
     if NEGATED_CUE.search(attribution.cue.text):
         return False  # "Bremmer did not say when the conversation took place": he claimed nothing
-    if _OPENING.sub("", content.text).split(" ", 1)[0].lower() in _FRAGMENT_START:
+    if statement_text(content.text).split(" ", 1)[0].lower() in _FRAGMENT_START:
         return False  # "on Tuesday, which the DCNF has obtained": the cue's adjunct, not what was said
     return not denials_stage.is_non_response(content.text) and not reports_a_denial(content.text)
 
 
 def _one_per_content(attributions: list[Attribution]) -> list[Attribution]:
-    """"…, according to Bremmer, the DCNF has confirmed": two credits of one content; the one who
+    """ "…, according to Bremmer, the DCNF has confirmed": two credits of one content; the one who
     made the claim speaks (the first, unless it only confirmed or reported it)."""
     kept: list[Attribution] = []
     for attribution in attributions:
-        same = next((k for k in kept if k.content is not None and attribution.content is not None and _same_span(k.content, attribution.content)), None)
+        same = next(
+            (
+                k
+                for k in kept
+                if k.content is not None
+                and attribution.content is not None
+                and _same_span(k.content, attribution.content)
+            ),
+            None,
+        )
         if same is None:
             kept.append(attribution)
         elif CONFIRMING.search(same.cue.text) and not CONFIRMING.search(attribution.cue.text):
@@ -123,7 +166,11 @@ def _attributed(window: Window, reported: list[Attribution]) -> list[dict[str, o
         chain = [named_source(window, o, []) for o in outer if o.source is not None]
         source = named_source(window, attribution, outer)
         claimant = chain[0] if chain else source
-        via = tuple(dict.fromkeys(name for name in [*chain[1:], source] if name != claimant and name.lower() not in SUBJECT_PRONOUNS))
+        via = tuple(
+            dict.fromkeys(
+                name for name in [*chain[1:], source] if name != claimant and name.lower() not in SUBJECT_PRONOUNS
+            )
+        )
         drafts.append({
             "content": attribution.content,
             "sentences": tuple(window.sentence_numbers_of(attribution.content)),
@@ -136,7 +183,9 @@ def _attributed(window: Window, reported: list[Attribution]) -> list[dict[str, o
     return drafts
 
 
-def _own_voice(window: Window, attributions: list[Attribution], attributed: list[dict[str, object]]) -> list[dict[str, object]]:
+def _own_voice(
+    window: Window, attributions: list[Attribution], attributed: list[dict[str, object]]
+) -> list[dict[str, object]]:
     """Sentences no attribution touches: the article's own statements, or, inside a quotation, its
     speaker's (as the report before it in that quotation credits it: "There were three components"
     in Bremmer's quotation goes on with what Musk told him). Kept only above the threshold."""
@@ -164,7 +213,9 @@ def _quoted(window: Window, span: Span, attributed: list[dict[str, object]]) -> 
         return {}
     speaker, name = speaking
     earlier = [d for d in attributed if quotation[0] <= d["content"].start < span.start]  # type: ignore[attr-defined]
-    chain = {"claimant": earlier[-1]["claimant"], "via": earlier[-1]["via"]} if earlier else {"claimant": name, "via": ()}
+    chain = (
+        {"claimant": earlier[-1]["claimant"], "via": earlier[-1]["via"]} if earlier else {"claimant": name, "via": ()}
+    )
     return {**chain, "cue": speaker.cue.text, "claimant_span": speaker.source, "cue_span": speaker.cue}
 
 
@@ -191,7 +242,12 @@ def worth_checking(window: Window, proposed: list[Candidate]) -> list[Candidate]
     for candidate in proposed:
         if withheld & set(candidate.sentences) or BOILERPLATE.search(candidate.content.text):
             continue
-        if title and candidate.content.text.strip().rstrip(".") == title or candidate.sentences and set(candidate.sentences) <= window.headline_numbers:
+        if (
+            title
+            and candidate.content.text.strip().rstrip(".") == title
+            or candidate.sentences
+            and set(candidate.sentences) <= window.headline_numbers
+        ):
             continue  # a headline (and what it attributes: "Bremmer says Musk told him of a Putin call")
         if candidate.cue == "none" and ABOUT_CLAIMS.search(candidate.content.text):
             continue  # "Bremmer later doubled down on his claims": about claims, not one
@@ -235,7 +291,14 @@ def rule_denials(candidates: list[DenialCandidate]) -> list[Denial]:
     """The rule's denials, one per speaker, not yet linked to the claims they dispute (the
     propositions stage links them once the claims are settled)."""
     return [
-        Denial(id=f"d{i + 1}", speaker=speaker, disputes=spans[0].text, kind=DenialKind.explicit_denial, claim_ids=[], spans=spans)
+        Denial(
+            id=f"d{i + 1}",
+            speaker=speaker,
+            disputes=spans[0].text,
+            kind=DenialKind.explicit_denial,
+            claim_ids=[],
+            spans=spans,
+        )
         for i, (speaker, spans) in enumerate(by_speaker(candidates))
     ]
 
@@ -255,4 +318,11 @@ async def _propose(llm: object, analysis: Analysis) -> StageOutput[tuple[list[Ca
 
 
 # Code's stage: no prompt, no call. With it alone (and the propositions stage) a run needs no LLM.
-STAGE = Stage("candidates", response=None, run=_propose, reads=("window",), writes=("candidates", "claims", "denials"), calls_per_window=0)
+STAGE = Stage(
+    "candidates",
+    response=None,
+    run=_propose,
+    reads=("window",),
+    writes=("candidates", "claims", "denials"),
+    calls_per_window=0,
+)

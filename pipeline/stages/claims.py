@@ -61,7 +61,9 @@ def to_ask(window: Window, proposed: list[Candidate], max_claims: int) -> list[C
     return worth_checking(window, proposed)[:max_claims]
 
 
-async def write_claims(llm: LLM, window: Window, *, max_claims: int = 10) -> StageOutput[tuple[list[Claim], list[Denial]]]:
+async def write_claims(
+    llm: LLM, window: Window, *, max_claims: int = 10
+) -> StageOutput[tuple[list[Claim], list[Denial]]]:
     """One window as ``analyze`` runs it: code's candidates and words, the call, one claim per proposition."""
     worthy, claims, denials = await in_worker(candidates_of, window)
     improved = await improve(llm, window, worthy, claims, denials, max_claims=max_claims)
@@ -70,7 +72,13 @@ async def write_claims(llm: LLM, window: Window, *, max_claims: int = 10) -> Sta
 
 
 async def improve(
-    llm: LLM, window: Window, worthy: list[Candidate], claims: list[Claim], denials: list[Denial], *, max_claims: int = 10
+    llm: LLM,
+    window: Window,
+    worthy: list[Candidate],
+    claims: list[Claim],
+    denials: list[Denial],
+    *,
+    max_claims: int = 10,
 ) -> StageOutput[tuple[list[Claim], list[Denial]]]:
     """The claims call on top of code's claims (``claims[i]`` is ``worthy[i]`` in code's words): the
     model is shown the ``max_claims`` most check-worthy candidates and the denials; it may reword
@@ -103,13 +111,22 @@ async def improve(
     except InvalidOutputError as error:
         # The model rambled past its cap or broke the JSON, re-ask included (1 of polnear_dev's 20
         # documents): the claims are code's all the same.
-        answer = written_claims_for(claim_ids, denial_ids, ()).model_validate({"drop": [], "disputes": {i: [] for i in denial_ids}})
-        usage, warnings = Usage(), [f"claims: {error}; the candidates are kept in the article's words as code states them, denials linked by code"]
+        answer = written_claims_for(claim_ids, denial_ids, ()).model_validate(
+            {"drop": [], "disputes": {i: [] for i in denial_ids}}
+        )
+        usage, warnings = (
+            Usage(),
+            [
+                f"claims: {error}; the candidates are kept in the article's words as code states them, "
+                "denials linked by code"
+            ],
+        )
     misplaced = await asyncio.to_thread(_misplaced, answer, shown, _embed)
     kept = _claims(window, answer, asked, claims, warnings, misplaced)
     if len(claims) > len(asked):
         warnings.append(
-            f"claims: {len(claims) - len(asked)} more candidate(s) beyond the {max_claims} the call writes, kept in code's words"
+            f"claims: {len(claims) - len(asked)} more candidate(s) beyond the {max_claims} the call writes, "
+            "kept in code's words"
         )
     linked = await in_worker(_denials, answer, denials, kept, _embed)
     return StageOutput((kept, linked), usage, warnings)
@@ -124,10 +141,15 @@ def _shown(window: Window, claim: Claim, candidate: Candidate) -> _Shown:
     chain = " > ".join([candidate.claimant, *candidate.via])
     before = None
     first = min(candidate.sentences, default=None)
-    if first is not None and (POINTS_BACK.search(claim.statement) or not claim.standalone) and first - 1 in window.numbers:
+    if (
+        first is not None
+        and (POINTS_BACK.search(claim.statement) or not claim.standalone)
+        and first - 1 in window.numbers
+    ):
         words = window.sentence(first - 1).text.split()
         before = ("… " if len(words) > CONTEXT_WORDS else "") + " ".join(words[-CONTEXT_WORDS:])
     return _Shown(claim.id, chain, claim.statement, before)
+
 
 def _misplaced(answer: WrittenClaims, shown: Sequence[_Shown], embed: Embed) -> set[str]:
     """The ids whose written statement is about another candidate: closer in meaning (MiniLM
@@ -150,7 +172,11 @@ def _misplaced(answer: WrittenClaims, shown: Sequence[_Shown], embed: Embed) -> 
 
 
 def _claims(
-    window: Window, answer: WrittenClaims, asked: list[Candidate], claims: list[Claim], warnings: list[str],
+    window: Window,
+    answer: WrittenClaims,
+    asked: list[Candidate],
+    claims: list[Claim],
+    warnings: list[str],
     misplaced: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> list[Claim]:
     """Code's claims with the model's answer on top: its statements where usable (about that
@@ -174,8 +200,10 @@ def _claims(
             kept.append(claim)
             continue
         if claim.id in misplaced:
-            warnings.append(f"claims: kept the article's words as code states them for {claim.statement[:60]!r}: the model wrote "
-                            f"{written[:60]!r}, which is about another claim")  # fmt: skip
+            warnings.append(
+                f"claims: kept the article's words as code states them for {claim.statement[:60]!r}: "
+                f"the model wrote {written[:60]!r}, which is about another claim"
+            )
             kept.append(claim)
             continue
         if reports_a_denial(written):
@@ -183,10 +211,15 @@ def _claims(
             continue
         statement = written_statement(window, written, candidate)
         if statement is None:
-            warnings.append(f"claims: kept the article's words as code states them for {claim.statement[:60]!r}: the model wrote {written[:60]!r}")
+            warnings.append(
+                f"claims: kept the article's words as code states them for {claim.statement[:60]!r}: "
+                f"the model wrote {written[:60]!r}"
+            )
             kept.append(claim)
             continue
-        kept.append(claim.model_copy(update={"statement": statement.text, "via": list(statement.via), "standalone": True}))
+        kept.append(
+            claim.model_copy(update={"statement": statement.text, "via": list(statement.via), "standalone": True})
+        )
     return kept
 
 
@@ -214,11 +247,19 @@ def _embed(texts: Sequence[str]) -> np.ndarray:
 
 async def _write(llm: LLM, analysis: Analysis) -> StageOutput[tuple[list[Claim], list[Denial]]]:
     return await improve(
-        llm, analysis.window, analysis.candidates, analysis.claims, analysis.denials, max_claims=analysis.options.max_claims
+        llm,
+        analysis.window,
+        analysis.candidates,
+        analysis.claims,
+        analysis.denials,
+        max_claims=analysis.options.max_claims,
     )
 
 
 STAGE = Stage(
-    "claims", response=written_claims_for, run=_write, reads=("window", "options", "candidates", "claims", "denials"),
+    "claims",
+    response=written_claims_for,
+    run=_write,
+    reads=("window", "options", "candidates", "claims", "denials"),
     writes=("claims", "denials"),
 )

@@ -47,7 +47,9 @@ def merge_duplicates(claims: Sequence[Claim], embed: Embed) -> tuple[list[Claim]
     the place of the most check-worthy one and in the words and credit of the one the article states
     first; ids are renumbered c1… and the map says where each went."""
     if len(claims) < 2:
-        return [c.model_copy(update={"id": f"c{i + 1}"}) for i, c in enumerate(claims)], {c.id: f"c{i + 1}" for i, c in enumerate(claims)}
+        return [c.model_copy(update={"id": f"c{i + 1}"}) for i, c in enumerate(claims)], {
+            c.id: f"c{i + 1}" for i, c in enumerate(claims)
+        }
     vectors = embed([c.statement for c in claims])
     similar = vectors @ vectors.T
     kept: list[Claim] = []
@@ -75,7 +77,12 @@ def merge_duplicates(claims: Sequence[Claim], embed: Embed) -> tuple[list[Claim]
             if not any(same_person(name, known) for known in [first.claimant, *via]):
                 via.append(name)
         kept[same] = first.model_copy(
-            update={"id": kept[same].id, "spans": spans, "via": via, "checkworthiness": max(first.checkworthiness, other.checkworthiness)}
+            update={
+                "id": kept[same].id,
+                "spans": spans,
+                "via": via,
+                "checkworthiness": max(first.checkworthiness, other.checkworthiness),
+            }
         )
     renumbered = [c.model_copy(update={"id": f"c{i + 1}"}) for i, c in enumerate(kept)]
     return renumbered, {old: f"c{index + 1}" for old, index in into.items()}
@@ -90,7 +97,9 @@ def about(denial: Denial, claim: Claim, similarity: float) -> bool:
     return bool(shared) or similarity >= ABOUT_THE_CLAIM
 
 
-def unlink_unrelated(denials: Sequence[Denial], claims: Sequence[Claim], embed: Embed) -> tuple[list[Denial], list[str]]:
+def unlink_unrelated(
+    denials: Sequence[Denial], claims: Sequence[Claim], embed: Embed
+) -> tuple[list[Denial], list[str]]:
     """Denials linked only to the claims they are about, and a warning for each link removed."""
     by_id = {c.id: c for c in claims}
     linked = [(d, i) for d in denials for i in d.claim_ids if i in by_id]
@@ -124,7 +133,8 @@ def linked_by_code(denials: Sequence[Denial], claims: Sequence[Claim], embed: Em
         names = names_in(words) - speaker_names
         eligible = [
             c for c in claims
-            if names & names_in(" ".join([c.statement, *(s.text for s in c.spans)])) and not speaker_names & names_in(c.claimant)
+            if names & names_in(" ".join([c.statement, *(s.text for s in c.spans)]))
+            and not speaker_names & names_in(c.claimant)
             and not any(s.start == t.start for s in c.spans for t in denial.spans)
         ]  # fmt: skip
         targets: list[str] = []
@@ -148,7 +158,9 @@ def _stems(text: str) -> set[str]:
     return {w[:5] for w in words if len(w) > 3 and w not in FUNCTION_WORDS and w not in names}
 
 
-def one_per_proposition(claims: list[Claim], denials: list[Denial], embed: Embed) -> tuple[list[Claim], list[Denial], list[str]]:
+def one_per_proposition(
+    claims: list[Claim], denials: list[Denial], embed: Embed
+) -> tuple[list[Claim], list[Denial], list[str]]:
     """The window's claims merged where they state one proposition, and its denials linked: the links
     made so far follow their claims, a denial with none is linked by code."""
     warnings: list[str] = []
@@ -159,7 +171,8 @@ def one_per_proposition(claims: list[Claim], denials: list[Denial], embed: Embed
         if moved[claim.id] != claim.id and sum(v == moved[claim.id] for v in moved.values()) > 1
     ]
     followed = [
-        d.model_copy(update={"claim_ids": list(dict.fromkeys(moved[i] for i in d.claim_ids if i in moved))}) for d in denials
+        d.model_copy(update={"claim_ids": list(dict.fromkeys(moved[i] for i in d.claim_ids if i in moved))})
+        for d in denials
     ]
     return merged, linked_by_code(followed, merged, embed), warnings
 
@@ -177,5 +190,10 @@ async def _settle(llm: object, analysis: Analysis) -> StageOutput[tuple[list[Cla
 
 
 STAGE = Stage(
-    "propositions", response=None, run=_settle, reads=("claims", "denials"), writes=("claims", "denials"), calls_per_window=0
+    "propositions",
+    response=None,
+    run=_settle,
+    reads=("claims", "denials"),
+    writes=("claims", "denials"),
+    calls_per_window=0,
 )

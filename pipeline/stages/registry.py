@@ -47,7 +47,8 @@ def table() -> str:
     """The README's table of the stages, between its ``stages`` markers (a test compares them)."""
     rows = [
         f"| {s.name} | {'code' if s.is_code else f'`prompts/{s.prompt}.j2`'} | {f'`{s.tool}`' if s.tool else '—'} | "
-        f"{s.calls_per_window} per window | {', '.join(s.reads)} | {', '.join(s.writes) or 'nothing'} | `{s.run.__module__}` |"
+        f"{s.calls_per_window} per window | {', '.join(s.reads)} | {', '.join(s.writes) or 'nothing'} | "
+        f"`{s.run.__module__}` |"
         for s in STAGES
     ]
     header = "| stage | prompt | tool | calls | reads | writes | module |\n| --- | --- | --- | --- | --- | --- | --- |"

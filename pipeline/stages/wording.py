@@ -46,7 +46,7 @@ from pipeline.text.lexicon import (
 from pipeline.text.people import Person, fits, innermost_quotation, known_person, mentioned
 from pipeline.text.sentences import split_sentences
 from pipeline.text.standalone import CUT_BEFORE_CUE, problems
-from schemas import Attribution, Span
+from schemas import Attribution
 
 LONG_WORDS = 30  # a statement is at most about 30 words
 MIN_STATEMENT_WORDS = 3
@@ -119,7 +119,7 @@ def is_aside(window: Window, candidate: Candidate) -> bool:
 
 
 def reports_a_denial(statement: str) -> bool:
-    """"Musk denied the call took place" is a denial, which the denials find; listed as a claim it
+    """ "Musk denied the call took place" is a denial, which the denials find; listed as a claim it
     was judged as if the article asserted the denial's content."""
     return bool(DENIAL_REPORT.search(statement))
 
@@ -135,12 +135,13 @@ def statement_text(text: str) -> str:
 
 # A leading "that" is the complementiser ("said that …"), unless it points back ("that outcome").
 _OPENING = re.compile(
-    r"^[\s“”\"'‘’(]*(that\s+(?!(?:" + "|".join(POINTING_NOUNS.split()) + r")\b))?((him|her|me|them|us)\s+)?", re.I
+    r"^[\s“”\"'‘’(]*(that\s+(?!(?:" + "|".join(POINTING_NOUNS.split()) + r")\b))?"
+    r"((him|her|me|them|us)\s+)?", re.IGNORECASE
 )
 
 
 def proposal_statement(window: Window, candidate: Candidate) -> str | None:
-    """"Musk had suggested that the West recognize …": what is claimed is that he proposed it (the
+    """ "Musk had suggested that the West recognize …": what is claimed is that he proposed it (the
     content alone, "The West recognize …", is no statement of fact), so the statement is the
     sentence saying who proposed what. None for any other candidate, or a proposal told at one remove."""
     if candidate.cue_span is None or candidate.via or not PROPOSING.search(candidate.cue):
@@ -161,7 +162,7 @@ def first_sentence(text: str) -> str:
 
 
 def unattributed(statement: str, chain: list[str]) -> tuple[str, list[str]]:
-    """"Tom Park said Ann Lee hid the cuts", Park's claim: "Ann Lee hid the cuts." Attribution words
+    """ "Tom Park said Ann Lee hid the cuts", Park's claim: "Ann Lee hid the cuts." Attribution words
     come off only when they credit the claim's own sources; in "Zelenskyy condemned the proposal"
     (Reuters' claim) the condemning is the claim. Returns the statement and the chain, extended."""
     statement = without_personal_asides(_without_own_source_opening(first_sentence(statement), chain))
@@ -193,9 +194,19 @@ def without_attribution(statement: str) -> tuple[str, list[str]]:
         if TELLING.match(found.cue.text):
             content = _ADDRESSEE.sub("", content, count=1)
         # "said on Monday that …": the time belongs to the saying, not to what was said.
-        content = re.sub(r"^(?:(?:on|in|at|during|last|this)\b[^,.;]{0,40}?\s+)?that\s+", "", content, flags=re.IGNORECASE)
+        content = re.sub(
+            r"^(?:(?:on|in|at|during|last|this)\b[^,.;]{0,40}?\s+)?that\s+", "", content, flags=re.IGNORECASE
+        )
         source = found.source.text
-        named = source.lower() not in SUBJECT_PRONOUNS and source.lower() not in ("him", "her", "them", "me", "us", "you", "it")
+        named = source.lower() not in SUBJECT_PRONOUNS and source.lower() not in (
+            "him",
+            "her",
+            "them",
+            "me",
+            "us",
+            "you",
+            "it",
+        )
         if named and _PRONOUN_SUBJECT.match(content):
             content = _PRONOUN_SUBJECT.sub(source.split()[-1], content, count=1)
         if named:
@@ -217,13 +228,15 @@ _PRONOUN_SUBJECT = re.compile(r"^(he|she|they)\b", re.IGNORECASE)
 # Where an attributed claim was made ("… in a newsletter to subscribers first reported by Vice", "in an
 # Oct. 3 tweet"): part of the attribution, cut with it, never part of the proposition.
 _VENUE = re.compile(
-    r",?\s+(in|on|via|through)\s+(a|an|the|his|her|their|its)\s+(?:[\w.]+\s+){0,3}?(" + "|".join(VENUE_NOUNS.split()) + r")\b.*$",
+    r",?\s+(in|on|via|through)\s+(a|an|the|his|her|their|its)\s+(?:[\w.]+\s+){0,3}?("
+    + "|".join(VENUE_NOUNS.split())
+    + r")\b.*$",
     re.IGNORECASE | re.DOTALL,
 )
 
 
 def without_venue(content: str) -> str:
-    """"… had met Putin in a newsletter to subscribers first reported by Vice": where a claim was
+    """ "… had met Putin in a newsletter to subscribers first reported by Vice": where a claim was
     made belongs to its attribution, not to what is claimed (an attribution's content often runs on
     past it)."""
     shorter = _VENUE.sub("", content)
@@ -231,14 +244,16 @@ def without_venue(content: str) -> str:
 
 
 def without_hedges(statement: str) -> str:
-    """"Musk allegedly spoke with Putin" as "Musk spoke with Putin": who vouches is not what is claimed."""
+    """ "Musk allegedly spoke with Putin" as "Musk spoke with Putin": who vouches is not what is claimed."""
     text = HEDGES.sub("", statement).strip(" ,;:")
     return text[0].upper() + text[1:] if text else statement
 
 
 # "Putin (in a direct conversation with him) was 'prepared to negotiate' (much as I had heard …)":
 # an aside in brackets that speaks as someone ("him", "I") is the teller's, not the claim's.
-_PERSONAL_ASIDE = re.compile(r"\s*\((?=[^()]*\b(?:I|me|my|we|us|our|he|him|his|she|her|they|them|their)\b)[^()]*\)", re.IGNORECASE)
+_PERSONAL_ASIDE = re.compile(
+    r"\s*\((?=[^()]*\b(?:I|me|my|we|us|our|he|him|his|she|her|they|them|their)\b)[^()]*\)", re.IGNORECASE
+)
 
 
 def without_personal_asides(statement: str) -> str:
@@ -254,7 +269,7 @@ _OPENING_SOURCE = re.compile(
     r"(?:reported|reports|said|says|wrote|writes|claimed|claims|stated|states|alleged|alleges)"
     r"(?:\s+that)?[,:]?\s+(?=[\w“\"‘'])"
 )
-_PRONOUN_FIRST = re.compile(r"(he|she|they|it|i|we|you|his|her|their|its|this|that)\b", re.I)
+_PRONOUN_FIRST = re.compile(r"(he|she|they|it|i|we|you|his|her|their|its|this|that)\b", re.IGNORECASE)
 
 
 def _without_own_source_opening(statement: str, chain: list[str]) -> str:
@@ -268,7 +283,7 @@ def _without_own_source_opening(statement: str, chain: list[str]) -> str:
 
 
 def same_person(a: str, b: str) -> bool:
-    """"Ian Bremmer", "Bremmer", "Elon musk", "Musk" and "the Eurasia Group’s Ian Bremmer": the same
+    """ "Ian Bremmer", "Bremmer", "Elon musk", "Musk" and "the Eurasia Group’s Ian Bremmer": the same
     last word whatever its case, or one inside the other ("Ukrainian leaders" and "Ukrainian forces"
     are not one)."""
     a, b = a.strip().lower(), b.strip().lower()
@@ -297,7 +312,11 @@ def named_source(window: Window, attribution: Attribution, outer: list[Attributi
         start = window.span(before).start if before in window.numbers else 0
     region = window.text[start : source.start]
     if attribution.content is not None and attribution.content.start < source.start:
-        region = window.text[start : max(start, attribution.content.start)] + " " + window.text[attribution.content.end : source.start]
+        region = (
+            window.text[start : max(start, attribution.content.start)]
+            + " "
+            + window.text[attribution.content.end : source.start]
+        )
     known = names_in(region)
     names = [m.group() for m in _NAME.finditer(region) if m.group() in known or m.group().split()[-1] in known]
     return names[-1] if names else source.text
@@ -313,7 +332,10 @@ def quotation_speaker(window: Window, position: int) -> tuple[Attribution, str] 
     near = [
         a for a in window.attributions
         if a.source is not None
-        and (a.cue.end <= start and _introduces(window.text[a.cue.end : start]) or a.cue.start >= end and _follows(window.text[end : a.cue.start]))
+        and (
+            a.cue.end <= start and _introduces(window.text[a.cue.end : start])
+            or a.cue.start >= end and _follows(window.text[end : a.cue.start])
+        )
     ]  # fmt: skip
     if not near:
         return None
@@ -351,7 +373,7 @@ _AGREED = {"am": "is", "have": "has", "do": "does", "don't": "doesn't", "don’t
 
 
 def _first_person(window: Window, candidate: Candidate, text: str) -> str:
-    """"I", "me", "my" in a quotation are its speaker's ("“My response was …,” Bremmer wrote")."""
+    """ "I", "me", "my" in a quotation are its speaker's ("“My response was …,” Bremmer wrote")."""
     if not _FIRST_PERSON.search(text):
         return text
     name = _speaker_name(window, candidate)
@@ -378,7 +400,12 @@ def _speaker_name(window: Window, candidate: Candidate) -> str | None:
         if speaking is None:
             return None
         name = speaking[1]
-    if name.lower() in SUBJECT_PRONOUNS or not names_in(name) and name.lower() not in ("the article",) and len(name.split()) < 2:
+    if (
+        name.lower() in SUBJECT_PRONOUNS
+        or not names_in(name)
+        and name.lower() not in ("the article",)
+        and len(name.split()) < 2
+    ):
         return None  # "he", "who", "We’ll": no one named
     if name == "the article":
         return None
@@ -406,7 +433,7 @@ _PLURAL_SOURCE = re.compile(r"^(?!(?:they|we|who|it)\b)[\w .’'-]*?\w+s$|^(?:po
 
 
 def _they(window: Window, candidate: Candidate, text: str) -> str:
-    """"Organizers of both conventions insist they will meet their targets": "They" opening what a
+    """ "Organizers of both conventions insist they will meet their targets": "They" opening what a
     plural source says is that source (the number fits, and it is the one the chain names)."""
     source = (candidate.via[-1] if candidate.via else candidate.claimant).strip()
     if candidate.cue == "none" or not _THEY.match(text) or not _PLURAL_SOURCE.match(source):
@@ -417,7 +444,7 @@ def _they(window: Window, candidate: Candidate, text: str) -> str:
 
 
 def _third_person(window: Window, candidate: Candidate, text: str) -> str:
-    """"He hoped …" as the one person who fits: the candidate's own source first (in "Park said he
+    """ "He hoped …" as the one person who fits: the candidate's own source first (in "Park said he
     …", "he" is Park unless the gender says otherwise), else the people the sentences before name."""
     unquoted = re.sub(r"“[^“”]*”", lambda m: " " * len(m.group()), text)
     pronoun = _THIRD_PERSON.search(unquoted)
@@ -459,15 +486,18 @@ _PROPOSAL = re.compile(
 )
 _URGES = re.compile(r"\b(?:should|must|ought to|needs? to)\b", re.IGNORECASE)
 _OUTCOME = re.compile(r"\b(?:the|that|this)\s+(outcome|scenario)\b(?!\s+(?:that|of)\b)", re.IGNORECASE)
-_COUNTED = re.compile(r"^There\s+(?:were|are)\s+(\w+)\s+(components|conditions|parts|points|elements|demands|steps)\b", re.IGNORECASE)
+_COUNTED = re.compile(
+    r"^There\s+(?:were|are)\s+(\w+)\s+(components|conditions|parts|points|elements|demands|steps)\b", re.IGNORECASE
+)
 _LISTED = re.compile(
-    r"\b(?:outlined|listed|set out|laid out|named|spelled out|detailed|described)\s+(the\s+[^.;:()“”]{8,120}?)\s*(?:[.;:(]|$)"
+    r"\b(?:outlined|listed|set out|laid out|named|spelled out|detailed|described)\s+"
+    r"(the\s+[^.;:()“”]{8,120}?)\s*(?:[.;:(]|$)"
 )
 _CONNECTIVE = re.compile(r"^(?:(?:and|but|so|also|further|moreover|meanwhile)\b,?\s*)+", re.IGNORECASE)
 
 
 def _pointing_back(window: Window, candidate: Candidate, text: str) -> str:
-    """"the proposal" as "Musk's proposal that …", "that outcome" as the outcome the sentence before
+    """ "the proposal" as "Musk's proposal that …", "that outcome" as the outcome the sentence before
     states, "There were three components" as what the sentence before listed."""
     proposal = _PROPOSAL.search(text)
     if proposal is not None:
@@ -480,8 +510,10 @@ def _pointing_back(window: Window, candidate: Candidate, text: str) -> str:
         return text
     outcome = _OUTCOME.search(text)
     if outcome is not None and len(before.split()) <= 40:
-        clause = _CONNECTIVE.sub("", _what_it_says(window, candidate, before).strip("“”\"' ")).rstrip(".”\"’ ")
-        clause = clause[:1].lower() + clause[1:] if clause[:2] not in ("I ",) and not _starts_with_name(clause) else clause
+        clause = _CONNECTIVE.sub("", _what_it_says(window, candidate, before).strip("“”\"' ")).rstrip('.”"’ ')
+        clause = (
+            clause[:1].lower() + clause[1:] if clause[:2] not in ("I ",) and not _starts_with_name(clause) else clause
+        )
         text = text[: outcome.start()] + f"the {outcome.group(1)} that {clause}" + text[outcome.end() :]
     counted = _COUNTED.match(text)
     listed = _LISTED.search(before)
@@ -523,7 +555,8 @@ def _proposal_before(window: Window, candidate: Candidate) -> tuple[str, str] | 
     made = [
         a for a in window.attributions
         if a.source is not None and a.content is not None and PROPOSING.search(a.cue.text)
-        and lowest <= a.cue.start < candidate.content.start and not a.content.start <= candidate.content.start < a.content.end
+        and lowest <= a.cue.start < candidate.content.start
+        and not a.content.start <= candidate.content.start < a.content.end
     ]  # fmt: skip
     if not made:  # "Lewandowski said Manafort should be terminated. That suggestion …": the sentence before urges it
         before = window.sentence(first - 1) if first - 1 in window.numbers else None
@@ -554,7 +587,7 @@ _DESCRIBED = re.compile(rf"\b[Tt]he\s+([A-Z][\w&.-]*)\s+({_ROLE})\b")
 
 
 def resolve_descriptions(statement: str, text: str) -> str:
-    """"The Tesla CEO" becomes "Elon Musk" when the article introduces exactly one person as
+    """ "The Tesla CEO" becomes "Elon Musk" when the article introduces exactly one person as
     Tesla's CEO ("Tesla/SpaceX CEO Elon Musk"): a statement must stand alone, and a description
     only the article explains does not (Claimify's decontextualisation)."""
 

@@ -15,7 +15,8 @@ from pipeline.text.sentences import split_sentences
 _NAME = re.compile(r"\b[A-Z][\w’'-]*(?:[ \t]+(?:[A-Z]\.(?=[ \t]+[A-Z])|[A-Z][\w’'-]*))*")  # "Donald J. Trump"
 _TITLED = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov)\.[ \t]+([A-Z][\w’'-]+)")
 _ROLE = any_of(
-    ROLES + " minister senator governor secretary mogul leader mayor councillor councilman councilwoman judge representative "
+    ROLES
+    + " minister senator governor secretary mogul leader mayor councillor councilman councilwoman judge representative "
     "chancellor speaker candidate nominee director",
     flags=re.IGNORECASE,
 )
@@ -23,20 +24,23 @@ _ROLE = any_of(
 _NOT_A_PERSON = any_of(
     "group foundation news times post journal press agency ministry department government kremlin house inc corp "
     "company ltd llc council committee university institute party office police army union association network "
-    "media court bank republic republicans democrats state states united nations street city county league survey bureau "
-    "staff campaign convention senate congress administration commission church school college center centre club "
-    "corporation organization coalition watch fund board majority minority act bill law republican democrat"
+    "media court bank republic republicans democrats state states united nations street city county league "
+    "survey bureau staff campaign convention senate congress administration commission church school college "
+    "center centre club corporation organization coalition watch fund board majority minority act bill law "
+    "republican democrat"
 )
 _PLACE_OPENING = re.compile(r"^(?:New|North|South|East|West|Saint|San|Los|Las|Fort)\s")
 _LEADING = frozenset(
-    "The This That These Those His Her Its Our Their A An And But In On At For By With From As While When After Before "
-    "Although Though Because If Since Until Unless Where Why How What Who Then Now Also However Meanwhile Still Yet Even "
-    "Only Exit Former Sen Rep Gov".split()
+    "The This That These Those His Her Its Our Their A An And But In On At For By With From As While When After "
+    "Before Although Though Because If Since Until Unless Where Why How What Who Then Now Also However Meanwhile "
+    "Still Yet Even Only Exit Former Sen Rep Gov".split()  # noqa: SIM905
 )
 # Gender evidence in a sentence that names one person: a reflexive, or "X said he" ("her" is as often
 # someone else's: "Comey … her statements").
 _REFLEXIVE = any_of("himself herself")
-_SAID_PRONOUN = re.compile(r"\b(?:said|says|told|added|argued|insisted|claimed|wrote)\s+(?:that\s+)?(he|she)\b", re.I)
+_SAID_PRONOUN = re.compile(
+    r"\b(?:said|says|told|added|argued|insisted|claimed|wrote)\s+(?:that\s+)?(he|she)\b", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,12 @@ def person_name(phrase: str) -> str | None:
     cut = max((i + 1 for i, w in enumerate(words) if _ROLE.fullmatch(w) or w.lower().rstrip(".") in TITLES), default=0)
     words = [w for w in words[cut:] if w not in _LEADING]
     name = " ".join(words).strip(" .,")
-    if not name or _NOT_A_PERSON.search(name) or _PLACE_OPENING.match(name) or not all(w[:1].isupper() for w in name.split()):
+    if (
+        not name
+        or _NOT_A_PERSON.search(name)
+        or _PLACE_OPENING.match(name)
+        or not all(w[:1].isupper() for w in name.split())
+    ):
         return None
     return name
 
@@ -63,7 +72,9 @@ def person_name(phrase: str) -> str | None:
 def people(text: str) -> dict[str, Person]:
     """Every name word the article uses for a person (lower case: "musk", "elon") -> that person. A
     word two people share ("Lee" for Ann Lee and Tom Lee) names neither."""
-    full = {n for m in _NAME.finditer(text) if (n := person_name(m.group())) and len(n.split()) >= 2 and len(n.split()) <= 4}
+    full = {
+        n for m in _NAME.finditer(text) if (n := person_name(m.group())) and len(n.split()) >= 2 and len(n.split()) <= 4
+    }
     # "Mr. Trump" names a person even where the article never gives his full name.
     full |= {t for t in _TITLED.findall(text) if not any(t in name.split() for name in full)}
     by_word: dict[str, set[str]] = {}
@@ -105,7 +116,13 @@ def _genders(text: str, names: dict[str, str]) -> dict[str, str]:
     for match in re.finditer(r"\b(Mr|Mrs|Ms|Miss)\.?\s+([A-Z][\w’'-]+)", text):
         name = names.get(match.group(2).lower())
         if name is not None:
-            gender = "male" if match.group(1).lower() in MALE_TITLES else "female" if match.group(1).lower() in FEMALE_TITLES else None
+            gender = (
+                "male"
+                if match.group(1).lower() in MALE_TITLES
+                else "female"
+                if match.group(1).lower() in FEMALE_TITLES
+                else None
+            )
             if gender:
                 votes.setdefault(name, Counter())[gender] += 3
     for sentence in split_sentences(text):
@@ -134,7 +151,12 @@ def quotations(text: str) -> list[tuple[int, int]]:
     opened: list[int] = []
     straight: int | None = None
     for i, char in enumerate(text):
-        if char == "'" and text.startswith("''", i) and not text.startswith("'", i + 2) and (i == 0 or text[i - 1] != "'"):
+        if (
+            char == "'"
+            and text.startswith("''", i)
+            and not text.startswith("'", i + 2)
+            and (i == 0 or text[i - 1] != "'")
+        ):
             char = '"'  # ''…'' as "…"
         if char == "“":
             opened.append(i)

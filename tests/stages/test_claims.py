@@ -178,7 +178,8 @@ def test_every_candidate_beyond_the_call_is_kept_in_codes_standalone_words() -> 
     statements = [c.statement for c in claims]
     assert len(claims) == 3 and len(set(statements)) == 3  # no cap loses a claim
     # "that outcome" points back: code spells out the outcome the sentence before reports.
-    assert "The outcome that the city hired 40 new teachers in 2024 had hurt every school in the district." in statements
+    spelled_out = "The outcome that the city hired 40 new teachers in 2024 had hurt every school in the district."
+    assert spelled_out in statements
     assert all(c.standalone for c in claims)
     assert any("2 more candidate(s) beyond the 1 the call writes" in w for w in outcome.warnings)
 

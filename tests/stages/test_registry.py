@@ -35,7 +35,8 @@ def test_each_stage_is_declared_once_with_its_prompt_and_its_tool() -> None:
     assert all(s.is_code and not s.prompt and not s.tool for s in (candidates.STAGE, propositions.STAGE))
     # instructor's TOOLS mode names the tool after the response model: the meter bills by it.
     tools = (written_claims_for(("c1",), ("d1",)), denials_response_for(("c1",)), verdicts_response_for(("c1",), frozenset()))
-    assert registry.STAGE_BY_TOOL == {model.__name__: s.name for model, s in zip(tools, registry.LLM_STAGES, strict=True)}
+    by_tool = {model.__name__: s.name for model, s in zip(tools, registry.LLM_STAGES, strict=True)}
+    assert registry.STAGE_BY_TOOL == by_tool
 
 
 def test_the_order_is_data_and_the_calls_per_article_follow_from_it() -> None:

@@ -46,29 +46,37 @@ def test_first_person_in_a_quotation_is_its_speaker(seed: ArticleResult) -> None
 
 
 def test_he_is_the_one_person_who_fits_or_is_left_and_marked() -> None:
-    one = "Bradley Podliska worked for the committee for ten months. Podliska said he was fired for taking military leave."
+    one = (
+        "Bradley Podliska worked for the committee for ten months. "
+        "Podliska said he was fired for taking military leave."
+    )
     assert _one(_statements(one), "fired").statement == "Bradley Podliska was fired for taking military leave."
     # Two men named before: which one is not for code to guess; the statement says it does not stand alone.
     two = "Jeb Bush met James Bruner in 1970. Bruner said he was like the big cheese on the court."
     left = _one(_statements(two), "big cheese")
     assert left.statement == "He was like the big cheese on the court." and left.standalone is False
     # Gender decides where the article shows it: "she" is not Tom Park.
-    both = "Mrs. Ann Lee cut the school budget by 12 percent. Mr. Tom Park said she had hidden the cuts from voters for two years."
+    both = (
+        "Mrs. Ann Lee cut the school budget by 12 percent. "
+        "Mr. Tom Park said she had hidden the cuts from voters for two years."
+    )
     assert _one(_statements(both), "hidden").statement == "Ann Lee had hidden the cuts from voters for two years."
 
 
 def test_the_proposal_is_spelled_out_as_who_proposed_what(seed: ArticleResult) -> None:
     condemned = _one(seed.claims, "condemned")
     assert condemned.statement.startswith(
-        "Ukrainian President Volodymyr Zelenskyy condemned Musk's proposal that the West recognize Russia’s annexation of "
-        "Ukrainian territory through revised elections under UN supervision as anti-Ukraine"
+        "Ukrainian President Volodymyr Zelenskyy condemned Musk's proposal that the West recognize "
+        "Russia’s annexation of Ukrainian territory through revised elections under UN supervision as anti-Ukraine"
     )
     assert "in an Oct. 3 tweet" not in condemned.statement and condemned.standalone
 
 
 def test_the_three_components_are_putins_conditions_as_bremmer_relays_musk(seed: ArticleResult) -> None:
     components = _one(seed.claims, "three components")
-    assert components.statement.startswith("The minimum Vladimir Putin would require to end the war had three components: (1)")
+    assert components.statement.startswith(
+        "The minimum Vladimir Putin would require to end the war had three components: (1)"
+    )
     assert components.claimant == "Bremmer" and components.via == ["Elon"]  # in Bremmer's quotation, after "he told me"
     assert components.standalone
 
@@ -76,15 +84,16 @@ def test_the_three_components_are_putins_conditions_as_bremmer_relays_musk(seed:
 def test_that_outcome_is_the_outcome_the_sentence_before_states(seed: ArticleResult) -> None:
     outcome = _one(seed.claims, "to avoid")
     assert outcome.statement == (
-        "Everything needed to be done to avoid the outcome that if Zelensky invaded Crimea, Russia would retaliate with a "
-        "nuclear strike on Ukraine."
+        "Everything needed to be done to avoid the outcome that if Zelensky invaded Crimea, "
+        "Russia would retaliate with a nuclear strike on Ukraine."
     )
 
 
 def test_the_writers_aside_is_no_claim(seed: ArticleResult) -> None:
     assert not [c.statement for c in seed.claims if "planning on writing" in c.statement]
     text = (
-        "As I sat down to write this column on the library budget, I was not sure the city council would cut 40 percent. "
+        "As I sat down to write this column on the library budget, "
+        "I was not sure the city council would cut 40 percent. "
         "I wasn't planning on writing about the library budget until the council cut it by 40 percent in 2023."
     )
     assert [c.statement for c in _statements(text)] == []  # the writer's scene and plans
@@ -107,14 +116,26 @@ def test_the_seed_without_an_llm_has_seven_check_worthy_claims_that_stand_alone(
 
 
 # Twelve check-worthy reports, and one that points back: the call is shown ten.
-BUDGET = " ".join(
-    f"Councillor {name} said the city cut the {item} budget by {n} percent in 2023."
-    for name, item, n in [
-        ("Ann Lee", "school", 12), ("Tom Park", "library", 8), ("Bo Chan", "police", 5), ("Ed Moss", "parks", 9),
-        ("Al Ruiz", "transit", 4), ("Di Ford", "housing", 7), ("Cy Hart", "water", 3), ("Jo Kent", "fire", 6),
-        ("Lu Webb", "roads", 11), ("Max Orr", "health", 2), ("Ned Fox", "arts", 14), ("Ola Dee", "youth", 13),
-    ]
-) + " Mayor Kim Yu said that outcome had hurt every school in the district."
+BUDGET = (
+    " ".join(
+        f"Councillor {name} said the city cut the {item} budget by {n} percent in 2023."
+        for name, item, n in [
+            ("Ann Lee", "school", 12),
+            ("Tom Park", "library", 8),
+            ("Bo Chan", "police", 5),
+            ("Ed Moss", "parks", 9),
+            ("Al Ruiz", "transit", 4),
+            ("Di Ford", "housing", 7),
+            ("Cy Hart", "water", 3),
+            ("Jo Kent", "fire", 6),
+            ("Lu Webb", "roads", 11),
+            ("Max Orr", "health", 2),
+            ("Ned Fox", "arts", 14),
+            ("Ola Dee", "youth", 13),
+        ]
+    )
+    + " Mayor Kim Yu said that outcome had hurt every school in the district."
+)
 
 
 def test_the_llm_path_keeps_every_candidate_beyond_the_ones_it_was_shown() -> None:
@@ -142,7 +163,10 @@ def test_the_llm_path_keeps_every_candidate_beyond_the_ones_it_was_shown() -> No
 def test_a_models_statement_that_does_not_stand_alone_gives_way_to_codes() -> None:
     from scripted import run_scripted
 
-    text = "Mayor Ann Lee cut the school budget by 12 percent in 2023. Councillor Tom Park said she had hidden the cuts from voters."
+    text = (
+        "Mayor Ann Lee cut the school budget by 12 percent in 2023. "
+        "Councillor Tom Park said she had hidden the cuts from voters."
+    )
     [window] = windows(text, title=None)
 
     def answer(statement: str):  # type: ignore[no-untyped-def]
@@ -153,7 +177,9 @@ def test_a_models_statement_that_does_not_stand_alone_gives_way_to_codes() -> No
 
         return reply
 
-    run = lambda statement: run_scripted(answer(statement), lambda llm: claims_stage.write_claims(llm, window))  # noqa: E731
+    def run(statement: str):  # type: ignore[no-untyped-def]
+        return run_scripted(answer(statement), lambda llm: claims_stage.write_claims(llm, window))
+
     kept = run("She hid the cuts from the voters of the city.")  # no better than code's
     assert "She had hidden the cuts from voters." in [c.statement for c in kept.value[0]]
     assert any("kept the article's words as code states them" in w for w in kept.warnings)

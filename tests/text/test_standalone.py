@@ -19,7 +19,10 @@ from pipeline.text.standalone import problems, stands_alone
         ("Republicans criticized the move.", "'the move' points back at the article"),
         ("Zelenskyy condemned the proposal as anti-Ukraine.", "'the proposal' points back at the article"),
         ("Everything needed to be done to avoid that outcome.", "'that outcome' points back at the article"),
-        ("There were three components: (1) Crimea remains Russian.", "'There were three components' points back at the article"),
+        (
+            "There were three components: (1) Crimea remains Russian.",
+            "'There were three components' points back at the article",
+        ),
         ("Monday that it was the FBI official who first raised the idea.", "cut before its cue"),
     ],
 )
