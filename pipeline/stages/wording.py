@@ -26,6 +26,7 @@ from pipeline.text.attributions import find_attributions, names_in
 from pipeline.text.document import Window
 from pipeline.text.lexicon import (
     ATTRIBUTION_WORDS,
+    DAYS,
     DENIAL_REPORT,
     FIRST_PERSON_PLURAL,
     FIRST_PERSON_SINGULAR,
@@ -76,7 +77,7 @@ def code_statement(window: Window, candidate: Candidate) -> Statement:
     if proposed is not None:
         text, via = proposed, list(candidate.via)
     else:
-        content = without_venue(CUT_BEFORE_CUE.sub("", candidate.content.text.strip(), count=1))
+        content = without_venue(_from_the_cue(candidate.content.text.strip()))
         text, chain = unattributed(statement_text(content), [candidate.claimant, *candidate.via])
         via = chain[1:]
     text = resolved(window, candidate, text)
@@ -84,6 +85,19 @@ def code_statement(window: Window, candidate: Candidate) -> Statement:
     if quoted is not None:
         return Statement(quoted, tuple(via), tuple(problems(quoted)), quote=True)
     return Statement(text, tuple(via), tuple(problems(text)))
+
+
+# "told the committee in an interview Monday that …": the addressee, venue and time belong to the cue.
+_BEFORE_THAT = re.compile(
+    r"^(?:[\w’'.-]+\s+){0,8}?(?:" + "|".join(DAYS.split()) + r"|today|yesterday|week|month|interview|statement|hearing)"
+    r"\s+that\s+",
+    re.IGNORECASE,
+)
+
+
+def _from_the_cue(content: str) -> str:
+    """The content cut where the cue's words end: "Monday that it was …" -> "it was …"."""
+    return _BEFORE_THAT.sub("", CUT_BEFORE_CUE.sub("", content, count=1), count=1)
 
 
 def written_statement(window: Window, written: str, candidate: Candidate) -> Statement | None:

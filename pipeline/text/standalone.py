@@ -40,7 +40,8 @@ _PERSONAL = f"{' '.join(THIRD_PERSON_SINGULAR)} {THIRD_PERSON_PLURAL} its"
 _OPENINGS = re.compile(
     rf"^\W*(?:(?:{_alt(_PERSONAL)})\b"
     r"|it\b(?!(?:\s+|['’])(?:is|was|s|has been|had been|would be|will be|seems|seemed|appears|remains)\s+"
-    r"(?:[\w-]+\s+){0,3}?(?:that|to|whether|if|when|how|why)\b)"
+    r"(?:[\w-]+\s+){0,3}?(?:that|to|whether|if|when|how|why)\b"
+    r"|\s+(?:is|was)\s+(?:[\w.-]+\s+){1,6}?(?:who|that)\b)"  # "It was the FBI official who …": a cleft
     r"|(?:this|that|these|those)\s+"
     r"(?:is|was|are|were|has|have|had|will|would|could|can|may|might|did|does|do|means?|meant)\b)",
     re.IGNORECASE,

@@ -186,3 +186,18 @@ def test_a_models_statement_that_does_not_stand_alone_gives_way_to_codes() -> No
     rewritten = run("Ann Lee had hidden the cuts from voters.")  # it stands alone: taken
     [hid] = [c for c in rewritten.value[0] if c.claimant == "Councillor Tom Park"]
     assert hid.statement == "Ann Lee had hidden the cuts from voters." and hid.standalone
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kennedy said in a statement Monday that it was the unidentified FBI official who first raised the idea of a "
+        "quid pro quo.",
+        "The official told the committee in an interview Monday that it was the unidentified FBI official who first "
+        "raised the idea of a quid pro quo.",
+    ],
+)
+def test_a_content_cut_before_its_cue_is_cut_at_the_cue(text: str) -> None:
+    [claim] = _statements(text)
+    assert claim.statement == "It was the unidentified FBI official who first raised the idea of a quid pro quo."
+    assert claim.standalone

@@ -47,3 +47,8 @@ def test_what_leans_on_the_article_does_not_stand_alone(statement: str, why: str
 )
 def test_a_statement_that_says_who_and_what_stands_alone(statement: str) -> None:
     assert problems(statement) == []
+
+
+def test_a_cleft_it_stands_alone_and_a_pointing_it_does_not() -> None:
+    assert stands_alone("It was the unidentified FBI official who first raised the idea of a quid pro quo.")
+    assert not stands_alone("It was a mistake, so forget about it.")
