@@ -116,23 +116,15 @@ def test_the_seed_without_an_llm_has_seven_check_worthy_claims_that_stand_alone(
 
 
 # Twelve check-worthy reports, and one that points back: the call is shown ten.
+_COUNCILLORS = (
+    "Ann Lee:school:12, Tom Park:library:8, Bo Chan:police:5, Ed Moss:parks:9, Al Ruiz:transit:4, "
+    "Di Ford:housing:7, Cy Hart:water:3, Jo Kent:fire:6, Lu Webb:roads:11, Max Orr:health:2, Ned Fox:arts:14, "
+    "Ola Dee:youth:13"
+)
 BUDGET = (
     " ".join(
         f"Councillor {name} said the city cut the {item} budget by {n} percent in 2023."
-        for name, item, n in [
-            ("Ann Lee", "school", 12),
-            ("Tom Park", "library", 8),
-            ("Bo Chan", "police", 5),
-            ("Ed Moss", "parks", 9),
-            ("Al Ruiz", "transit", 4),
-            ("Di Ford", "housing", 7),
-            ("Cy Hart", "water", 3),
-            ("Jo Kent", "fire", 6),
-            ("Lu Webb", "roads", 11),
-            ("Max Orr", "health", 2),
-            ("Ned Fox", "arts", 14),
-            ("Ola Dee", "youth", 13),
-        ]
+        for name, item, n in (entry.split(":") for entry in _COUNCILLORS.split(", "))
     )
     + " Mayor Kim Yu said that outcome had hurt every school in the district."
 )
