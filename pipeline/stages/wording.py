@@ -39,6 +39,7 @@ from pipeline.text.lexicon import (
     SUBJECT_PRONOUNS,
     TELLING,
     THIRD_PERSON_SINGULAR,
+    TIME_WORDS,
     VENUE_NOUNS,
     WRITERS_ASIDE,
     any_of,
@@ -80,8 +81,9 @@ def code_statement(window: Window, candidate: Candidate) -> Statement:
         content = without_venue(_from_the_cue(candidate.content.text.strip()))
         text, chain = unattributed(statement_text(content), [candidate.claimant, *candidate.via])
         via = chain[1:]
+    described = resolve_descriptions(text, window.text)
     text = resolved(window, candidate, text)
-    quoted = _as_quotation(window, candidate, text)
+    quoted = _as_quotation(window, candidate, described) if _SPEAKING.search(_unquoted(text)) else None
     if quoted is not None:
         return Statement(quoted, tuple(via), tuple(problems(quoted)), quote=True)
     return Statement(text, tuple(via), tuple(problems(text)))
@@ -402,40 +404,51 @@ def _first_person(window: Window, candidate: Candidate, text: str) -> str:
     return _FIRST_PERSON.sub(lambda m: _AS_SOMEONE.get(m.group().lower().replace("’", "'"), "{}").format(name), text)
 
 
-def _speaker_name(window: Window, candidate: Candidate) -> str | None:
+def _speaker_name(window: Window, candidate: Candidate, *, person: bool = True) -> str | None:
     """Who speaks the candidate's words in the first person: the source whose quotation its content
     is ("“I have spoken to Putin only once …,” Musk responded"), else the speaker of the quotation it
-    stands in ("Bremmer wrote: “… There were three components …”"); None for the article's own voice."""
+    stands in ("Bremmer wrote: “… There were three components …”"); None for the article's own voice.
+    ``person``: only a person the article names ("I" is someone); else any name the attribution gives
+    (an organisation speaks as "we")."""
     quoted = innermost_quotation(window.text, candidate.content.start)
-    if candidate.cue != "none" and (quoted is None or quoted[0] >= candidate.content.start - 1):
-        name = candidate.via[-1] if candidate.via else candidate.claimant  # the source's own words, or its quotation
-    else:
-        speaking = quotation_speaker(window, candidate.content.start)
-        if speaking is None:
-            return None
-        name = speaking[1]
-    if (
-        name.lower() in SUBJECT_PRONOUNS
-        or not names_in(name)
-        and name.lower() not in ("the article",)
-        and len(name.split()) < 2
-    ):
-        return None  # "he", "who", "We’ll": no one named
-    if name == "the article":
-        return None
-    person = known_person(name, window.text)
-    return person.name if person is not None else name
+    source = candidate.via[-1] if candidate.via else candidate.claimant
+    speaking = quotation_speaker(window, candidate.content.start) if quoted is not None else None
+    # A report inside someone's quotation ("he told me …" in Bremmer's) speaks as the quotation's
+    # speaker; the source's own words, or its quotation, as the source.
+    inside = quoted is not None and quoted[0] < candidate.content.start - 1 and speaking is not None
+    names = [speaking[1]] if inside and speaking is not None else []
+    names += [source, candidate.claimant] if candidate.cue != "none" else []  # the innermost source, else the outer
+    for name in names:
+        named = _nameable(window, name, person)
+        if named is not None:
+            return named
+    return None
 
 
-_SPEAKING_AS = any_of(f"{FIRST_PERSON_PLURAL} {SECOND_PERSON}".replace("’", "['’]"))
+def _nameable(window: Window, name: str, person: bool) -> str | None:
+    known = known_person(name, window.text)
+    if known is not None:
+        return known.name
+    # Not a person the article names: any speaker the attribution gives ("the campaign", "a sign"), but
+    # no pronoun, time or contraction ("he", "who", "Wednesday", "We’ll").
+    words = re.split(r"\s+", name.strip())
+    first = re.split(r"['’]", words[0], maxsplit=1)[0].lower()
+    named = first not in SUBJECT_PRONOUNS | TIME_WORDS | {"who", "it"} and "’" not in words[0] and "'" not in words[0]
+    return name if named and not person and any(len(w) > 2 for w in words) else None
+
+
+_SPEAKING = any_of(f"{FIRST_PERSON_SINGULAR} {FIRST_PERSON_PLURAL} {SECOND_PERSON}".replace("’", "['’]"))
+
+
+def _unquoted(text: str) -> str:
+    return re.sub(r"“[^“”]*”", " ", text).replace("US", "")
 
 
 def _as_quotation(window: Window, candidate: Candidate, text: str) -> str | None:
-    """A speaker's "we" or "you" is theirs to mean: the statement as their quotation, named
-    ("Ben Rhodes: “We continue to face the threat …”"), where who speaks is known."""
-    if not _SPEAKING_AS.search(re.sub(r"“[^“”]*”", " ", text).replace("US", "")):
-        return None
-    name = _speaker_name(window, candidate)
+    """What code could not restate in the third person ("we", "you", an "I" whose speaker is no one
+    the article names as a person) is the speaker's to mean: the statement as their quotation,
+    named ("Ben Rhodes: “We continue to face the threat …”"), where the attribution names who speaks."""
+    name = _speaker_name(window, candidate, person=False)
     if name is None:
         return None
     words = text.replace("“", "‘").replace("”", "’").rstrip()

@@ -16,7 +16,8 @@ def _words(listing: str) -> frozenset[str]:
 
 def any_of(words: str, *, flags: re.RegexFlag = re.IGNORECASE) -> re.Pattern[str]:
     """A whole-word pattern for a listing of words or regex pieces (``den(y|ied|ies)``, ``refut\\w*``)."""
-    return re.compile(r"\b(?:" + "|".join(words.split()) + r")\b", flags)
+    longest_first = sorted(words.split(), key=len, reverse=True)  # "i've" before "i"
+    return re.compile(r"\b(?:" + "|".join(longest_first) + r")\b", flags)
 
 
 # Reporting, attitude and stance verbs of general English (base forms). Inflections are generated

@@ -17,7 +17,7 @@ _TITLED = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov)\.[ \t]+([A-Z][\w’'-]+)")
 _ROLE = any_of(
     ROLES
     + " minister senator governor secretary mogul leader mayor councillor councilman councilwoman judge representative "
-    "chancellor speaker candidate nominee director",
+    "congressman congresswoman chancellor speaker candidate nominee director",
     flags=re.IGNORECASE,
 )
 # Words that make a capitalised phrase an organisation, a place or a title, not a person.
@@ -53,7 +53,7 @@ def person_name(phrase: str) -> str | None:
     """The person a capitalised phrase names, without roles and possessors ("the Eurasia Group’s Ian
     Bremmer" -> "Ian Bremmer", "Russian President Vladimir Putin" -> "Vladimir Putin"); None for an
     organisation or a place."""
-    phrase = re.split(r"[’']s\s+", phrase.strip())[-1]
+    phrase = re.sub(r"[’']s$", "", re.split(r"[’']s\s+", phrase.strip())[-1])  # "Donald Trump’s" -> "Donald Trump"
     words = phrase.replace("/", " ").split()
     cut = max((i + 1 for i, w in enumerate(words) if _ROLE.fullmatch(w) or w.lower().rstrip(".") in TITLES), default=0)
     words = [w for w in words[cut:] if w not in _LEADING]
@@ -75,6 +75,11 @@ def people(text: str) -> dict[str, Person]:
     full = {
         n for m in _NAME.finditer(text) if (n := person_name(m.group())) and len(n.split()) >= 2 and len(n.split()) <= 4
     }
+    # "Donald J. Trump" and "Donald Trump" are one person: the fullest form stands for both.
+    fullest: dict[tuple[str, str], str] = {}
+    for name in sorted(full, key=len, reverse=True):
+        fullest.setdefault((name.split()[0], name.split()[-1]), name)
+    full = set(fullest.values())
     # "Mr. Trump" names a person even where the article never gives his full name.
     full |= {t for t in _TITLED.findall(text) if not any(t in name.split() for name in full)}
     by_word: dict[str, set[str]] = {}
