@@ -27,6 +27,11 @@ class Claim(BaseModel):
     spans: list[Span] = Field(min_length=1, description="Where the article states the claim.")
     claimant_span: Span | None = Field(default=None, description="The claimant's name in the article, when found.")
     cue_span: Span | None = Field(default=None, description="The attribution cue in the article, when found.")
+    standalone: bool | None = Field(
+        default=None,
+        description="Whether the statement stands alone (no pronoun, first person or reference only the article "
+        "explains); None in results written before the check.",
+    )
 
     @property
     def attribution(self) -> list[str]:

@@ -36,6 +36,11 @@ class AttributionMetrics(BaseModel):
         description="Share of gold attributions with content whose content overlaps some claim's span: the claims stage's recall.",
     )
     claims_per_article: float = Field(default=0.0, ge=0, description="Claims listed per article: what a desk reads.")
+    standalone_share: float = Field(
+        default=0.0, ge=0, le=1,
+        description="Share of the claims' statements that stand alone (pipeline.text.standalone): no pronoun, first or "
+        "second person, or reference only the article explains, and not cut before its cue.",
+    )  # fmt: skip
 
 
 class ClassScores(BaseModel):

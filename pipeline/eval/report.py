@@ -37,7 +37,10 @@ def tables(report: EvalReport) -> list[Table]:
             for mode, s in (("exact", scores.exact), ("overlap", scores.overlap)):
                 table.add_row(name, mode, *_prf_cells(s))
         table.add_row("claimant name", "normalized", *_prf_cells(a.claimant_name))
-        table.caption = f"claim coverage {a.claim_coverage:.3f} of gold contents; {a.claims_per_article:.1f} claims per article"
+        table.caption = (
+            f"claim coverage {a.claim_coverage:.3f} of gold contents; {a.claims_per_article:.1f} claims per article, "
+            f"{a.standalone_share:.1%} standing alone"
+        )
         found.append(table)
     if report.stance is not None:
         s = report.stance

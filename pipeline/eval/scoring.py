@@ -5,6 +5,7 @@ from collections.abc import Sequence
 
 from pipeline.eval import _metrics as m
 from pipeline.eval.datasets import STANCE_LABELS, FncPair, PolnearDoc
+from pipeline.text.standalone import stands_alone
 from schemas import ArticleResult, RunInfo, Usage, VerdictLabel
 from schemas.check import CheckResult, ClaimOrigin
 from schemas.evaluation import (
@@ -49,11 +50,12 @@ def predicted_attributions(result: ArticleResult) -> tuple[list[m.SpanSegments],
 def score_attribution(docs: Sequence[PolnearDoc], results: dict[str, ArticleResult]) -> AttributionMetrics:
     """Per-document matching, micro-averaged over documents."""
     totals: dict[str, m.PRF] = {}
-    predicted_claims = 0
+    predicted_claims = standalone = 0
     covered = with_content = 0
     for doc in docs:
         result = results[doc.id]
         predicted_claims += len(result.claims)
+        standalone += sum(stands_alone(c.statement) for c in result.claims)  # checked anew: old results too
         claim_spans = [(s.start, s.end) for c in result.claims for s in c.spans]
         for attribution in doc.attributions:
             if attribution.content:
@@ -84,6 +86,7 @@ def score_attribution(docs: Sequence[PolnearDoc], results: dict[str, ArticleResu
         claimant_name=_scores(totals["names"]),
         claim_coverage=round(covered / with_content, 4) if with_content else 0.0,
         claims_per_article=round(predicted_claims / len(docs), 2) if docs else 0.0,
+        standalone_share=round(standalone / predicted_claims, 4) if predicted_claims else 0.0,
     )
 
 

@@ -5,11 +5,15 @@ callable and contract; the order is data)."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import threading
 import typing
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from pipeline.stages._proposed import Candidate
 from pipeline.stages.options import AnalysisOptions
 from pipeline.text.document import Window
 from schemas import Claim, Denial, Usage, Verdict
@@ -37,6 +41,7 @@ class Analysis:
 
     window: Window
     options: AnalysisOptions
+    candidates: list[Candidate] = field(default_factory=list)  # code's, best first: what a model may be shown
     claims: list[Claim] = field(default_factory=list)
     denials: list[Denial] = field(default_factory=list)
     verdicts: list[Verdict] = field(default_factory=list)
@@ -55,7 +60,8 @@ class Stage:
     TOOLS mode names the tool after the model, so ``tool`` is derived from it. ``run(llm,
     analysis)``: one window's work, its ``StageOutput.value`` is what it ``writes`` (one field:
     the value; several: a tuple in that order; none: ignored). ``calls_per_window``: LLM calls it
-    makes per context window (the budget's estimate). ``prompt``: ``prompts/<prompt>.j2``."""
+    makes per context window (the budget's estimate); 0 for a stage of code, which has no prompt and
+    no response (``response=None``) and runs with ``--no-llm`` too. ``prompt``: ``prompts/<prompt>.j2``."""
 
     name: str
     response: Any  # type[BaseModel] | Callable[..., type[BaseModel]]
@@ -66,16 +72,22 @@ class Stage:
     prompt: str = ""  # the name's, when not given
 
     def __post_init__(self) -> None:
-        if not self.prompt:
+        if not self.prompt and self.calls_per_window:
             object.__setattr__(self, "prompt", self.name)
+        if (self.response is None) != (self.calls_per_window == 0):
+            raise ValueError(f"stage {self.name!r}: a stage of code has no response model, an LLM stage has one")
         unknown = [f for f in (*self.reads, *self.writes) if f not in FIELDS]
         if unknown:
             raise ValueError(f"stage {self.name!r}: {unknown} are not fields of the analysis {FIELDS}")
 
     @property
+    def is_code(self) -> bool:
+        return self.calls_per_window == 0
+
+    @property
     def tool(self) -> str:
-        """The tool's name: the response model's class name (a factory's, by its return annotation)."""
-        return response_class(self.response).__name__
+        """The tool's name: the response model's class name (a factory's, by its return annotation); "" for code."""
+        return response_class(self.response).__name__ if self.response is not None else ""
 
 
 def response_class(response: Any) -> type:
@@ -100,13 +112,14 @@ def check_order(stages: Sequence[Stage], given: Iterable[str] = ("window", "opti
 
 
 async def run_stages(
-    llm: LLM, stages: Sequence[Stage], analysis: Analysis, usage: dict[str, Usage], warnings: list[str]
+    llm: LLM | None, stages: Sequence[Stage], analysis: Analysis, usage: dict[str, Usage], warnings: list[str]
 ) -> Analysis:
-    """The one collector: each stage in order, its usage added under its name, its warnings kept,
-    what it writes set on the analysis."""
+    """The one collector: each stage in order, its usage added under its name (an LLM stage's: the
+    usage is what calls used), its warnings kept, what it writes set on the analysis."""
     for stage in stages:
-        out = await stage.run(llm, analysis)
-        usage[stage.name] = usage.get(stage.name, Usage()) + out.usage
+        out = await stage.run(llm, analysis)  # type: ignore[arg-type]  # a stage of code is given None
+        if not stage.is_code:
+            usage[stage.name] = usage.get(stage.name, Usage()) + out.usage
         warnings.extend(out.warnings)
         values = out.value if len(stage.writes) > 1 else (out.value,) * len(stage.writes)
         for name, value in zip(stage.writes, values, strict=True):
@@ -117,3 +130,20 @@ async def run_stages(
 def messages(window: Window, task: str) -> list[ChatCompletionMessageParam]:
     # System message first and identical across stages: the shared, cacheable prefix.
     return [{"role": "system", "content": window.system_message}, {"role": "user", "content": task}]
+
+
+# The text work of articles in flight (candidates, embeddings, the stance model) runs at most one
+# a core at once: more threads buy nothing on CPU-bound work, and each holds its article's arrays
+# (--no-llm on 40 PolNeAR articles peaked at 1.8 GB with every article's work at once).
+_TEXT_WORK = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
+
+
+def bounded(work: Callable[..., T], *args: object) -> T:
+    with _TEXT_WORK:
+        return work(*args)
+
+
+async def in_worker(work: Callable[..., T], *args: object) -> T:
+    """CPU work in a worker thread, bounded: a pathological article must not hold the event loop
+    that serves every other article's calls."""
+    return await asyncio.to_thread(bounded, work, *args)

@@ -1,21 +1,21 @@
-"""One article through the three stages: claims -> denials -> verdicts, per context window."""
+"""One article through its stages, per context window: code's candidates, the claims call, one
+claim per proposition, verdicts. ``--no-llm`` is the same stages with the LLM's left out."""
 
 from __future__ import annotations
 
 import asyncio
-import os
-import threading
+import dataclasses
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz
 
-from pipeline.stages import candidates, propositions
-from pipeline.stages._stage import Analysis, Stage, check_order, run_stages
+from pipeline.stages import propositions
+from pipeline.stages._stage import Analysis, Stage, bounded, check_order, run_stages
 from pipeline.stages.options import AnalysisOptions
-from pipeline.stages.registry import ANALYZE, STAGES, VERIFY, for_verifier
+from pipeline.stages.registry import ANALYZE, LLM_STAGES, VERIFY, for_verifier, without_llm
 from pipeline.stance import verdicts as stance_verdicts
 from pipeline.stance.embedder import shared_embedder
 from pipeline.stance.model import stance_model_sha256
@@ -28,24 +28,26 @@ from schemas.result import Verifier
 if TYPE_CHECKING:  # the client loads the openai SDK: not for code that makes no call
     from pipeline.llm.client import LLM
 
-T = TypeVar("T")
 DUPLICATE_SCORE = 80  # token_set_ratio above which two claims on the same sentence are one claim
 
 
 def prompt_versions() -> dict[str, str]:
-    return {name: prompts.version(name) for name in ("system", *(stage.prompt for stage in STAGES))}
+    return {name: prompts.version(name) for name in ("system", *(stage.prompt for stage in LLM_STAGES))}
 
 
 def usage_by_stage(stages: Sequence[Stage] = ()) -> dict[str, Usage]:
-    """Every stage's usage, zero until it runs: the built-in stages', then any other in ``stages``."""
-    return {name: Usage() for name in dict.fromkeys([*(s.name for s in STAGES), *(s.name for s in stages)])}
+    """Every LLM stage's usage, zero until it runs: the built-in stages', then any other in ``stages``
+    (a stage of code makes no call: it has none)."""
+    names = [*(s.name for s in LLM_STAGES), *(s.name for s in stages if not s.is_code)]
+    return {name: Usage() for name in dict.fromkeys(names)}
 
 
 async def analyze(
-    llm: LLM, article: Article, options: AnalysisOptions = AnalysisOptions(), stages: Sequence[Stage] = ANALYZE
+    llm: LLM | None, article: Article, options: AnalysisOptions = AnalysisOptions(), stages: Sequence[Stage] = ANALYZE
 ) -> ArticleResult:
     """``stages``: run in this order on each context window (``registry.ANALYZE``); with the trained
-    verifier those that write verdicts are left out, and the stance model judges the merged claims."""
+    verifier those that write verdicts are left out, and the stance model judges the merged claims.
+    ``llm=None`` with stages of code only (``run --no-llm``)."""
     stages = for_verifier(stages, options.verifier)
     check_order(stages)
     started_at = datetime.now(UTC)
@@ -66,7 +68,8 @@ async def analyze(
         found = await run_stages(llm, stages, Analysis(window, options), usage, warnings)
         _merge((found.claims, found.denials, found.verdicts), claims, denials, verdicts)
     if len(parts) > 1:  # one window's claims are merged already; across windows, here
-        claims, denials, verdicts = await asyncio.to_thread(_one_per_proposition, claims, denials, verdicts, warnings)
+        merged = await asyncio.to_thread(bounded, _one_per_proposition, claims, denials, verdicts, warnings)
+        claims, denials, verdicts = merged
     if options.verifier == "trained":
         # One judgement per claim over the whole article, after the windows are merged.
         verdicts = await judge_with_stance_model(article.text, claims, denials, usage, attributions)
@@ -82,32 +85,17 @@ async def analyze(
     )
 
 
-NO_LLM_WARNING = "no LLM: claims are code's candidates in the article's words, denials found by rule (run with an LLM to rewrite and link them)"
+NO_LLM_WARNING = (
+    "no LLM: claims are code's candidates in code's standalone words, denials found and linked by rule "
+    "(run with an LLM to improve them)"
+)
 
 
 async def analyze_without_llm(article: Article, options: AnalysisOptions = AnalysisOptions()) -> ArticleResult:
-    """Triage at scale (``run --no-llm``): every candidate claim the code proposes above the
-    check-worthiness threshold, its content as the statement; denials by rule; the stance model's
+    """Triage at scale (``run --no-llm``): ``analyze``'s stages of code alone, the stance model's
     verdicts. A complete result, marked by ``run.backend == "none"`` and a warning."""
-    started_at = datetime.now(UTC)
-    clock = time.perf_counter()
-    parts = await asyncio.to_thread(windows, article.text, title=article.meta.title, max_chars=options.window_chars)
-    attributions = attributions_of(parts)
-    usage = usage_by_stage()
-    claims: list[Claim] = []
-    denials: list[Denial] = []
-    for window in parts:
-        found = await asyncio.to_thread(_bounded, _window_without_llm, window)
-        _merge((*found, []), claims, denials, [])
-    warnings = [NO_LLM_WARNING]
-    if len(parts) > 1:
-        claims, denials, _ = _one_per_proposition(claims, denials, [], warnings)
-    verdicts = await judge_with_stance_model(article.text, claims, denials, usage, attributions)
-    return ArticleResult(
-        article=article.meta, text=article.text, claims=claims, denials=denials, verdicts=verdicts,
-        attributions=list(attributions), warnings=warnings,
-        run=run_info(None, usage, len(parts), started_at, clock, "trained"),
-    )  # fmt: skip
+    result = await analyze(None, article, dataclasses.replace(options, verifier="trained"), stages=without_llm(ANALYZE))
+    return result.model_copy(update={"warnings": [NO_LLM_WARNING, *result.warnings]})
 
 
 def attributions_of(parts: Sequence[Window]) -> tuple[Attribution, ...]:
@@ -116,30 +104,13 @@ def attributions_of(parts: Sequence[Window]) -> tuple[Attribution, ...]:
     return parts[0].attributions if parts else ()
 
 
-def _window_without_llm(window: Window) -> tuple[list[Claim], list[Denial]]:
-    proposed, denial_candidates = candidates.propose(window)
-    claims = candidates.claims_from(window, proposed, len(proposed))
-    return claims, candidates.denials_from(window, denial_candidates, claims, shared_embedder().embed)
-
-
-# The text work of articles in flight (candidates, embeddings, the stance model) runs at most one
-# a core at once: more threads buy nothing on CPU-bound work, and each holds its article's arrays
-# (--no-llm on 40 PolNeAR articles peaked at 1.8 GB with every article's work at once).
-_TEXT_WORK = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
-
-
-def _bounded(work: Callable[..., T], *args: object) -> T:
-    with _TEXT_WORK:
-        return work(*args)
-
-
 async def judge_with_stance_model(
     text: str, claims: list[Claim], denials: list[Denial], usage: dict[str, Usage], attributions: Sequence[Attribution]
 ) -> list[Verdict]:
     """The trained verifier in a worker thread (embedding is CPU work; other articles' calls go on).
     ``attributions``: the article's, as its windows carry them."""
     clock = time.perf_counter()
-    verdicts = await asyncio.to_thread(_bounded, stance_verdicts.stance_verdicts, text, claims, denials, attributions)
+    verdicts = await asyncio.to_thread(bounded, stance_verdicts.stance_verdicts, text, claims, denials, attributions)
     usage[VERIFY.name] += Usage(seconds=time.perf_counter() - clock)
     return verdicts
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -13,6 +12,7 @@ from pipeline.stance.embedder import shared_embedder
 from pipeline.text import prompts
 from pipeline.text.attributions import credited_with, names_in
 from pipeline.text.document import Window
+from pipeline.text.lexicon import DENIAL_CUES, DISPUTING, NON_RESPONSE
 from pipeline.text.sentences import Sentence
 from schemas import Attribution, Claim, Denial, DenialKind, Span
 from schemas.denials import denials_response_for
@@ -20,26 +20,9 @@ from schemas.denials import denials_response_for
 if TYPE_CHECKING:  # the client loads the openai SDK: not for code that makes no call
     from pipeline.llm.client import LLM, Grammar
 
-# "Did not respond" is a non-denial whatever the model says: a fixed newsroom formula.
-_NON_RESPONSE = re.compile(
-    r"\b(did not|didn't|could not|couldn't|has not|hasn't|have not|haven't)\s+(immediately\s+)?"
-    r"(respond|reply|return|be reached|comment)|\bdeclined to comment\b|\bno comment\b",
-    re.IGNORECASE,
-)
-
-
-# Words that often carry a denial or a non-response; sentences holding them are pointed
-# out to the model as places to look (it still decides, and may cite others).
-_CUES = re.compile(
-    r"\b(den(y|ied|ies|ial)|refut\w*|reject\w*|disput\w*|contradict\w*|false|untrue|not true|never|"
-    r"only once|respond\w*|repl(y|ied)|declined|no comment|wrong|misleading|fabricat\w*|rebut\w*|"
-    r"hoax\w*|fake|satir\w*|debunk\w*|no evidence|baseless|unfounded)\b",
-    re.IGNORECASE,
-)
-
-
 def candidate_sentences(window: Window) -> list[Sentence]:
-    return [s for s in window.sentences if _CUES.search(s.text)]
+    """Sentences with a denial cue: pointed out to the model as places to look (it still decides)."""
+    return [s for s in window.sentences if DENIAL_CUES.search(s.text)]
 
 
 def passages(window: Window, claims: list[Claim]) -> set[int]:
@@ -114,7 +97,7 @@ async def find_denials(llm: LLM, window: Window, claims: list[Claim], *, grammar
 def _kind(kind: DenialKind, speaker: str, spans: list[Span], warnings: list[str]) -> DenialKind:
     """"Did not respond" is a non-denial whatever the model says, unless the words also dispute."""
     evidence = " ".join(s.text for s in spans)
-    if kind is not DenialKind.non_denial and _NON_RESPONSE.search(evidence) and not _disputes_words(evidence):
+    if kind is not DenialKind.non_denial and NON_RESPONSE.search(evidence) and not _disputes_words(evidence):
         warnings.append(f"denials: {speaker!r} only did not respond; recorded as non_denial, not {kind}")
         return DenialKind.non_denial
     return kind
@@ -136,7 +119,7 @@ def _own_words(speaker: str, window: Window, attributions: Sequence[Attribution]
     names = names_in(speaker)
     found: list[Span] = []
     for sentence in candidate_sentences(window):
-        if _NON_RESPONSE.search(sentence.text) and not _disputes_words(sentence.text):
+        if NON_RESPONSE.search(sentence.text) and not _disputes_words(sentence.text):
             continue
         span = window.span(sentence.number)
         credit = credited_with(span, attributions)
@@ -150,12 +133,12 @@ def _overlap(a: Span, b: Span) -> bool:
 
 
 def _disputes_words(text: str) -> bool:
-    return bool(re.search(r"\b(deni\w*|deny|false|untrue|not true|never)\b", text, re.IGNORECASE))
+    return bool(DISPUTING.search(text))
 
 
 def is_non_response(text: str) -> bool:
     """"did not immediately respond", "declined to comment": not a denial, unless it also disputes."""
-    return bool(_NON_RESPONSE.search(text)) and not _disputes_words(text)
+    return bool(NON_RESPONSE.search(text)) and not _disputes_words(text)
 
 
 async def _find(llm: LLM, analysis: Analysis) -> StageOutput[list[Denial]]:

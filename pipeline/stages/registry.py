@@ -1,20 +1,27 @@
 """The stages, in the order an article meets them, and the two ways through them as data:
-``analyze`` runs ``ANALYZE`` per context window, ``check`` runs ``CHECK`` on a given claim. What
-else knows the stages (the budget's calls per article, the meter's and the Batch API's stage by
-tool, the fake server's answers, the README's stage table) is derived from here."""
+``analyze`` runs ``ANALYZE`` per context window, ``check`` runs ``CHECK`` on a given claim. A
+stage of code (no prompt, no call) sits beside the LLM stages, so ``--no-llm`` is the same stages
+with the LLM's left out (``without_llm``). What else knows the stages (the budget's calls per
+article, the meter's and the Batch API's stage by tool, the fake server's answers, the README's
+stage table) is derived from here."""
 
 from collections.abc import Sequence
 
-from pipeline.stages import claims, denials, verify
+from pipeline.stages import candidates, claims, denials, propositions, verify
 from pipeline.stages._stage import Stage, check_order
 from pipeline.stages.options import Verifier
 
-CLAIMS, DENIALS, VERIFY = claims.STAGE, denials.STAGE, verify.STAGE
-STAGES: tuple[Stage, ...] = (CLAIMS, DENIALS, VERIFY)  # every stage, in the order an article meets them
-ANALYZE: tuple[Stage, ...] = (CLAIMS, VERIFY)  # per context window: code's candidates written, then judged
+CANDIDATES, CLAIMS, PROPOSITIONS = candidates.STAGE, claims.STAGE, propositions.STAGE
+DENIALS, VERIFY = denials.STAGE, verify.STAGE
+# Every stage, in the order an article meets them.
+STAGES: tuple[Stage, ...] = (CANDIDATES, CLAIMS, PROPOSITIONS, DENIALS, VERIFY)
+# Per context window: code's candidates in code's words, the call's improvement, one claim per
+# proposition with its denials linked, then judged.
+ANALYZE: tuple[Stage, ...] = (CANDIDATES, CLAIMS, PROPOSITIONS, VERIFY)
 CHECK: tuple[Stage, ...] = (DENIALS, VERIFY)  # a given claim: who disputes it, then judged
+LLM_STAGES: tuple[Stage, ...] = tuple(s for s in STAGES if not s.is_code)
 # Which stage a request is, by its tool (the meter bills by stage; the Batch API plans by it).
-STAGE_BY_TOOL = {stage.tool: stage.name for stage in STAGES}
+STAGE_BY_TOOL = {stage.tool: stage.name for stage in LLM_STAGES}
 
 check_order(ANALYZE)
 check_order(CHECK, given=("window", "options", "claims"))
@@ -26,16 +33,22 @@ def for_verifier(stages: Sequence[Stage], verifier: Verifier) -> tuple[Stage, ..
     return tuple(stages) if verifier == "llm" else tuple(s for s in stages if "verdicts" not in s.writes)
 
 
+def without_llm(stages: Sequence[Stage]) -> tuple[Stage, ...]:
+    """``--no-llm``: the same stages, the LLM's left out."""
+    return tuple(s for s in stages if s.is_code)
+
+
 def calls_per_window(verifier: Verifier, stages: Sequence[Stage] = ANALYZE) -> int:
     """LLM calls an article makes per context window: 1 claims call, +1 verify call with ``--verifier llm``."""
     return sum(stage.calls_per_window for stage in for_verifier(stages, verifier))
 
 
 def table() -> str:
-    """The README's table of the LLM stages, between its ``stages`` markers (a test compares them)."""
+    """The README's table of the stages, between its ``stages`` markers (a test compares them)."""
     rows = [
-        f"| {s.name} | `prompts/{s.prompt}.j2` | `{s.tool}` | {s.calls_per_window} per window | "
-        f"{', '.join(s.reads)} | {', '.join(s.writes) or 'nothing'} | `{s.run.__module__}` |"
+        f"| {s.name} | {'code' if s.is_code else f'`prompts/{s.prompt}.j2`'} | {f'`{s.tool}`' if s.tool else '—'} | "
+        f"{s.calls_per_window} per window | {', '.join(s.reads)} | {', '.join(s.writes) or 'nothing'} | "
+        f"`{s.run.__module__}` |"
         for s in STAGES
     ]
     header = "| stage | prompt | tool | calls | reads | writes | module |\n| --- | --- | --- | --- | --- | --- | --- |"

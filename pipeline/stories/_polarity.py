@@ -11,8 +11,10 @@ that Musk did not call is false" is affirmative. Embeddings hardly see a "not" (
 
 import re
 
+from pipeline.text.lexicon import NEGATION_WORDS
+
 _MARKERS = re.compile(
-    r"\b(?:not|never|no|none|neither|nor|nobody|nothing|cannot)\b"
+    r"\b(?:" + "|".join(NEGATION_WORDS.split()) + r")\b"
     r"|n't\b"
     r"|\b(?:false|untrue|fabricated|baseless|unfounded|groundless|bogus|hoax|myth|debunked|falsely)\b"
     r"|\b(?:is|was|are|were|be|been)\s+(?:a\s+lie|fake)\b",

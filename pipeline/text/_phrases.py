@@ -5,7 +5,7 @@ by scanning back from a cue ("Smith said") or forward from it ("said Smith")."""
 import re
 from dataclasses import dataclass
 
-from pipeline.text._lexicon import (
+from pipeline.text.lexicon import (
     AUXILIARIES,
     CUE_FORMS,
     DETERMINERS,

@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pipeline.text._lexicon import (
+from pipeline.text.lexicon import (
     ADDRESSEE_VERBS,
     ADJECTIVE_ENDINGS,
     AUXILIARIES,

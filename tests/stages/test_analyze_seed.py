@@ -13,7 +13,8 @@ from recording import shared_cassette
 
 from pipeline.llm.client import LLM
 from pipeline.stages.analyze import analyze
-from pipeline.stages.propositions import ATTRIBUTION_WORDS, reports_a_denial
+from pipeline.stages.wording import reports_a_denial
+from pipeline.text.lexicon import ATTRIBUTION_WORDS
 from pipeline.text.ingest import headline, make_article
 from schemas import ArticleResult, Claim, VerdictLabel
 from schemas.verdicts import ConfidenceBasis

@@ -161,11 +161,11 @@ def test_a_proposal_is_claimed_as_made_in_the_sentence_that_says_who_made_it() -
     claims, _ = outcome.value
     assert [(c.claimant, c.statement) for c in claims] == [("Councillor Tom Park", sentence)]
     [window] = windows(text, title=None)
-    proposed, _ = candidates.propose(window)
-    assert [c.statement for c in candidates.claims_from(window, proposed, 10)] == [sentence]  # run --no-llm
+    _, code_claims, _ = candidates.candidates_of(window)
+    assert [c.statement for c in code_claims] == [sentence]  # run --no-llm
 
 
-def test_candidates_beyond_the_call_are_kept_in_the_articles_words_where_code_can_state_them() -> None:
+def test_every_candidate_beyond_the_call_is_kept_in_codes_standalone_words() -> None:
     text = (
         "Mayor Ann Lee said the city cut its school budget by 12 percent in 2023. "
         "Councillor Tom Park said the city hired 40 new teachers in 2024. "
@@ -176,9 +176,12 @@ def test_candidates_beyond_the_call_are_kept_in_the_articles_words_where_code_ca
     assert len(_lines(body)) == 1  # the call saw one candidate
     claims, _ = outcome.value
     statements = [c.statement for c in claims]
-    assert len(claims) == 2 and len(set(statements)) == 2
-    assert not [s for s in statements if "that outcome" in s]  # points back: not kept without the model's words
-    assert any("1 more candidate(s) beyond the 1 the call writes" in w for w in outcome.warnings)
+    assert len(claims) == 3 and len(set(statements)) == 3  # no cap loses a claim
+    # "that outcome" points back: code spells out the outcome the sentence before reports.
+    spelled_out = "The outcome that the city hired 40 new teachers in 2024 had hurt every school in the district."
+    assert spelled_out in statements
+    assert all(c.standalone for c in claims)
+    assert any("2 more candidate(s) beyond the 1 the call writes" in w for w in outcome.warnings)
 
 
 def test_the_same_proposition_twice_is_one_claim_and_its_denial_follows_it() -> None:

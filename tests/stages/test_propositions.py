@@ -2,15 +2,10 @@
 
 import pytest
 
-from pipeline.stages.propositions import (
-    ATTRIBUTION_WORDS,
-    merge_duplicates,
-    reports_a_denial,
-    resolve_descriptions,
-    standalone,
-    unlink_unrelated,
-    without_personal_asides,
-)
+from pipeline.stages.propositions import merge_duplicates, unlink_unrelated
+from pipeline.stages.wording import reports_a_denial, resolve_descriptions, without_personal_asides
+from pipeline.stages.wording import without_attribution as standalone
+from pipeline.text.lexicon import ATTRIBUTION_WORDS
 from pipeline.stance.embedder import shared_embedder
 from schemas import Claim, ClaimKind, Denial, DenialKind, Span
 

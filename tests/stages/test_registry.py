@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from recording import ROOT
 
 from pipeline.llm.client import LLM
-from pipeline.stages import claims, denials, registry, verify
+from pipeline.stages import candidates, claims, denials, propositions, registry, verify
 from pipeline.stages._stage import Analysis, Stage, StageOutput, check_order, messages, response_class
 from pipeline.stages.analyze import analyze
 from pipeline.stages.check import check_claim
@@ -27,20 +27,29 @@ SEED = (ROOT / "seeds" / "musk-putin-bremmer.txt").read_text(encoding="utf-8")
 
 
 def test_each_stage_is_declared_once_with_its_prompt_and_its_tool() -> None:
-    assert registry.STAGES == (claims.STAGE, denials.STAGE, verify.STAGE)
-    assert tuple(s.name for s in registry.STAGES) == ("claims", "denials", "verify")
-    assert all(prompts.version(s.prompt) for s in registry.STAGES)
+    assert registry.STAGES == (candidates.STAGE, claims.STAGE, propositions.STAGE, denials.STAGE, verify.STAGE)
+    assert tuple(s.name for s in registry.STAGES) == ("candidates", "claims", "propositions", "denials", "verify")
+    assert registry.LLM_STAGES == (claims.STAGE, denials.STAGE, verify.STAGE)
+    assert all(prompts.version(s.prompt) for s in registry.LLM_STAGES)
+    # Stages of code: no prompt, no tool, no call.
+    assert all(s.is_code and not s.prompt and not s.tool for s in (candidates.STAGE, propositions.STAGE))
     # instructor's TOOLS mode names the tool after the response model: the meter bills by it.
     tools = (written_claims_for(("c1",), ("d1",)), denials_response_for(("c1",)), verdicts_response_for(("c1",), frozenset()))
-    assert registry.STAGE_BY_TOOL == {model.__name__: s.name for model, s in zip(tools, registry.STAGES, strict=True)}
+    by_tool = {model.__name__: s.name for model, s in zip(tools, registry.LLM_STAGES, strict=True)}
+    assert registry.STAGE_BY_TOOL == by_tool
 
 
 def test_the_order_is_data_and_the_calls_per_article_follow_from_it() -> None:
-    assert registry.ANALYZE == (claims.STAGE, verify.STAGE) and registry.CHECK == (denials.STAGE, verify.STAGE)
-    assert registry.for_verifier(registry.ANALYZE, "trained") == (claims.STAGE,)
+    assert registry.ANALYZE == (candidates.STAGE, claims.STAGE, propositions.STAGE, verify.STAGE)
+    assert registry.CHECK == (denials.STAGE, verify.STAGE)
+    assert registry.for_verifier(registry.ANALYZE, "trained") == (candidates.STAGE, claims.STAGE, propositions.STAGE)
+    # --no-llm: the same stages, the LLM's left out.
+    assert registry.without_llm(registry.ANALYZE) == (candidates.STAGE, propositions.STAGE)
     assert registry.calls_per_window("trained") == 1 and registry.calls_per_window("llm") == 2
     with pytest.raises(ValueError, match="'verify' reads \\['claims', 'denials'\\]"):
         check_order((verify.STAGE, claims.STAGE))
+    with pytest.raises(ValueError, match="'claims' reads \\['candidates', 'claims', 'denials'\\]"):
+        check_order((claims.STAGE, candidates.STAGE))
     with pytest.raises(ValueError, match="not fields of the analysis"):
         Stage("bad", response=_ToyNote, run=_toy_run, writes=("notes",))
 

@@ -1,0 +1,195 @@
+"""Claims a desk can read alone: code resolves who and what (pipeline/stages/wording.py), drops the
+writer's asides, links a denial to the claim it disputes and no other, and the LLM path never loses
+a claim code found."""
+
+import asyncio
+import json
+
+import pytest
+from recording import SEED
+
+from pipeline.llm.client import LLM
+from pipeline.stages import claims as claims_stage
+from pipeline.stages.analyze import analyze_without_llm
+from pipeline.stages.candidates import candidates_of
+from pipeline.testing.fake_openai import FakeOpenAI
+from pipeline.text.document import windows
+from pipeline.text.ingest import headline, make_article
+from pipeline.text.standalone import stands_alone
+from schemas import ArticleResult, Claim
+
+TEXT = SEED.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def seed() -> ArticleResult:
+    return asyncio.run(analyze_without_llm(make_article(TEXT, str(SEED), title=headline(TEXT))))
+
+
+def _statements(text: str) -> list[Claim]:
+    [window] = windows(text, title=None)
+    return candidates_of(window)[1]
+
+
+def _one(claims: list[Claim], words: str) -> Claim:
+    found = [c for c in claims if words in c.statement]
+    assert len(found) == 1, [c.statement for c in claims]
+    return found[0]
+
+
+def test_first_person_in_a_quotation_is_its_speaker(seed: ArticleResult) -> None:
+    # "“My response was to not take Putin at face value …,” Bremmer wrote to newsletter subscribers."
+    response = _one(seed.claims, "response was to not take Putin at face value")
+    assert response.statement.startswith("Ian Bremmer's response was") and response.claimant == "Bremmer"
+    quoted = _one(_statements("“I have met the mayor twice this year,” Ana Ruiz said on Tuesday."), "the mayor twice")
+    assert quoted.statement == "Ana Ruiz has met the mayor twice this year." and quoted.standalone
+
+
+def test_he_is_the_one_person_who_fits_or_is_left_and_marked() -> None:
+    one = (
+        "Bradley Podliska worked for the committee for ten months. "
+        "Podliska said he was fired for taking military leave."
+    )
+    assert _one(_statements(one), "fired").statement == "Bradley Podliska was fired for taking military leave."
+    # Two men named before: which one is not for code to guess; the statement says it does not stand alone.
+    two = "Jeb Bush met James Bruner in 1970. Bruner said he was like the big cheese on the court."
+    left = _one(_statements(two), "big cheese")
+    assert left.statement == "He was like the big cheese on the court." and left.standalone is False
+    # Gender decides where the article shows it: "she" is not Tom Park.
+    both = (
+        "Mrs. Ann Lee cut the school budget by 12 percent. "
+        "Mr. Tom Park said she had hidden the cuts from voters for two years."
+    )
+    assert _one(_statements(both), "hidden").statement == "Ann Lee had hidden the cuts from voters for two years."
+
+
+def test_the_proposal_is_spelled_out_as_who_proposed_what(seed: ArticleResult) -> None:
+    condemned = _one(seed.claims, "condemned")
+    assert condemned.statement.startswith(
+        "Ukrainian President Volodymyr Zelenskyy condemned Musk's proposal that the West recognize "
+        "Russia’s annexation of Ukrainian territory through revised elections under UN supervision as anti-Ukraine"
+    )
+    assert "in an Oct. 3 tweet" not in condemned.statement and condemned.standalone
+
+
+def test_the_three_components_are_putins_conditions_as_bremmer_relays_musk(seed: ArticleResult) -> None:
+    components = _one(seed.claims, "three components")
+    assert components.statement.startswith(
+        "The minimum Vladimir Putin would require to end the war had three components: (1)"
+    )
+    assert components.claimant == "Bremmer" and components.via == ["Elon"]  # in Bremmer's quotation, after "he told me"
+    assert components.standalone
+
+
+def test_that_outcome_is_the_outcome_the_sentence_before_states(seed: ArticleResult) -> None:
+    outcome = _one(seed.claims, "to avoid")
+    assert outcome.statement == (
+        "Everything needed to be done to avoid the outcome that if Zelensky invaded Crimea, "
+        "Russia would retaliate with a nuclear strike on Ukraine."
+    )
+
+
+def test_the_writers_aside_is_no_claim(seed: ArticleResult) -> None:
+    assert not [c.statement for c in seed.claims if "planning on writing" in c.statement]
+    text = (
+        "As I sat down to write this column on the library budget, "
+        "I was not sure the city council would cut 40 percent. "
+        "I wasn't planning on writing about the library budget until the council cut it by 40 percent in 2023."
+    )
+    assert [c.statement for c in _statements(text)] == []  # the writer's scene and plans
+
+
+def test_a_denial_is_linked_to_the_claim_it_disputes_and_to_no_other(seed: ArticleResult) -> None:
+    [call] = [c for c in seed.claims if "spoke to Russian President Vladimir Putin" in c.statement]
+    assert len(call.spans) >= 3  # the same proposition, in the three sentences that state it, is one claim
+    [musk] = [d for d in seed.denials if d.speaker == "Musk"]
+    assert musk.claim_ids == [call.id]  # not Musk's worry about threats from Putin, though it names Putin too
+    assert not [d for d in seed.denials if any("did not immediately respond" in s.text for s in d.spans)]
+    assert seed.verdict_for(call.id).verdict.value == "disputed"  # type: ignore[union-attr]
+
+
+def test_the_seed_without_an_llm_has_seven_check_worthy_claims_that_stand_alone(seed: ArticleResult) -> None:
+    from pipeline.stance.checkworthy import THRESHOLD
+
+    worthy = [c for c in seed.claims if c.checkworthiness >= THRESHOLD and c.standalone and stands_alone(c.statement)]
+    assert len(worthy) >= 7, [c.statement for c in seed.claims]
+
+
+# Twelve check-worthy reports, and one that points back: the call is shown ten.
+_COUNCILLORS = (
+    "Ann Lee:school:12, Tom Park:library:8, Bo Chan:police:5, Ed Moss:parks:9, Al Ruiz:transit:4, "
+    "Di Ford:housing:7, Cy Hart:water:3, Jo Kent:fire:6, Lu Webb:roads:11, Max Orr:health:2, Ned Fox:arts:14, "
+    "Ola Dee:youth:13"
+)
+BUDGET = (
+    " ".join(
+        f"Councillor {name} said the city cut the {item} budget by {n} percent in 2023."
+        for name, item, n in (entry.split(":") for entry in _COUNCILLORS.split(", "))
+    )
+    + " Mayor Kim Yu said that outcome had hurt every school in the district."
+)
+
+
+def test_the_llm_path_keeps_every_candidate_beyond_the_ones_it_was_shown() -> None:
+    [window] = windows(BUDGET, title=None)
+    worthy, code_claims, _ = candidates_of(window)
+    assert len(worthy) == 13
+
+    async def go(llm: LLM) -> tuple[list[Claim], list[str]]:
+        try:
+            out = await claims_stage.write_claims(llm, window, max_claims=10)
+        finally:
+            await llm.close()
+        return out.value[0], out.warnings
+
+    with FakeOpenAI() as fake:
+        llm = LLM(backend="openai", base_url=fake.base_url, api_key="fake", model="fake-model", max_attempts=1)
+        written, warnings = asyncio.run(go(llm))
+    assert len(written) == 13  # every one a claim: no cap of 10 loses one
+    assert {c.statement for c in code_claims} == {c.statement for c in written}  # the fake rewrites nothing
+    outcome = _one(written, "had hurt every school")
+    assert outcome.statement.startswith("The outcome that the city cut the") and outcome.standalone
+    assert any("3 more candidate(s) beyond the 10 the call writes" in w for w in warnings)
+
+
+def test_a_models_statement_that_does_not_stand_alone_gives_way_to_codes() -> None:
+    from scripted import run_scripted
+
+    text = (
+        "Mayor Ann Lee cut the school budget by 12 percent in 2023. "
+        "Councillor Tom Park said she had hidden the cuts from voters."
+    )
+    [window] = windows(text, title=None)
+
+    def answer(statement: str):  # type: ignore[no-untyped-def]
+        def reply(body: dict[str, object]) -> str:
+            schema = body["tools"][0]["function"]["parameters"]  # type: ignore[index]
+            asked = list(schema.get("$defs", {}).get("Statements", {}).get("properties", []))
+            return json.dumps({"statements": {i: statement for i in asked}, "drop": []})
+
+        return reply
+
+    def run(statement: str):  # type: ignore[no-untyped-def]
+        return run_scripted(answer(statement), lambda llm: claims_stage.write_claims(llm, window))
+
+    kept = run("She hid the cuts from the voters of the city.")  # no better than code's
+    assert "She had hidden the cuts from voters." in [c.statement for c in kept.value[0]]
+    assert any("kept the article's words as code states them" in w for w in kept.warnings)
+    rewritten = run("Ann Lee had hidden the cuts from voters.")  # it stands alone: taken
+    [hid] = [c for c in rewritten.value[0] if c.claimant == "Councillor Tom Park"]
+    assert hid.statement == "Ann Lee had hidden the cuts from voters." and hid.standalone
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kennedy said in a statement Monday that it was the unidentified FBI official who first raised the idea of a "
+        "quid pro quo.",
+        "The official told the committee in an interview Monday that it was the unidentified FBI official who first "
+        "raised the idea of a quid pro quo.",
+    ],
+)
+def test_a_content_cut_before_its_cue_is_cut_at_the_cue(text: str) -> None:
+    [claim] = _statements(text)
+    assert claim.statement == "It was the unidentified FBI official who first raised the idea of a quid pro quo."
+    assert claim.standalone
