@@ -188,10 +188,18 @@ def _ray_engine(
 
 
 def _open_model(settings: "Settings", engine: str) -> "AbstractContextManager[LLM]":
-    """The run's model. With --engine ray the actors open it on their machines; the driver only
-    names it (the embedded model is not started here)."""
+    """The run's model. Not started when no stage asks it (the embedded model answers no question of
+    ``run`` better than code: docs/model-questions.md), only named in the results. With --engine ray
+    the actors open it on their machines; the driver only names it."""
+    from pipeline.llm.backends import chosen_backend
     from pipeline.llm.factory import open_llm
+    from pipeline.stages.registry import asks_model
 
+    backend = chosen_backend(settings).name
+    if backend == "embedded" and not asks_model(settings.resolved_verifier(backend), backend):
+        from pipeline.llm.named import embedded_named
+
+        return nullcontext(embedded_named(settings))  # type: ignore[return-value]
     if engine == "ray":
         from pipeline.run.ray_engine import model_on_cluster
 

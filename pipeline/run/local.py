@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipeline.llm.named import NamedModel
 from pipeline.llm.cache import ResponseCache
 from pipeline.llm.factory import use_transport_stack
 from pipeline.llm.limiter import AdaptiveLimiter
@@ -36,7 +37,7 @@ class LocalEngine:
         self.out_dir = out_dir
         self.limiter = AdaptiveLimiter(settings.concurrency)
         self.cache = ResponseCache(settings.cache_dir / "responses") if settings.cache else None
-        if llm is not None:
+        if llm is not None and not isinstance(llm, NamedModel):  # a model not started takes no call
             use_transport_stack(llm, limiter=self.limiter, price=price, cache=self.cache, stage_by_tool=STAGE_BY_TOOL)
 
     async def go(self, ledger: Ledger, files: Iterable[Path]) -> None:

@@ -13,12 +13,12 @@ import logging
 import os
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pipeline.llm.backends import chosen_backend
+from pipeline.llm.named import NamedModel, embedded_named
 from pipeline.llm.prices import ModelPrice
 from pipeline.run.dispatch import Dispatcher, Lost
 from pipeline.run.inputs import one_line
@@ -47,23 +47,11 @@ def import_ray() -> Any:
     return ray
 
 
-@dataclass(frozen=True)
-class ModelOnCluster:
-    """The embedded model as the driver names it in run.json: each machine serves its own."""
-
-    backend: str
-    model: str
-    endpoint: str = "embedded (one server per machine)"
-
-
-def model_on_cluster(settings: Settings) -> ModelOnCluster | None:
+def model_on_cluster(settings: Settings) -> NamedModel | None:
     """For the embedded backend the driver starts no model; None for a backend it can open (a client only)."""
     if chosen_backend(settings).name != "embedded" or settings.base_url:
         return None
-    from pipeline.llm.embedded import WEIGHTS
-
-    weights = WEIGHTS.get(settings.embedded_model)
-    return ModelOnCluster("embedded", weights.name if weights else settings.embedded_model)
+    return embedded_named(settings, "embedded (one server per machine)")
 
 
 class RayEngine:

@@ -20,6 +20,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipeline.llm.named import embedded_named
+from pipeline.stages.registry import asks_model
 from pipeline.llm.backends import chosen_backend
 from pipeline.llm.cache import ResponseCache
 from pipeline.llm.costs import Tally
@@ -67,7 +69,10 @@ class ShardRunner:
         self.cache = ResponseCache(node_local(settings.cache_dir) / "responses") if settings.cache else None
         self._open = ExitStack()
         self.llm: LLM | None = None
-        if not no_llm:
+        backend = chosen_backend(settings).name
+        if not no_llm and backend == "embedded" and not asks_model(settings.resolved_verifier(backend), backend):
+            self.llm = embedded_named(settings)  # type: ignore[assignment]  # no stage asks it: not started
+        elif not no_llm:
             self.llm = self._open.enter_context(open_llm(_on_this_node(settings)))
             use_transport_stack(
                 self.llm, limiter=self.limiter, price=price, cache=self.cache, stage_by_tool=STAGE_BY_TOOL

@@ -20,7 +20,6 @@ from schemas import Claim, Denial, Usage, Verdict
 
 if TYPE_CHECKING:  # types only: the openai SDK loads for code that calls a model
     from openai.types.chat import ChatCompletionMessageParam
-    from pydantic import BaseModel
 
     from pipeline.llm.client import LLM
 
@@ -70,6 +69,9 @@ class Stage:
     writes: tuple[str, ...] = ()
     calls_per_window: int = 1
     prompt: str = ""  # the name's, when not given
+    # Asked of the embedded model too. False for a call the small local model was measured to answer
+    # no better than code (docs/model-questions.md): on that backend code's answer stands, unasked.
+    embedded: bool = True
 
     def __post_init__(self) -> None:
         if not self.prompt and self.calls_per_window:

@@ -15,7 +15,7 @@ from rapidfuzz import fuzz
 from pipeline.stages import propositions
 from pipeline.stages._stage import Analysis, Stage, bounded, check_order, run_stages
 from pipeline.stages.options import AnalysisOptions
-from pipeline.stages.registry import ANALYZE, LLM_STAGES, VERIFY, for_verifier, without_llm
+from pipeline.stages.registry import ANALYZE, LLM_STAGES, VERIFY, for_backend, for_verifier, without_llm
 from pipeline.stance import verdicts as stance_verdicts
 from pipeline.stance.embedder import shared_embedder
 from pipeline.stance.model import stance_model_sha256
@@ -49,6 +49,8 @@ async def analyze(
     verifier those that write verdicts are left out, and the stance model judges the merged claims.
     ``llm=None`` with stages of code only (``run --no-llm``)."""
     stages = for_verifier(stages, options.verifier)
+    unasked = [s.name for s in stages if s not in for_backend(stages, llm.backend if llm is not None else None)]
+    stages = for_backend(stages, llm.backend if llm is not None else None)
     check_order(stages)
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
@@ -61,6 +63,11 @@ async def analyze(
     denials: list[Denial] = []
     verdicts: list[Verdict] = []
     warnings: list[str] = []
+    if unasked:
+        warnings.append(
+            f"{llm.backend if llm is not None else ''} model not asked for {', '.join(unasked)}: it answers no better "
+            "than code here (docs/model-questions.md); claims are code's candidates in code's standalone words"
+        )
     withheld = sorted({n for window in parts for n in window.withheld})
     if withheld:
         warnings.append(f"sentences {withheld} address AI systems; shown to the model as a placeholder, kept in the text")

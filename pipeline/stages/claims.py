@@ -262,4 +262,5 @@ STAGE = Stage(
     run=_write,
     reads=("window", "options", "candidates", "claims", "denials"),
     writes=("claims", "denials"),
+    embedded=False,  # the 1.5B copied what it was asked to rewrite and chose no better than code
 )

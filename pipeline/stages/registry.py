@@ -33,14 +33,26 @@ def for_verifier(stages: Sequence[Stage], verifier: Verifier) -> tuple[Stage, ..
     return tuple(stages) if verifier == "llm" else tuple(s for s in stages if "verdicts" not in s.writes)
 
 
+def for_backend(stages: Sequence[Stage], backend: str | None) -> tuple[Stage, ...]:
+    """The stages asked of ``backend``: on the embedded model, not those it answers no better than code
+    (``Stage.embedded``); ``None``: no model (the LLM's are left out by ``without_llm``)."""
+    return tuple(s for s in stages if s.is_code or s.embedded or backend != "embedded")
+
+
 def without_llm(stages: Sequence[Stage]) -> tuple[Stage, ...]:
     """``--no-llm``: the same stages, the LLM's left out."""
     return tuple(s for s in stages if s.is_code)
 
 
-def calls_per_window(verifier: Verifier, stages: Sequence[Stage] = ANALYZE) -> int:
-    """LLM calls an article makes per context window: 1 claims call, +1 verify call with ``--verifier llm``."""
-    return sum(stage.calls_per_window for stage in for_verifier(stages, verifier))
+def calls_per_window(verifier: Verifier, stages: Sequence[Stage] = ANALYZE, backend: str | None = None) -> int:
+    """LLM calls an article makes per context window: 1 claims call (none on the embedded model),
+    +1 verify call with ``--verifier llm``."""
+    return sum(stage.calls_per_window for stage in for_backend(for_verifier(stages, verifier), backend))
+
+
+def asks_model(verifier: Verifier, backend: str, stages: Sequence[Stage] = ANALYZE) -> bool:
+    """Whether analysing an article makes any LLM call on ``backend``: if not, no model is started."""
+    return calls_per_window(verifier, stages, backend) > 0
 
 
 def table() -> str:

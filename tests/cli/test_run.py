@@ -51,6 +51,7 @@ def test_seed_run_through_the_cli_on_its_cassette(request: pytest.FixtureRequest
     [path] = _outputs(out)
     result = ArticleResult.model_validate_json(path.read_text(encoding="utf-8"))
     assert result.claims and result.run.backend == "embedded"
+    assert result.run.usage["claims"].calls == 0  # the embedded model is asked nothing in run
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(rows) == len(result.claims)
     manifest = json.loads((out / "run.json").read_text(encoding="utf-8"))
@@ -61,6 +62,21 @@ def test_seed_run_through_the_cli_on_its_cassette(request: pytest.FixtureRequest
     )
     assert check.returncode == 0, check.stderr
     assert "c1 disputed" in check.stdout
+
+
+def test_the_embedded_model_is_not_started_when_no_stage_asks_it(tmp_path: Path) -> None:
+    """No weights in this cache and no network: a run that started the model would fail fetching them."""
+    out = tmp_path / "out"
+    code, output = _invoke(["run", str(SEEDS / "musk-putin-bremmer.txt"), "--out", str(out), "--backend", "embedded"])
+    assert code == 0, output
+    assert "0 LLM calls" in output
+    assert not (tmp_path / "cache" / "models").exists() and not (tmp_path / "cache" / "logs").exists()
+    [path] = _outputs(out)
+    result = ArticleResult.model_validate_json(path.read_text(encoding="utf-8"))
+    assert (result.run.backend, result.run.model) == ("embedded", "qwen2.5-coder-1.5b-instruct-q4_k_m")
+    assert result.run.usage["claims"].calls == 0 and len(result.claims) >= 7
+    manifest = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert manifest["usage"]["calls"] == 0
 
 
 @pytest.mark.parametrize(

@@ -102,3 +102,15 @@ def test_a_stage_declared_outside_the_package_runs_end_to_end_in_analyze_and_che
     assert [usage.calls for usage in analysed.run.usage.values()] == [1, 0, 1, 1]  # type: ignore[attr-defined]
     assert [usage.calls for usage in checked.run.usage.values()] == [0, 1, 0, 1]  # type: ignore[attr-defined]  # trained: no verify call
     assert "toy: 1 claim(s)" in " ".join(checked.warnings)  # type: ignore[attr-defined]  # the given claim
+
+
+def test_the_embedded_model_is_asked_only_what_it_answers_better_than_code() -> None:
+    """docs/model-questions.md: on labelled questions the 1.5B beat code on none, so ``run`` asks it
+    nothing; a compatible or hosted server still writes the claims call."""
+    assert registry.for_backend(registry.ANALYZE, "embedded") == (candidates.STAGE, propositions.STAGE, verify.STAGE)
+    assert registry.for_backend(registry.ANALYZE, "openai") == registry.ANALYZE
+    assert not registry.asks_model("trained", "embedded") and registry.asks_model("trained", "openai")
+    assert registry.asks_model("llm", "embedded")  # the LLM verifier, asked for by name
+    assert registry.calls_per_window("trained", backend="embedded") == 0
+    assert registry.calls_per_window("trained", backend="openai") == 1
+    assert registry.for_backend(registry.CHECK, "embedded") == registry.CHECK  # check's denials: code has no answer
