@@ -24,6 +24,7 @@ from recording import (
 )
 
 from pipeline.llm.backends.embedded import embedded_llm
+from pipeline.llm.backends.openai import openai_llm
 from pipeline.llm.client import LLM
 from pipeline.llm.embedded import WEIGHTS, EmbeddedServer, ensure_weights
 from pipeline.settings import Settings
@@ -82,3 +83,11 @@ def seed_text() -> str:
 def module_llm(_recording_server: str | None) -> LLM:
     settings = Settings(max_attempts=1)
     return embedded_llm(settings, _recording_server or REPLAY_URL, RECORD_MODEL)
+
+
+@pytest.fixture(scope="module")
+def compatible_llm(_recording_server: str | None) -> LLM:
+    """The same model behind ``--backend openai --base-url``: an OpenAI-compatible server, asked as a
+    hosted model is (tool calls, the writing claims call); live while recording, replayed otherwise."""
+    settings = Settings(max_attempts=1, base_url=_recording_server or REPLAY_URL, model=RECORD_MODEL)
+    return openai_llm(settings)

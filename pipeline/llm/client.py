@@ -182,12 +182,12 @@ class LLM:
                 raise cause from error  # a bug, not the model's output: let it surface
             # Re-asks exhausted: keep what validates without the article context;
             # the stage drops unresolvable references and reports them as warnings.
-            value, completion = self._lenient(error, response_model, stage)
+            value, completion = self._lenient_billed(error, response_model, stage, started)
             warnings.append(f"{stage}: model output still invalid after {self.reasks} re-ask(s): {_invalid_output_reason(error)}")
         except IncompleteOutputException as error:
             # Cut off at max_tokens: a small model that loops (lists every sentence as a claim)
             # still wrote complete items first; keep those, and say the answer was cut.
-            value, completion = self._lenient(error, response_model, stage)
+            value, completion = self._lenient_billed(error, response_model, stage, started)
             warnings.append(f"{stage}: answer cut off at {max_tokens or self.max_tokens} tokens; its complete items kept")
         except openai.OpenAIError as error:
             raise await self._failure(stage, generation, error) from error
@@ -217,7 +217,8 @@ class LLM:
             *before, task = messages
             messages = [*before, typing.cast(ChatCompletionMessageParam, {**task, "content": f"{task['content']}{SHAPE_PROMPT}{shape}"})]
             if decoding == "schema":
-                extra_body["response_format"] = {"type": "json_object", "schema": response_model.model_json_schema()}
+                schema = {"name": response_model.__name__, "schema": response_model.model_json_schema()}
+                extra_body["response_format"] = {"type": "json_schema", "json_schema": schema}
         messages, context = _verbatim(messages, context)
         client = self.client if decoding == "tool" else self.text_client
         value, completion = await client.chat.completions.create_with_completion(
@@ -232,6 +233,19 @@ class LLM:
             **logprobs,
         )
         return typing.cast(T, value), completion
+
+    def _lenient_billed(
+        self, error: InstructorRetryException | IncompleteOutputException, response_model: type[T], stage: str,
+        started: float,
+    ) -> tuple[T, ChatCompletion]:
+        """``_lenient``; when nothing survives, the error carries what the answers cost: they were paid for."""
+        try:
+            return self._lenient(error, response_model, stage)
+        except InvalidOutputError as invalid:
+            if getattr(error, "last_completion", None) is not None:
+                answered = (answer_count.get() or [0])[0]
+                invalid.usage = self._usage(error.last_completion, time.perf_counter() - started, max(1, answered))
+            raise
 
     def _lenient(
         self, error: InstructorRetryException | IncompleteOutputException, response_model: type[T], stage: str

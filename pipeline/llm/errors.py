@@ -1,7 +1,12 @@
 """What a failed LLM call raises. Apart from the client (no openai import), so code that only
 catches these, the CLI above all, does not load the SDK."""
 
+from typing import TYPE_CHECKING
+
 from pipeline.llm.redaction import redact
+
+if TYPE_CHECKING:
+    from schemas import Usage
 
 
 class LLMError(RuntimeError):
@@ -24,4 +29,7 @@ class ServerCrashError(LLMError):
 
 class InvalidOutputError(LLMError):
     """The model answered, but nothing usable survived the re-asks (broken JSON, cut off at
-    max_tokens): a stage that can do without the model's words may go on without them."""
+    max_tokens): a stage that can do without the model's words may go on without them.
+    ``usage``: what those answers cost (calls, tokens), which the stage still reports."""
+
+    usage: "Usage | None" = None

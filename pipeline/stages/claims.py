@@ -115,7 +115,7 @@ async def improve(
             {"drop": [], "disputes": {i: [] for i in denial_ids}}
         )
         usage, warnings = (
-            Usage(),
+            error.usage or Usage(),  # the answers were paid for, usable or not
             [
                 f"claims: {error}; the candidates are kept in the article's words as code states them, "
                 "denials linked by code"

@@ -124,8 +124,9 @@ def test_checks_denials_call_keeps_the_grammar_without_the_tool_schema_in_the_pr
     if not json_as_text:
         assert body["tools"][0]["function"]["name"] == "DenialsResponse" and "response_format" not in body  # type: ignore[index]
         return
-    assert not body.get("tools") and body["response_format"]["type"] == "json_object"  # type: ignore[index]
-    schema = body["response_format"]["schema"]  # type: ignore[index]
+    # OpenAI's json_schema form, which llama.cpp's server turns into its grammar
+    assert not body.get("tools") and body["response_format"]["type"] == "json_schema"  # type: ignore[index]
+    schema = body["response_format"]["json_schema"]["schema"]  # type: ignore[index]
     assert schema["$defs"]["DenialDraft"]["properties"]["claim_ids"]["items"] == {"const": "c1", "type": "string"}  # type: ignore[index]
     assert '"sentence": [1], "quote": "..."}]}' in body["messages"][-1]["content"]  # type: ignore[index]
 

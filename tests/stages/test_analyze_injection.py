@@ -15,10 +15,11 @@ ARTICLE = SEEDS / "clinic-closure-injection.txt"
 
 
 @pytest.fixture(scope="module")
-def result(request: pytest.FixtureRequest, module_llm: LLM) -> ArticleResult:
+def result(request: pytest.FixtureRequest, compatible_llm: LLM) -> ArticleResult:
+    """Through an OpenAI-compatible server, which is asked the claims call (the embedded model is asked nothing)."""
     text = ARTICLE.read_text(encoding="utf-8")
     with shared_cassette(request.config, "stages/analyze_injection/clinic_run.yaml"):
-        return asyncio.run(analyze(module_llm, make_article(text, str(ARTICLE))))
+        return asyncio.run(analyze(compatible_llm, make_article(text, str(ARTICLE))))
 
 
 def test_claims_are_still_extracted(result: ArticleResult) -> None:
