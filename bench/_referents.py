@@ -22,7 +22,7 @@ LABELS = ROOT / "bench" / "referent_labels.json"
 SEED = ROOT / "seeds" / "musk-putin-bremmer.txt"
 FIRST_PERSON = {"i", "me", "my"}
 FEMININE_PRONOUNS = {"she", "her"}
-FEMININE_FIRST_NAMES = set("Hillary Janet Kim Lori Carly Erin Barbara Nancy Elizabeth Sarah Michelle Melania Ivanka".split())
+FEMININE_FIRST_NAMES = set("Hillary Janet Kim Lori Carly Erin Barbara Nancy Elizabeth Sarah Michelle Melania".split())
 _TITLES = {"Mr", "Mrs", "Ms", "Sen", "Rep", "Gov", "Dr", "Miss"}
 _NAME = re.compile(r"(?:(?:Mr|Mrs|Ms|Sen|Rep|Gov|Dr)\.\s)?[A-Z][\w’'.-]+(?:\s[A-Z][\w’'.-]+){0,3}")
 # Capitalised words in these articles that are not people: places, days, parties, bodies, sentence openers.
@@ -105,7 +105,7 @@ def _items_in(doc: str, text: str, labelled: list[dict]) -> list[ReferentItem]:
         if len(keys) < 2 or label["gold"] not in keys:
             continue  # one person named: nothing to ask; the referent not among them: code cannot offer it
         full = {key: max((" ".join(w for w in m.words) for m in before if m.key == key), key=len) for key in keys}
-        feminine = {m.key for m in before if m.words[0].rstrip(".") in {"Mrs", "Ms"} or set(m.words) & FEMININE_FIRST_NAMES}
+        feminine = {m.key for m in before if m.words[0] in {"Mrs", "Ms"} or set(m.words) & FEMININE_FIRST_NAMES}
         code = _code_answer(pronoun.lower(), start, keys, feminine, speakers, text)
         sentence = text[sentences[k].start : sentences[k].end]
         at = start - sentences[k].start
@@ -123,7 +123,7 @@ def _code_answer(pronoun: str, start: int, keys: list[str], feminine: set[str], 
     if pronoun in FIRST_PERSON:
         for content_start, content_end, source in speakers:
             if content_start <= start < content_end:
-                named = [i for i, key in enumerate(keys) if key in source.text or any(w in source.text for w in key.split())]
+                named = [i for i, key in enumerate(keys) if key in source.text]
                 if named:
                     return named[0]
     if pronoun in FEMININE_PRONOUNS:
@@ -150,7 +150,8 @@ def referent_items() -> list[ReferentItem]:
             items += _items_in(doc, SEED.read_text(encoding="utf-8"), labelled)
             continue
         record = sources[doc]
-        ends = {a["source"]["segments"][0][0]: a["source"]["segments"][0][1] for a in record["attributions"] if a.get("source")}
+        spans = [a["source"]["segments"][0] for a in record["attributions"] if a.get("source")]
+        ends = {start: end for start, end in spans}
         text = (DATA / record["text_file"]).read_text(encoding="utf-8")
         items += _items_in(doc, text, [{**label, "end": ends[label["start"]]} for label in labelled])
     return items

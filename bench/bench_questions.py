@@ -53,20 +53,28 @@ class Item:
 
 
 def referent() -> list[Item]:
-    """Fit on the PolNeAR documents in even positions of the sorted list; hold out the others and the seed."""
+    """Fit on about half the PolNeAR questions, whole documents (in name order, each to the smaller side);
+    hold out the others and the seed."""
     items = referent_items()
-    docs = sorted({i.doc for i in items if not i.doc.startswith("seed:")})
-    fitting = set(docs[::2])
+    fitting: set[str] = set()
+    sizes = {"fit": 0, "held": 0}
+    for doc in sorted({i.doc for i in items if not i.doc.startswith("seed:")}):
+        side = "fit" if sizes["fit"] <= sizes["held"] else "held"
+        sizes[side] += sum(i.doc == doc for i in items)
+        if side == "fit":
+            fitting.add(doc)
     return [Item(i.key, i.question, i.gold, i.code, i.doc in fitting) for i in items]
 
 
 # --- check-worthy or not --------------------------------------------------------------------------
 
 CHECKWORTHY_OPTIONS = (
-    "Yes: it states a fact (a number, an event, a record, a cause) that a fact-checker could check and the public would care about",
+    "Yes: it states a fact (a number, an event, a record, a cause) that a fact-checker could check"
+    " and the public would care about",
     "No: it is an opinion, a question, a promise, small talk, or too trivial to check",
 )
 OOF = Path("/tmp/factcheck-questions-checkworthy-oof.json")
+VECTORS = Path("/tmp/factcheck-questions-claimbuster-vectors")
 
 
 def checkworthy(per_class: int = 30) -> list[Item]:
@@ -97,7 +105,7 @@ def _write_out_of_fold(per_class: int) -> None:
     from pipeline.stance.embedder import MODEL_SHA256, TOKENIZER_SHA256, shared_embedder
 
     data = train.read_claimbuster(DATA / "claimbuster_train")
-    vectors = EmbeddingCache(Path("/tmp/factcheck-questions-claimbuster-vectors"), shared_embedder().embed, MODEL_SHA256 + TOKENIZER_SHA256)
+    vectors = EmbeddingCache(VECTORS, shared_embedder().embed, MODEL_SHA256 + TOKENIZER_SHA256)
     features = worthiness_rows(data.texts, vectors)
     vectors.save()
     folds = StratifiedGroupKFold(n_splits=train.FOLDS, shuffle=True, random_state=train.SEED)
@@ -162,7 +170,8 @@ def denial(train_questions: int = 45) -> list[Item]:
     embed = _embedder()
     items = []
     for key, context, options, gold, fit in raw:
-        question = Question(context, "Which of these claims does the denial in the last sentence dispute?", [*options, NONE_OF_THESE])
+        ask = "Which of these claims does the denial in the last sentence dispute?"
+        question = Question(context, ask, [*options, NONE_OF_THESE])
         items.append(Item(key, question, gold, _code_denial(embed, context, options), fit))
     return items
 
@@ -264,8 +273,11 @@ async def _ask_missing(items: list[Item], cache: dict[str, dict]) -> None:
                     model="questions", messages=prompt, max_tokens=1, temperature=0.0,  # type: ignore[arg-type]
                     logprobs=True, top_logprobs=CHOICE_LOGPROBS,
                 )  # fmt: skip
-                row = {"key": _key(prompt), "alternatives": first_token_alternatives(completion),
-                       "seconds": time.perf_counter() - started, "prompt_tokens": completion.usage.prompt_tokens if completion.usage else None}  # fmt: skip
+                row = {
+                    "key": _key(prompt), "alternatives": first_token_alternatives(completion),
+                    "seconds": time.perf_counter() - started,
+                    "prompt_tokens": completion.usage.prompt_tokens if completion.usage else None,
+                }  # fmt: skip
                 cache[row["key"]] = row
                 out.write(json.dumps(row) + "\n")
                 out.flush()
@@ -282,7 +294,8 @@ def _choices(item: Item, cache: dict[str, dict]) -> tuple[Choice | None, Choice 
 def ece(probabilities: list[float], correct: list[bool], bins: int = 10) -> float:
     p, c = np.array(probabilities), np.array(correct, dtype=float)
     which = np.minimum((p * bins).astype(int), bins - 1)
-    return float(sum(abs(c[which == b].mean() - p[which == b].mean()) * (which == b).sum() for b in range(bins) if (which == b).any()) / len(p))
+    gaps = [abs(c[which == b].mean() - p[which == b].mean()) * (which == b).sum() for b in range(bins) if any(which == b)]
+    return float(sum(gaps) / len(p))
 
 
 def fit_threshold(rows: list[tuple[Choice | None, Item]]) -> float | None:
@@ -300,6 +313,14 @@ def fit_threshold(rows: list[tuple[Choice | None, Item]]) -> float | None:
     return best_t
 
 
+def _asked(choice: Choice | None, threshold: float | None) -> bool:
+    return threshold is not None and choice is not None and choice.probability >= threshold
+
+
+def _ece_of(pairs: list[tuple[Choice, Item]]) -> float:
+    return ece([c.probability for c, _ in pairs], [c.index == i.gold for c, i in pairs]) if pairs else float("nan")
+
+
 def score(kind: str, items: list[Item], cache: dict[str, dict]) -> dict[str, object]:
     rows = [(item, *_choices(item, cache)) for item in items]
     both = [(c, i) for i, c, _, _ in rows]
@@ -310,7 +331,7 @@ def score(kind: str, items: list[Item], cache: dict[str, dict]) -> dict[str, obj
     threshold = fit_threshold(fit)
 
     def combined(pairs, t):
-        return np.mean([(c.index if t is not None and c is not None and c.probability >= t else i.code) == i.gold for c, i in pairs])
+        return np.mean([(c.index if _asked(c, t) else i.code) == i.gold for c, i in pairs])
 
     first_letters = [max(range(len(c.probabilities)), key=lambda k: c.probabilities[k]) for c, _ in first]
     letter_a = np.mean([orders(i.question, i.key)[0][0] == c.index for c, i in first]) if first else float("nan")
@@ -320,13 +341,13 @@ def score(kind: str, items: list[Item], cache: dict[str, dict]) -> dict[str, obj
         "model_accuracy": float(np.mean([c is not None and c.index == i.gold for c, i in both])),
         "model_accuracy_one_order": float(np.mean([c.index == i.gold for c, i in first])) if first else float("nan"),
         "one_order_chose_letter_A": float(letter_a),
-        "ece": ece([c.probability for c, _ in answered], [c.index == i.gold for c, i in answered]) if answered else float("nan"),
-        "ece_one_order": ece([c.probability for c, _ in first], [c.index == i.gold for c, i in first]) if first else float("nan"),
+        "ece": _ece_of(answered),
+        "ece_one_order": _ece_of(first),
         "threshold": threshold,
         "held_code_accuracy": float(np.mean([i.code == i.gold for _, i in held])),
         "held_model_accuracy": float(np.mean([c is not None and c.index == i.gold for c, i in held])),
         "held_combined_accuracy": float(combined(held, threshold)),
-        "held_asked": int(sum(1 for c, _ in held if threshold is not None and c is not None and c.probability >= threshold)),
+        "held_asked": int(sum(1 for c, _ in held if _asked(c, threshold))),
         "seconds_per_question": float(np.mean([s for *_, s in rows])),
         "distinct_first_letters": len(set(first_letters)),
         "_points": [(c.probability, c.index == i.gold) for c, i in answered],
@@ -339,7 +360,7 @@ BUILDERS = {"referent": referent, "checkworthy": checkworthy, "denial": denial}
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--kind", choices=KINDS, action="append", help="ask and score this kind (default: all)")
-    parser.add_argument("--report", type=Path, help="score every kind from the cache only and write the table's figures as JSON here")
+    parser.add_argument("--report", type=Path, help="score from the cache only; write the figures as JSON here")
     parser.add_argument("--plots", type=Path, help="folder for a reliability plot per kind")
     args = parser.parse_args(argv)
     cache = _load_cache()
@@ -357,7 +378,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.plots:
             _plot(result, args.plots / f"reliability-{kind}.png")
     if args.report:
-        args.report.write_text(json.dumps([{k: v for k, v in r.items() if not k.startswith("_")} for r in results], indent=1) + "\n")
+        figures = [{k: v for k, v in r.items() if not k.startswith("_")} for r in results]
+        args.report.write_text(json.dumps(figures, indent=1) + "\n")
     return 0
 
 
@@ -371,7 +393,9 @@ def _plot(result: dict, path: Path) -> None:
     p = np.array([x for x, _ in points])
     c = np.array([y for _, y in points], dtype=float)
     which = np.minimum((p * 10).astype(int), 9)
-    centers = [(p[which == b].mean(), c[which == b].mean(), (which == b).sum()) for b in range(10) if (which == b).any()]
+    centers = [  # one point per bin: mean probability, fraction right, size
+        (p[which == b].mean(), c[which == b].mean(), (which == b).sum())
+        for b in range(10) if (which == b).any()]
     fig, ax = plt.subplots(figsize=(4, 4))
     ax.plot([0, 1], [0, 1], "--", color="grey")
     ax.scatter([x for x, _, _ in centers], [y for _, y, _ in centers], s=[20 + 8 * n for *_, n in centers])
