@@ -45,7 +45,8 @@ _NOT_PEOPLE = set(
     Email Key Blessing Eurasia Group Daily Caller News Foundation DCNF Shanghai Luhansk Donetsk Kherson
     Zaporizhzhia West UN Oct Financial Times Content River Episcopal Gallup North Clemson Another Kentucky
     D-Calif Iraq R-Wisc School Homeland Japanese-American You Public Standing Earlier Lake Both Guard Nazis
-    Outside Hid Technology Hours CEO Salt Revolutionary Law Parenthood WASP-like""".split()
+    Outside Hid Technology Hours CEO Salt Revolutionary Law Parenthood WASP-like Here Russia-Ukraine Host Chair
+    Chairman Speaker Senator Sens President Director Congressman Michigan Jews Against Marquette Iranian Look Like Planned""".split()
 )
 
 
@@ -58,6 +59,7 @@ class Mention:
     offset: int
     key: str  # the surname
     words: tuple[str, ...]  # as written, titles kept
+    names: tuple[str, ...]  # the words that name the person: "Elon Musk" in "Here’s What Elon Musk"
 
 
 def mentions(text: str, end: int) -> list[Mention]:
@@ -73,7 +75,7 @@ def mentions(text: str, end: int) -> list[Mention]:
         if len(names) >= 2:
             first_names[names[0]] = key
         key = first_names.get(key, key)
-        found.append(Mention(m.start(), key, tuple(words)))
+        found.append(Mention(m.start(), key, tuple(words), tuple(names)))
     return found
 
 
@@ -104,7 +106,8 @@ def _items_in(doc: str, text: str, labelled: list[dict]) -> list[ReferentItem]:
         keys = sorted(latest, key=lambda key: -latest[key])[:4]
         if len(keys) < 2 or label["gold"] not in keys:
             continue  # one person named: nothing to ask; the referent not among them: code cannot offer it
-        full = {key: max((" ".join(w for w in m.words) for m in before if m.key == key), key=len) for key in keys}
+        forms = [m for m in before if len(m.names) <= 3]  # a longer run is a headline's capitals, not a name
+        full = {key: max((" ".join(m.names) for m in forms if m.key == key), key=len, default=key) for key in keys}
         feminine = {m.key for m in before if m.words[0] in {"Mrs", "Ms"} or set(m.words) & FEMININE_FIRST_NAMES}
         code = _code_answer(pronoun.lower(), start, keys, feminine, speakers, text)
         sentence = text[sentences[k].start : sentences[k].end]
