@@ -348,6 +348,11 @@ def score(kind: str, items: list[Item], cache: dict[str, dict]) -> dict[str, obj
         "held_model_accuracy": float(np.mean([c is not None and c.index == i.gold for c, i in held])),
         "held_combined_accuracy": float(combined(held, threshold)),
         "held_asked": int(sum(1 for c, _ in held if _asked(c, threshold))),
+        # both halves: the threshold fitted on each applied to the other, over every question
+        "crossfit_combined_accuracy": float(
+            (combined(held, threshold) * len(held) + combined(fit, fit_threshold(held)) * len(fit)) / len(both)
+        ),
+        "threshold_fitted_on_held": fit_threshold(held),
         "seconds_per_question": float(np.mean([s for *_, s in rows])),
         "distinct_first_letters": len(set(first_letters)),
         "_points": [(c.probability, c.index == i.gold) for c, i in answered],
