@@ -47,6 +47,10 @@ class Item:
     gold: int
     code: int
     fit: bool  # a fitting question (threshold); else held out (reported)
+    also: frozenset[int] = frozenset()  # other options that are right too (a denial can dispute two headlines)
+
+    def right(self, option: int | None) -> bool:
+        return option == self.gold or option in self.also
 
 
 # --- which referent -------------------------------------------------------------------------------
@@ -172,8 +176,36 @@ def denial(train_questions: int = 45) -> list[Item]:
     for key, context, options, gold, fit in raw:
         ask = "Which of these claims does the denial in the last sentence dispute?"
         question = Question(context, ask, [*options, NONE_OF_THESE])
-        items.append(Item(key, question, gold, _code_denial(embed, context, options), fit))
+        gold, also = _corrected(key, options, gold)
+        items.append(Item(key, question, gold, _code_denial(embed, context, options), fit, also))
+    named = {(i.key.removeprefix("fnc1-train:"), i.question.options[k]) for i in items for k in {i.gold, *i.also}}
+    missing = [c for c in DENIAL_CORRECTIONS if not any(b == c[0] and o.startswith(c[1]) for b, o in named)]
+    assert not missing, f"the questions changed: update DENIAL_CORRECTIONS {missing}"
     return items
+
+
+# FNC-1's stance says whether a body agrees with, disagrees with or discusses a headline, which is not
+# quite which claim its denying sentence disputes. Read by hand over every question whose gold is "none"
+# or whose options repeat the disputed report: (body, the option's opening) -> why. An option named here
+# is right too; when the gold was "none", it becomes the gold.
+DENIAL_CORRECTIONS = {
+    ("1398", "US Lawmaker: Ten ISIS"): "'discuss', but it is the lawmaker's claim DHS calls 'categorically false'",
+    ("2175", "PGA Tour Pro Claims"): "'discuss', but it is the claim Woods' agent calls 'completely false'",
+    ("1106", "Ottawa investigates reports"): "'discuss', but the capture it reports is the rumour called 'not true'",
+    ("1175", "Iraqi media: ISIS"): "the very report in a local newspaper that the ministry denied",
+    ("239", "UPDATE: BATMAN v SUPERMAN"): "reports the same theft the body calls a false alarm",
+    ("672", "Batmobile Stolen From 'Batman"): "reports the same theft the body calls debunked",
+    ("672", "UPDATE: BATMAN v SUPERMAN"): "reports the same theft the body calls debunked",
+    ("1468", "Lebanon 'holding IS leader"): "the denial says the detained woman is no wife of al-Baghdadi",
+}
+
+
+def _corrected(key: str, options: list[str], gold: int) -> tuple[int, frozenset[int]]:
+    body = key.removeprefix("fnc1-train:")
+    named = [k for k, o in enumerate(options) if any(b == body and o.startswith(s) for b, s in DENIAL_CORRECTIONS)]
+    if named and gold == len(options):
+        return named[0], frozenset(named[1:])
+    return gold, frozenset(named)
 
 
 def _denying(sentences, text: str) -> str | None:
@@ -229,12 +261,24 @@ def _embedder():
 
 
 def _code_denial(embed, context: str, options: list[str]) -> int:
-    """Code's rule (candidates.denials_from without the name filter, which needs a claimant): the
-    option most like the denying words, if at least LINK_COSINE; else none of them."""
-    vectors = embed([context, *options])
+    """Code's rule (candidates.denials_from without the name filter, which needs a claimant): none
+    when the last sentence is a non-response; else the option most like the denying words, if at least
+    LINK_COSINE, among the options code would hold as claims (a headline that itself denies or calls
+    something a hoax is a denial to code, never a claim a denial disputes); else none of them."""
+    from pipeline.stages.candidates import _CONTRADICTING, _DENYING_CUE
+    from pipeline.stages.denials import is_non_response
+    from pipeline.stages.propositions import reports_a_denial
+
+    if is_non_response(context.rsplit(". ", 1)[-1]):
+        return len(options)
+    claims = [k for k, o in enumerate(options)
+              if not (_CONTRADICTING.search(o) or _DENYING_CUE.search(o) or reports_a_denial(o))]  # fmt: skip
+    if not claims:
+        return len(options)
+    vectors = embed([context, *(options[k] for k in claims)])
     similarity = vectors[1:] @ vectors[0]
     best = int(np.argmax(similarity))
-    return best if similarity[best] >= LINK_COSINE else len(options)
+    return claims[best] if similarity[best] >= LINK_COSINE else len(options)
 
 
 # --- asking and scoring ---------------------------------------------------------------------------
@@ -302,7 +346,7 @@ def fit_threshold(rows: list[tuple[Choice | None, Item]]) -> float | None:
     """The threshold at which model-at-or-above-it-else-code is most accurate on ``rows``, if that
     beats code alone; the highest such threshold among ties (ask the model as rarely as possible)."""
     def accuracy(t: float) -> int:
-        return sum((c.index if c is not None and c.probability >= t else i.code) == i.gold for c, i in rows)
+        return sum(i.right(c.index if c is not None and c.probability >= t else i.code) for c, i in rows)
 
     never = accuracy(2.0)
     candidates = sorted({c.probability for c, _ in rows if c is not None}, reverse=True)
@@ -318,7 +362,7 @@ def _asked(choice: Choice | None, threshold: float | None) -> bool:
 
 
 def _ece_of(pairs: list[tuple[Choice, Item]]) -> float:
-    return ece([c.probability for c, _ in pairs], [c.index == i.gold for c, i in pairs]) if pairs else float("nan")
+    return ece([c.probability for c, _ in pairs], [i.right(c.index) for c, i in pairs]) if pairs else float("nan")
 
 
 def score(kind: str, items: list[Item], cache: dict[str, dict]) -> dict[str, object]:
@@ -331,21 +375,21 @@ def score(kind: str, items: list[Item], cache: dict[str, dict]) -> dict[str, obj
     threshold = fit_threshold(fit)
 
     def combined(pairs, t):
-        return np.mean([(c.index if _asked(c, t) else i.code) == i.gold for c, i in pairs])
+        return np.mean([i.right(c.index if _asked(c, t) else i.code) for c, i in pairs])
 
     first_letters = [max(range(len(c.probabilities)), key=lambda k: c.probabilities[k]) for c, _ in first]
     letter_a = np.mean([orders(i.question, i.key)[0][0] == c.index for c, i in first]) if first else float("nan")
     return {
         "kind": kind, "n": len(items), "n_fit": len(fit), "n_held": len(held), "unanswered": len(items) - len(answered),
-        "code_accuracy": float(np.mean([i.code == i.gold for i in items])),
-        "model_accuracy": float(np.mean([c is not None and c.index == i.gold for c, i in both])),
-        "model_accuracy_one_order": float(np.mean([c.index == i.gold for c, i in first])) if first else float("nan"),
+        "code_accuracy": float(np.mean([i.right(i.code) for i in items])),
+        "model_accuracy": float(np.mean([c is not None and i.right(c.index) for c, i in both])),
+        "model_accuracy_one_order": float(np.mean([i.right(c.index) for c, i in first])) if first else float("nan"),
         "one_order_chose_letter_A": float(letter_a),
         "ece": _ece_of(answered),
         "ece_one_order": _ece_of(first),
         "threshold": threshold,
-        "held_code_accuracy": float(np.mean([i.code == i.gold for _, i in held])),
-        "held_model_accuracy": float(np.mean([c is not None and c.index == i.gold for c, i in held])),
+        "held_code_accuracy": float(np.mean([i.right(i.code) for _, i in held])),
+        "held_model_accuracy": float(np.mean([c is not None and i.right(c.index) for c, i in held])),
         "held_combined_accuracy": float(combined(held, threshold)),
         "held_asked": int(sum(1 for c, _ in held if _asked(c, threshold))),
         # both halves: the threshold fitted on each applied to the other, over every question
@@ -355,7 +399,7 @@ def score(kind: str, items: list[Item], cache: dict[str, dict]) -> dict[str, obj
         "threshold_fitted_on_held": fit_threshold(held),
         "seconds_per_question": float(np.mean([s for *_, s in rows])),
         "distinct_first_letters": len(set(first_letters)),
-        "_points": [(c.probability, c.index == i.gold) for c, i in answered],
+        "_points": [(c.probability, i.right(c.index)) for c, i in answered],
     }
 
 
