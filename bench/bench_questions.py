@@ -11,7 +11,10 @@ embedded Qwen2.5-Coder 1.5B on llama.cpp's server with one thread; every answer 
 accuracy, the model's (both orders averaged, and the first order alone), the model's ECE (10 bins),
 the threshold fitted on the fitting questions (the lowest probability above which taking the model's
 answer beats code's there; none if it never does), and model-above-threshold-else-code on the
-held-out questions. Data is read in place from ../shared/data.
+held-out questions and crossfit (each half's threshold applied to the other). A kind is asked on the
+embedded backend only if, crossfit, that combined answer beats code's by an exact one-sided sign test
+(McNemar) with p < 0.05 and an extra right answer costs at most a minute of the model. Data is read in
+place from ../shared/data.
 """
 
 import argparse
@@ -357,6 +360,21 @@ def fit_threshold(rows: list[tuple[Choice | None, Item]]) -> float | None:
     return best_t
 
 
+ALPHA = 0.05
+# The model's seconds are worth it when an extra right answer costs at most this: a minute of the
+# embedded model for one more right answer per question asked is already more than a desk waits.
+MAX_SECONDS_PER_EXTRA_RIGHT = 60.0
+
+
+def sign_test(combined_only: int, code_only: int) -> float:
+    """Exact one-sided McNemar (sign) test: the chance of at least ``combined_only`` wins among the
+    questions where exactly one of code and the combined answer is right, if either were as likely."""
+    from scipy.stats import binomtest
+
+    n = combined_only + code_only
+    return float(binomtest(combined_only, n, 0.5, alternative="greater").pvalue) if n else 1.0
+
+
 def _asked(choice: Choice | None, threshold: float | None) -> bool:
     return threshold is not None and choice is not None and choice.probability >= threshold
 
@@ -377,6 +395,17 @@ def score(kind: str, items: list[Item], cache: dict[str, dict]) -> dict[str, obj
     def combined(pairs, t):
         return np.mean([i.right(c.index if _asked(c, t) else i.code) for c, i in pairs])
 
+    # Crossfit: each question answered with the threshold fitted on the other half (code's if none).
+    held_threshold = fit_threshold(held)
+    crossfit = [
+        (i.right(i.code), i.right(c.index if _asked(c, held_threshold if i.fit else threshold) else i.code))
+        for c, i in both
+    ]
+    discordant = {True: sum(g and not k for k, g in crossfit), False: sum(k and not g for k, g in crossfit)}
+    p_value = sign_test(discordant[True], discordant[False])
+    seconds = float(np.mean([s for *_, s in rows]))
+    gain = float(np.mean([g for _, g in crossfit]) - np.mean([k for k, _ in crossfit]))
+    asked = p_value < ALPHA and gain > 0 and seconds / gain <= MAX_SECONDS_PER_EXTRA_RIGHT
     first_letters = [max(range(len(c.probabilities)), key=lambda k: c.probabilities[k]) for c, _ in first]
     letter_a = np.mean([orders(i.question, i.key)[0][0] == c.index for c, i in first]) if first else float("nan")
     return {
@@ -393,11 +422,15 @@ def score(kind: str, items: list[Item], cache: dict[str, dict]) -> dict[str, obj
         "held_combined_accuracy": float(combined(held, threshold)),
         "held_asked": int(sum(1 for c, _ in held if _asked(c, threshold))),
         # both halves: the threshold fitted on each applied to the other, over every question
-        "crossfit_combined_accuracy": float(
-            (combined(held, threshold) * len(held) + combined(fit, fit_threshold(held)) * len(fit)) / len(both)
-        ),
+        "crossfit_combined_accuracy": float(np.mean([gained for _, gained in crossfit])),
         "threshold_fitted_on_held": fit_threshold(held),
-        "seconds_per_question": float(np.mean([s for *_, s in rows])),
+        "crossfit_asked": int(sum(1 for c, i in both if _asked(c, threshold if not i.fit else fit_threshold(held)))),
+        "crossfit_code_only_right": discordant[False],
+        "crossfit_combined_only_right": discordant[True],
+        "p_value": p_value,
+        "seconds_per_question": seconds,
+        "seconds_per_extra_right_answer": seconds / gain if gain > 0 else None,
+        "asked_on_embedded": asked,
         "distinct_first_letters": len(set(first_letters)),
         "_points": [(c.probability, i.right(c.index)) for c, i in answered],
     }
