@@ -3,7 +3,7 @@
     flock /tmp/factcheck-cpu.lock python bench/bench_questions.py --kind referent
     flock /tmp/factcheck-cpu.lock python bench/bench_questions.py --kind checkworthy
     flock /tmp/factcheck-cpu.lock python bench/bench_questions.py --kind denial
-    python bench/bench_questions.py --report docs/model-questions.md   # every kind, from the cache
+    python bench/bench_questions.py --report /tmp/q-report.json --plots docs/img   # from the cache
 
 Each question is asked with ``pipeline.llm.choice`` (one token, two orders of the options) of the
 embedded Qwen2.5-Coder 1.5B on llama.cpp's server with one thread; every answer is cached in
