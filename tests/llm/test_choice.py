@@ -8,7 +8,7 @@ import math
 import httpx2
 import openai
 
-from pipeline.llm.choice import Question, ask_choice, decide, letter_shares, orders
+from pipeline.llm.choice import Question, ask_choice, combine, decide, letter_shares, orders
 
 QUESTION = Question(
     "Elon Musk denied that he had spoken with Vladimir Putin. SpaceX and the Kremlin did not immediately respond.",
@@ -89,3 +89,20 @@ def test_no_letter_among_the_alternatives_is_no_choice():
 def test_shares_are_renormalised_among_the_letters_and_a_spaced_letter_counts():
     shares = letter_shares({"A": math.log(0.3), " B": math.log(0.1), "B": math.log(0.1), "Answer": math.log(0.5)}, 2)
     assert shares is not None and [round(s, 6) for s in shares] == [0.6, 0.4]
+
+
+def test_the_threshold_decides_between_the_models_option_and_codes():
+    """Both orders' letter alternatives as llama.cpp returns them, combined by the real functions:
+    0.8 on the right option in each order is taken; a 0.5/0.5 split falls back to code's answer."""
+    options = ["Putin", "Musk", "Bremmer"]
+    order, reverse = [1, 0, 2], [2, 0, 1]  # Musk first, then its reverse: Bremmer, Putin, Musk
+    sure = [(order, letter_shares({"B": math.log(0.8), " A": math.log(0.1), "C": math.log(0.1)}, 3)),
+            (reverse, letter_shares({"B": math.log(0.8), "A": math.log(0.1), "C": math.log(0.1), "The": -1.0}, 3))]
+    unsure = [(order, letter_shares({"A": math.log(0.5), "B": math.log(0.5)}, 3)),
+              (reverse, letter_shares({"C": math.log(0.5), "B": math.log(0.5)}, 3))]
+    taken, split = combine(sure, 3), combine(unsure, 3)
+    assert taken is not None and taken.index == 0 and round(taken.probability, 6) == 0.8
+    assert decide(taken, "Bremmer", 0.584, options) == "Putin"
+    assert decide(taken, "Bremmer", taken.probability, options) == "Putin"  # at the threshold: taken
+    assert split is not None and round(split.probability, 6) == 0.5
+    assert decide(split, "Bremmer", 0.584, options) == "Bremmer"
