@@ -33,9 +33,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _referents import DATA, ROOT, referent_items  # noqa: E402
+from _referents import DATA, ROOT, referent_items
 
-from pipeline.llm.choice import Choice, Question, combine, letter_shares, messages, orders  # noqa: E402
+from pipeline.llm.choice import Choice, Question, combine, letter_shares, messages, orders
 
 MODEL = Path.home() / ".cache" / "factcheck" / "models" / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 CACHE = Path("/tmp/factcheck-questions-cache.jsonl")
@@ -76,8 +76,10 @@ def referent() -> list[Item]:
 # --- check-worthy or not --------------------------------------------------------------------------
 
 CHECKWORTHY_OPTIONS = (
-    "Yes: it states a fact (a number, an event, a record, a cause) that a fact-checker could check"
-    " and the public would care about",
+    (
+        "Yes: it states a fact (a number, an event, a record, a cause) that a fact-checker could check"
+        " and the public would care about"
+    ),
     "No: it is an opinion, a question, a promise, small talk, or too trivial to check",
 )
 OOF = Path("/tmp/factcheck-questions-checkworthy-oof.json")
@@ -133,7 +135,7 @@ def _write_out_of_fold(per_class: int) -> None:
 
 # --- which claims a denial disputes ---------------------------------------------------------------
 
-_DENIAL = re.compile(r"\b(deny|denies|denied|denial|false|not true|untrue|refute[sd]?|debunk\w*|hoax)\b", re.I)
+_DENIAL = re.compile(r"\b(deny|denies|denied|denial|false|not true|untrue|refute[sd]?|debunk\w*|hoax)\b", re.IGNORECASE)
 LINK_COSINE = 0.35  # pipeline.stages.candidates.LINK_COSINE: code's rule links a denial to a claim this close
 
 
@@ -248,8 +250,8 @@ SEED_CLAIMS = [
 
 def _seed_denials() -> list[tuple[str, str, list[str], int, bool]]:
     text = (ROOT / "seeds" / "musk-putin-bremmer.txt").read_text(encoding="utf-8")
-    musk = re.search(r"“Musk also appeared concerned.*?actual events\.", text, re.S)
-    nobody = re.search(r"Musk has described himself.*?request for comment\.", text, re.S)
+    musk = re.search(r"“Musk also appeared concerned.*?actual events\.", text, re.DOTALL)
+    nobody = re.search(r"Musk has described himself.*?request for comment\.", text, re.DOTALL)
     assert musk and nobody, "the seed changed: update the seed's denial questions"
     return [
         ("seed:musk-denial", musk.group(0), SEED_CLAIMS, 0, False),
