@@ -71,10 +71,11 @@ def check_command(
             llm_context = nullcontext(None)
         else:  # the openai SDK, instructor and the embedded server's code: only when a model is asked
             from pipeline.llm.embedded import EmbeddedModelError
-            from pipeline.llm.factory import open_llm
+            from pipeline.cli._model import open_model
+            from pipeline.stages.registry import CHECK
 
             failures += (EmbeddedModelError,)
-            llm_context = open_llm(settings)
+            llm_context = open_model(settings, CHECK)
             if options.verifier == "trained":  # while the server starts, on the other core
                 threading.Thread(target=_prepare_verifier, args=(todo[0].article.text,), daemon=True).start()
         with llm_context as llm:

@@ -191,21 +191,15 @@ def _open_model(settings: "Settings", engine: str) -> "AbstractContextManager[LL
     """The run's model. Not started when no stage asks it (the embedded model answers no question of
     ``run`` better than code: docs/model-questions.md), only named in the results. With --engine ray
     the actors open it on their machines; the driver only names it."""
-    from pipeline.llm.backends import chosen_backend
-    from pipeline.llm.factory import open_llm
-    from pipeline.stages.registry import asks_model
+    from pipeline.cli._model import open_model
+    from pipeline.stages.registry import ANALYZE
 
-    backend = chosen_backend(settings).name
-    if backend == "embedded" and not asks_model(settings.resolved_verifier(backend), backend):
-        from pipeline.llm.named import embedded_named
-
-        return nullcontext(embedded_named(settings))  # type: ignore[return-value]
     if engine == "ray":
         from pipeline.run.ray_engine import model_on_cluster
 
         if (named := model_on_cluster(settings)) is not None:
             return nullcontext(named)  # type: ignore[return-value]
-    return open_llm(settings)
+    return open_model(settings, ANALYZE)
 
 
 def _say_interrupted(out: Path, how: str) -> None:

@@ -326,3 +326,31 @@ STAGE = Stage(
     writes=("candidates", "claims", "denials"),
     calls_per_window=0,
 )
+
+
+def denials_by_rule(window: Window, claims: list[Claim]) -> list[Denial]:
+    """The window's denials found by rule (one per speaker; non-responses are none), each linked by code to
+    the given claims it disputes (``propositions.linked_by_code``); those that dispute none are left out."""
+    from pipeline.stages.propositions import linked_by_code
+    from pipeline.stance.embedder import shared_embedder
+
+    found = linked_by_code(rule_denials(propose(window)[1]), claims, shared_embedder().embed)
+    return [d for d in found if d.claim_ids]
+
+
+async def _denials_by_rule(llm: object, analysis: Analysis) -> StageOutput[list[Denial]]:
+    clock = time.perf_counter()
+    found = await in_worker(denials_by_rule, analysis.window, analysis.claims)
+    return StageOutput(found, Usage(seconds=time.perf_counter() - clock))
+
+
+# Code's stage: ``check``'s denials where no model is asked (--no-llm, the embedded model); the LLM's
+# denials stage after it replaces them with its own.
+DENIALS_BY_RULE = Stage(
+    "denials_by_rule",
+    response=None,
+    run=_denials_by_rule,
+    reads=("window", "claims"),
+    writes=("denials",),
+    calls_per_window=0,
+)

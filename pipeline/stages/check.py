@@ -21,7 +21,7 @@ from rapidfuzz import fuzz, utils
 from pipeline.stages._stage import Analysis, Stage, check_order, run_stages
 from pipeline.stages.analyze import judge_with_stance_model, run_info, usage_by_stage
 from pipeline.stages.options import AnalysisOptions
-from pipeline.stages.registry import CHECK, for_verifier
+from pipeline.stages.registry import CHECK, for_backend, for_verifier, without_llm
 from pipeline.text.document import Window, windows
 from pipeline.text.ingest import Article, InputError, make_article, parse_json_object, read_articles
 from schemas import Claim, ClaimKind, Span
@@ -105,14 +105,16 @@ async def check_claim(
     pair_id: str | None = None,
     stages: Sequence[Stage] = CHECK,
 ) -> CheckResult:
-    """``llm=None``: no LLM at all (no denials are looked for; the trained verifier judges).
+    """``llm=None``: no LLM at all (denials by rule; the trained verifier judges).
     ``stages``: run in this order on the given claim (``registry.CHECK``); with the trained
-    verifier those that write verdicts are left out, and the stance model judges."""
+    verifier those that write verdicts are left out, and the stance model judges; the stages a
+    backend is not asked (the embedded model: the denials call) are left out too."""
     if not given.strip():
         raise ValueError("the claim to check is empty")
     if llm is None and options.verifier == "llm":
         raise ValueError("the LLM verifier needs an LLM")
-    stages = for_verifier(stages, options.verifier) if llm is not None else ()
+    stages = for_verifier(stages, options.verifier)
+    stages = for_backend(stages, llm.backend) if llm is not None else without_llm(stages)
     check_order(stages, given=("window", "options", "claims"))
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
@@ -127,10 +129,9 @@ async def check_claim(
         )
     claim = given_claim(window, given)
     analysis = Analysis(window, options, claims=[claim])
-    if llm is not None:
-        await run_stages(llm, stages, analysis, usage, warnings)
-    else:
-        warnings.append("check: no LLM; denials were not looked for")
+    await run_stages(llm, stages, analysis, usage, warnings)
+    if llm is None or not any(not s.is_code for s in stages if "denials" in s.writes):
+        warnings.append("check: denials found by rule and linked by code (no model asked)")
     linked = analysis.denials
     if options.verifier == "trained":
         verdicts = await judge_with_stance_model(article.text, [claim], linked, usage, window.attributions)

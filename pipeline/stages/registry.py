@@ -12,13 +12,13 @@ from pipeline.stages._stage import Stage, check_order
 from pipeline.stages.options import Verifier
 
 CANDIDATES, CLAIMS, PROPOSITIONS = candidates.STAGE, claims.STAGE, propositions.STAGE
-DENIALS, VERIFY = denials.STAGE, verify.STAGE
+DENIALS, DENIALS_BY_RULE, VERIFY = denials.STAGE, candidates.DENIALS_BY_RULE, verify.STAGE
 # Every stage, in the order an article meets them.
-STAGES: tuple[Stage, ...] = (CANDIDATES, CLAIMS, PROPOSITIONS, DENIALS, VERIFY)
+STAGES: tuple[Stage, ...] = (CANDIDATES, CLAIMS, PROPOSITIONS, DENIALS_BY_RULE, DENIALS, VERIFY)
 # Per context window: code's candidates in code's words, the call's improvement, one claim per
 # proposition with its denials linked, then judged.
 ANALYZE: tuple[Stage, ...] = (CANDIDATES, CLAIMS, PROPOSITIONS, VERIFY)
-CHECK: tuple[Stage, ...] = (DENIALS, VERIFY)  # a given claim: who disputes it, then judged
+CHECK: tuple[Stage, ...] = (DENIALS_BY_RULE, DENIALS, VERIFY)  # a given claim: who disputes it (rule, then model), judged
 LLM_STAGES: tuple[Stage, ...] = tuple(s for s in STAGES if not s.is_code)
 # Which stage a request is, by its tool (the meter bills by stage; the Batch API plans by it).
 STAGE_BY_TOOL = {stage.tool: stage.name for stage in LLM_STAGES}
@@ -59,11 +59,14 @@ def table() -> str:
     """The README's table of the stages, between its ``stages`` markers (a test compares them)."""
     rows = [
         f"| {s.name} | {'code' if s.is_code else f'`prompts/{s.prompt}.j2`'} | {f'`{s.tool}`' if s.tool else '—'} | "
-        f"{s.calls_per_window} per window | {', '.join(s.reads)} | {', '.join(s.writes) or 'nothing'} | "
-        f"`{s.run.__module__}` |"
+        f"{s.calls_per_window} per window | {'—' if s.is_code else 'yes' if s.embedded else 'no'} | "
+        f"{', '.join(s.reads)} | {', '.join(s.writes) or 'nothing'} | `{s.run.__module__}` |"
         for s in STAGES
     ]
-    header = "| stage | prompt | tool | calls | reads | writes | module |\n| --- | --- | --- | --- | --- | --- | --- |"
+    header = (
+        "| stage | prompt | tool | calls | asked of the embedded model | reads | writes | module |\n"
+        "| --- | --- | --- | --- | --- | --- | --- | --- |"
+    )
     return "\n".join([header, *rows])
 
 

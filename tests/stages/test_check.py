@@ -178,7 +178,7 @@ def test_without_an_llm_no_call_is_made_and_the_stance_model_judges() -> None:
     assert result.run.usage and sum(u.calls for u in result.run.usage.values()) == 0 and result.run.backend == "none"
     assert result.verdict is not None and result.verdict.probabilities is not None
     assert result.verdict.verdict is not VerdictLabel.not_addressed
-    assert any("denials were not looked for" in w for w in result.warnings)
+    assert any("denials found by rule" in w for w in result.warnings)
     unrelated = _check(None, LIBRARY, "A rare comet will be visible over Antarctica next week")
     assert unrelated.verdict is not None and unrelated.verdict.verdict is VerdictLabel.not_addressed
 
@@ -214,12 +214,24 @@ def test_cli_pairs_write_jsonl_atomically(fake: FakeOpenAI, tmp_path: Path) -> N
     assert not list(tmp_path.glob(".*.tmp"))
 
 
-# ---- the embedded model, replayed from a cassette
+@pytest.mark.parametrize("backend", ["none", "embedded"])
+def test_the_seed_claim_without_a_model_asked_finds_musks_denial_by_rule(backend: str, llm: LLM) -> None:
+    """No LLM, or the embedded model (asked nothing: it linked denials worse than code): Musk's denial is
+    found by rule and linked to the claim; "did not immediately respond" is no denial."""
+    result = _check(None if backend == "none" else llm, SEED.read_text(encoding="utf-8"), "Elon Musk spoke with Vladimir Putin about Ukraine")
+    assert sum(u.calls for u in result.run.usage.values()) == 0 and result.run.backend == backend
+    assert [d.speaker for d in result.denials] == ["Musk"] and result.denials[0].claim_ids == [result.claim.id]
+    assert not any("did not immediately respond" in s.text for d in result.denials for s in d.spans)
+    assert result.verdict is not None and result.verdict.verdict is VerdictLabel.disputed
+    assert "Musk disputes it" in result.verdict.rationale
+
+
+# ---- an OpenAI-compatible server (the same 1.5B), replayed from a cassette
 
 
 @pytest.mark.vcr
-def test_seed_claim_is_checked_with_one_call(llm: LLM) -> None:
-    result = _check(llm, SEED.read_text(encoding="utf-8"), "Elon Musk spoke with Vladimir Putin about Ukraine")
+def test_seed_claim_is_checked_with_one_call_on_a_compatible_server(compatible_llm: LLM) -> None:
+    result = _check(compatible_llm, SEED.read_text(encoding="utf-8"), "Elon Musk spoke with Vladimir Putin about Ukraine")
     usage = {stage: u.calls for stage, u in result.run.usage.items()}
     assert usage["claims"] == 0 and usage["verify"] == 0 and 1 <= usage["denials"] <= 2  # re-asks counted
     assert result.verdict is not None and result.verdict.claim_id == result.claim.id

@@ -27,8 +27,11 @@ SEED = (ROOT / "seeds" / "musk-putin-bremmer.txt").read_text(encoding="utf-8")
 
 
 def test_each_stage_is_declared_once_with_its_prompt_and_its_tool() -> None:
-    assert registry.STAGES == (candidates.STAGE, claims.STAGE, propositions.STAGE, denials.STAGE, verify.STAGE)
-    assert tuple(s.name for s in registry.STAGES) == ("candidates", "claims", "propositions", "denials", "verify")
+    assert registry.STAGES == (
+        candidates.STAGE, claims.STAGE, propositions.STAGE, candidates.DENIALS_BY_RULE, denials.STAGE, verify.STAGE
+    )
+    names = ("candidates", "claims", "propositions", "denials_by_rule", "denials", "verify")
+    assert tuple(s.name for s in registry.STAGES) == names
     assert registry.LLM_STAGES == (claims.STAGE, denials.STAGE, verify.STAGE)
     assert all(prompts.version(s.prompt) for s in registry.LLM_STAGES)
     # Stages of code: no prompt, no tool, no call.
@@ -113,4 +116,6 @@ def test_the_embedded_model_is_asked_only_what_it_answers_better_than_code() -> 
     assert registry.asks_model("llm", "embedded")  # the LLM verifier, asked for by name
     assert registry.calls_per_window("trained", backend="embedded") == 0
     assert registry.calls_per_window("trained", backend="openai") == 1
-    assert registry.for_backend(registry.CHECK, "embedded") == registry.CHECK  # check's denials: code has no answer
+    # check: the denials call is not asked of the embedded model either (it linked worse than code)
+    assert registry.for_backend(registry.CHECK, "embedded") == (candidates.DENIALS_BY_RULE, verify.STAGE)
+    assert registry.for_backend(registry.CHECK, "openai") == registry.CHECK
