@@ -1,11 +1,13 @@
-"""The embedded server's parallel slots: a folder of 8 articles at ``--concurrency 1`` and ``2``.
+"""The embedded server's parallel slots: a folder of 8 articles at ``--concurrency 1`` and ``2``, with
+``--verifier llm`` (the one call ``run`` asks the embedded model: its claims call is not asked,
+docs/model-questions.md).
 
     flock /tmp/factcheck-cpu.lock .venv/bin/python bench/bench_slots.py [--runs 2] [--articles 8]
 
 The articles are the first ``--articles`` of PolNeAR dev (``../shared/data/polnear_dev``, read in
 place, never copied). Each run is a fresh ``factcheck run --no-cache`` (server start included) into
 a new folder; the two settings alternate, so load on a shared machine falls on both. Printed:
-wall seconds, and from the run's usage the claims calls' prompt and answer tokens and their
+wall seconds, and from the run's usage the verify calls' prompt and answer tokens and their
 summed call seconds. On 2 cores the answer phase (one token at a time, memory-bound) can gain from
 two slots decoding side by side; the prompt phase (already using both cores) cannot.
 """
@@ -29,16 +31,16 @@ def one_run(folder: Path, concurrency: int, slots: int) -> dict[str, float]:
     env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
     env["FACTCHECK_EMBEDDED_SLOTS"] = str(slots)
     command = [sys.executable, "-m", "pipeline.cli", "run", str(folder), "--out", str(out / "o"), "--no-cache", "-q",
-               "--concurrency", str(concurrency)]  # fmt: skip
+               "--concurrency", str(concurrency), "--verifier", "llm"]  # fmt: skip
     started = time.perf_counter()
     subprocess.run(command, cwd=ROOT, env=env, check=True)
     wall = time.perf_counter() - started
     manifest = json.loads((out / "o" / "run.json").read_text(encoding="utf-8"))
-    claims = manifest["usage"]["by_stage"].get("claims", {})
+    verify = manifest["usage"]["by_stage"].get("verify", {})
     return {
-        "wall": wall, "calls": claims.get("calls", 0), "prompt_tokens": claims.get("prompt_tokens", 0),
-        "cached_tokens": claims.get("cached_tokens", 0), "completion_tokens": claims.get("completion_tokens", 0),
-        "call_seconds": claims.get("seconds", 0.0),
+        "wall": wall, "calls": verify.get("calls", 0), "prompt_tokens": verify.get("prompt_tokens", 0),
+        "cached_tokens": verify.get("cached_tokens", 0), "completion_tokens": verify.get("completion_tokens", 0),
+        "call_seconds": verify.get("seconds", 0.0),
     }  # fmt: skip
 
 

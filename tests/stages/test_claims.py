@@ -119,7 +119,7 @@ def test_code_writes_what_stands_alone_and_the_model_only_what_points_back() -> 
     outcome, [body] = _run(lambda body: {"statements": {i: "Ann Lee hid the school budget cuts from voters." for i in _asked_to_write(body)},
                                          "drop": [], "disputes": {d: [] for d in _ids(body)[1]}})  # fmt: skip
     assert _asked_to_write(body) == [_by_words(body, "hidden the cuts")]  # "she": the model resolves it
-    assert "for " + _by_words(body, "hidden the cuts") + ", what is claimed" in _asked(body)
+    assert _asked(body).endswith("WRITE: " + _by_words(body, "hidden the cuts"))  # the article's part comes last
     claims, _ = outcome.value
     assert sorted(c.statement for c in claims) == [
         "Ann Lee hid the school budget cuts from voters.", "The city cut its school budget by 12 percent in 2023."]

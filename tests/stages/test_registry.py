@@ -44,7 +44,7 @@ def test_each_stage_is_declared_once_with_its_prompt_and_its_tool() -> None:
 
 def test_the_order_is_data_and_the_calls_per_article_follow_from_it() -> None:
     assert registry.ANALYZE == (candidates.STAGE, claims.STAGE, propositions.STAGE, verify.STAGE)
-    assert registry.CHECK == (denials.STAGE, verify.STAGE)
+    assert registry.CHECK == (candidates.DENIALS_BY_RULE, denials.STAGE, verify.STAGE)
     assert registry.for_verifier(registry.ANALYZE, "trained") == (candidates.STAGE, claims.STAGE, propositions.STAGE)
     # --no-llm: the same stages, the LLM's left out.
     assert registry.without_llm(registry.ANALYZE) == (candidates.STAGE, propositions.STAGE)
