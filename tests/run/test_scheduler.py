@@ -443,7 +443,7 @@ def test_a_failure_building_stories_is_reported_and_leaves_the_run_complete(
     assert ("stories_failed", {"reason": summary.stories_error}) in events.seen
     event, finished = events.seen[-1]
     assert event == "run_finished" and finished["status"] == "complete"
-    assert finished["cost_usd"] == round(summary.total.cost_usd, 6) != round(summary.total.cost_usd, 5)
+    assert finished["cost_usd"] == round(summary.total.cost_usd, 6) > 0  # the event's cost: to the micro-dollar
 
 
 def test_a_folder_without_article_files_is_no_run(tmp_path: Path) -> None:
