@@ -31,7 +31,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from pipeline.testing._answers import article_marker, article_sentences, body_key, completion, tool_arguments
+from pipeline.testing._answers import article_marker, body_key, completion, tool_arguments
 
 
 @dataclass

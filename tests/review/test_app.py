@@ -352,7 +352,7 @@ def test_review_of_unknown_claim_or_article_is_404(client: TestClient, run_dir: 
     assert unknown_claim.status_code == 404 and "c42" in unknown_claim.json()["error"]
     unknown_article = client.post(review_url("ffffffffffffffff", "c1"), json=body)
     assert unknown_article.status_code == 404 and "unknown article" in unknown_article.json()["error"]
-    traversal = client.post(f"/api/articles/..%2F..%2Ftmp/claims/c1/reviews", json=body)
+    traversal = client.post("/api/articles/..%2F..%2Ftmp/claims/c1/reviews", json=body)
     assert 400 <= traversal.status_code < 500
     assert not (run_dir / REVIEWS_FILE).exists()
 

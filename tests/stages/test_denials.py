@@ -1,7 +1,6 @@
 """Denials post-processing: who said the quoted words, and which claims a denial can target."""
 
 import json
-from pathlib import Path
 
 from scripted import run_scripted
 from recording import SEED as SEED_FILE

@@ -4,7 +4,6 @@ declared outside the package runs end to end when added to a pipeline's tuple.""
 
 import asyncio
 import re
-from pathlib import Path
 
 import pytest
 from pydantic import BaseModel

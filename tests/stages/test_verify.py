@@ -4,7 +4,6 @@ import asyncio
 import json
 import math
 import re
-from pathlib import Path
 
 import httpx2
 import openai

@@ -17,7 +17,6 @@ from review_fixtures import (
     build_seed_run,
     debunking_article,
     musk_putin_article,
-    quote,
     restating_article,
     seed_ids,
     write_result,
@@ -39,8 +38,7 @@ from pipeline.stories.bcubed import b_cubed
 from pipeline.stories.cluster import DISTANCE_THRESHOLD, cluster
 from pipeline.testing.articles import write_articles
 from pipeline.testing.fake_openai import FakeOpenAI
-from pipeline.text.ingest import article_id
-from schemas import ArticleMeta, ArticleResult, Claim, ClaimKind, RunInfo, Verdict, VerdictLabel
+from schemas import VerdictLabel
 from schemas.stories import Stance, Story, StoryClaim, article_stance, article_stance_and_claim
 
 runner = CliRunner()

@@ -1,7 +1,6 @@
 """The rule-based attribution stage, on texts written for these tests, and its place in results and eval."""
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from recording import SAMPLES, SEED
