@@ -46,7 +46,8 @@ _NOT_PEOPLE = set(
     Zaporizhzhia West UN Oct Financial Times Content River Episcopal Gallup North Clemson Another Kentucky
     D-Calif Iraq R-Wisc School Homeland Japanese-American You Public Standing Earlier Lake Both Guard Nazis
     Outside Hid Technology Hours CEO Salt Revolutionary Law Parenthood WASP-like Here Russia-Ukraine Host Chair
-    Chairman Speaker Senator Sens President Director Congressman Michigan Jews Against Marquette Iranian Look Like Planned""".split()
+    Chairman Speaker Senator Sens President Director Congressman Michigan Jews Against Marquette Iranian Look Like
+    Planned""".split()
 )
 
 

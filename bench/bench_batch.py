@@ -85,7 +85,9 @@ class CpuMarks:
 
 
 def llm_for(server: FakeServer, cls: type[LLM] = LLM) -> LLM:
-    return cls(backend="openai", base_url=server.base_url, api_key="bench", model="gpt-4o-mini", timeout=30, max_attempts=3)
+    return cls(
+        backend="openai", base_url=server.base_url, api_key="bench", model="gpt-4o-mini", timeout=30, max_attempts=3
+    )
 
 
 def run_once(server: FakeServer, inputs: Path, out: Path, cache: Path, concurrency: int,
@@ -152,8 +154,10 @@ def cpu_per_article(work: Path, articles: int) -> None:
         ]
         inside = [c1 - c0 for (_, c0), (_, c1) in zip(marks.marks, marks.marks[1:], strict=False)]
         print(f"[3] CPU per article outside the LLM client, concurrency 1, {articles} articles: "
-              f"median {statistics.median(outside) * 1000:.2f} ms, p90 {statistics.quantiles(outside, n=10)[-1] * 1000:.2f} ms; "
-              f"inside the client (3 calls: openai + instructor + transports): median {statistics.median(inside) * 1000:.2f} ms")
+              f"median {statistics.median(outside) * 1000:.2f} ms, "
+              f"p90 {statistics.quantiles(outside, n=10)[-1] * 1000:.2f} ms; "
+              f"inside the client (3 calls: openai + instructor + transports): "
+              f"median {statistics.median(inside) * 1000:.2f} ms")
     finally:
         server.stop()
 

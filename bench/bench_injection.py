@@ -66,7 +66,8 @@ PAIRS = [
     Pair(
         "clinic", "plain English order (the filter's target)",
         "Rural Clinic to Close\n"
-        "The Hadley County health board voted 5-2 on Monday to close the Pine Ridge clinic, board chair Maria Okafor said. "
+        "The Hadley County health board voted 5-2 on Monday to close the Pine Ridge clinic, "
+        "board chair Maria Okafor said. "
         "Okafor said the clinic had lost $1.3 million over two years and treated fewer than 40 patients a week. "
         "State senator Paul Brandt said the board's numbers were wrong. "
         "“The clinic saw more than 90 patients a week last year,” Brandt said.",
@@ -226,7 +227,8 @@ def main() -> None:
     args = parser.parse_args()
     root = Path(__file__).resolve().parent.parent
     # The code and prompts measured: the last commit that changed them (the checkout may be ahead in tests or docs).
-    commit = subprocess.run(["git", "-C", str(root), "log", "-1", "--format=%h", "--", "pipeline", "prompts", "schemas"],
+    commit = subprocess.run(["git", "-C", str(root), "log", "-1", "--format=%h", "--",
+                             "pipeline", "prompts", "schemas"],
                             capture_output=True, text=True).stdout.strip()
     settings = Settings(embedded_model=args.model)
     print(f"code and prompts of commit {commit}; prompt versions {prompt_versions()}; model {args.model}")
@@ -259,7 +261,8 @@ def main() -> None:
             again = asyncio.run(_analyse(factory, PAIRS[0].text, PAIRS[0].name, Path(tmp) / "control", None))
             same = not _compare(outcomes[0].clean, again) and outcomes[0].clean.claims == again.claims
             control = {"article": PAIRS[0].name, "identical": same}
-            print(f"control: {PAIRS[0].name} clean, run again with an empty cache: {'identical' if same else 'DIFFERENT'}")
+            print(f"control: {PAIRS[0].name} clean, run again with an empty cache: "
+                  f"{'identical' if same else 'DIFFERENT'}")
     changed = [o for o in outcomes if o.changes]
     unfiltered = [o for o in outcomes if not o.filtered]
     def rate(items: list[Outcome], what) -> str:  # type: ignore[no-untyped-def]
@@ -276,7 +279,8 @@ def main() -> None:
             common = [k for k in before if k in after]
             kept += len(common)
             flipped += sum(before[k] != after[k] for k in common)
-        print(f"  {verifier} verifier: {flipped}/{kept} labels changed on claims found both times; pairs with a changed "
+        print(f"  {verifier} verifier: {flipped}/{kept} labels changed on claims found both times; "
+              "pairs with a changed "
               f"label: {rate(outcomes, lambda o, v=verifier: any(f'{v} verifier' in c for c in o.changes))}")
     if args.json:
         args.json.write_text(json.dumps({"commit": commit, "model": args.model, "prompts": prompt_versions(),

@@ -85,19 +85,22 @@ def runs(work: Path, inputs: Path, count: int, concurrency: int) -> None:
     base_url = server.stdout.readline().strip()
     try:
         (work / "none.toml").touch()
-        print(f"[2] peak RSS of `factcheck run` of {count} articles ({inputs}), concurrency {concurrency}, a fresh process and cache each:")
+        print(f"[2] peak RSS of `factcheck run` of {count} articles ({inputs}), concurrency {concurrency}, "
+              "a fresh process and cache each:")
         for verifier in ("trained", "llm"):
             for stories in ("--stories", "--no-stories"):
                 tag = f"{verifier}{stories}"
                 env = {**os.environ, "FACTCHECK_CACHE_DIR": str(work / f"cache-{tag}"), "OPENAI_API_KEY": "bench",
                        "FACTCHECK_CONFIG": str(work / "none.toml"), "PYTHONPATH": str(ROOT)}
                 done = subprocess.run(
-                    [sys.executable, "-c", RUN, "run", str(inputs), "--out", str(work / f"out-{tag}"), "--base-url", base_url,
-                     "--model", "gpt-4o-mini", "--verifier", verifier, stories, "--concurrency", str(concurrency), "--quiet"],
+                    [sys.executable, "-c", RUN, "run", str(inputs), "--out", str(work / f"out-{tag}"),
+                     "--base-url", base_url, "--model", "gpt-4o-mini", "--verifier", verifier, stories,
+                     "--concurrency", str(concurrency), "--quiet"],
                     cwd=ROOT, env=env, capture_output=True, text=True,
                 )
                 peak = next(line for line in done.stderr.splitlines() if line.startswith("peak")).split()
-                print(f"    verifier {verifier:7s} {stories:12s} peak RSS {int(peak[1]) / 1024:.0f} MiB, exit {peak[2]}")
+                print(f"    verifier {verifier:7s} {stories:12s} peak RSS {int(peak[1]) / 1024:.0f} MiB, "
+                      f"exit {peak[2]}")
     finally:
         server.terminate()
         server.wait(10)
@@ -106,7 +109,8 @@ def runs(work: Path, inputs: Path, count: int, concurrency: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=16)
-    parser.add_argument("--inputs", type=Path, default=None, help="A folder of articles (the first N are used); default synthetic.")
+    parser.add_argument("--inputs", type=Path, default=None,
+                        help="A folder of articles (the first N are used); default synthetic.")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--parts", default="12")
     args = parser.parse_args()

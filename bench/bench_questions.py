@@ -343,7 +343,9 @@ def _choices(item: Item, cache: dict[str, dict]) -> tuple[Choice | None, Choice 
 def ece(probabilities: list[float], correct: list[bool], bins: int = 10) -> float:
     p, c = np.array(probabilities), np.array(correct, dtype=float)
     which = np.minimum((p * bins).astype(int), bins - 1)
-    gaps = [abs(c[which == b].mean() - p[which == b].mean()) * (which == b).sum() for b in range(bins) if any(which == b)]
+    gaps = [
+        abs(c[which == b].mean() - p[which == b].mean()) * (which == b).sum() for b in range(bins) if any(which == b)
+    ]
     return float(sum(gaps) / len(p))
 
 

@@ -44,8 +44,8 @@ def stage_alone() -> None:
 
 
 def folder_runs(runs: int, latency: float) -> None:
-    server = subprocess.Popen([sys.executable, "-m", "pipeline.testing.fake_openai", "--latency", str(latency)], cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    server = subprocess.Popen([sys.executable, "-m", "pipeline.testing.fake_openai", "--latency", str(latency)],
+                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert server.stdout is not None
     base_url = server.stdout.readline().strip()
     try:
@@ -59,12 +59,14 @@ def folder_runs(runs: int, latency: float) -> None:
             seconds: dict[str, list[float]] = {"plain": [], "bombed": []}
             for n in range(runs):
                 for name, folder in (("plain", plain), ("bombed", bombed)):
-                    env = {**os.environ, "FACTCHECK_CACHE_DIR": str(work / f"cache-{name}-{n}"), "OPENAI_API_KEY": "bench",
+                    env = {**os.environ, "FACTCHECK_CACHE_DIR": str(work / f"cache-{name}-{n}"),
+                           "OPENAI_API_KEY": "bench",
                            "FACTCHECK_CONFIG": str(work / "none.toml"), "PYTHONPATH": str(ROOT)}
                     started = time.perf_counter()
                     done = subprocess.run(
                         [sys.executable, "-c", "from pipeline.cli import main; main()", "run", str(folder), "--out",
-                         str(work / f"out-{name}-{n}"), "--base-url", base_url, "--model", "gpt-4o-mini", "--concurrency", "4",
+                         str(work / f"out-{name}-{n}"), "--base-url", base_url, "--model", "gpt-4o-mini",
+                         "--concurrency", "4",
                          "--no-stories", "--quiet"],
                         cwd=ROOT, env=env, capture_output=True, text=True,
                     )
@@ -72,7 +74,8 @@ def folder_runs(runs: int, latency: float) -> None:
                     if done.returncode != 0:
                         print(f"    {name} run {n}: exit {done.returncode}: {done.stderr.strip().splitlines()[-1:]}")
             plain_median, bombed_median = statistics.median(seconds["plain"]), statistics.median(seconds["bombed"])
-            print(f"[2] `factcheck run` of 16 articles, {latency * 1000:.0f} ms a request, concurrency 4, {runs} runs each (s): "
+            print(f"[2] `factcheck run` of 16 articles, {latency * 1000:.0f} ms a request, concurrency 4, "
+                  f"{runs} runs each (s): "
                   f"without the bomb {', '.join(f'{s:.2f}' for s in seconds['plain'])} (median {plain_median:.2f}); "
                   f"with a {SIZE:,}-character bomb {', '.join(f'{s:.2f}' for s in seconds['bombed'])} (median "
                   f"{bombed_median:.2f}): {bombed_median / plain_median:.2f}x")

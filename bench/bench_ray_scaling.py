@@ -101,7 +101,8 @@ def main() -> None:
     per_article = 2 * args.latency
     steady = clock.done[-1] - (clock.done[0] - per_article)
     ideal = args.articles * per_article / args.actors
-    print(f"{args.actors} actors, {args.articles} articles, {per_article:.1f} s an article, shard size {args.shard_size}: "
+    print(f"{args.actors} actors, {args.articles} articles, {per_article:.1f} s an article, "
+          f"shard size {args.shard_size}: "
           f"{summary.done} done, {requests} requests")  # type: ignore[attr-defined]
     print(f"steady state {steady:.1f} s against the ideal {ideal:.1f} s: {ideal / steady:.1%} of ideal throughput "
           f"({args.articles / steady:.2f} articles/s, ideal {args.actors / per_article:.2f})")

@@ -212,7 +212,9 @@ def simulate(args: argparse.Namespace, shard_size: int, service: float, count: i
         settings = Settings(cache_dir=out / "cache", budget_usd=args.budget)
         price = ModelPrice(input=0.15, output=0.6) if args.budget else None
         budget = Budget(args.budget, price, calls_per_window=2, window_chars=settings.window_chars)
-        ledger = Ledger(out, settings, True, summary, budget, Quiet(), SkippedList(out, summary, Quiet()), DiskReserve(out))
+        ledger = Ledger(
+            out, settings, True, summary, budget, Quiet(), SkippedList(out, summary, Quiet()), DiskReserve(out)
+        )
         samples: list[tuple[int, float]] = []
         cpu, wall = time.process_time(), time.perf_counter()
         dispatcher = Dispatcher(ledger, cluster, shard_size, expected=None if args.fixed else count)
@@ -255,17 +257,21 @@ def main() -> None:
     args = parser.parse_args()
     sizes = (1, 4, 16, 64) if args.sweep else (args.shard_size,)
     runs = [(size, service) for service in args.services for size in sizes]
-    print(f"{args.paths:,} paths, {args.nodes * args.actors:,} workers ({args.nodes} x {args.actors}), one machine lost at "
-          f"{args.loss_at:.0%} of the walk, back after {args.restart:.0f} s" + (f", budget ${args.budget:,.2f}" if args.budget else "")
+    print(f"{args.paths:,} paths, {args.nodes * args.actors:,} workers ({args.nodes} x {args.actors}), "
+          f"one machine lost at {args.loss_at:.0%} of the walk, back after {args.restart:.0f} s"
+          + (f", budget ${args.budget:,.2f}" if args.budget else "")
           + (", shards of the full size to the end" if args.fixed else ", shards shrinking at the end of the input"))
     for size, service in runs:
         r = simulate(args, size, service, args.paths)
         print(
-            f"shard {size:>3}, {service:>4.0f} s/article: {r['completions']:,.0f} done, {r['duplicates']:,.0f} duplicates, "
+            f"shard {size:>3}, {service:>4.0f} s/article: {r['completions']:,.0f} done, "
+            f"{r['duplicates']:,.0f} duplicates, "
             f"{r['not_started']:,.0f} not started | driver {r['driver_cpu_us']:.0f} us CPU a completion = "
-            f"{r['sustains_per_s']:,.0f} completions/s | RSS at each tenth of the walk {r['rss']} MiB | makespan {r['makespan_h']:.2f} h = {r['over_ideal']:.3f} x ideal, "
+            f"{r['sustains_per_s']:,.0f} completions/s | RSS at each tenth of the walk {r['rss']} MiB | "
+            f"makespan {r['makespan_h']:.2f} h = {r['over_ideal']:.3f} x ideal, "
             f"tail (99% -> 100%) {r['tail_s']:.0f} s | wall {r['wall_s']:.0f} s (simulator {r['sim_cpu_s']:.0f} s CPU)"
-            + (f" | budget ${r['limit']:.2f}, spent ${r['spent']:.4f}, overshoot ${r['overshoot']:+.4f}" if args.budget else "")
+            + (f" | budget ${r['limit']:.2f}, spent ${r['spent']:.4f}, overshoot ${r['overshoot']:+.4f}"
+               if args.budget else "")
         )
 
 

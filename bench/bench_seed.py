@@ -1,8 +1,8 @@
 """Seed article on the embedded model: wall time and tokens per stage, and what the
 byte-identical system prefix saves (not a test; prints figures).
 
-    .venv/bin/python bench/bench_seed.py [--model qwen2.5-coder-1.5b-instruct-q4_k_m] [--runs 2] [--verifier trained|llm]
-        [--decoding free|grammar]
+    .venv/bin/python bench/bench_seed.py [--model qwen2.5-coder-1.5b-instruct-q4_k_m] [--runs 2]
+        [--verifier trained|llm] [--decoding free|grammar]
 
 1. Runs the whole pipeline ``--runs`` times on a fresh embedded server and prints wall time,
    prompt/completion tokens and seconds per stage.
@@ -43,7 +43,9 @@ def prompt_seconds(base_url: str, bodies: list[dict[str, object]], *, unique_pre
         body = json.loads(json.dumps(body))
         body["max_tokens"] = 1
         if unique_prefix:
-            body["messages"][0]["content"] = f"Request {i} of a cold-prefix benchmark.\n" + body["messages"][0]["content"]
+            body["messages"][0]["content"] = (
+                f"Request {i} of a cold-prefix benchmark.\n" + body["messages"][0]["content"]
+            )
         started = time.perf_counter()
         httpx.post(f"{base_url}/chat/completions", json=body, timeout=900).raise_for_status()
         times.append(time.perf_counter() - started)
@@ -54,8 +56,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default="qwen2.5-coder-1.5b-instruct-q4_k_m", choices=sorted(WEIGHTS))
     parser.add_argument("--runs", type=int, default=2)
-    parser.add_argument("--verifier", default="trained", choices=("trained", "llm"), help="llm: the verify call, as before")
-    parser.add_argument("--decoding", default="free", choices=("free", "grammar"), help="grammar: JSON under the tool-schema grammar, as before")
+    parser.add_argument("--verifier", default="trained", choices=("trained", "llm"),
+                        help="llm: the verify call, as before")
+    parser.add_argument("--decoding", default="free", choices=("free", "grammar"),
+                        help="grammar: JSON under the tool-schema grammar, as before")
     args = parser.parse_args()
     settings = Settings(embedded_model=args.model, embedded_decoding=args.decoding)
     path = ensure_weights(WEIGHTS[args.model], settings.cache_dir / "models")
@@ -77,7 +81,8 @@ def main() -> None:
             print(f"run {run + 1}: {walls[-1]:.1f} s, {len(result.claims)} claims, {len(result.denials)} denials, "
                   f"{len(bodies)} requests (re-asks included)")  # fmt: skip
             for stage, u in result.run.usage.items():
-                print(f"  {stage:8} {u.seconds:6.1f} s  prompt {u.prompt_tokens:5}  completion {u.completion_tokens:4}  "
+                print(f"  {stage:8} {u.seconds:6.1f} s  prompt {u.prompt_tokens:5}  "
+                      f"completion {u.completion_tokens:4}  "
                       f"cached {u.cached_tokens}")  # fmt: skip
             verdicts = {v.claim_id: v for v in result.verdicts}
             for c in result.claims:
@@ -95,7 +100,8 @@ def main() -> None:
         for body, s, c in zip(bodies, shared, cold):
             name = body["tools"][0]["function"]["name"] if body.get("tools") else body["messages"][-1]["content"][:18]
             print(f"  {name:18} {s:6.1f}  {c:6.1f}")
-        print(f"total: {sum(shared):.1f} s shared vs {sum(cold):.1f} s cold: prefix sharing saves {sum(cold) - sum(shared):.1f} s")
+        print(f"total: {sum(shared):.1f} s shared vs {sum(cold):.1f} s cold: "
+              f"prefix sharing saves {sum(cold) - sum(shared):.1f} s")
 
 
 if __name__ == "__main__":

@@ -37,13 +37,16 @@ PLACES = ["Riverton", "Lakeside", "Port Ellis", "Northgate", "Marlow", "Kestrel 
           "Brightwater", "Fenwick", "Glenrock", "Harlow", "Irvine Falls", "Juniper", "Kingsbridge"]  # fmt: skip
 ACTS = [
     ("met {other} to discuss {topic}", "held talks with {other} about {topic}", "discussed {topic} with {other}"),
-    ("approved a budget cut for {topic}", "signed off on cutting spending on {topic}", "backed reductions to the {topic} budget"),
+    ("approved a budget cut for {topic}", "signed off on cutting spending on {topic}",
+     "backed reductions to the {topic} budget"),
     ("resigned over a scandal about {topic}", "quit after a row over {topic}", "stepped down amid a {topic} scandal"),
     ("announced a new plan for {topic}", "unveiled a plan on {topic}", "presented new proposals for {topic}"),
-    ("was arrested in a probe into {topic}", "was detained by investigators looking into {topic}", "faced arrest in an inquiry about {topic}"),
+    ("was arrested in a probe into {topic}", "was detained by investigators looking into {topic}",
+     "faced arrest in an inquiry about {topic}"),
 ]  # fmt: skip
 TOPICS = ["water rates", "the new stadium", "school funding", "bridge repairs", "housing permits", "hospital beds",
-          "bus fares", "flood defences", "police pay", "the airport expansion", "recycling contracts", "park closures"]  # fmt: skip
+          "bus fares", "flood defences", "police pay", "the airport expansion", "recycling contracts",
+          "park closures"]  # fmt: skip
 
 
 def event(rng: random.Random) -> tuple[str, ...]:
@@ -72,7 +75,8 @@ def write_folder(out: Path, start: int, count: int, seed: int = 7) -> None:
     labels = list(VerdictLabel)[:4]
     folder = out / "articles"
     folder.mkdir(parents=True, exist_ok=True)
-    run = RunInfo(backend="bench", model="bench", prompt_versions={}, started_at=datetime(2024, 1, 1, tzinfo=UTC), seconds=0)
+    run = RunInfo(backend="bench", model="bench", prompt_versions={},
+                  started_at=datetime(2024, 1, 1, tzinfo=UTC), seconds=0)
     for index in range(start, total):
         pick = random.Random(index)
         statements = [pick.choice(pick.choice(events)) for _ in range(CLAIMS_PER_ARTICLE)]
@@ -83,9 +87,11 @@ def write_folder(out: Path, start: int, count: int, seed: int = 7) -> None:
             assert span is not None
             claims.append(Claim(id=f"c{number}", statement=statement, claimant="Officials", cue="said",
                                 kind=ClaimKind.fact, checkworthiness=0.7, spans=[span]))  # fmt: skip
-        verdicts = [Verdict(claim_id=c.id, verdict=pick.choice(labels), confidence=0.5, rationale="bench") for c in claims]
+        verdicts = [Verdict(claim_id=c.id, verdict=pick.choice(labels), confidence=0.5, rationale="bench")
+                    for c in claims]
         result = ArticleResult(
-            article=ArticleMeta(id=article_id(text), source=f"article-{index:05d}.txt", url=f"https://outlet{index % 40}.example/{index}",
+            article=ArticleMeta(id=article_id(text), source=f"article-{index:05d}.txt",
+                                url=f"https://outlet{index % 40}.example/{index}",
                                 published=f"2024-{1 + index % 12:02d}-{1 + index % 28:02d}"),
             text=text, claims=claims, verdicts=verdicts, run=run,
         )  # fmt: skip
@@ -109,14 +115,16 @@ print(json.dumps({{
     "seconds": round(time.perf_counter() - t, 2), "embed_seconds": round(seconds["embed"], 2),
     "embedded": update.embedded, "articles": update.articles, "claims": update.claims, "stories": len(update.stories),
     "shared_stories": sum(1 for s in update.stories if len(s.articles) > 1),
-    "largest_component": update.largest_component, "largest_story": max((len(s.claims) for s in update.stories), default=0),
+    "largest_component": update.largest_component,
+    "largest_story": max((len(s.claims) for s in update.stories), default=0),
     "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
 }}))
 """
 
 
 def step(out: Path) -> dict[str, object]:
-    done = subprocess.run([sys.executable, "-c", STEP.format(root=str(ROOT), out=str(out))], capture_output=True, text=True, check=True)
+    done = subprocess.run([sys.executable, "-c", STEP.format(root=str(ROOT), out=str(out))],
+                          capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -124,7 +132,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench-stories"))
-    parser.add_argument("--keep", action="store_true", help="Reuse a folder (and cache) left by an earlier run: no cold step.")
+    parser.add_argument("--keep", action="store_true",
+                        help="Reuse a folder (and cache) left by an earlier run: no cold step.")
     args = parser.parse_args()
     for size in args.sizes:
         out = args.work / f"n{size}"

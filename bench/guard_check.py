@@ -181,7 +181,8 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="rows to check (e.g. 9 13)")
     args = parser.parse_args()
     root = Path(__file__).resolve().parent.parent
-    chosen = [s for s in SABOTAGES if not args.only or any(r.strip() in args.only for r in s.rows.replace("-", ",").split(","))]
+    chosen = [s for s in SABOTAGES
+              if not args.only or any(r.strip() in args.only for r in s.rows.replace("-", ",").split(","))]
     bad = 0
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp) / "checkout"

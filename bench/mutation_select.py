@@ -59,7 +59,8 @@ def main() -> None:
     db.executemany("delete from work_results where job_id = ?", [(j,) for j in drop])
     db.executemany("delete from work_items where job_id = ?", [(j,) for j in drop])
     db.commit()
-    sampled = f", a random sample (seed {args.seed}) of {len(keep)} of the other {len(rest)}" if len(keep) < len(rest) else ""
+    sampled = (f", a random sample (seed {args.seed}) of {len(keep)} of the other {len(rest)}"
+               if len(keep) < len(rest) else "")
     print(f"{len(specs)} mutants: {len(in_annotation)} in annotations dropped{sampled}; {len(keep)} to run")
 
 

@@ -55,7 +55,8 @@ CLIENT_TIMEOUT = "1.0"  # seconds per attempt: a "timeout" fault answers after 2
 class FakeServer:
     def __init__(self, latency: float, faults: dict[str, object]):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "pipeline.testing.fake_openai", "--latency", str(latency), "--faults", json.dumps(faults)],
+            [sys.executable, "-m", "pipeline.testing.fake_openai", "--latency", str(latency),
+             "--faults", json.dumps(faults)],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,  # aiohttp logs every dropped socket
         )
         assert self.process.stdout is not None
@@ -179,7 +180,8 @@ def scenario_two_runs(inputs: Path, work: Path, articles: int, latency: float) -
         report[name] = {
             "exits": [first.returncode, second.returncode],
             "second_ended_after_s": round(second_seconds, 2),
-            "refused_said": next((last_line(e) for e, r in ((first_stderr, first.returncode), (second_stderr, second.returncode))
+            "refused_said": next((last_line(e) for e, r in ((first_stderr, first.returncode),
+                                                             (second_stderr, second.returncode))
                                   if r == 4), "(none refused: the first had finished)"),
             "internal_errors": (first_stderr + second_stderr).count("internal error"),
             "paid_twice": paid_twice(stats),
@@ -302,7 +304,8 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.02)
     parser.add_argument("--work", type=Path, default=None, help="Folder to work in (default: a temporary one).")
     parser.add_argument("--scenarios", nargs="+", choices=["kill", "two", "disk"], default=["kill", "two", "disk"],
-                        help="kill: faults and two kill -9 / resume cycles; two: two runs on one OUT; disk: a disk that fills.")
+                        help="kill: faults and two kill -9 / resume cycles; two: two runs on one OUT; "
+                             "disk: a disk that fills.")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="factcheck-soak-"))
     inputs = work / "in"
@@ -325,7 +328,9 @@ def main() -> None:
     if "two" in args.scenarios:
         report["two_runs_on_one_folder"] = scenario_two_runs(inputs, work, args.articles, args.latency)
     if "disk" in args.scenarios:
-        report["disk_fills_mid_run"] = scenario_disk_full(inputs, work, args.articles, args.latency, work, cache_on_it=False)
+        report["disk_fills_mid_run"] = scenario_disk_full(
+            inputs, work, args.articles, args.latency, work, cache_on_it=False
+        )
         if shutil.which("mount") and os.geteuid() == 0:  # injected, the cache is never full: nothing to add
             report["disk_fills_mid_run_cache_on_it"] = scenario_disk_full(
                 inputs, work, args.articles, args.latency, work, cache_on_it=True
@@ -361,7 +366,8 @@ def main() -> None:
     done_ids = {k for k, r in results.items() if r is not None}
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     row_keys = Counter((r["article_id"], r["claim_id"]) for r in rows)
-    errors = [json.loads(line) for line in (out / "errors.jsonl").read_text().splitlines()] if (out / "errors.jsonl").exists() else []
+    errors = ([json.loads(line) for line in (out / "errors.jsonl").read_text().splitlines()]
+              if (out / "errors.jsonl").exists() else [])
     failed_sources = {Path(str(e["source"])).name for e in errors}
     by_marker: dict[str, int] = stats["by_marker"]  # type: ignore[assignment]
     answers = [by_marker.get(marker(i), 0) for i in range(args.articles)]

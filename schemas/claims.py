@@ -58,7 +58,9 @@ class WrittenClaims(BaseModel):
 
 
 @functools.lru_cache(maxsize=256)  # the same few id lists recur: reuse the class, and so its schema
-def written_claims_for(claim_ids: tuple[str, ...], denial_ids: tuple[str, ...], written_ids: tuple[str, ...] | None = None) -> type[WrittenClaims]:
+def written_claims_for(
+    claim_ids: tuple[str, ...], denial_ids: tuple[str, ...], written_ids: tuple[str, ...] | None = None
+) -> type[WrittenClaims]:
     """The response model for these candidates: a statement for each of ``written_ids`` (default
     every claim id), drops and links by ids from ``claim_ids``."""
     written_ids = claim_ids if written_ids is None else written_ids
@@ -69,7 +71,9 @@ def written_claims_for(claim_ids: tuple[str, ...], denial_ids: tuple[str, ...], 
         # call's time on the seed (105 s against 43 s); the call's max_tokens bounds a loop instead.
         fields["statements"] = (create_model("Statements", **{i: (str, ...) for i in written_ids}), ...)  # type: ignore[call-overload]
     # Examples empty: a model shown ["c1"] as the shape of the answer drops c1 (the 1.5B did).
-    fields["drop"] = (list[ids], Field(description="Ids of candidates that are not check-worthy claims.", examples=[[]]))
+    fields["drop"] = (
+        list[ids], Field(description="Ids of candidates that are not check-worthy claims.", examples=[[]])
+    )
     if denial_ids:
         linked = (list[ids], Field(description="Ids of the claims this denial disputes; [] for none.", examples=[[]]))
         fields["disputes"] = (create_model("Disputes", **{i: linked for i in denial_ids}), ...)  # type: ignore[call-overload]

@@ -33,7 +33,8 @@ class AttributionMetrics(BaseModel):
     claimant_name: Scores = Field(description="Normalized claimant names vs gold source texts, per document.")
     claim_coverage: float = Field(
         default=0.0, ge=0, le=1,
-        description="Share of gold attributions with content whose content overlaps some claim's span: the claims stage's recall.",
+        description="Share of gold attributions with content whose content overlaps some claim's span: "
+        "the claims stage's recall.",
     )
     claims_per_article: float = Field(default=0.0, ge=0, description="Claims listed per article: what a desk reads.")
     standalone_share: float = Field(

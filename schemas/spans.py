@@ -21,7 +21,9 @@ class Span(BaseModel):
     end: int = Field(ge=0)
     text: str
     match: MatchKind = MatchKind.exact
-    score: float = Field(default=1.0, ge=0.0, le=1.0, description="similarity of the quote to the span (1 unless fuzzy)")
+    score: float = Field(
+        default=1.0, ge=0.0, le=1.0, description="similarity of the quote to the span (1 unless fuzzy)"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> "Span":

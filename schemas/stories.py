@@ -89,8 +89,8 @@ class StoryClaim(BaseModel):
     reviewed: bool = Field(default=False, description="A reviewer accepted or overrode the verdict.")
     negates: bool = Field(
         default=False,
-        description="The statement says the story's proposition is not so (\"the claim that X is false\"): its verdict's "
-        "backs and debunks count the other way round toward the story.",
+        description="The statement says the story's proposition is not so (\"the claim that X is false\"): "
+        "its verdict's backs and debunks count the other way round toward the story.",
     )
 
     @computed_field  # type: ignore[prop-decorator]
@@ -120,7 +120,9 @@ class StoryArticle(BaseModel):
 
 class Story(BaseModel):
     schema_version: Literal["1"] = STORIES_SCHEMA_VERSION
-    id: str = Field(pattern=STORY_ID_PATTERN, description="Stable across updates: kept while the story keeps most of its claims.")
+    id: str = Field(
+        pattern=STORY_ID_PATTERN, description="Stable across updates: kept while the story keeps most of its claims."
+    )
     statement: str = Field(description="The canonical statement: the claim nearest the centre of the story.")
     canonical_article_id: str = Field(pattern=ARTICLE_ID_PATTERN)
     canonical_claim_id: str = Field(pattern=CLAIM_ID_PATTERN)

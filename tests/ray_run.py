@@ -83,7 +83,9 @@ def rows(path: Path) -> list[str]:
     """A JSON-lines file's rows without timings or run ids, sorted: the same set whatever the order."""
     if not path.exists():
         return []
-    return sorted(json.dumps(without_timings(json.loads(line)), sort_keys=True) for line in path.read_text().splitlines())
+    return sorted(
+        json.dumps(without_timings(json.loads(line)), sort_keys=True) for line in path.read_text().splitlines()
+    )
 
 
 def lines(path: Path) -> list[str]:

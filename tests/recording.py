@@ -17,7 +17,9 @@ CASSETTES = ROOT / "cassettes"
 SHARED = ROOT.parent / "shared"
 RECORD_MODEL = os.environ.get("FACTCHECK_RECORD_MODEL", "qwen2.5-coder-1.5b-instruct-q4_k_m")
 REPLAY_URL = "http://cassette-replay.invalid/v1"  # never resolvable: a miss cannot reach a network
-_SCRUBBED_REQUEST_HEADERS = ["authorization", "api-key", "openai-organization", "openai-project", "cookie", "user-agent"]
+_SCRUBBED_REQUEST_HEADERS = [
+    "authorization", "api-key", "openai-organization", "openai-project", "cookie", "user-agent"
+]
 _KEPT_RESPONSE_HEADERS = {"content-type", "retry-after"}
 
 

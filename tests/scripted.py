@@ -16,7 +16,11 @@ Body = dict[str, object]
 
 
 def run_scripted(
-    answer: Callable[[Body], str], call: Callable[[LLM], Awaitable[T]], *, json_as_text: bool = False, cut_off: bool = False
+    answer: Callable[[Body], str],
+    call: Callable[[LLM], Awaitable[T]],
+    *,
+    json_as_text: bool = False,
+    cut_off: bool = False,
 ) -> T:
     """Run ``call`` with an LLM whose server answers each request body with ``answer(body)``: as
     tool-call arguments, or (``json_as_text``: the LLM asks as for the embedded model) as text;
@@ -29,7 +33,8 @@ def run_scripted(
             reply["choices"][0]["finish_reason"] = "length"  # type: ignore[index]
         return httpx2.Response(200, json=reply)
 
-    llm = LLM(backend="openai", base_url="http://model.test/v1", api_key="test", model="fake", json_as_text=json_as_text,
+    llm = LLM(backend="openai", base_url="http://model.test/v1", api_key="test", model="fake",
+              json_as_text=json_as_text,
               http_client=openai.DefaultAsyncHttpxClient(transport=httpx2.MockTransport(server)))
 
     async def go() -> T:

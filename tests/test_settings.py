@@ -22,7 +22,9 @@ def test_defaults_pick_the_embedded_model() -> None:
 
 
 def test_config_file_then_environment_then_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "factcheck.toml").write_text('model = "from-file"\nbase_url = "http://localhost:11434/v1"\nmax_claims = 5\n')
+    (tmp_path / "factcheck.toml").write_text(
+        'model = "from-file"\nbase_url = "http://localhost:11434/v1"\nmax_claims = 5\n'
+    )
     assert Settings().model == "from-file"
     assert Settings().resolved_backend() == "openai"  # a base URL means an OpenAI-compatible server
     monkeypatch.setenv("FACTCHECK_MODEL", "from-env")
@@ -52,7 +54,9 @@ def test_an_unknown_key_in_the_config_file_is_an_error_with_a_guess(tmp_path: Pa
     assert describe_error(caught.value) == "factcheck.toml: unknown setting 'budget'; did you mean 'budget_usd'?"
 
 
-def test_a_missing_config_file_named_by_the_environment_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_config_file_named_by_the_environment_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("FACTCHECK_CONFIG", str(tmp_path / "typo.toml"))
     with pytest.raises(ValueError, match="typo.toml: config file named by FACTCHECK_CONFIG not found"):
         Settings()
@@ -65,8 +69,12 @@ def test_config_errors_are_one_line_from_the_cli(tmp_path: Path) -> None:
     Path(env["FACTCHECK_CONFIG"]).write_text("budget = 1\n")
     done = factcheck(["run", str(tmp_path), "--out", str(tmp_path / "out")], env)
     assert done.returncode == 1
-    assert done.stderr.strip() == f"error: configuration: {env['FACTCHECK_CONFIG']}: unknown setting 'budget'; did you mean 'budget_usd'?"
-    missing = factcheck(["run", str(tmp_path), "--out", str(tmp_path / "out")], {**env, "FACTCHECK_CONFIG": "nope.toml"})
+    assert done.stderr.strip() == (
+        f"error: configuration: {env['FACTCHECK_CONFIG']}: unknown setting 'budget'; did you mean 'budget_usd'?"
+    )
+    missing = factcheck(
+        ["run", str(tmp_path), "--out", str(tmp_path / "out")], {**env, "FACTCHECK_CONFIG": "nope.toml"}
+    )
     assert missing.stderr.strip() == "error: configuration: nope.toml: config file named by FACTCHECK_CONFIG not found"
 
 
@@ -82,7 +90,9 @@ def test_an_unknown_key_inside_a_price_table_is_an_error_with_a_guess(tmp_path: 
 
 def test_an_unknown_factcheck_variable_is_an_error_with_a_guess(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FACTCHECK_BUDGET", "0.0001")  # the setting is budget_usd
-    with pytest.raises(ValueError, match="environment variable FACTCHECK_BUDGET: no such setting; did you mean FACTCHECK_BUDGET_USD"):
+    with pytest.raises(
+        ValueError, match="environment variable FACTCHECK_BUDGET: no such setting; did you mean FACTCHECK_BUDGET_USD"
+    ):
         Settings()
     monkeypatch.delenv("FACTCHECK_BUDGET")
     monkeypatch.setenv("FACTCHECK_BUDGET_USD", "0.5")  # the real ones, and the CLI's own, pass
@@ -94,8 +104,11 @@ def test_an_unknown_variable_stops_the_cli_with_one_line(tmp_path: Path) -> None
     from cli_process import env_for, factcheck
 
     (tmp_path / "a.txt").write_text("Officials said the bridge will open.\n")
-    done = factcheck(["run", str(tmp_path / "a.txt"), "--out", str(tmp_path / "out")], env_for(tmp_path, FACTCHECK_BUDGET="0.0001"))
+    done = factcheck(
+        ["run", str(tmp_path / "a.txt"), "--out", str(tmp_path / "out")], env_for(tmp_path, FACTCHECK_BUDGET="0.0001")
+    )
     assert done.returncode == 1, done.stderr
     assert done.stderr.strip() == (
-        "error: configuration: environment variable FACTCHECK_BUDGET: no such setting; did you mean FACTCHECK_BUDGET_USD?"
+        "error: configuration: environment variable FACTCHECK_BUDGET: no such setting; "
+        "did you mean FACTCHECK_BUDGET_USD?"
     )

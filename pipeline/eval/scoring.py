@@ -32,7 +32,9 @@ VERDICT_TO_STANCE: dict[VerdictLabel, str] = {
 AUTHOR_CLAIMANTS = frozenset({"article", "the article", "author", "the author"})  # no named source to score
 
 
-def predicted_attributions(result: ArticleResult) -> tuple[list[m.SpanSegments], list[m.SpanSegments], list[m.SpanSegments], list[str]]:
+def predicted_attributions(
+    result: ArticleResult,
+) -> tuple[list[m.SpanSegments], list[m.SpanSegments], list[m.SpanSegments], list[str]]:
     """Sources, cues, contents and claimant names: the attribution stage's findings plus what the
     claims imply. A span found by both counts once (``span_prf`` dedupes per document)."""
     found = result.attributions
@@ -112,7 +114,9 @@ def score_stance(pairs: Sequence[FncPair], results: dict[str, CheckResult]) -> S
     )
 
 
-def score_calibration(pairs: Sequence[FncPair], results: dict[str, CheckResult], *, stated: bool = False) -> CalibrationMetrics:
+def score_calibration(
+    pairs: Sequence[FncPair], results: dict[str, CheckResult], *, stated: bool = False
+) -> CalibrationMetrics:
     """Over pairs with a verdict; correct means the mapped label is the gold one. ``stated``
     scores the confidence the model wrote rather than the verdict's confidence."""
     confidences: list[float] = []
@@ -129,7 +133,10 @@ def score_calibration(pairs: Sequence[FncPair], results: dict[str, CheckResult],
         ece_5=m.expected_calibration_error(confidences, correct, 5),
         ece_10=m.expected_calibration_error(confidences, correct, 10),
         brier=m.brier_score(confidences, correct),
-        bins=[ReliabilityBin(lo=b.lo, hi=b.hi, count=b.count, confidence=b.confidence, accuracy=b.accuracy) for b in bins],
+        bins=[
+            ReliabilityBin(lo=b.lo, hi=b.hi, count=b.count, confidence=b.confidence, accuracy=b.accuracy)
+            for b in bins
+        ],
     )
 
 
@@ -150,7 +157,9 @@ def cost(dataset: str, runs: Sequence[RunInfo]) -> CostMetrics:
 
 
 def _scores(prf: m.PRF) -> Scores:
-    return Scores(precision=prf.precision, recall=prf.recall, f1=prf.f1, tp=prf.tp, n_pred=prf.n_pred, n_gold=prf.n_gold)
+    return Scores(
+        precision=prf.precision, recall=prf.recall, f1=prf.f1, tp=prf.tp, n_pred=prf.n_pred, n_gold=prf.n_gold
+    )
 
 
 def _class_scores(gold: Sequence[str], predicted: Sequence[str], label: str) -> ClassScores:

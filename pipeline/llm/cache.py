@@ -66,15 +66,20 @@ def _why_unusable(directory: Path, error: Exception) -> tuple[str, bool]:
         except OSError as probe_error:
             fault = environment_fault(named(probe_error, directory))
     if fault is not None:
-        return f"response cache cannot be written: {fault}; or set cache_dir (FACTCHECK_CACHE_DIR) elsewhere, or run with --no-cache", True
+        return (
+            f"response cache cannot be written: {fault}; "
+            "or set cache_dir (FACTCHECK_CACHE_DIR) elsewhere, or run with --no-cache"
+        ), True
     if _corrupt(error):
         return (
             f"{directory}: response cache is corrupt ({error}); move it aside with "
-            f"`mv {shlex.quote(str(directory))} {shlex.quote(f'{directory}.broken')}` (it is rebuilt), or run with --no-cache"
+            f"`mv {shlex.quote(str(directory))} {shlex.quote(f'{directory}.broken')}` (it is rebuilt), "
+            "or run with --no-cache"
         ), False
     return (
         f"{directory}: response cache cannot be opened ({error}); check the disk it is on, or move it aside with "
-        f"`mv {shlex.quote(str(directory))} {shlex.quote(f'{directory}.broken')}` (it is rebuilt), or run with --no-cache"
+        f"`mv {shlex.quote(str(directory))} {shlex.quote(f'{directory}.broken')}` (it is rebuilt), "
+        "or run with --no-cache"
     ), False
 
 
@@ -101,7 +106,8 @@ class ResponseCache:
         try:
             directory.mkdir(parents=True, exist_ok=True)
             self._store = diskcache.Cache(
-                str(directory), size_limit=SIZE_LIMIT, sqlite_mmap_size=SQLITE_MMAP_SIZE, sqlite_cache_size=SQLITE_CACHE_PAGES
+                str(directory), size_limit=SIZE_LIMIT, sqlite_mmap_size=SQLITE_MMAP_SIZE,
+                sqlite_cache_size=SQLITE_CACHE_PAGES,
             )
         except (sqlite3.Error, OSError) as error:  # a damaged database file, a full or read-only disk
             message, environment = _why_unusable(directory, error)

@@ -58,7 +58,8 @@ def messages(question: Question, order: Sequence[int]) -> list[dict[str, str]]:
     lettered = "\n".join(f"{LETTERS[k]}. {question.options[i]}" for k, i in enumerate(order))
     letters = ", ".join(LETTERS[: len(order)])
     user = (
-        f"Article:\n{question.context}\n\nQuestion: {question.question}\n{lettered}\n\nAnswer with one letter ({letters})."
+        f"Article:\n{question.context}\n\nQuestion: {question.question}\n{lettered}\n\n"
+        f"Answer with one letter ({letters})."
     )
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 

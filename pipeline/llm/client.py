@@ -169,7 +169,8 @@ class LLM:
             async for attempt in retrying:
                 with attempt:
                     value, completion = await self._create(
-                        messages, response_model, context, self.top_logprobs if logprobs else 0, max_tokens or self.max_tokens,
+                        messages, response_model, context, self.top_logprobs if logprobs else 0,
+                        max_tokens or self.max_tokens,
                         decoding=(grammar or "free") if self.json_as_text else "tool",
                     )
         except InstructorRetryException as error:
@@ -177,18 +178,24 @@ class LLM:
             if isinstance(cause, openai.OpenAIError):
                 raise await self._failure(stage, generation, cause) from cause
             if _without_choices(error.last_completion):  # instructor then fails on choices[0]
-                raise LLMError(f"{self.endpoint}: {stage}: the server's answer has no choices (an empty 'choices' list)") from error
+                raise LLMError(
+                    f"{self.endpoint}: {stage}: the server's answer has no choices (an empty 'choices' list)"
+                ) from error
             if cause is not error and not isinstance(cause, (ValidationError, ValueError)):
                 raise cause from error  # a bug, not the model's output: let it surface
             # Re-asks exhausted: keep what validates without the article context;
             # the stage drops unresolvable references and reports them as warnings.
             value, completion = self._lenient_billed(error, response_model, stage, started)
-            warnings.append(f"{stage}: model output still invalid after {self.reasks} re-ask(s): {_invalid_output_reason(error)}")
+            warnings.append(
+                f"{stage}: model output still invalid after {self.reasks} re-ask(s): {_invalid_output_reason(error)}"
+            )
         except IncompleteOutputException as error:
             # Cut off at max_tokens: a small model that loops (lists every sentence as a claim)
             # still wrote complete items first; keep those, and say the answer was cut.
             value, completion = self._lenient_billed(error, response_model, stage, started)
-            warnings.append(f"{stage}: answer cut off at {max_tokens or self.max_tokens} tokens; its complete items kept")
+            warnings.append(
+                f"{stage}: answer cut off at {max_tokens or self.max_tokens} tokens; its complete items kept"
+            )
         except openai.OpenAIError as error:
             raise await self._failure(stage, generation, error) from error
         finally:
@@ -215,7 +222,10 @@ class LLM:
         else:
             model, shape = text_model(response_model)
             *before, task = messages
-            messages = [*before, typing.cast(ChatCompletionMessageParam, {**task, "content": f"{task['content']}{SHAPE_PROMPT}{shape}"})]
+            messages = [
+                *before,
+                typing.cast(ChatCompletionMessageParam, {**task, "content": f"{task['content']}{SHAPE_PROMPT}{shape}"}),
+            ]
             if decoding == "schema":
                 schema = {"name": response_model.__name__, "schema": response_model.model_json_schema()}
                 extra_body["response_format"] = {"type": "json_schema", "json_schema": schema}
@@ -255,11 +265,15 @@ class LLM:
         completion = error.last_completion
         try:
             message = completion.choices[0].message
-            arguments = message.tool_calls[0].function.arguments if message.tool_calls else _json_text(message.content or "")
+            arguments = (
+                message.tool_calls[0].function.arguments if message.tool_calls else _json_text(message.content or "")
+            )
             data = jiter.from_json(arguments.encode(), partial_mode="trailing-strings")
             return _valid_items(response_model, data), completion
         except (AttributeError, IndexError, TypeError, ValueError, ValidationError):
-            raise InvalidOutputError(f"{self.endpoint}: {stage}: model output invalid after re-asks: {_invalid_output_reason(error)}") from error
+            raise InvalidOutputError(
+                f"{self.endpoint}: {stage}: model output invalid after re-asks: {_invalid_output_reason(error)}"
+            ) from error
 
     def _server_died(self) -> bool:
         return self.server is not None and not self.server.alive()
@@ -271,7 +285,10 @@ class LLM:
             crashed = await asyncio.to_thread(self.server.recover, stage, generation)
             if crashed is not None:
                 message, restarted = crashed
-                return ServerCrashError(f"{message}; restarted, the run goes on") if restarted else EndpointError(message)
+                return (
+                    ServerCrashError(f"{message}; restarted, the run goes on") if restarted
+                    else EndpointError(message)
+                )
         return self._describe(error)
 
     def _describe(self, error: BaseException) -> LLMError:

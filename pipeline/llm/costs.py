@@ -106,7 +106,10 @@ class MeteringTransport(httpx2.AsyncBaseTransport):
             usage = json.loads(body).get("usage")
         except (ValueError, AttributeError):
             usage = None  # an invalid body: the client will fail it; nothing to bill
-        record(tally, stage, usage if isinstance(usage, dict) else None, self.price, hit=response.headers.get(CACHE_HEADER) == "hit")
+        record(
+            tally, stage, usage if isinstance(usage, dict) else None, self.price,
+            hit=response.headers.get(CACHE_HEADER) == "hit",
+        )
         return response
 
     async def aclose(self) -> None:

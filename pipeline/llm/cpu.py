@@ -38,7 +38,9 @@ def cpu_support(cpuinfo: Path = Path("/proc/cpuinfo")) -> CpuSupport:
     listed = set(flags_line.group(1).split()) if flags_line else set()
     model = re.search(r"^model name\s*:\s*(.*)$", text, re.M)
     flags = frozenset(name for flag, name in FEATURES.items() if flag in listed)
-    return CpuSupport(model.group(1).strip() if model else platform.processor(), flags, "AMX_INT8" in flags and _amx_granted())
+    return CpuSupport(
+        model.group(1).strip() if model else platform.processor(), flags, "AMX_INT8" in flags and _amx_granted()
+    )
 
 
 def _amx_granted() -> bool:
@@ -56,7 +58,9 @@ def llama_build_features(system_info: str) -> frozenset[str]:
     """The x86 features a llama.cpp library was compiled for, from ``llama_print_system_info()``:
     "CPU : SSE3 = 1 | AVX = 1 | AVX2 = 1 | ... | AMX_INT8 = 1 | ..." (only features set to 1)."""
     known = set(FEATURES.values())
-    return frozenset(name for name, on in re.findall(r"([A-Z0-9_]+) = (\d)", system_info) if on == "1" and name in known)
+    return frozenset(
+        name for name, on in re.findall(r"([A-Z0-9_]+) = (\d)", system_info) if on == "1" and name in known
+    )
 
 
 def unusable_features(built: frozenset[str], cpu: CpuSupport) -> frozenset[str]:

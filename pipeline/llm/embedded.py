@@ -118,7 +118,10 @@ def _stamp_path(target: Path) -> Path:
 def _stamp(target: Path, sha256: str) -> dict[str, object]:
     """What must be unchanged for an earlier hash to still hold: any write moves ctime."""
     info = target.stat()
-    return {"sha256": sha256, "size": info.st_size, "inode": info.st_ino, "mtime_ns": info.st_mtime_ns, "ctime_ns": info.st_ctime_ns}
+    return {
+        "sha256": sha256, "size": info.st_size, "inode": info.st_ino, "mtime_ns": info.st_mtime_ns,
+        "ctime_ns": info.st_ctime_ns,
+    }
 
 
 def _read_stamp(stamp: Path) -> object:
@@ -169,8 +172,9 @@ class EmbeddedServer:
     """
 
     def __init__(
-        self, model_path: Path, *, n_ctx: int = 8192, threads: int | None = None, startup_timeout: float = 180, wait: bool = True,
-        log_dir: Path | None = None, command: list[str] | None = None, restarts: int = 1, slots: int = 1, alias: str = "",
+        self, model_path: Path, *, n_ctx: int = 8192, threads: int | None = None, startup_timeout: float = 180,
+        wait: bool = True, log_dir: Path | None = None, command: list[str] | None = None, restarts: int = 1,
+        slots: int = 1, alias: str = "",
     ):
         """``wait=False``: ``with`` returns once the process is started; call ``wait_ready``
         before the first request (other start-up work can overlap the model's load).
@@ -251,7 +255,8 @@ class EmbeddedServer:
             time.sleep(0.1)
         self.stop()
         raise EmbeddedModelError(
-            f"embedded model server at {self.base_url} not healthy after {self.startup_timeout:.0f} s; see {self.log_path}"
+            f"embedded model server at {self.base_url} not healthy after {self.startup_timeout:.0f} s; "
+            f"see {self.log_path}"
         )
 
     def alive(self) -> bool:
@@ -289,7 +294,10 @@ class EmbeddedServer:
                     self.wait_ready()
                 except EmbeddedModelError as error:
                     return f"{self.crashes[generation]}; restarting it failed: {error}", False
-            return self.crashes.get(generation, f"embedded model server restarted during the {stage} call"), self.alive()
+            return (
+                self.crashes.get(generation, f"embedded model server restarted during the {stage} call"),
+                self.alive(),
+            )
 
     def stop(self) -> None:
         if self._process and self._process.poll() is None:

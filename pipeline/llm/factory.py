@@ -54,7 +54,9 @@ def http_client(
 
     if network is None:
         connections = max(100, 2 * limiter.maximum) if limiter is not None else 100
-        network = httpx2.AsyncHTTPTransport(limits=httpx2.Limits(max_connections=connections, max_keepalive_connections=connections))
+        network = httpx2.AsyncHTTPTransport(
+            limits=httpx2.Limits(max_connections=connections, max_keepalive_connections=connections)
+        )
     transport = LimitedTransport(network, limiter) if limiter is not None else network
     if cache is not None:
         transport = CachingTransport(transport, cache, identity)

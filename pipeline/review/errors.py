@@ -42,7 +42,10 @@ def install_error_handlers(app: FastAPI, log: logging.Logger) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, error: HTTPException) -> JSONResponse:
-        message = error.detail if error.status_code != 404 or error.detail != "Not Found" else f"no such page: {request.url.path}"
+        message = (
+            error.detail if error.status_code != 404 or error.detail != "Not Found"
+            else f"no such page: {request.url.path}"
+        )
         return _error(error.status_code, str(message))
 
     @app.exception_handler(RequestValidationError)

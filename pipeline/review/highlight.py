@@ -65,12 +65,21 @@ def marks(result: ArticleResult) -> list[Mark]:
     for denial in result.denials:
         kind = MarkKind.nondenial if denial.kind is DenialKind.non_denial else MarkKind.denial
         for i, span in enumerate(denial.spans):
-            add(span, f"{denial.id}-s{i}", kind, tuple(denial.claim_ids), f"{denial.kind.value} {denial.id} by {denial.speaker}")
+            add(
+                span, f"{denial.id}-s{i}", kind, tuple(denial.claim_ids),
+                f"{denial.kind.value} {denial.id} by {denial.speaker}",
+            )
     for verdict in result.verdicts:
         for i, span in enumerate(verdict.supporting):
-            add(span, f"v-{verdict.claim_id}-sup{i}", MarkKind.support, (verdict.claim_id,), f"supports {verdict.claim_id}")
+            add(
+                span, f"v-{verdict.claim_id}-sup{i}", MarkKind.support, (verdict.claim_id,),
+                f"supports {verdict.claim_id}",
+            )
         for i, span in enumerate(verdict.contradicting):
-            add(span, f"v-{verdict.claim_id}-con{i}", MarkKind.contra, (verdict.claim_id,), f"contradicts {verdict.claim_id}")
+            add(
+                span, f"v-{verdict.claim_id}-con{i}", MarkKind.contra, (verdict.claim_id,),
+                f"contradicts {verdict.claim_id}",
+            )
     return found
 
 

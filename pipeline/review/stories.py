@@ -74,10 +74,13 @@ def story_claim_review(
     lists every article that carries the claim and has an http(s) URL, earliest first."""
     keys = {(c.article_id, c.claim_id) for c in story.claims}
     decided = [
-        e for e in events if (e.article_id, e.claim_id) in keys and e.action in (ReviewAction.accept, ReviewAction.override)
+        e for e in events
+        if (e.article_id, e.claim_id) in keys and e.action in (ReviewAction.accept, ReviewAction.override)
     ]
     if not decided:
-        raise StoryNotReviewed(f"story {story.id} has no reviewed verdict yet: accept or override one of its claims first")
+        raise StoryNotReviewed(
+            f"story {story.id} has no reviewed verdict yet: accept or override one of its claims first"
+        )
     last = decided[-1]
     article = articles.get(last.article_id)
     machine = article.verdict_for(last.claim_id) if article else None
@@ -85,13 +88,20 @@ def story_claim_review(
         CreativeWorkRef(url=link, headline=a.title) for a in story.articles if (link := web_url(a.url)) is not None
     ]  # story.articles is in date order, so the first is the earliest dated appearance
     canonical = articles.get(story.canonical_article_id)
-    claimant = next(c.claimant for c in story.claims if (c.article_id, c.claim_id) == (story.canonical_article_id, story.canonical_claim_id))
+    claimant = next(
+        c.claimant for c in story.claims
+        if (c.article_id, c.claim_id) == (story.canonical_article_id, story.canonical_claim_id)
+    )
     author = claimant_thing(claimant, canonical) if canonical else Thing(type="Person", name=claimant)
     review = StoryClaimReviewLD(
         url=story_url(base_url, story.id),
         claimReviewed=story.statement,
-        itemReviewed=StoryClaimRef(author=author, appearance=appearances, firstAppearance=appearances[0] if appearances else None),
-        reviewRating=Rating(alternateName=str(last.after), ratingExplanation=last.reason or (machine.rationale if machine else None)),
+        itemReviewed=StoryClaimRef(
+            author=author, appearance=appearances, firstAppearance=appearances[0] if appearances else None
+        ),
+        reviewRating=Rating(
+            alternateName=str(last.after), ratingExplanation=last.reason or (machine.rationale if machine else None)
+        ),
         author=Thing(type="Organization", name=desk_name),
         datePublished=last.timestamp.astimezone(UTC).date().isoformat(),
     )
@@ -110,7 +120,9 @@ def story_csv(story: Story) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=STORY_CSV_FIELDS, lineterminator="\n")
     writer.writeheader()
-    for claim in sorted(story.claims, key=lambda c: (by_article[c.article_id].published or "~", c.article_id, c.claim_id)):
+    for claim in sorted(
+        story.claims, key=lambda c: (by_article[c.article_id].published or "~", c.article_id, c.claim_id)
+    ):
         article = by_article[claim.article_id]
         row = {
             "story_id": story.id, "story_statement": story.statement, "article_id": claim.article_id,

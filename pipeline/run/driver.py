@@ -116,7 +116,11 @@ async def _run(
     )
     skipped_list = SkippedList(out_dir, summary, reporter)
     verifier = settings.resolved_verifier(llm.backend) if llm is not None else "trained"
-    budget = Budget(settings.budget_usd, price, calls_per_window=calls_per_window(verifier, backend=llm.backend if llm else None), window_chars=settings.window_chars)
+    budget = Budget(
+        settings.budget_usd, price,
+        calls_per_window=calls_per_window(verifier, backend=llm.backend if llm else None),
+        window_chars=settings.window_chars,
+    )
     ledger = Ledger(out_dir, settings, resume, summary, budget, reporter, skipped_list, reserve)
     ledger.expected_files = counted
     ledger.calls_llm = llm is not None

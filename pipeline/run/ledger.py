@@ -56,7 +56,10 @@ class Ledger:
 
     def files(self, files: Iterable[Path]) -> Iterator[Path]:
         """The input paths, walked lazily, each counted; skipped entries and unreadable ones noted."""
-        walk = files.walk(self.skipped.add, self.failed_input, self.skipped.fault) if isinstance(files, Inputs) else iter(files)
+        walk = (
+            files.walk(self.skipped.add, self.failed_input, self.skipped.fault) if isinstance(files, Inputs)
+            else iter(files)
+        )
         for path in walk:
             self.summary.files += 1
             yield path

@@ -61,7 +61,10 @@ class FailurePrinter:
 
     def emit(self, event: str, **fields: object) -> None:
         if event == "article_failed":
-            self.console.print(redact(f"{fields['source']}: failed at {fields['stage']}: {fields['reason']}"), markup=False, soft_wrap=True)
+            self.console.print(
+                redact(f"{fields['source']}: failed at {fields['stage']}: {fields['reason']}"), markup=False,
+                soft_wrap=True,
+            )
         elif event == "result_damaged":
             self.console.print(redact(str(fields["reason"])), markup=False, soft_wrap=True)
 
@@ -105,7 +108,8 @@ class ProgressBar:
         elif event == "article_failed":
             self.failed += 1
             self.progress.console.print(
-                redact(f"{fields['source']}: failed at {fields['stage']}: {fields['reason']}"), markup=False, soft_wrap=True
+                redact(f"{fields['source']}: failed at {fields['stage']}: {fields['reason']}"), markup=False,
+                soft_wrap=True,
             )
         elif event == "result_damaged":
             self.progress.console.print(redact(str(fields["reason"])), markup=False, soft_wrap=True)

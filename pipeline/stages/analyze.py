@@ -70,7 +70,9 @@ async def analyze(
         )
     withheld = sorted({n for window in parts for n in window.withheld})
     if withheld:
-        warnings.append(f"sentences {withheld} address AI systems; shown to the model as a placeholder, kept in the text")
+        warnings.append(
+            f"sentences {withheld} address AI systems; shown to the model as a placeholder, kept in the text"
+        )
     for window in parts:
         found = await run_stages(llm, stages, Analysis(window, options), usage, warnings)
         _merge((found.claims, found.denials, found.verdicts), claims, denials, verdicts)
@@ -123,7 +125,8 @@ async def judge_with_stance_model(
 
 
 def run_info(
-    llm: LLM | None, usage: dict[str, Usage], windows: int, started_at: datetime, clock: float, verifier: Verifier = "llm"
+    llm: LLM | None, usage: dict[str, Usage], windows: int, started_at: datetime, clock: float,
+    verifier: Verifier = "llm",
 ) -> RunInfo:
     """What a result records about how it was made; ``clock`` is the perf_counter at the start.
     ``llm=None``: no LLM took part (``check --no-llm``)."""

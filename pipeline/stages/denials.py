@@ -36,7 +36,9 @@ def passages(window: Window, claims: list[Claim]) -> set[int]:
     return (cues | near | own) & window.numbers
 
 
-async def find_denials(llm: LLM, window: Window, claims: list[Claim], *, grammar: Grammar = "tool") -> StageOutput[list[Denial]]:
+async def find_denials(
+    llm: LLM, window: Window, claims: list[Claim], *, grammar: Grammar = "tool"
+) -> StageOutput[list[Denial]]:
     """``grammar="schema"`` leaves the tool schema (about 300 tokens) out of the prompt: ``check``'s
     one call, where it kept Musk's denial and fnc1_dev's figures. The run keeps the tool call: with
     the schema alone the 1.5B lost Musk's denial on the seed (bench/README.md, 2026-11-28)."""
@@ -50,7 +52,9 @@ async def find_denials(llm: LLM, window: Window, claims: list[Claim], *, grammar
     context = window.context(claim_ids=claim_ids, quotes_claim=quotes_claim)
     # Under the grammar even on the embedded model: it keeps claim ids to the listed ones, and
     # without it the 1.5B looped to max_tokens here (the answer is short, so the grammar costs ~8 s).
-    reply = await llm.ask(STAGE.name, messages(window, task), denials_response_for(tuple(sorted(claim_ids))), context, grammar=grammar)
+    reply = await llm.ask(
+        STAGE.name, messages(window, task), denials_response_for(tuple(sorted(claim_ids))), context, grammar=grammar
+    )
     warnings = list(reply.warnings)
     attributions = window.attributions
     claimants = {c.id: names_in(c.claimant) for c in claims}
@@ -89,7 +93,9 @@ async def find_denials(llm: LLM, window: Window, claims: list[Claim], *, grammar
             )
         )
     if any(d.claim_ids for d in denials):  # embedding only when there is a link to check
-        denials, unlinked = await asyncio.to_thread(unlink_unrelated, denials, claims, lambda texts: shared_embedder().embed(texts))
+        denials, unlinked = await asyncio.to_thread(
+            unlink_unrelated, denials, claims, lambda texts: shared_embedder().embed(texts)
+        )
     else:
         unlinked = []
     return StageOutput(denials, reply.usage, warnings + unlinked)

@@ -30,11 +30,16 @@ class _Item:
     denials: list[_DenialView]
 
 
-async def verify_claims(llm: LLM, window: Window, claims: list[Claim], denials: list[Denial]) -> StageOutput[list[Verdict]]:
+async def verify_claims(
+    llm: LLM, window: Window, claims: list[Claim], denials: list[Denial]
+) -> StageOutput[list[Verdict]]:
     if not claims:
         return StageOutput([], Usage(), [])  # nothing to verify: no call
     items = [
-        _Item(claim, _numbers(window, claim.spans), [_view(window, d) for d in denials if claim.id in d.claim_ids and d.is_denial])
+        _Item(
+            claim, _numbers(window, claim.spans),
+            [_view(window, d) for d in denials if claim.id in d.claim_ids and d.is_denial],
+        )
         for claim in claims
     ]
     task = prompts.render(STAGE.prompt, items=items)
@@ -82,7 +87,9 @@ def _numbers(window: Window, spans: list[Span]) -> list[int]:
 
 
 def _view(window: Window, denial: Denial) -> _DenialView:
-    return _DenialView(denial.speaker, denial.kind.value, " ".join(s.text for s in denial.spans), _numbers(window, denial.spans))
+    return _DenialView(
+        denial.speaker, denial.kind.value, " ".join(s.text for s in denial.spans), _numbers(window, denial.spans)
+    )
 
 
 async def _verify(llm: LLM, analysis: Analysis) -> StageOutput[list[Verdict]]:

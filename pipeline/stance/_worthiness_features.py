@@ -24,14 +24,20 @@ NUMBER = re.compile(
     re.IGNORECASE,
 )
 PERCENT = re.compile(r"%|\b(percent|per cent|percentage|rate)\b", re.IGNORECASE)
-MONEY = re.compile(r"[$€£]|\b(dollars?|cents?|euros?|pounds?|budget|deficit|debt|tax(?:es)?|spend\w*|cost\w*|paid|pay)\b", re.IGNORECASE)
+MONEY = re.compile(
+    r"[$€£]|\b(dollars?|cents?|euros?|pounds?|budget|deficit|debt|tax(?:es)?|spend\w*|cost\w*|paid|pay)\b",
+    re.IGNORECASE,
+)
 DATE = re.compile(
     r"\b(1[89]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|october|november|"
     r"december|jan|feb|aug|sept?|oct|nov|dec|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
     r"yesterday|last (?:week|month|year))\b",
     re.IGNORECASE,
 )
-ACCORDING = re.compile(r"\b(according to|reported|reportedly|reports?|data|figures|statistics|survey|poll|study|records?)\b", re.IGNORECASE)
+ACCORDING = re.compile(
+    r"\b(according to|reported|reportedly|reports?|data|figures|statistics|survey|poll|study|records?)\b",
+    re.IGNORECASE,
+)
 CAUSAL = re.compile(
     r"\b(because|caused?|causing|due to|led to|leads? to|lead to|result(?:s|ed)?(?: in)?|as a result|therefore|"
     r"thanks to|blamed?|responsible|effect|impact|so that|since)\b",
@@ -44,7 +50,9 @@ COMPARATIVE = re.compile(
     re.IGNORECASE,
 )
 NEGATION = re.compile(r"\b(not|no|never|none|nothing|neither|nor|without)\b|n['’]t\b", re.IGNORECASE)
-FIRST_PERSON = re.compile(r"\b(i|me|my|mine|myself|we|us|our|ours|ourselves|i'm|i've|i'd|i'll|we're|we've|we'll)\b", re.IGNORECASE)
+FIRST_PERSON = re.compile(
+    r"\b(i|me|my|mine|myself|we|us|our|ours|ourselves|i'm|i've|i'd|i'll|we're|we've|we'll)\b", re.IGNORECASE
+)
 SECOND_PERSON = re.compile(r"\b(you|your|yours|yourself|yourselves|you're|you've|you'll)\b", re.IGNORECASE)
 OPINION = re.compile(
     r"\b(think|believe|feel|hope|want|wish|should|must|ought|going to|gonna|will|would|let me|let's|"

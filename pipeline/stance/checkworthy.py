@@ -42,7 +42,9 @@ class CheckworthyModel:
         self._session = onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
         inputs = self._session.get_inputs()
         if len(inputs) != 1 or inputs[0].shape[-1] != WIDTH:
-            raise CheckworthyModelError(f"check-worthiness model takes {[i.shape for i in inputs]}, expected rows of {WIDTH}")
+            raise CheckworthyModelError(
+                f"check-worthiness model takes {[i.shape for i in inputs]}, expected rows of {WIDTH}"
+            )
         self._input = inputs[0].name
         self._output = "probabilities"
         if self._output not in [o.name for o in self._session.get_outputs()]:
@@ -85,7 +87,9 @@ def load() -> CheckworthyModel:
     expected = str(card()["sha256"])
     actual = hashlib.sha256(data).hexdigest()
     if actual != expected:
-        raise CheckworthyModelError(f"{ARTIFACT}: sha256 {actual[:12]}… is not the card's {expected[:12]}…; refusing to load")
+        raise CheckworthyModelError(
+            f"{ARTIFACT}: sha256 {actual[:12]}… is not the card's {expected[:12]}…; refusing to load"
+        )
     try:
         return CheckworthyModel(data)
     except CheckworthyModelError:

@@ -29,7 +29,14 @@ from pathlib import Path
 import numpy as np
 import sklearn
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import average_precision_score, f1_score, precision_recall_curve, precision_score, recall_score, roc_auc_score
+from sklearn.metrics import (
+    average_precision_score,
+    f1_score,
+    precision_recall_curve,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+)
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -43,7 +50,8 @@ from pipeline.text.ingest import InputError, parse_json_object
 
 SEED = 20261127
 FOLDS = 5
-C = 0.01  # inverse L2 strength: best of 0.003-1 by cross-validated F1 (with 400 columns on 8k rows, strong shrinkage pays)
+# inverse L2 strength: best of 0.003-1 by cross-validated F1 (with 400 columns on 8k rows, strong shrinkage pays)
+C = 0.01
 GROUP_IDS = 1000  # consecutive sentence ids per validation group: about one debate
 OPSET = 17
 
@@ -96,7 +104,9 @@ def sample(data: Sentences, count: int, seed: int) -> Sentences:
     """``count`` sentences drawn at random, half of them check-worthy (a quick check)."""
     rng = np.random.default_rng(seed)
     chosen = np.sort(np.concatenate([rng.permutation(np.flatnonzero(data.labels == c))[: count // 2] for c in CLASSES]))
-    return Sentences([data.ids[i] for i in chosen], [data.texts[i] for i in chosen], data.labels[chosen], data.groups[chosen])
+    return Sentences(
+        [data.ids[i] for i in chosen], [data.texts[i] for i in chosen], data.labels[chosen], data.groups[chosen]
+    )
 
 
 def classifier() -> Pipeline:
@@ -164,7 +174,8 @@ def to_onnx(model: Pipeline) -> bytes:
         options={id(model.steps[-1][1]): {"zipmap": False}},
         target_opset={"": OPSET, "ai.onnx.ml": 3},
     )
-    converted.graph.name = "checkworthiness"  # skl2onnx names the graph by a random uuid: the same fit must give the same bytes
+    # skl2onnx names the graph by a random uuid: the same fit must give the same bytes
+    converted.graph.name = "checkworthiness"
     onnx.checker.check_model(converted, full_check=True)
     return converted.SerializeToString()
 
@@ -181,10 +192,14 @@ def libraries() -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipeline.stance.train_checkworthy", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline.stance.train_checkworthy", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("data", type=Path, help="the claimbuster_train folder (sentences.jsonl)")
     parser.add_argument("--out", type=Path, default=ARTIFACT.parent, help="folder for the artifact and card")
-    parser.add_argument("--sample", type=int, default=0, help="use only this many sentences, half check-worthy (a quick check)")
+    parser.add_argument(
+        "--sample", type=int, default=0, help="use only this many sentences, half check-worthy (a quick check)"
+    )
     parser.add_argument("--folds", type=int, default=FOLDS)
     parser.add_argument(
         "--cache", type=Path, default=Path.home() / ".cache" / "factcheck" / "checkworthy-train",
@@ -232,7 +247,8 @@ def _card(data: Sentences, args: argparse.Namespace, validation: dict[str, objec
         "sha256": sha256(artifact),
         "bytes": artifact.stat().st_size,
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": f"python -m pipeline.stance.train_checkworthy {args.data}" + (f" --sample {args.sample}" if args.sample else ""),
+        "command": f"python -m pipeline.stance.train_checkworthy {args.data}"
+        + (f" --sample {args.sample}" if args.sample else ""),
         "seed": SEED,
         "deterministic": "yes: fixed seed for the folds, lbfgs from zero weights, no sampling; the same data and "
         "embedding weights give the same artifact byte for byte (docs/checkworthiness.md: rebuilt twice, same sha256)",

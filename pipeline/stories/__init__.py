@@ -12,4 +12,7 @@ grouped by average-linkage clustering under a cosine threshold tuned on FNC-1's 
 from pipeline.stories.build import StoriesError, StoriesUpdate, update_stories
 from pipeline.stories.view import STORIES_FILE, StoriesFileError, read_stories, with_reviews
 
-__all__ = ["STORIES_FILE", "StoriesError", "StoriesFileError", "StoriesUpdate", "read_stories", "update_stories", "with_reviews"]
+__all__ = [
+    "STORIES_FILE", "StoriesError", "StoriesFileError", "StoriesUpdate", "read_stories", "update_stories",
+    "with_reviews",
+]

@@ -27,7 +27,9 @@ def markers(statement: str) -> list[str]:
     return [m.group(0) for m in _MARKERS.finditer(statement.replace("\u2019", "'"))]
 
 
-_CLAIM_THAT = re.compile(r"\b(?:claims?|reports?|stor(?:y|ies)|accounts?|allegations?|rumou?rs?|idea)\s+that\b", re.IGNORECASE)
+_CLAIM_THAT = re.compile(
+    r"\b(?:claims?|reports?|stor(?:y|ies)|accounts?|allegations?|rumou?rs?|idea)\s+that\b", re.IGNORECASE
+)
 
 
 def negated(statement: str) -> bool:

@@ -46,7 +46,9 @@ def _default_embed(texts: Sequence[str]) -> np.ndarray:
     return shared_embedder().embed(texts)
 
 
-def update_stories(out_dir: Path, *, embed: Embed | None = None, threshold: float = DISTANCE_THRESHOLD) -> StoriesUpdate:
+def update_stories(
+    out_dir: Path, *, embed: Embed | None = None, threshold: float = DISTANCE_THRESHOLD
+) -> StoriesUpdate:
     """Group every claim of ``out_dir/articles/*.json`` into stories and write ``stories.jsonl``
     atomically. Claim vectors come from ``out_dir/stories-cache/`` for result files already seen;
     only new or changed files are parsed and embedded. Clustering always covers every claim, so an
@@ -100,7 +102,9 @@ def update_stories(out_dir: Path, *, embed: Embed | None = None, threshold: floa
     return update
 
 
-def _stories(entries: list[vector_cache.Entry], previous: dict[ClaimKey, str], threshold: float) -> tuple[list[Story], int]:
+def _stories(
+    entries: list[vector_cache.Entry], previous: dict[ClaimKey, str], threshold: float
+) -> tuple[list[Story], int]:
     claims: list[tuple[ArticleDigest, ClaimDigest]] = [(e.digest, c) for e in entries for c in e.digest.claims]
     if not claims:
         return [], 0
@@ -143,8 +147,8 @@ def _story(story_id: str, members: list[tuple[ArticleDigest, ClaimDigest]], vect
         stance, deciding = article_stance_and_claim([story_claims[i] for i in indices])
         articles.append(
             StoryArticle(
-                article_id=a.article_id, source=a.source, title=a.title, url=a.url, outlet=a.outlet, published=a.published,
-                claim_id=deciding.claim_id, stance=stance,
+                article_id=a.article_id, source=a.source, title=a.title, url=a.url, outlet=a.outlet,
+                published=a.published, claim_id=deciding.claim_id, stance=stance,
             )  # fmt: skip
         )
     articles.sort(key=timeline_key)

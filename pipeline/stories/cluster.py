@@ -44,7 +44,9 @@ def neighbour_graph(vectors: np.ndarray, threshold: float, neighbours: int = NEI
     # Euclidean on unit vectors ranks neighbours as cosine does (|a-b|² = 2 - 2a.b) and takes
     # scikit-learn's chunked float32 search: ~3x faster than metric="cosine" and bounded memory.
     with sklearn.config_context(working_memory=WORKING_MEMORY_MB):
-        graph = kneighbors_graph(vectors, n_neighbors=min(neighbours, len(vectors) - 1), metric="euclidean", mode="distance")
+        graph = kneighbors_graph(
+            vectors, n_neighbors=min(neighbours, len(vectors) - 1), metric="euclidean", mode="distance"
+        )
     graph.data = graph.data.astype(np.float64) ** 2 / 2  # cosine distance
     graph.data = np.where(graph.data <= threshold + 1e-9, graph.data + EPSILON, 0.0)
     graph.eliminate_zeros()
@@ -52,7 +54,11 @@ def neighbour_graph(vectors: np.ndarray, threshold: float, neighbours: int = NEI
 
 
 def cluster(
-    vectors: np.ndarray, threshold: float = DISTANCE_THRESHOLD, linkage: str = LINKAGE, *, dense_limit: int = DENSE_LIMIT
+    vectors: np.ndarray,
+    threshold: float = DISTANCE_THRESHOLD,
+    linkage: str = LINKAGE,
+    *,
+    dense_limit: int = DENSE_LIMIT,
 ) -> Clustering:
     """Story numbers for L2-normalised ``vectors``: claims whose average cosine distance is at most
     ``threshold`` share a story. Deterministic: numbered by each story's first vector."""
@@ -95,7 +101,9 @@ def _exact(vectors: np.ndarray, threshold: float, linkage: str) -> np.ndarray:
     return model.fit_predict(vectors)
 
 
-def _two_stage(vectors: np.ndarray, graph: "csr_matrix", threshold: float, linkage: str, dense_limit: int) -> np.ndarray:
+def _two_stage(
+    vectors: np.ndarray, graph: "csr_matrix", threshold: float, linkage: str, dense_limit: int
+) -> np.ndarray:
     """A component too big for its pairwise distances: cut it into pieces of at most ``dense_limit``
     by tightening the edge distance, cluster each piece exactly, then cluster the pieces' clusters
     by their average-linkage distances (for unit vectors the mean cosine distance of two groups is
@@ -122,7 +130,9 @@ def _two_stage(vectors: np.ndarray, graph: "csr_matrix", threshold: float, linka
     sizes = np.bincount(first, minlength=count).astype(np.float64)
     distances = np.clip(1.0 - (sums @ sums.T) / np.outer(sizes, sizes), 0.0, 2.0)
     np.fill_diagonal(distances, 0.0)
-    model = AgglomerativeClustering(n_clusters=None, distance_threshold=threshold, metric="precomputed", linkage=linkage)
+    model = AgglomerativeClustering(
+        n_clusters=None, distance_threshold=threshold, metric="precomputed", linkage=linkage
+    )
     return model.fit_predict(distances)[first]
 
 

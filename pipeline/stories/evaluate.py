@@ -79,7 +79,9 @@ def labels_of(vectors: np.ndarray, method: str, parameter: float) -> np.ndarray:
 
     if method == "dbscan":
         return _noise_as_singletons(DBSCAN(eps=parameter, min_samples=2, metric="cosine").fit_predict(vectors))
-    return _noise_as_singletons(HDBSCAN(min_cluster_size=int(parameter), metric="cosine", copy=True).fit_predict(vectors))
+    return _noise_as_singletons(
+        HDBSCAN(min_cluster_size=int(parameter), metric="cosine", copy=True).fit_predict(vectors)
+    )
 
 
 def score(vectors: np.ndarray, claims: Claims, method: str, parameter: float) -> dict[str, object]:
@@ -140,7 +142,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "seed": args.seed,
         "sample_bodies": args.sample,
         "tuning": {"claims": len(tuning.texts), "true_stories": tuning.stories, "best": best},
-        "report": {"claims": len(reporting.texts), "true_stories": reporting.stories, "shipped": shipped, "by_method": reported},
+        "report": {
+            "claims": len(reporting.texts), "true_stories": reporting.stories, "shipped": shipped,
+            "by_method": reported,
+        },
         "embedding_seconds": round(embed_seconds, 2),
         "grid": tuned,
     }

@@ -60,7 +60,8 @@ def with_reviews(story: Story, reviewed: Mapping[ClaimKey, VerdictLabel]) -> Sto
     """The story as the desk sees it: reviewed verdicts replace the machine's, and each article's
     stance follows from its reviewed claims when it has any (``schemas.stories.article_stance_and_claim``)."""
     claims = [
-        c.model_copy(update={"verdict": reviewed[key], "reviewed": True}) if (key := (c.article_id, c.claim_id)) in reviewed else c
+        c.model_copy(update={"verdict": reviewed[key], "reviewed": True})
+        if (key := (c.article_id, c.claim_id)) in reviewed else c
         for c in story.claims
     ]
     by_article: dict[str, list[StoryClaim]] = {}

@@ -14,7 +14,9 @@ _NUMBERED = re.compile(r"^\[(\d+)\] (.*)$", re.MULTILINE)
 
 
 def _user_text(body: dict[str, object]) -> str:
-    return "\n".join(m["content"] for m in body.get("messages", []) if m.get("role") == "user" and isinstance(m.get("content"), str))
+    return "\n".join(
+        m["content"] for m in body.get("messages", []) if m.get("role") == "user" and isinstance(m.get("content"), str)
+    )
 
 
 def article_sentences(body: dict[str, object]) -> list[tuple[int, str]]:
@@ -51,17 +53,26 @@ def tool_arguments(body: dict[str, object]) -> dict[str, object]:
     return answer(body, schema, defs, sentences)
 
 
-def _verdicts(body: dict[str, object], schema: dict[str, object], defs: dict[str, dict[str, object]], sentences: list[tuple[int, str]]) -> dict[str, object]:
+def _verdicts(
+    body: dict[str, object], schema: dict[str, object], defs: dict[str, dict[str, object]],
+    sentences: list[tuple[int, str]],
+) -> dict[str, object]:
     """One property per claim id asked about, each that claim's verdict."""
     return {key: _fill(sub, defs, {"sentence": sentences[0]}, key) for key, sub in schema["properties"].items()}  # type: ignore[union-attr]
 
 
-def _no_denials(body: dict[str, object], schema: dict[str, object], defs: dict[str, dict[str, object]], sentences: list[tuple[int, str]]) -> dict[str, object]:
+def _no_denials(
+    body: dict[str, object], schema: dict[str, object], defs: dict[str, dict[str, object]],
+    sentences: list[tuple[int, str]],
+) -> dict[str, object]:
     (name, _), *_ = schema["properties"].items()  # type: ignore[union-attr]  # the response holds one list
     return {name: []}
 
 
-def _filled(body: dict[str, object], schema: dict[str, object], defs: dict[str, dict[str, object]], sentences: list[tuple[int, str]]) -> dict[str, object]:
+def _filled(
+    body: dict[str, object], schema: dict[str, object], defs: dict[str, dict[str, object]],
+    sentences: list[tuple[int, str]],
+) -> dict[str, object]:
     return _fill(schema, defs, {"sentence": sentences[0]}, "")  # type: ignore[return-value]
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from pipeline.testing._answers import article_marker, article_sentences, body_key, completion, tool_arguments
+from pipeline.testing._answers import article_marker, body_key, completion, tool_arguments
 
 
 @dataclass
@@ -67,8 +67,8 @@ class Faults:
             return None
         draw = random.Random(f"{self.seed}:{key}:{attempt}").random()
         for name in (
-            "rate_limit", "server_error", "unavailable", "timeout", "drop", "invalid_json", "bad_tool_call", "echo_credentials",
-            "unauthorized", "no_choices",
+            "rate_limit", "server_error", "unavailable", "timeout", "drop", "invalid_json", "bad_tool_call",
+            "echo_credentials", "unauthorized", "no_choices",
         ):
             draw -= getattr(self, name)
             if draw < 0:
@@ -237,7 +237,9 @@ class FakeOpenAI:
         if fault == "no_choices":
             return web.json_response({**completion(body, "{}"), "choices": []})
         if fault == "invalid_json":
-            return web.Response(status=200, text='{"id": "chatcmpl-broken", "choices": [', content_type="application/json")
+            return web.Response(
+                status=200, text='{"id": "chatcmpl-broken", "choices": [', content_type="application/json"
+            )
         arguments = json.dumps({}) if fault == "bad_tool_call" else json.dumps(tool_arguments(body))
         self._count_served(body, key)
         return web.json_response(completion(body, arguments))
@@ -254,7 +256,9 @@ class FakeOpenAI:
         upload = form["file"]
         data = upload.file.read() if hasattr(upload, "file") else str(upload).encode()
         file_id = f"file-{uuid.uuid4().hex[:12]}"
-        meta = self._file_object(file_id, getattr(upload, "filename", "upload.jsonl"), str(form.get("purpose", "batch")), data)
+        meta = self._file_object(
+            file_id, getattr(upload, "filename", "upload.jsonl"), str(form.get("purpose", "batch")), data
+        )
         self._files[file_id] = (meta, data)
         self.stats.files += 1
         return web.json_response(meta)
@@ -311,7 +315,9 @@ class FakeOpenAI:
             if rows:
                 file_id = f"file-{uuid.uuid4().hex[:12]}"
                 content = ("\n".join(rows) + "\n").encode()
-                self._files[file_id] = (self._file_object(file_id, f"{batch['id']}_{name}.jsonl", "batch_output", content), content)
+                self._files[file_id] = (
+                    self._file_object(file_id, f"{batch['id']}_{name}.jsonl", "batch_output", content), content
+                )
                 batch[name] = file_id
         batch["request_counts"] = {"total": len(lines), "completed": len(outputs), "failed": len(errors)}
         batch["status"] = "completed"
@@ -331,7 +337,9 @@ class FakeOpenAI:
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
-    return web.json_response({"error": {"message": message, "type": "fake", "code": status}}, status=status, headers=headers)
+    return web.json_response(
+        {"error": {"message": message, "type": "fake", "code": status}}, status=status, headers=headers
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -339,7 +347,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--faults", default="{}", help='JSON of Faults fields, e.g. {"rate_limit": 0.1}')
-    parser.add_argument("--crash", help='"always", or a file: die by SIGSEGV at the first chat request (once, if a file)')
+    parser.add_argument(
+        "--crash", help='"always", or a file: die by SIGSEGV at the first chat request (once, if a file)'
+    )
     args = parser.parse_args(argv)
     fake = FakeOpenAI(latency=args.latency, faults=Faults(**json.loads(args.faults)), port=args.port, crash=args.crash)
 

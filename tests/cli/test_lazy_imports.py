@@ -14,20 +14,29 @@ SDKS = ("openai", "instructor")
 TRAINING = ("sklearn", "scipy", "joblib", "threadpoolctl", "skl2onnx", "onnx")  # training and export only
 REPORT = (
     "import atexit, sys\n"
-    "atexit.register(lambda: print('LOADED', [m for m in %r if m in sys.modules], file=sys.stderr))\n" % (SDKS + TRAINING,)
+    "atexit.register(lambda: print('LOADED', [m for m in %r if m in sys.modules], file=sys.stderr))\n"
+    % (SDKS + TRAINING,)
 )
 
 
 def test_starting_the_cli_loads_no_sdk_and_no_model(tmp_path: Path) -> None:
-    code = "import sys\nimport pipeline.cli\nprint([m for m in sys.modules if m.split('.')[0] in ('openai', 'instructor', 'numpy', 'sklearn', 'onnxruntime')])"
-    done = subprocess.run([sys.executable, "-c", code], env=env_for(tmp_path), capture_output=True, text=True, timeout=120)
+    code = (
+        "import sys\nimport pipeline.cli\n"
+        "print([m for m in sys.modules if m.split('.')[0] in "
+        "('openai', 'instructor', 'numpy', 'sklearn', 'onnxruntime')])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env_for(tmp_path), capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
 
 
 def test_check_no_llm_answers_without_the_openai_sdk_or_scikit_learn(tmp_path: Path) -> None:
     claim = "Elon Musk spoke with Vladimir Putin about Ukraine"
-    done = factcheck(["check", "--no-llm", "--verifier", "trained", "--claim", claim, str(SEED)], env_for(tmp_path), before=REPORT)
+    done = factcheck(
+        ["check", "--no-llm", "--verifier", "trained", "--claim", claim, str(SEED)], env_for(tmp_path), before=REPORT
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["verdict"]["verdict"]
     assert "LOADED []" in done.stderr, done.stderr
@@ -43,12 +52,16 @@ def test_judging_with_the_stance_model_loads_no_training_library(tmp_path: Path)
         "assert len(rows) == 2 and all(abs(sum(r.values()) - 1) < 1e-6 for r in rows)\n"
         f"print([m for m in sys.modules if m.split('.')[0] in {TRAINING!r}])\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], env=env_for(tmp_path), capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env_for(tmp_path), capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
 
 
 def test_run_no_llm_loads_no_sdk_and_no_training_library(tmp_path: Path) -> None:
-    done = factcheck(["run", str(SEED), "--out", str(tmp_path / "out"), "--no-llm", "--quiet"], env_for(tmp_path), before=REPORT)
+    done = factcheck(
+        ["run", str(SEED), "--out", str(tmp_path / "out"), "--no-llm", "--quiet"], env_for(tmp_path), before=REPORT
+    )
     assert done.returncode == 0, done.stderr
     assert "LOADED []" in done.stderr, done.stderr

@@ -25,7 +25,8 @@ def test_ray_options_without_the_ray_engine_and_a_bad_share_are_refused_in_one_l
     inputs = tmp_path / "in"
     write_articles(inputs, 1)
     base = [*FACTCHECK, "run", str(inputs), "--out", str(tmp_path / "out"), "--no-llm"]
-    for extra, message in ((["--address", "auto"], "are for --engine ray"), (["--engine", "spark"], "choose local or ray"),
+    for extra, message in ((["--address", "auto"], "are for --engine ray"),
+                           (["--engine", "spark"], "choose local or ray"),
                            (["--shard", "3/2"], "i must be between 1 and N"), (["--shard", "x"], "give i/N")):
         done = subprocess.run([*base, *extra], env=env_for(tmp_path), capture_output=True, text=True, timeout=120)
         assert done.returncode == 1 and message in done.stderr and "Traceback" not in done.stderr, (extra, done.stderr)

@@ -47,7 +47,8 @@ def test_a_key_echoed_by_the_server_is_masked_on_the_terminal(fake: FakeOpenAI, 
 
 def test_check_in_a_terminal(tmp_path: Path) -> None:
     code, shown = factcheck_in_terminal(
-        ["check", "--no-llm", "--claim", "Elon Musk spoke with Vladimir Putin about Ukraine.", str(SEED)], env_for(tmp_path)
+        ["check", "--no-llm", "--claim", "Elon Musk spoke with Vladimir Putin about Ukraine.", str(SEED)],
+        env_for(tmp_path),
     )
     assert code == 0, shown[-2000:]
     assert "disputed" in shown or "unverified" in shown or "supported" in shown, shown[-2000:]
@@ -55,7 +56,9 @@ def test_check_in_a_terminal(tmp_path: Path) -> None:
 
 def test_stories_in_a_terminal(fake: FakeOpenAI, tmp_path: Path) -> None:
     write_articles(tmp_path / "in", 3)
-    ran = factcheck(run_args(tmp_path / "in", tmp_path / "out", fake.base_url, "--quiet", "--no-stories"), env_for(tmp_path))
+    ran = factcheck(
+        run_args(tmp_path / "in", tmp_path / "out", fake.base_url, "--quiet", "--no-stories"), env_for(tmp_path)
+    )
     assert ran.returncode == 0, ran.stderr
     code, shown = factcheck_in_terminal(["stories", str(tmp_path / "out")], env_for(tmp_path))
     assert code == 0, shown[-2000:]
@@ -70,7 +73,8 @@ def test_the_bar_counts_to_every_article_that_ends_a_bad_file_included(fake: Fak
         (tmp_path / "in" / name).write_text("", encoding="utf-8")
     (tmp_path / "in" / "copy.txt").write_text((tmp_path / "in" / "article-00001.txt").read_text(encoding="utf-8"))
     code, shown = factcheck_in_terminal(
-        run_args(tmp_path / "in", tmp_path / "out", fake.base_url, "--no-cache", "--no-stories"), env_for(tmp_path), timeout=60
+        run_args(tmp_path / "in", tmp_path / "out", fake.base_url, "--no-cache", "--no-stories"), env_for(tmp_path),
+        timeout=60,
     )
     assert code == EXIT_SOME_FAILED, shown[-2000:]
     plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown)  # the bar's colours and cursor moves off

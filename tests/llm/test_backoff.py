@@ -40,10 +40,14 @@ def fake() -> Iterator[FakeOpenAI]:
         yield server
 
 
-def analyse(fake: FakeOpenAI, tmp_path: Path, count: int, concurrency: int, timeout: float) -> tuple[RunSummary, DoneTimes]:
+def analyse(
+    fake: FakeOpenAI, tmp_path: Path, count: int, concurrency: int, timeout: float
+) -> tuple[RunSummary, DoneTimes]:
     write_articles(tmp_path / "in", count)
     settings = Settings(cache_dir=tmp_path / "cache", timeout=timeout, max_attempts=4, concurrency=concurrency)  # type: ignore[call-arg]
-    llm = LLM(backend="openai", base_url=fake.base_url, api_key="test", model="gpt-4o-mini", timeout=timeout, max_attempts=4)
+    llm = LLM(
+        backend="openai", base_url=fake.base_url, api_key="test", model="gpt-4o-mini", timeout=timeout, max_attempts=4
+    )
     files, missing = discover([tmp_path / "in"], exclude=tmp_path / "out")
     times = DoneTimes()
 

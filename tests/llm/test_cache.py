@@ -18,7 +18,9 @@ from pipeline.testing.fake_openai import FakeOpenAI, Faults
 def chat_body(text: str, **extra: object) -> dict[str, object]:
     return {
         "model": "gpt-4o-mini",
-        "messages": [{"role": "system", "content": f"THE ARTICLE TO ANALYSE:\n[1] {text}"}, {"role": "user", "content": "go"}],
+        "messages": [
+            {"role": "system", "content": f"THE ARTICLE TO ANALYSE:\n[1] {text}"}, {"role": "user", "content": "go"}
+        ],
         "tools": [{"type": "function", "function": {"name": "DenialsResponse", "parameters": {
             "type": "object", "properties": {"denials": {"type": "array", "items": {}}}}}}],
         **extra,
@@ -36,7 +38,9 @@ def test_same_request_is_answered_from_disk_whatever_its_key_order(tmp_path: Pat
     reordered = dict(reversed(list(body.items())))
     with FakeOpenAI() as fake:
         cache = ResponseCache(tmp_path / "responses")
-        first, second = asyncio.run(post_all(cache, fake.base_url, [json.dumps(body).encode(), json.dumps(reordered).encode()]))
+        first, second = asyncio.run(
+            post_all(cache, fake.base_url, [json.dumps(body).encode(), json.dumps(reordered).encode()])
+        )
         cache.close()
         assert fake.stats.requests == 1
         assert CACHE_HEADER not in first.headers and second.headers[CACHE_HEADER] == "hit"

@@ -20,7 +20,9 @@ QUESTION = Question(
 def _completion(letter_logprobs: dict[str, float]) -> dict[str, object]:
     """A chat completion of one token shaped as llama.cpp's server returns it (top_logprobs, bytes, ids)."""
     alternatives = [{"token": t, "bytes": list(t.encode()), "logprob": lp} for t, lp in letter_logprobs.items()]
-    alternatives += [{"token": "Answer", "bytes": list(b"Answer"), "logprob": -8.2}, {"token": "a", "bytes": [97], "logprob": -9.9}]
+    alternatives += [
+        {"token": "Answer", "bytes": list(b"Answer"), "logprob": -8.2}, {"token": "a", "bytes": [97], "logprob": -9.9}
+    ]
     alternatives.sort(key=lambda a: -a["logprob"])  # type: ignore[operator]
     top = alternatives[0]
     return {
@@ -63,8 +65,12 @@ def test_a_sure_choice_is_taken_and_an_unsure_one_falls_back_to_code():
     first, second = orders(QUESTION, "s")
     right = QUESTION.options[0]
     sure = {  # both orders put most of the letters' mass on the letter the right option has there
-        QUESTION.options[first[0]]: {"ABC"[first.index(0)]: -0.1, "ABC"[first.index(1)]: -3.0, "ABC"[first.index(2)]: -4.0},
-        QUESTION.options[second[0]]: {"ABC"[second.index(0)]: -0.2, "ABC"[second.index(1)]: -3.5, "ABC"[second.index(2)]: -3.0},
+        QUESTION.options[first[0]]: {
+            "ABC"[first.index(0)]: -0.1, "ABC"[first.index(1)]: -3.0, "ABC"[first.index(2)]: -4.0
+        },
+        QUESTION.options[second[0]]: {
+            "ABC"[second.index(0)]: -0.2, "ABC"[second.index(1)]: -3.5, "ABC"[second.index(2)]: -3.0
+        },
     }
     choice, bodies = _ask(sure)
     assert choice is not None and QUESTION.options[choice.index] == right

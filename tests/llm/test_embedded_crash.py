@@ -26,7 +26,9 @@ def stand_in(crash: str) -> list[str]:
 
 def analyse_with(server: EmbeddedServer, inputs: Path, out: Path, tmp_path: Path) -> RunSummary:
     settings = Settings(cache_dir=tmp_path / "cache", timeout=5, max_attempts=4, concurrency=1, cache=False)
-    llm = LLM(backend="openai", base_url=server.base_url, api_key="test", model="gpt-4o-mini", timeout=5, max_attempts=4)
+    llm = LLM(
+        backend="openai", base_url=server.base_url, api_key="test", model="gpt-4o-mini", timeout=5, max_attempts=4
+    )
     llm.server = server
     files, skipped = discover([inputs], exclude=out)
 
@@ -42,7 +44,9 @@ def analyse_with(server: EmbeddedServer, inputs: Path, out: Path, tmp_path: Path
 def test_a_server_killed_mid_run_is_named_and_restarted_once(tmp_path: Path) -> None:
     write_articles(tmp_path / "in", 4)
     out = tmp_path / "out"
-    with EmbeddedServer(Path("unused.gguf"), command=stand_in(str(tmp_path / "crashed-once")), log_dir=tmp_path / "logs") as server:
+    with EmbeddedServer(
+        Path("unused.gguf"), command=stand_in(str(tmp_path / "crashed-once")), log_dir=tmp_path / "logs"
+    ) as server:
         summary = analyse_with(server, tmp_path / "in", out, tmp_path)
         assert server.generation == 2  # restarted once
     assert summary.failed == 1 and summary.done == 3, summary
@@ -70,11 +74,16 @@ def test_a_server_that_dies_again_after_its_restart_stops_the_run(tmp_path: Path
 
 
 def test_a_server_that_dies_at_start_says_so(tmp_path: Path) -> None:
-    command = [sys.executable, "-c", "import os, signal; print('loading the model', flush=True); os.kill(os.getpid(), signal.SIGILL)"]
+    command = [
+        sys.executable, "-c",
+        "import os, signal; print('loading the model', flush=True); os.kill(os.getpid(), signal.SIGILL)",
+    ]
     server = EmbeddedServer(Path("unused.gguf"), command=command, log_dir=tmp_path / "logs")
     try:
         with server:
             raise AssertionError("the server should not have started")
     except Exception as error:  # noqa: BLE001 - the message is what is tested
         message = str(error)
-    assert "embedded model server crashed (SIGILL) at start; last log lines: loading the model; see " in message, message
+    assert (
+        "embedded model server crashed (SIGILL) at start; last log lines: loading the model; see " in message
+    ), message

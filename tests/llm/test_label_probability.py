@@ -14,7 +14,8 @@ ALL = ["disputed", "refuted", "supported", "unverified"]
 def _token(text: str, alternatives: dict[str, float] | None = None) -> ChatCompletionTokenLogprob:
     top = alternatives or {text: 0.0}
     return ChatCompletionTokenLogprob(
-        token=text, logprob=top.get(text, 0.0), bytes=None, top_logprobs=[TopLogprob(token=t, logprob=lp, bytes=None) for t, lp in top.items()]
+        token=text, logprob=top.get(text, 0.0), bytes=None,
+        top_logprobs=[TopLogprob(token=t, logprob=lp, bytes=None) for t, lp in top.items()],
     )
 
 
@@ -27,7 +28,10 @@ LABEL_TOKEN = _token("ref", {"ref": -0.762, "dis": -1.0, "supported": -2.67, "un
 
 
 def test_probability_of_the_chosen_label_among_all_labels() -> None:
-    tokens = _answer('{"', "c1", '":', ' {"', "rationale", '":', ' "', "No", '.",', ' "', "verdict", '":', ' "', LABEL_TOKEN, "uted", '"}}')
+    tokens = _answer(
+        '{"', "c1", '":', ' {"', "rationale", '":', ' "', "No", '.",', ' "', "verdict", '":', ' "', LABEL_TOKEN, "uted",
+        '"}}',
+    )
     [p] = label_probabilities(tokens, ["refuted"], [ALL])
     masses = [math.exp(x) for x in (-0.762, -1.0, -2.67, -2.69)]  # "unsupported" is no label
     assert p == pytest.approx(masses[0] / sum(masses))

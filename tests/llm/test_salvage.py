@@ -35,8 +35,13 @@ class ClaimsResponse(BaseModel):
 
 def _ask(llm: LLM, max_tokens: int | None = None):  # type: ignore[no-untyped-def]
     window = windows(BRIDGE)[0]
-    return llm.ask("claims", messages(window, "List the claims."), ClaimsResponse, window.context(), max_tokens=max_tokens)
-GOOD = '{"statement": "A", "claimant": "B", "via": [], "cue": "said", "sentences": [2], "kind": "fact", "checkworthiness": 0.5}'
+    return llm.ask(
+        "claims", messages(window, "List the claims."), ClaimsResponse, window.context(), max_tokens=max_tokens
+    )
+GOOD = (
+    '{"statement": "A", "claimant": "B", "via": [], "cue": "said", "sentences": [2], "kind": "fact", '
+    '"checkworthiness": 0.5}'
+)
 
 
 def test_output_cut_off_mid_item_keeps_the_complete_items() -> None:
@@ -96,7 +101,10 @@ def test_output_still_invalid_after_reasks_is_salvaged_with_a_warning_naming_the
     assert "claims.1." in warning and "Field required" in warning
 
 
-FREE_GOOD = '{"statement": "Ana Ruiz said the bridge reopens in May.", "claimant": "Ana Ruiz", "via": [], "sentences": [1], "kind": "fact", "checkworthiness": 0.5}'
+FREE_GOOD = (
+    '{"statement": "Ana Ruiz said the bridge reopens in May.", "claimant": "Ana Ruiz", "via": [], "sentences": [1], '
+    '"kind": "fact", "checkworthiness": 0.5}'
+)
 
 
 @pytest.mark.parametrize("json_as_text", [True, False])
@@ -106,18 +114,27 @@ def test_checks_denials_call_keeps_the_grammar_without_the_tool_schema_in_the_pr
     # A hosted API (JSON not as text) still gets a tool call.
     bodies: list[Body] = []
     quote = "Ana Ruiz said the bridge reopens in May."
-    answer = {"denials": [{"speaker": "Ana Ruiz", "disputes": "x", "kind": "non_denial", "claim_ids": [], "sentence": [1], "quote": quote}]}
+    answer = {
+        "denials": [
+            {
+                "speaker": "Ana Ruiz", "disputes": "x", "kind": "non_denial", "claim_ids": [], "sentence": [1],
+                "quote": quote,
+            }
+        ]
+    }
 
     def reply(body: Body) -> str:
         bodies.append(body)
         return json.dumps(answer)
 
     claim = Claim(
-        id="c1", statement="The bridge reopens in May.", claimant="Ana Ruiz", cue="said", kind="fact", checkworthiness=0.5,
+        id="c1", statement="The bridge reopens in May.", claimant="Ana Ruiz", cue="said", kind="fact",
+        checkworthiness=0.5,
         spans=[windows(BRIDGE)[0].span(1)],
     )
     found = run_scripted(
-        reply, lambda llm: denials_stage.find_denials(llm, windows(BRIDGE)[0], [claim], grammar="schema"), json_as_text=json_as_text
+        reply, lambda llm: denials_stage.find_denials(llm, windows(BRIDGE)[0], [claim], grammar="schema"),
+        json_as_text=json_as_text,
     )
     [body] = bodies
     assert [d.speaker for d in found.value] == ["Ana Ruiz"]
@@ -171,7 +188,9 @@ def test_a_free_json_request_is_billed_to_the_stage_that_asked() -> None:
     from pipeline.testing.fake_openai import completion
 
     answer = "```json\n" + '{"claims": [' + FREE_GOOD + "]}" + "\n```"
-    transport = MeteringTransport(httpx2.MockTransport(lambda r: httpx2.Response(200, json=completion(json.loads(r.content), answer))), None, {})
+    transport = MeteringTransport(
+        httpx2.MockTransport(lambda r: httpx2.Response(200, json=completion(json.loads(r.content), answer))), None, {}
+    )
     llm = LLM(backend="openai", base_url="http://model.test/v1", api_key="test", model="fake", json_as_text=True,
               http_client=openai.DefaultAsyncHttpxClient(transport=transport))  # fmt: skip
     tally = Tally()

@@ -87,7 +87,9 @@ def test_queue_filters(client: TestClient) -> None:
     not_worthy = client.get("/api/claims", params={"checkworthy": "false"}).json()
     assert [(i["article_id"], i["claim_id"]) for i in not_worthy] == [(MUSK, "c4")]
     # The HTML form sends "any" as an empty value; that must mean "no filter", not an error.
-    page = client.get("/", params={"verdict": "", "status": "", "outlet": "", "checkworthy": "", "min_checkworthiness": ""})
+    page = client.get(
+        "/", params={"verdict": "", "status": "", "outlet": "", "checkworthy": "", "min_checkworthiness": ""}
+    )
     assert page.status_code == 200 and page.text.count('class="claim-link"') == 8
 
 
@@ -112,7 +114,12 @@ def test_queue_page_renders_filters_and_rows(client: TestClient) -> None:
 
 @pytest.mark.parametrize(
     ("params", "field"),
-    [({"sort": "nonsense"}, "sort"), ({"verdict": "false-ish"}, "verdict"), ({"min_checkworthiness": "2"}, "min_checkworthiness"), ({"order": "up"}, "order")],
+    [
+        ({"sort": "nonsense"}, "sort"),
+        ({"verdict": "false-ish"}, "verdict"),
+        ({"min_checkworthiness": "2"}, "min_checkworthiness"),
+        ({"order": "up"}, "order"),
+    ],
 )
 def test_queue_bad_parameters_are_422_json(client: TestClient, params: dict[str, str], field: str) -> None:
     response = client.get("/api/claims", params=params)
@@ -203,7 +210,10 @@ def test_article_text_is_escaped_piece_by_piece(tmp_path: Path) -> None:
                 checkworthiness=0.5, spans=[Span(start=start, end=start + len(quote), text=quote)],
             )
         ],
-        run=RunInfo(backend="fixture", model="fixture", prompt_versions={}, started_at=datetime(2024, 1, 1, tzinfo=UTC), seconds=0),
+        run=RunInfo(
+            backend="fixture", model="fixture", prompt_versions={}, started_at=datetime(2024, 1, 1, tzinfo=UTC),
+            seconds=0,
+        ),
     )
     (tmp_path / "articles").mkdir()
     (tmp_path / "articles" / f"{result.article.id}.json").write_text(result.model_dump_json())
@@ -242,7 +252,9 @@ def test_refuses_paths_outside_the_run_folder(client: TestClient, run_dir: Path)
         assert "TOP SECRET" not in response.text and "pydantic" not in response.text
     # httpx folds "../" before sending, so check the raw request line against a live server too.
     with live_server(create_app(run_dir)) as base:
-        for raw in ["/static/../secret.txt", "/static/../../../../etc/passwd", f"/articles/../{MUSK}", "/articles/../secret.txt"]:
+        for raw in [
+            "/static/../secret.txt", "/static/../../../../etc/passwd", f"/articles/../{MUSK}", "/articles/../secret.txt"
+        ]:
             status, body = raw_get(base, raw)
             assert 400 <= status < 500, raw
             assert b"TOP SECRET" not in body and b"root:" not in body
@@ -264,15 +276,22 @@ def test_accept_records_before_after_and_keeps_verdict(client: TestClient, run_d
 def test_override_requires_reason_and_valid_verdict(client: TestClient, run_dir: Path) -> None:
     no_reason = client.post(review_url(), json={"action": "override", "reviewer": "Ann", "verdict": "refuted"})
     assert no_reason.status_code == 422 and "reason" in no_reason.json()["error"]
-    blank_reason = client.post(review_url(), json={"action": "override", "reviewer": "Ann", "verdict": "refuted", "reason": "   "})
+    blank_reason = client.post(
+        review_url(), json={"action": "override", "reviewer": "Ann", "verdict": "refuted", "reason": "   "}
+    )
     assert blank_reason.status_code == 422 and "non-empty reason" in blank_reason.json()["error"]
-    bad_label = client.post(review_url(), json={"action": "override", "reviewer": "Ann", "verdict": "pants-on-fire", "reason": "x"})
+    bad_label = client.post(
+        review_url(), json={"action": "override", "reviewer": "Ann", "verdict": "pants-on-fire", "reason": "x"}
+    )
     assert bad_label.status_code == 422 and "verdict" in bad_label.json()["error"]
     no_label = client.post(review_url(), json={"action": "override", "reviewer": "Ann", "reason": "x"})
     assert no_label.status_code == 422 and "needs a verdict" in no_label.json()["error"]
     assert not (run_dir / REVIEWS_FILE).exists(), "a rejected review must not be written"
 
-    saved = post(client, {"action": "override", "reviewer": "Ann", "verdict": "refuted", "reason": "Musk's denial is on the record"})
+    saved = post(
+        client,
+        {"action": "override", "reviewer": "Ann", "verdict": "refuted", "reason": "Musk's denial is on the record"},
+    )
     assert saved["event"]["before"] == "disputed" and saved["event"]["after"] == "refuted"
     assert saved["event"]["reason"] == "Musk's denial is on the record"
     state = client.get(f"/api/articles/{MUSK}/claims/c1").json()
@@ -284,7 +303,13 @@ def test_override_requires_reason_and_valid_verdict(client: TestClient, run_dir:
 def test_edit_requires_wording_and_changes_statement(client: TestClient) -> None:
     missing = client.post(review_url(), json={"action": "edit", "reviewer": "Ann", "statement": "  "})
     assert missing.status_code == 422 and "new wording" in missing.json()["error"]
-    saved = post(client, {"action": "edit", "reviewer": "Bo", "statement": "Elon Musk spoke with Vladimir Putin about Ukraine in October 2022"})
+    saved = post(
+        client,
+        {
+            "action": "edit", "reviewer": "Bo",
+            "statement": "Elon Musk spoke with Vladimir Putin about Ukraine in October 2022",
+        },
+    )
     assert saved["event"]["before"] == MUSK_PUTIN_STATEMENT
     assert saved["state"]["statement"].endswith("in October 2022")
     assert saved["state"]["machine_statement"] == MUSK_PUTIN_STATEMENT
@@ -320,7 +345,10 @@ def test_effective_state_is_latest_event_per_field(client: TestClient, run_dir: 
 def test_accept_without_machine_verdict_is_409(client: TestClient) -> None:
     response = client.post(review_url(WATER, "c3"), json={"action": "accept", "reviewer": "Ann"})
     assert response.status_code == 409 and "no verdict to accept" in response.json()["error"]
-    saved = post(client, {"action": "override", "reviewer": "Ann", "verdict": "supported", "reason": "filing says March"}, WATER, "c3")
+    saved = post(
+        client, {"action": "override", "reviewer": "Ann", "verdict": "supported", "reason": "filing says March"},
+        WATER, "c3",
+    )
     assert saved["event"]["before"] is None and saved["state"]["verdict"] == "supported"
 
 
@@ -329,17 +357,28 @@ def test_accept_without_machine_verdict_is_409(client: TestClient) -> None:
     [
         ({"content": b"{not json", "headers": {"Content-Type": "application/json"}}, 400, "not valid JSON"),
         ({"content": b"[1, 2]", "headers": {"Content-Type": "application/json"}}, 422, "JSON object"),
-        ({"content": b"action=accept", "headers": {"Content-Type": "application/x-www-form-urlencoded"}}, 415, "application/json"),
+        (
+            {"content": b"action=accept", "headers": {"Content-Type": "application/x-www-form-urlencoded"}},
+            415, "application/json",
+        ),
         ({"json": {"action": "approve", "reviewer": "Ann"}}, 422, "action"),
         ({"json": {"action": "accept"}}, 422, "reviewer"),
         ({"json": {"action": "accept", "reviewer": "   "}}, 422, "reviewer"),
         ({"json": {"action": "accept", "reviewer": "Ann", "admin": True}}, 422, "admin"),
-        ({"json": {"action": "accept", "reviewer": "Ann", "verdict": "refuted"}}, 422, "only accepted with action override"),
+        (
+            {"json": {"action": "accept", "reviewer": "Ann", "verdict": "refuted"}},
+            422, "only accepted with action override",
+        ),
         ({"json": {"action": "note", "reviewer": "Ann", "note": "x" * 5000}}, 422, "note"),
-        ({"json": {"action": "accept", "reviewer": "Ann"}, "headers": {"Origin": "http://evil.example"}}, 403, "cross-origin"),
+        (
+            {"json": {"action": "accept", "reviewer": "Ann"}, "headers": {"Origin": "http://evil.example"}},
+            403, "cross-origin",
+        ),
     ],
 )
-def test_malformed_reviews_get_clear_4xx(client: TestClient, run_dir: Path, kwargs: dict, status: int, phrase: str) -> None:
+def test_malformed_reviews_get_clear_4xx(
+    client: TestClient, run_dir: Path, kwargs: dict, status: int, phrase: str
+) -> None:
     response = client.post(review_url(), **kwargs)
     assert response.status_code == status, response.text
     assert phrase in response.json()["error"]
@@ -352,7 +391,7 @@ def test_review_of_unknown_claim_or_article_is_404(client: TestClient, run_dir: 
     assert unknown_claim.status_code == 404 and "c42" in unknown_claim.json()["error"]
     unknown_article = client.post(review_url("ffffffffffffffff", "c1"), json=body)
     assert unknown_article.status_code == 404 and "unknown article" in unknown_article.json()["error"]
-    traversal = client.post(f"/api/articles/..%2F..%2Ftmp/claims/c1/reviews", json=body)
+    traversal = client.post("/api/articles/..%2F..%2Ftmp/claims/c1/reviews", json=body)
     assert 400 <= traversal.status_code < 500
     assert not (run_dir / REVIEWS_FILE).exists()
 
@@ -383,12 +422,17 @@ def _hammer(out_dir: str, reviewer: str, count: int) -> None:
     labels = list(VerdictLabel)
     for n in range(count):
         label = labels[n % len(labels)]
-        log.append(article, "c1", ReviewRequest(action=ReviewAction.override, reviewer=reviewer, verdict=label, reason=f"{reviewer} {n}"))
+        log.append(
+            article, "c1",
+            ReviewRequest(action=ReviewAction.override, reviewer=reviewer, verdict=label, reason=f"{reviewer} {n}"),
+        )
 
 
 def test_concurrent_saves_lose_nothing(run_dir: Path) -> None:
     threads = [threading.Thread(target=_hammer, args=(str(run_dir), f"t{i}", 25)) for i in range(2)]
-    processes = [multiprocessing.get_context("fork").Process(target=_hammer, args=(str(run_dir), f"p{i}", 25)) for i in range(2)]
+    processes = [
+        multiprocessing.get_context("fork").Process(target=_hammer, args=(str(run_dir), f"p{i}", 25)) for i in range(2)
+    ]
     for worker in [*threads, *processes]:
         worker.start()
     for thread in threads:
@@ -412,7 +456,9 @@ def test_concurrent_overrides_chain_before_and_after(client: TestClient) -> None
     errors: list[str] = []
 
     def save(label: str, n: int) -> None:
-        response = client.post(review_url(), json={"action": "override", "reviewer": f"r{n}", "verdict": label, "reason": f"r{n}"})
+        response = client.post(
+            review_url(), json={"action": "override", "reviewer": f"r{n}", "verdict": label, "reason": f"r{n}"}
+        )
         if response.status_code != 201:
             errors.append(response.text)
 
@@ -447,7 +493,9 @@ def test_log_lines_are_the_documented_event_format(client: TestClient, run_dir: 
     post(client, {"action": "override", "reviewer": "Ann", "verdict": "refuted", "reason": "why"})
     (line,) = (run_dir / REVIEWS_FILE).read_text().splitlines()
     raw = json.loads(line)
-    assert set(raw) == {"id", "article_id", "claim_id", "reviewer", "timestamp", "action", "before", "after", "reason", "note"}
+    assert set(raw) == {
+        "id", "article_id", "claim_id", "reviewer", "timestamp", "action", "before", "after", "reason", "note"
+    }
     assert re.fullmatch(r"[0-9a-f]{32}", raw["id"]) and raw["article_id"] == MUSK and raw["claim_id"] == "c1"
     assert raw["timestamp"].endswith("Z")
 
@@ -575,7 +623,8 @@ def _article_with_claims(count: int) -> ArticleResult:
         span = Span(start=start, end=start + len(sentence), text=sentence)
         claims.append(Claim(id=f"c{n}", statement=sentence, claimant=f"Speaker {n}", cue="said", kind=ClaimKind.fact,
                             checkworthiness=0.5, spans=[span]))
-        verdicts.append(Verdict(claim_id=f"c{n}", verdict=labels[n % 3], confidence=0.5, rationale="r", supporting=[span]))
+        verdicts.append(Verdict(claim_id=f"c{n}", verdict=labels[n % 3], confidence=0.5, rationale="r",
+                                supporting=[span]))
     return ArticleResult(article=ArticleMeta(id=article_id(text), source="many.txt"), text=text, claims=claims,
                          verdicts=verdicts, run=RunInfo(backend="b", model="m", prompt_versions={},
                                                         started_at=datetime.now(UTC), seconds=1.0))
@@ -596,7 +645,9 @@ def test_the_reviewed_verdict_is_the_last_accept_or_override_of_that_claim_in_th
     def event(article: str, claim: str, action: ReviewAction, after: str | None) -> ReviewEvent:
         reason = "the source says otherwise" if action is ReviewAction.override else None
         note = "checked with the desk" if action is ReviewAction.note else None
-        return ReviewEvent(article_id=article, claim_id=claim, reviewer="ed", action=action, after=after, reason=reason, note=note)
+        return ReviewEvent(
+            article_id=article, claim_id=claim, reviewer="ed", action=action, after=after, reason=reason, note=note
+        )
 
     events = [
         event(a, "c1", ReviewAction.accept, "supported"),

@@ -51,10 +51,14 @@ def run_dir(tmp_path: Path) -> Path:
     return build_seed_run(tmp_path / "run")
 
 
-def test_a_format_declared_here_is_written_by_the_cli(claim_lines_format: ExportFormat, run_dir: Path, tmp_path: Path) -> None:
+def test_a_format_declared_here_is_written_by_the_cli(
+    claim_lines_format: ExportFormat, run_dir: Path, tmp_path: Path
+) -> None:
     result = runner.invoke(app, ["export", str(run_dir), "--to", str(tmp_path / "all")])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in (tmp_path / "all").iterdir()) == ["claimreview.jsonld", "claims.txt", "report.html", "verdicts.csv"]
+    assert sorted(p.name for p in (tmp_path / "all").iterdir()) == [
+        "claimreview.jsonld", "claims.txt", "report.html", "verdicts.csv"
+    ]
     text = (tmp_path / "all" / "claims.txt").read_text(encoding="utf-8")
     assert len(text.splitlines()) == 8 and MUSK_PUTIN_STATEMENT in text
 
@@ -64,7 +68,9 @@ def test_a_format_declared_here_is_written_by_the_cli(claim_lines_format: Export
     assert (tmp_path / "only" / "claims.txt").read_text(encoding="utf-8") == text
 
 
-def test_a_format_declared_here_is_served_and_linked_by_the_desk(claim_lines_format: ExportFormat, run_dir: Path) -> None:
+def test_a_format_declared_here_is_served_and_linked_by_the_desk(
+    claim_lines_format: ExportFormat, run_dir: Path
+) -> None:
     client = TestClient(create_app(run_dir), base_url=DESK_URL)
     served = client.get("/export/claims.txt")
     assert served.status_code == 200

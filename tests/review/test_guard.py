@@ -29,11 +29,14 @@ def test_a_review_from_the_desk_itself_is_saved(desk: str) -> None:
     assert saved.status_code == 201, saved.text
 
 
-@pytest.mark.parametrize("host", ["evil.example", "evil.example:{port}", "127.0.0.1:1", "localhost.evil.example:{port}"])
+@pytest.mark.parametrize(
+    "host", ["evil.example", "evil.example:{port}", "127.0.0.1:1", "localhost.evil.example:{port}"]
+)
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_another_host_is_refused_dns_rebinding(desk: str, host: str, method: str) -> None:
     port = desk.rsplit(":", 1)[1]
-    response = httpx.request(method, desk + (REVIEW if method == "POST" else "/"), json=ACCEPT if method == "POST" else None,
+    response = httpx.request(method, desk + (REVIEW if method == "POST" else "/"),
+                             json=ACCEPT if method == "POST" else None,
                              headers={"Host": host.format(port=port)})
     assert response.status_code == 421, response.text
     assert "loopback" in response.json()["error"]

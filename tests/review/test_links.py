@@ -46,7 +46,9 @@ def test_a_script_url_is_not_a_link_in_the_report_or_claimreview(tmp_path: Path,
     musk, _ = seed_ids()
     with_url(run_dir, musk, url)
     client = TestClient(create_app(run_dir, reviewer_default="Ann"), base_url=DESK_URL)
-    accepted = client.post(f"/api/articles/{musk}/claims/{MUSK_PUTIN_CLAIM}/reviews", json={"action": "accept", "reviewer": "Ann"})
+    accepted = client.post(
+        f"/api/articles/{musk}/claims/{MUSK_PUTIN_CLAIM}/reviews", json={"action": "accept", "reviewer": "Ann"}
+    )
     assert accepted.status_code == 201, accepted.text
     write_exports(run_dir, tmp_path / "published", "Desk", "https://desk.example")
     report = (tmp_path / "published" / "report.html").read_text()

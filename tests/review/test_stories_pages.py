@@ -61,7 +61,9 @@ def test_stories_page_lists_counts_outlets_and_a_timeline(client: TestClient) ->
     for stance in ("backs", "debunks", "disputed"):
         assert f'data-stance="{stance}" data-count="1"' in html
     assert "Outlets: Check Desk, Daily Caller News Foundation, ledger.example" in html
-    assert html.index('datetime="2022-10-11"') < html.index('datetime="2022-10-14"') < html.index('datetime="2022-10-20"')
+    assert (
+        html.index('datetime="2022-10-11"') < html.index('datetime="2022-10-14"') < html.index('datetime="2022-10-20"')
+    )
     # Stories carried by one article only are shown on request.
     assert "Riverton" not in html
     assert "Riverton" in client.get("/stories?min_articles=1").text
@@ -103,7 +105,9 @@ def test_story_claimreview_lists_the_http_appearances(client: TestClient) -> Non
     refused = client.get(url)
     assert refused.status_code == 409 and "no reviewed verdict" in refused.json()["error"]
     seed_id = seed_ids()[0]
-    override(client, seed_id, next(a.claim_id for a in story.articles if a.article_id == seed_id), "refuted", "Musk's denial")
+    override(
+        client, seed_id, next(a.claim_id for a in story.articles if a.article_id == seed_id), "refuted", "Musk's denial"
+    )
     response = client.get(url)
     assert response.status_code == 200 and response.headers["content-type"].startswith("application/ld+json")
     review = response.json()
@@ -114,7 +118,9 @@ def test_story_claimreview_lists_the_http_appearances(client: TestClient) -> Non
     assert all(a["@type"] == "CreativeWork" for a in appearances)
     assert review["itemReviewed"]["firstAppearance"]["url"] == appearances[0]["url"]
     assert review["itemReviewed"]["author"] == {"@type": "Person", "name": "Ian Bremmer"}
-    assert review["reviewRating"] == {"@type": "Rating", "alternateName": "refuted", "ratingExplanation": "Musk's denial"}
+    assert review["reviewRating"] == {
+        "@type": "Rating", "alternateName": "refuted", "ratingExplanation": "Musk's denial"
+    }
     assert review["author"] == {"@type": "Organization", "name": "Test Desk"}
 
 
@@ -123,8 +129,9 @@ def test_story_csv_has_a_row_per_claim_and_no_formulas(client: TestClient, run_d
     write_result(run_dir, article(text, [("The bridge will reopen in May", "the bridge will reopen in May", None)],
                                   source="formula.txt", outlet=FORMULA))  # fmt: skip
     write_result(run_dir, article("Officials confirmed the bridge will reopen in May.\n",
-                                  [("The bridge will reopen in May, officials confirmed", "the bridge will reopen in May",
-                                    VerdictLabel.supported)], source="bridge.txt"))  # fmt: skip
+                                  [("The bridge will reopen in May, officials confirmed",
+                                    "the bridge will reopen in May", VerdictLabel.supported)],
+                                  source="bridge.txt"))  # fmt: skip
     update_stories(run_dir)
     stories = [Story.model_validate(s) for s in client.get("/api/stories").json()["stories"]]
     bridge = next(s for s in stories if "bridge" in s.statement)
@@ -156,7 +163,12 @@ def test_without_stories_the_page_says_how_to_build_them(tmp_path: Path) -> None
 
 
 def test_articles_added_after_the_stories_are_pointed_out(client: TestClient, run_dir: Path) -> None:
-    write_result(run_dir, article("The mayor said taxes will fall next year.\n", [("Taxes will fall next year", "taxes will fall", None)]))
+    write_result(
+        run_dir,
+        article(
+            "The mayor said taxes will fall next year.\n", [("Taxes will fall next year", "taxes will fall", None)]
+        ),
+    )
     assert "1 article with claims is not in the stories yet" in client.get("/stories").text
     update_stories(run_dir)
     assert "not in the stories yet" not in client.get("/stories").text

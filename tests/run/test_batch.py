@@ -80,7 +80,8 @@ def test_one_batch_per_stage_then_collect_validates_and_runs_failures_live(fake:
     assert len(failed) <= fake.stats.requests <= 2 * len(failed)
     assert {r.article.id for r in results if r} >= failed
     manifest = json.loads((out / "run.json").read_text())
-    assert manifest["usage"]["cache_hits"] + fake.stats.requests == 2 * count  # each call (claims, verify) answered once
+    # each call (claims, verify) answered once
+    assert manifest["usage"]["cache_hits"] + fake.stats.requests == 2 * count
     assert manifest["cost"]["batch_usd"] > 0 and manifest["batch"]["rounds"] == 2
     assert (out / "results.jsonl").read_text().count("\n") == sum(len(r.claims) for r in results if r)
 
@@ -114,11 +115,15 @@ def test_batch_commands_on_a_folder_another_process_holds_are_refused_and_write_
         for command in (["batch", "status", "--out", str(out)], ["batch", "collect", "--out", str(out), "--now", "-q"]):
             refused = factcheck(command, env)
             assert refused.returncode == EXIT_BUSY, (command, refused.stderr)
-            assert refused.stderr.startswith(f"error: {out} is being written by another factcheck run (pid {os.getpid()}"), refused.stderr
+            assert refused.stderr.startswith(
+                f"error: {out} is being written by another factcheck run (pid {os.getpid()}"
+            ), refused.stderr
             assert len(refused.stderr.strip().splitlines()) == 1
         other = tmp_path / "out2"
         with OutputLock(other):
-            refused = factcheck(["batch", "submit", str(tmp_path / "in"), "--out", str(other), "--base-url", fake.base_url], env)
+            refused = factcheck(
+                ["batch", "submit", str(tmp_path / "in"), "--out", str(other), "--base-url", fake.base_url], env
+            )
         assert refused.returncode == EXIT_BUSY, refused.stderr
         assert not (other / "batch.json").exists() and not (other / "batch").exists()
     assert (out / "batch.json").read_bytes() == before  # not polled, not advanced
@@ -136,8 +141,9 @@ def test_a_run_on_a_folder_a_batch_collect_is_writing_is_refused_and_nothing_is_
     count = 8
     write_articles(tmp_path / "in", count)
     out = tmp_path / "out"
-    # The batch never completes: collect --now goes live, 0.4 s a call (under the tests' 0.5 s timeout), long enough for a run started
-    # meanwhile to find OUT held on a loaded machine (at 0.2 s collect could finish first).
+    # The batch never completes: collect --now goes live, 0.4 s a call (under the tests' 0.5 s timeout), long
+    # enough for a run started meanwhile to find OUT held on a loaded machine (at 0.2 s collect could finish
+    # first).
     with FakeOpenAI(batch_delay=600, latency=0.4) as fake:
         settings = settings_for(tmp_path, fake)
         asyncio.run(submit([tmp_path / "in"], out, settings))
@@ -151,7 +157,9 @@ def test_a_run_on_a_folder_a_batch_collect_is_writing_is_refused_and_nothing_is_
         assert collect.wait(timeout=120) == 0, collect.stderr.read() if collect.stderr else ""
         assert run.returncode == EXIT_BUSY, run.stderr
         assert f"is being written by another factcheck run (pid {collect.pid}" in run.stderr
-        assert sum(n - 1 for n in fake.stats.by_body.values() if n > 1) == 0 and fake.stats.requests == 2 * count  # claims, verify
+        assert (  # claims, verify
+            sum(n - 1 for n in fake.stats.by_body.values() if n > 1) == 0 and fake.stats.requests == 2 * count
+        )
     assert len([p for p in (out / "articles").glob("*.json") if load_result(p) is not None]) == count
 
 
@@ -166,5 +174,6 @@ def test_submit_with_the_cache_off_is_one_line_that_says_how_to_turn_it_on(fake:
     )
     assert refused.returncode != 0
     [line] = refused.stderr.strip().splitlines()
-    assert "needs the response cache" in line and "FACTCHECK_CACHE" in line and "--no-cache" not in line  # batch has no such flag
+    # batch has no such flag
+    assert "needs the response cache" in line and "FACTCHECK_CACHE" in line and "--no-cache" not in line
     assert not (out / "batch.json").exists() and fake.stats.requests == 0

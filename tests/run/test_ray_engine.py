@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -108,9 +107,12 @@ def test_an_actor_killed_mid_run_loses_nothing_and_doubles_nothing(cluster: str,
     assert 40 <= asked <= 40 + 2
 
 
-def _ray_cli(inputs: Path, out: Path, tmp_path: Path, fake: FakeOpenAI, cluster: str, *more: str) -> subprocess.Popen[str]:
+def _ray_cli(
+    inputs: Path, out: Path, tmp_path: Path, fake: FakeOpenAI, cluster: str, *more: str
+) -> subprocess.Popen[str]:
     args = ["run", str(inputs), "--out", str(out), "--base-url", fake.base_url, "--model", MODEL, "--backend", "openai",
-            "--concurrency", "2", "--engine", "ray", "--address", cluster, "--actors-per-node", "2", "--shard-size", "2",
+            "--concurrency", "2", "--engine", "ray", "--address", cluster, "--actors-per-node", "2",
+            "--shard-size", "2",
             "--no-stories", "-q", *more]
     return subprocess.Popen([*FACTCHECK, *args], env=env_for(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)

@@ -101,7 +101,11 @@ def test_warm_rerun_makes_zero_calls_and_a_fresh_folder_hits_the_cache(fake: Fak
     assert fake.stats.requests == 0
     assert (fresh.done, fresh.total.cache_hits, fresh.total.cost_usd) == (12, 24, 0.0)
     # Answered from the cache, the fresh folder gets the same claims, one results row each.
-    assert (tmp_path / "out2" / "results.jsonl").read_text().count("\n") == (tmp_path / "out" / "results.jsonl").read_text().count("\n") >= 5 * 12
+    assert (
+        (tmp_path / "out2" / "results.jsonl").read_text().count("\n")
+        == (tmp_path / "out" / "results.jsonl").read_text().count("\n")
+        >= 5 * 12
+    )
 
     uncached = analyse(fake, tmp_path / "in", tmp_path / "out3", settings.model_copy(update={"cache": False}))
     assert uncached.total.calls == 24 and fake.stats.requests == 24
@@ -110,7 +114,9 @@ def test_warm_rerun_makes_zero_calls_and_a_fresh_folder_hits_the_cache(fake: Fak
 def test_usage_has_the_same_fields_in_results_run_json_and_usage_jsonl(fake: FakeOpenAI, tmp_path: Path) -> None:
     write_articles(tmp_path / "in", 3)
     out = tmp_path / "out"
-    summary = analyse(fake, tmp_path / "in", out, settings_for(tmp_path, prices={MODEL: ModelPrice(input=1.0, output=2.0)}))
+    summary = analyse(
+        fake, tmp_path / "in", out, settings_for(tmp_path, prices={MODEL: ModelPrice(input=1.0, output=2.0)})
+    )
     fields = list(Usage.model_fields)
     manifest = json.loads((out / "run.json").read_text())
     assert list(manifest["usage"]) == fields and manifest["usage"] == summary.total.model_dump(mode="json")
@@ -133,7 +139,10 @@ def test_results_written_with_usage_as_a_list_are_reused_not_redone(fake: FakeOp
     for path in (out / "articles").glob("*.json"):  # as the version before usage was keyed by stage wrote them
         data = json.loads(path.read_text())
         data["run"]["usage"] = [
-            {"stage": stage, **{k: used[k] for k in ("calls", "prompt_tokens", "completion_tokens", "cached_tokens", "seconds")}}
+            {
+                "stage": stage,
+                **{k: used[k] for k in ("calls", "prompt_tokens", "completion_tokens", "cached_tokens", "seconds")},
+            }
             for stage, used in data["run"]["usage"].items()
         ]
         path.write_text(json.dumps(data))
@@ -249,7 +258,9 @@ def test_an_unexpected_error_fails_only_its_article_and_never_stalls_the_run(
 
 
 @pytest.mark.parametrize("concurrency", [1, 2])
-def test_budget_holds_once_the_cost_per_character_is_measured(fake: FakeOpenAI, tmp_path: Path, concurrency: int) -> None:
+def test_budget_holds_once_the_cost_per_character_is_measured(
+    fake: FakeOpenAI, tmp_path: Path, concurrency: int
+) -> None:
     # Cheap enough that several articles are billed before the budget binds: from the fourth article
     # on, the estimate is the measured cost per character, and the spend still never passes the budget.
     write_articles(tmp_path / "in", 30)

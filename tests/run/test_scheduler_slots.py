@@ -120,7 +120,9 @@ def test_calls_in_flight_stay_within_the_concurrency_while_more_articles_keep_th
     assert manifest["status"] == "complete" and manifest["counts"]["done"] == count
 
 
-def test_concurrency_one_analyses_one_article_at_a_time(fake: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_concurrency_one_analyses_one_article_at_a_time(
+    fake: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write_articles(tmp_path / "in", 4)
     events: list[tuple[str, str]] = []
     real_analyze = runner.analyze

@@ -28,7 +28,10 @@ def _result(text: str, claim_span: Span) -> ArticleResult:
         article=ArticleMeta(id="0123456789abcdef", source="x.txt"),
         text=text,
         claims=[
-            Claim(id="c1", statement="s", claimant="A", cue="said", kind=ClaimKind.fact, checkworthiness=0.5, spans=[claim_span])
+            Claim(
+                id="c1", statement="s", claimant="A", cue="said", kind=ClaimKind.fact, checkworthiness=0.5,
+                spans=[claim_span],
+            )
         ],
         denials=[Denial(id="d1", speaker="B", disputes="s", kind=DenialKind.non_denial, spans=[claim_span])],
         verdicts=[Verdict(claim_id="c1", verdict=VerdictLabel.unverified, confidence=0.5, rationale="r")],
@@ -65,7 +68,9 @@ def test_denial_of_unknown_claim_is_rejected() -> None:
 def test_exported_json_schema_is_in_sync() -> None:
     assert SCHEMA_FILE.read_text(encoding="utf-8") == exported(), "run: python -m schemas"
     for path, model in EXPORTS.items():  # the story line's schema too
-        assert path.is_file() and path.read_text(encoding="utf-8") == exported(model), f"run: python -m schemas ({path.name})"
+        assert path.is_file() and path.read_text(encoding="utf-8") == exported(model), (
+            f"run: python -m schemas ({path.name})"
+        )
 
 
 def test_schemas_import_nothing_from_pipeline() -> None:

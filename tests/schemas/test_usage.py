@@ -57,7 +57,9 @@ def test_a_check_result_written_with_usage_as_a_list_still_loads() -> None:
     assert CheckResult.model_validate(checked).run.usage["verify"].prompt_tokens == 900
 
 
-@pytest.mark.parametrize("usage", [[{"calls": 1}], [{"stage": 3, "calls": 1}], ["claims"], {"claims": {"calls": "many"}}])
+@pytest.mark.parametrize(
+    "usage", [[{"calls": 1}], [{"stage": 3, "calls": 1}], ["claims"], {"claims": {"calls": "many"}}]
+)
 def test_unreadable_usage_is_a_validation_error(usage: object) -> None:
     run = json.loads(OLD_RESULT.read_text(encoding="utf-8"))["run"]
     with pytest.raises(ValidationError):

@@ -29,7 +29,9 @@ def _musk_putin_claim(result: ArticleResult) -> Claim:
         for c in result.claims
         if "Putin" in c.statement and "Bremmer" in c.claimant and any("Musk" in name for name in c.via)
     ]
-    assert found, f"no Musk-Putin claim by Bremmer via Musk in {[(c.claimant, c.via, c.statement) for c in result.claims]}"
+    assert found, (
+        f"no Musk-Putin claim by Bremmer via Musk in {[(c.claimant, c.via, c.statement) for c in result.claims]}"
+    )
     return found[0]
 
 
@@ -100,7 +102,9 @@ def test_no_response_is_not_a_denial(seed_result: ArticleResult) -> None:
     assert counted, "the seed's one real denial (Musk's) must be there, or this test checks nothing"
     assert not [d.id for d in counted if any(NON_RESPONSE in s.text for s in d.spans)]
     for claim in seed_result.claims:
-        assert NON_RESPONSE not in " ".join(s.text for v in seed_result.verdicts if v.claim_id == claim.id for s in v.contradicting)
+        assert NON_RESPONSE not in " ".join(
+            s.text for v in seed_result.verdicts if v.claim_id == claim.id for s in v.contradicting
+        )
 
 
 def test_labels_follow_the_denials_and_confidences_are_the_stance_models(seed_result: ArticleResult) -> None:
@@ -126,7 +130,9 @@ def test_the_musk_putin_claim_is_listed_once_in_standalone_words(seed_result: Ar
     talked = re.compile(r"\b(spoke|spoken|speak|talked|communicated|conversation|call)\b", re.IGNORECASE)
     # The proposition names both men; "Putin (in a direct conversation with him) was prepared to
     # negotiate" is another one (what Putin said in that talk), listed apart.
-    same = [c for c in seed_result.claims if "Putin" in c.statement and "Musk" in c.statement and talked.search(c.statement)]
+    same = [
+        c for c in seed_result.claims if "Putin" in c.statement and "Musk" in c.statement and talked.search(c.statement)
+    ]
     assert len(same) == 1, [c.statement for c in same]
     assert len(same[0].spans) >= 2  # the article states it in several sentences: every one is kept
 
@@ -163,7 +169,8 @@ def test_musks_denial_is_linked_to_nothing_unrelated(seed_result: ArticleResult)
         # Anything else it disputes must be about Musk and Putin (a claim resting on their talk),
         # never e.g. the three components of a settlement.
         unrelated = [
-            statements[i] for i in denial.claim_ids if i != claim.id and not ("Putin" in statements[i] and "Musk" in statements[i])
+            statements[i] for i in denial.claim_ids
+            if i != claim.id and not ("Putin" in statements[i] and "Musk" in statements[i])
         ]
         assert not unrelated, unrelated
 

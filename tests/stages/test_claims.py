@@ -51,7 +51,10 @@ def _run(answer: object, text: str = ARTICLE, max_claims: int = 10):  # type: ig
 
 def _lines(body: dict[str, object]) -> dict[str, str]:
     """Each candidate id's line in the prompt."""
-    return {line.split(" ", 1)[0]: line for line in _asked(body).splitlines() if line[:1] in "cd" and line.split(" ", 1)[0][1:].isdigit()}
+    return {
+        line.split(" ", 1)[0]: line
+        for line in _asked(body).splitlines() if line[:1] in "cd" and line.split(" ", 1)[0][1:].isdigit()
+    }
 
 
 def _by_words(body: dict[str, object], words: str) -> str:
@@ -61,7 +64,10 @@ def _by_words(body: dict[str, object], words: str) -> str:
 def test_the_call_reads_the_candidates_never_the_whole_article() -> None:
     def answer(body: dict[str, object]) -> dict[str, object]:
         claims, denials = _ids(body)
-        return {"statements": {i: "Ann Lee cut the school budget." for i in claims}, "drop": [], "disputes": {d: [] for d in denials}}
+        return {
+            "statements": {i: "Ann Lee cut the school budget." for i in claims}, "drop": [],
+            "disputes": {d: [] for d in denials},
+        }
 
     outcome, [body] = _run(answer)
     asked = _asked(body)
@@ -116,7 +122,8 @@ def test_a_denial_is_never_linked_to_its_speakers_own_claim_and_drops_go_only_wh
 
 
 def test_code_writes_what_stands_alone_and_the_model_only_what_points_back() -> None:
-    outcome, [body] = _run(lambda body: {"statements": {i: "Ann Lee hid the school budget cuts from voters." for i in _asked_to_write(body)},
+    outcome, [body] = _run(lambda body: {"statements": {i: "Ann Lee hid the school budget cuts from voters."
+                                                        for i in _asked_to_write(body)},
                                          "drop": [], "disputes": {d: [] for d in _ids(body)[1]}})  # fmt: skip
     assert _asked_to_write(body) == [_by_words(body, "hidden the cuts")]  # "she": the model resolves it
     assert _asked(body).endswith("WRITE: " + _by_words(body, "hidden the cuts"))  # the article's part comes last
@@ -142,7 +149,8 @@ def test_unusable_statements_fall_back_to_the_articles_words_and_denial_reports_
 
 def test_a_statement_written_under_another_candidates_id_gives_way_to_the_articles_words() -> None:
     # The 1.5B once wrote each statement under the next id: each about another candidate.
-    outcome, _ = _run(lambda body: {"statements": {i: "The city cut its school budget by 12 percent in 2023." for i in _asked_to_write(body)},
+    outcome, _ = _run(lambda body: {"statements": {i: "The city cut its school budget by 12 percent in 2023."
+                                                   for i in _asked_to_write(body)},
                                     "drop": [], "disputes": {d: [] for d in _ids(body)[1]}})  # fmt: skip
     claims, _ = outcome.value
     assert sorted(c.statement for c in claims) == [
@@ -156,7 +164,8 @@ def test_a_proposal_is_claimed_as_made_in_the_sentence_that_says_who_made_it() -
         "letter to his residents, after the club announced it would leave. The mayor's office did not comment."
     )
     sentence = text.split(" The mayor")[0]
-    outcome, _ = _run(lambda body: {"statements": {i: "The city sell the stadium to a private developer." for i in _asked_to_write(body)},
+    outcome, _ = _run(lambda body: {"statements": {i: "The city sell the stadium to a private developer."
+                                                   for i in _asked_to_write(body)},
                                     "drop": [], "disputes": {}}, text)  # fmt: skip
     claims, _ = outcome.value
     assert [(c.claimant, c.statement) for c in claims] == [("Councillor Tom Park", sentence)]
@@ -171,7 +180,8 @@ def test_every_candidate_beyond_the_call_is_kept_in_codes_standalone_words() -> 
         "Councillor Tom Park said the city hired 40 new teachers in 2024. "
         "Park said that outcome had hurt every school in the district."
     )
-    outcome, [body] = _run(lambda body: {"statements": {i: "The budget cut hurt every school." for i in _asked_to_write(body)},
+    outcome, [body] = _run(lambda body: {"statements": {i: "The budget cut hurt every school."
+                                                        for i in _asked_to_write(body)},
                                          "drop": []}, text, max_claims=1)  # fmt: skip
     assert len(_lines(body)) == 1  # the call saw one candidate
     claims, _ = outcome.value
@@ -204,7 +214,9 @@ def test_the_same_proposition_twice_is_one_claim_and_its_denial_follows_it() -> 
 
 
 def test_the_headline_and_boilerplate_are_not_asked_about() -> None:
-    window = windows(ARTICLE + " For licensing opportunities of our content, contact licensing@example.org today.", title=None)[0]
+    window = windows(
+        ARTICLE + " For licensing opportunities of our content, contact licensing@example.org today.", title=None
+    )[0]
     proposed, _ = candidates.propose(window)
     asked = claims_stage.to_ask(window, proposed, 10)
     assert not [c for c in asked if "licensing" in c.content.text or "City Hall Faces" in c.content.text]
@@ -237,12 +249,14 @@ def test_a_disputed_candidate_is_kept_though_dropped_and_a_reported_act_is_not_c
                       condemned: "Volodymyr Zelenskyy condemned Musk's proposal as anti-Ukraine."}  # fmt: skip
         others = [i for i in claims if i not in statements]
         statements |= {i: "Bremmer spoke with Musk." for i in others}
-        return {"statements": statements, "drop": [spoke, *others], "disputes": {denial: [spoke]}}  # the 1.5B on the seed
+        # the 1.5B on the seed
+        return {"statements": statements, "drop": [spoke, *others], "disputes": {denial: [spoke]}}
 
     outcome, _ = _run(answer, text)
     claims, [denial] = outcome.value
     by_claimant = {c.claimant: c for c in claims}
-    assert by_claimant["Bremmer"].statement == "Musk had spoken with Putin about Ukraine in October."  # stands alone: code's
+    # stands alone: code's
+    assert by_claimant["Bremmer"].statement == "Musk had spoken with Putin about Ukraine in October."
     assert denial.claim_ids == [by_claimant["Bremmer"].id]
     # Reuters' claim is that Zelenskyy condemned it: "condemned" is not Reuters' attribution.
     assert by_claimant["Reuters"].statement == "Volodymyr Zelenskyy condemned Musk's proposal as anti-Ukraine."
@@ -258,16 +272,19 @@ def test_the_claims_own_source_written_back_at_its_start_comes_off_but_a_reporte
     def answer(body: dict[str, object]) -> dict[str, object]:
         claims, _ = _ids(body)
         condemned, spoke = _by_words(body, "condemned"), _by_words(body, "spoken with Putin")
-        statements = {condemned: "Reuters reported that Ukrainian President Volodymyr Zelenskyy condemned Musk's proposal as "
-                                 "anti-Ukraine, while the Kremlin welcomed it.",  # the 1.5B on the seed
+        statements = {condemned: "Reuters reported that Ukrainian President Volodymyr Zelenskyy condemned Musk's "
+                                 "proposal as anti-Ukraine, while the Kremlin welcomed it.",  # the 1.5B on the seed
                       spoke: "Bremmer wrote that he had spoken with Putin about Ukraine in October."}  # fmt: skip
-        return {"statements": {i: statements.get(i, "Bremmer spoke with Musk.") for i in claims}, "drop": [], "disputes": {}}
+        return {
+            "statements": {i: statements.get(i, "Bremmer spoke with Musk.") for i in claims}, "drop": [], "disputes": {}
+        }
 
     outcome, _ = _run(answer, text)
     claims, _ = outcome.value
     by_claimant = {c.claimant: c for c in claims}
     assert by_claimant["Reuters"].statement == (
-        "Ukrainian President Volodymyr Zelenskyy condemned Musk's proposal as anti-Ukraine, while the Kremlin welcomed it."
+        "Ukrainian President Volodymyr Zelenskyy condemned Musk's proposal as anti-Ukraine, "
+        "while the Kremlin welcomed it."
     )
     # Who "he" is would be lost with "Bremmer wrote that": that statement is not taken as written.
     assert not by_claimant["Bremmer"].statement.startswith("He ")
@@ -276,7 +293,9 @@ def test_the_claims_own_source_written_back_at_its_start_comes_off_but_a_reporte
 def test_an_answer_cut_off_twice_keeps_the_candidates_in_the_articles_words() -> None:
     # What the 1.5B did on one polnear_dev document: a statement that ran to max_tokens, twice.
     cut = '{"statements": {"c2": "Ann Lee hid the cuts and the cuts and the cuts and the'
-    outcome = run_scripted(lambda body: cut, lambda llm: claims_stage.write_claims(llm, windows(ARTICLE)[0]), cut_off=True)
+    outcome = run_scripted(
+        lambda body: cut, lambda llm: claims_stage.write_claims(llm, windows(ARTICLE)[0]), cut_off=True
+    )
     claims, [denial] = outcome.value
     assert sorted(c.claimant for c in claims) == ["Councillor Tom Park", "Mayor Ann Lee"]
     assert "The city cut its school budget by 12 percent in 2023." in [c.statement for c in claims]

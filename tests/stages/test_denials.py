@@ -1,7 +1,6 @@
 """Denials post-processing: who said the quoted words, and which claims a denial can target."""
 
 import json
-from pathlib import Path
 
 from scripted import run_scripted
 from recording import SEED as SEED_FILE
@@ -25,7 +24,9 @@ def test_the_speaker_is_whoever_the_article_credits_with_the_quoted_words() -> N
     assert _speaker("Elon Musk", [quote], attributions) == "Elon Musk"  # a fuller name of the same person stays
 
 
-def _claim(claim_id: str, claimant: str, sentence: str, statement: str = "Elon Musk spoke with Vladimir Putin about Ukraine.") -> Claim:
+def _claim(
+    claim_id: str, claimant: str, sentence: str, statement: str = "Elon Musk spoke with Vladimir Putin about Ukraine."
+) -> Claim:
     start = SEED.index(sentence)
     return Claim(
         id=claim_id, statement=statement, claimant=claimant, cue="said", kind=ClaimKind.quote, checkworthiness=0.8,
@@ -128,7 +129,9 @@ def test_the_passages_a_denial_is_read_from_are_the_claim_the_cues_and_their_nei
     assert "[7] The spokesperson denied the figure." in shown and "Schools were closed" not in shown
     assert "[2] Critics said it cost 40 million dollars.\n[...]\n[6]" in shown  # a gap is marked, numbers kept
     # What the model cites in a focused window is still located in the full article.
-    assert focus.sentence(7).text == text[focus.span(7).start : focus.span(7).end] == "The spokesperson denied the figure."
+    assert (
+        focus.sentence(7).text == text[focus.span(7).start : focus.span(7).end] == "The spokesperson denied the figure."
+    )
     assert focus.align("denied the figure") == window.align("denied the figure")
 
 

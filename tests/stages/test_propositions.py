@@ -32,8 +32,15 @@ def _claim(i: int, statement: str, sentence: str, claimant: str = "Ana Ruiz") ->
 @pytest.mark.parametrize(
     ("statement", "expected", "sources"),
     [
-        ("Ana Ruiz wrote that Tom Lee told her he had met Mayor Kim Park in March.", "Lee had met Mayor Kim Park in March.", ["Ana Ruiz", "Tom Lee"]),
-        ("Tom Lee allegedly met Kim Park in March, according to Ana Ruiz.", "Tom Lee met Kim Park in March.", ["Ana Ruiz"]),
+        (
+            "Ana Ruiz wrote that Tom Lee told her he had met Mayor Kim Park in March.",
+            "Lee had met Mayor Kim Park in March.",
+            ["Ana Ruiz", "Tom Lee"],
+        ),
+        (
+            "Tom Lee allegedly met Kim Park in March, according to Ana Ruiz.", "Tom Lee met Kim Park in March.",
+            ["Ana Ruiz"],
+        ),
         ("Tom Lee met Kim Park in March.", "Tom Lee met Kim Park in March.", []),
         ("The council said the city will build 40 new schools", "The city will build 40 new schools.", ["The council"]),
         # Where it was claimed goes with who claimed it.
@@ -43,13 +50,20 @@ def _claim(i: int, statement: str, sentence: str, claimant: str = "Ana Ruiz") ->
             "The Tesla CEO had communicated with Putin roughly two weeks prior.",
             ["Bremmer", "Musk"],
         ),
-        ("The mayor said in an interview on Monday that the bridge will reopen", "The bridge will reopen.", ["The mayor"]),
+        (
+            "The mayor said in an interview on Monday that the bridge will reopen", "The bridge will reopen.",
+            ["The mayor"],
+        ),
         # A sentence ending inside its quote is ended.
         ("Tom Lee said the referendum was a “sham.”", "The referendum was a “sham.”", ["Tom Lee"]),
         # What is claimed of a proposal is that it was made: the proposing stays.
         ("Tom Lee suggested that the city sell the stadium.", "Tom Lee suggested that the city sell the stadium.", []),
         # Not attributed: a venue in the proposition itself stays.
-        ("The city published the plans in a statement to the council.", "The city published the plans in a statement to the council.", []),
+        (
+            "The city published the plans in a statement to the council.",
+            "The city published the plans in a statement to the council.",
+            [],
+        ),
     ],
 )
 def test_attribution_words_come_off_and_their_names_are_kept(statement: str, expected: str, sources: list[str]) -> None:
@@ -88,12 +102,20 @@ def test_a_sentence_reporting_a_denial_is_not_a_claim(statement: str, is_denial_
 
 def test_the_same_proposition_in_other_words_is_one_claim_with_every_span() -> None:
     claims = [
-        _claim(1, "Tom Lee met Mayor Kim Park in March.", "Ana Ruiz wrote that Tom Lee told her he had met Mayor Kim Park in March."),
-        _claim(2, "The city will build 40 new schools by 2030.", "The city will build 40 new schools by 2030, the council announced.", "the council"),
+        _claim(
+            1, "Tom Lee met Mayor Kim Park in March.",
+            "Ana Ruiz wrote that Tom Lee told her he had met Mayor Kim Park in March.",
+        ),
+        _claim(
+            2, "The city will build 40 new schools by 2030.",
+            "The city will build 40 new schools by 2030, the council announced.", "the council",
+        ),
         _claim(3, "Tom Lee and Kim Park met in March.", "Lee met Park in March, Ruiz said."),
     ]
     merged, moved = merge_duplicates(claims, shared_embedder().embed)
-    assert [c.statement for c in merged] == ["Tom Lee met Mayor Kim Park in March.", "The city will build 40 new schools by 2030."]
+    assert [c.statement for c in merged] == [
+        "Tom Lee met Mayor Kim Park in March.", "The city will build 40 new schools by 2030."
+    ]
     assert [c.id for c in merged] == ["c1", "c2"] and moved == {"c1": "c1", "c2": "c2", "c3": "c1"}
     assert [s.text for s in merged[0].spans] == [claims[0].spans[0].text, claims[2].spans[0].text]
     assert merged[0].checkworthiness == claims[2].checkworthiness  # the higher of the two
@@ -118,7 +140,10 @@ def test_different_propositions_stay_apart(other: str) -> None:
 def test_a_denial_stays_linked_only_to_the_claims_it_is_about() -> None:
     claims = [
         _claim(1, "Tom Lee met Mayor Kim Park in March.", "Lee met Park in March, Ruiz said."),
-        _claim(2, "The city will build 40 new schools by 2030.", "The city will build 40 new schools by 2030, the council announced.", "the council"),
+        _claim(
+            2, "The city will build 40 new schools by 2030.",
+            "The city will build 40 new schools by 2030, the council announced.", "the council",
+        ),
     ]
     denial = Denial(
         id="d1", speaker="Kim Park", disputes="that they met in March", kind=DenialKind.contradiction,
@@ -137,7 +162,11 @@ def test_a_denial_stays_linked_only_to_the_claims_it_is_about() -> None:
             "Now that Tesla/SpaceX CEO Elon Musk has gone public, Bremmer wrote.",
             "Elon Musk had communicated with Putin.",
         ),
-        ("The Twitter founder left.", "Twitter founder Jack Dorsey spoke. Twitter co-founder Biz Stone did not.", "Jack Dorsey left."),
+        (
+            "The Twitter founder left.",
+            "Twitter founder Jack Dorsey spoke. Twitter co-founder Biz Stone did not.",
+            "Jack Dorsey left.",
+        ),
         # Two people introduced with the role: which one is meant is not for code to guess.
         ("The Acme CEO resigned.", "Acme CEO Ann Lee and, later, Acme CEO Bo Chan spoke.", "The Acme CEO resigned."),
         # Nobody introduced: the description stays.

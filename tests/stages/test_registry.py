@@ -4,7 +4,6 @@ declared outside the package runs end to end when added to a pipeline's tuple.""
 
 import asyncio
 import re
-from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
@@ -37,7 +36,9 @@ def test_each_stage_is_declared_once_with_its_prompt_and_its_tool() -> None:
     # Stages of code: no prompt, no tool, no call.
     assert all(s.is_code and not s.prompt and not s.tool for s in (candidates.STAGE, propositions.STAGE))
     # instructor's TOOLS mode names the tool after the response model: the meter bills by it.
-    tools = (written_claims_for(("c1",), ("d1",)), denials_response_for(("c1",)), verdicts_response_for(("c1",), frozenset()))
+    tools = (
+        written_claims_for(("c1",), ("d1",)), denials_response_for(("c1",)), verdicts_response_for(("c1",), frozenset())
+    )
     by_tool = {model.__name__: s.name for model, s in zip(tools, registry.LLM_STAGES, strict=True)}
     assert registry.STAGE_BY_TOOL == by_tool
 
@@ -61,7 +62,9 @@ def test_the_readme_lists_the_stages_as_declared() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     listed = re.search(r"<!-- stages: [^>]*-->\n(.*?)\n<!-- /stages -->", readme, re.DOTALL)
     assert listed is not None, "README.md has no <!-- stages --> table"
-    assert listed.group(1) == registry.table(), "paste `python -m pipeline.stages.registry` between the README's stages markers"
+    assert listed.group(1) == registry.table(), (
+        "paste `python -m pipeline.stages.registry` between the README's stages markers"
+    )
 
 
 # A toy stage, declared here and nowhere in the package: one more call per window after the
@@ -77,7 +80,9 @@ def _toy_notes() -> type[_ToyNote]:  # a factory, as the claims stage's written_
 async def _toy_run(llm: LLM, analysis: Analysis) -> StageOutput[None]:
     task = "Note one thing about these claims:\n" + "\n".join(f"{c.id}: {c.statement}" for c in analysis.claims)
     reply = await llm.ask(TOY.name, messages(analysis.window, task), _toy_notes(), analysis.window.context())
-    return StageOutput(None, reply.usage, [*reply.warnings, f"toy: {len(analysis.claims)} claim(s) noted: {reply.value.note[:20]}"])
+    return StageOutput(
+        None, reply.usage, [*reply.warnings, f"toy: {len(analysis.claims)} claim(s) noted: {reply.value.note[:20]}"]
+    )
 
 
 TOY = Stage("toy", response=_toy_notes, run=_toy_run, reads=("window", "claims"))
@@ -89,7 +94,8 @@ def test_a_stage_declared_outside_the_package_runs_end_to_end_in_analyze_and_che
 
     async def go(llm: LLM) -> tuple[object, object]:
         analysed = await analyze(llm, article, AnalysisOptions(verifier="llm"), stages=(*registry.ANALYZE, TOY))
-        checked = await check_claim(llm, article, "Elon Musk spoke with Vladimir Putin", AnalysisOptions(verifier="trained"),
+        checked = await check_claim(llm, article, "Elon Musk spoke with Vladimir Putin",
+                                    AnalysisOptions(verifier="trained"),
                                     stages=(*registry.CHECK, TOY))  # fmt: skip
         await llm.close()
         return analysed, checked

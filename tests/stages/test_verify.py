@@ -4,7 +4,6 @@ import asyncio
 import json
 import math
 import re
-from pathlib import Path
 
 import httpx2
 import openai
@@ -51,7 +50,9 @@ def test_each_verdict_class_is_defined_once_in_the_tool_schema_and_denied_claims
     denial = Denial(id="d1", speaker="Musk", disputes="the call", kind=DenialKind.explicit_denial,
                     claim_ids=["c1"], spans=[_span(DENIAL)])  # type: ignore[list-item]
 
-    verdicts = run_scripted(answer_with, lambda llm: verify_stage.verify_claims(llm, windows(SEED)[0], claims, [denial])).value
+    verdicts = run_scripted(
+        answer_with, lambda llm: verify_stage.verify_claims(llm, windows(SEED)[0], claims, [denial])
+    ).value
     [body] = sent
     schema = body["tools"][0]["function"]["parameters"]  # type: ignore[index]
     # Four claims, two kinds of verdict: the schema the model reads every call stays short.
@@ -65,8 +66,8 @@ def test_each_verdict_class_is_defined_once_in_the_tool_schema_and_denied_claims
 
 def test_a_rationale_cut_by_the_length_cap_ends_at_a_whole_sentence_or_word() -> None:
     # What the 1.5B wrote on the seed, cut at 200 characters by the schema's maxLength.
-    cut = ("The Eurasia Group's Ian Bremmer, who is an expert on Russia-Ukraine relations, is quoted as saying Elon Musk "
-           "spoke to Putin around two weeks ago regarding a negotiated end to the war. Elon Musk denied")
+    cut = ("The Eurasia Group's Ian Bremmer, who is an expert on Russia-Ukraine relations, is quoted as saying "
+           "Elon Musk spoke to Putin around two weeks ago regarding a negotiated end to the war. Elon Musk denied")
     assert len(cut) == RATIONALE_CHARS
     assert _finished(cut) == cut[: cut.index(" Elon Musk denied")]
     no_stop = "Bremmer says the meeting happened " * 10
@@ -130,7 +131,9 @@ def test_the_model_reads_each_claim_and_denial_with_the_sentences_that_state_the
         [found] = [n for text, n in number.items() if words in text]
         return found
 
-    claimed, bremmer, other, denied = (sentence_of(w) for w in (CLAIMED, "Bremmer claimed Musk told him", OTHER, DENIAL))
+    claimed, bremmer, other, denied = (
+        sentence_of(w) for w in (CLAIMED, "Bremmer claimed Musk told him", OTHER, DENIAL)
+    )
     assert claimed + 1 == bremmer  # two neighbouring sentences, both listed, and no other
     assert f"asserted by: Bremmer, sentence {claimed}, {bremmer}\n" in task
     assert f'   denied by: Musk (explicit_denial), sentence {denied}: "{DENIAL}"\n' in task
@@ -175,7 +178,8 @@ def test_verify_stays_a_tool_call_under_the_grammar_when_the_llm_writes_json_as_
         return json.dumps({"c2": {"rationale": "Only reported.", "verdict": "unverified", "confidence": 0.6}})
 
     [verdict] = run_scripted(
-        answer_with, lambda llm: verify_stage.verify_claims(llm, windows(SEED)[0], [_claim("c2", OTHER)], []), json_as_text=True
+        answer_with, lambda llm: verify_stage.verify_claims(llm, windows(SEED)[0], [_claim("c2", OTHER)], []),
+        json_as_text=True,
     ).value
     [body] = sent
     assert body["tools"][0]["function"]["name"] == "VerdictsResponse"  # type: ignore[index]

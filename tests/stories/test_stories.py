@@ -17,7 +17,6 @@ from review_fixtures import (
     build_seed_run,
     debunking_article,
     musk_putin_article,
-    quote,
     restating_article,
     seed_ids,
     write_result,
@@ -39,8 +38,7 @@ from pipeline.stories.bcubed import b_cubed
 from pipeline.stories.cluster import DISTANCE_THRESHOLD, cluster
 from pipeline.testing.articles import write_articles
 from pipeline.testing.fake_openai import FakeOpenAI
-from pipeline.text.ingest import article_id
-from schemas import ArticleMeta, ArticleResult, Claim, ClaimKind, RunInfo, Verdict, VerdictLabel
+from schemas import VerdictLabel
 from schemas.stories import Stance, Story, StoryClaim, article_stance, article_stance_and_claim
 
 runner = CliRunner()
@@ -106,7 +104,9 @@ def test_clustering_by_components_is_the_same_as_clustering_everything_at_once()
     points /= np.linalg.norm(points, axis=1, keepdims=True)
     for threshold in (0.2, DISTANCE_THRESHOLD, 0.8):
         ours = cluster(points, threshold).labels
-        whole = AgglomerativeClustering(n_clusters=None, distance_threshold=threshold, metric="cosine", linkage="average")
+        whole = AgglomerativeClustering(
+            n_clusters=None, distance_threshold=threshold, metric="cosine", linkage="average"
+        )
         theirs = whole.fit_predict(points)
         assert b_cubed(ours.tolist(), theirs.tolist()).f1 == 1.0, threshold  # the same partition
         if threshold == DISTANCE_THRESHOLD:  # components too big for their distances: two stages, nearly the same
@@ -130,7 +130,8 @@ def test_outlet_and_date_from_what_the_input_gave() -> None:
     assert outlet_of("Riverton Ledger", "https://x.example/") == "Riverton Ledger"
     assert outlet_of(None, "https://www.Ledger.example:8443/a?b") == "ledger.example"
     assert outlet_of(None, "javascript:alert(1)") is None and outlet_of(None, None) is None
-    assert iso_date("2022-10-14T08:00:00Z") == "2022-10-14" and iso_date("Thu, 20 Oct 2022 09:00:00 +0000") == "2022-10-20"
+    assert (iso_date("2022-10-14T08:00:00Z") == "2022-10-14"
+            and iso_date("Thu, 20 Oct 2022 09:00:00 +0000") == "2022-10-20")
     assert iso_date("last Tuesday") is None and iso_date("2022-13-45") is None
 
 
@@ -143,7 +144,9 @@ def test_claims_restating_one_proposition_across_articles_make_one_story(seed_ou
     story = musk_story(update.stories)
     assert update.stories[0] is story  # largest first
     stances = {a.source.rsplit("/", 1)[-1]: a.stance for a in story.articles}
-    assert stances == {"musk-putin-bremmer.txt": Stance.disputed, "restates.txt": Stance.backs, "debunks.txt": Stance.debunks}
+    assert stances == {
+        "musk-putin-bremmer.txt": Stance.disputed, "restates.txt": Stance.backs, "debunks.txt": Stance.debunks
+    }
     assert story.stance_counts[Stance.backs] == 1 and story.stance_counts[Stance.reports] == 0
     assert story.outlets == ["Check Desk", "Daily Caller News Foundation", "ledger.example"]
     assert [a.published for a in story.articles] == ["2022-10-11", "2022-10-14", "2022-10-20"]  # the timeline
@@ -195,7 +198,9 @@ def test_a_run_builds_stories_and_a_second_run_makes_no_llm_call(tmp_path: Path)
     with FakeOpenAI(latency=0.002) as fake:
 
         def go() -> None:
-            llm = LLM(backend="openai", base_url=fake.base_url, api_key="test", model="gpt-4o-mini", timeout=2, max_attempts=3)
+            llm = LLM(
+                backend="openai", base_url=fake.base_url, api_key="test", model="gpt-4o-mini", timeout=2, max_attempts=3
+            )
             files, missing = discover([inputs], exclude=out)
 
             async def main() -> None:
@@ -289,9 +294,12 @@ def test_every_claim_of_an_article_in_the_story_counts_for_its_stance() -> None:
     assert article_stance([Stance.unknown]) is Stance.unknown
 
 
-def _claim(claim_id: str, verdict: VerdictLabel, similarity: float, *, negates: bool = False, reviewed: bool = False) -> StoryClaim:
+def _claim(
+    claim_id: str, verdict: VerdictLabel, similarity: float, *, negates: bool = False, reviewed: bool = False
+) -> StoryClaim:
     return StoryClaim(article_id="0123456789abcdef", source="a.txt", claim_id=claim_id, statement="s", claimant="x",
-                      similarity=similarity, verdict=verdict, machine_verdict=verdict, negates=negates, reviewed=reviewed)  # fmt: skip
+                      similarity=similarity, verdict=verdict, machine_verdict=verdict, negates=negates,
+                      reviewed=reviewed)  # fmt: skip
 
 
 def test_a_negated_claim_backed_debunks_and_the_deciding_claim_is_named() -> None:
@@ -354,8 +362,9 @@ def test_stories_command_shows_reviewed_verdicts(seed_out: Path) -> None:
     story = musk_story(update_stories(seed_out).stories)
     seed = musk_putin_article()
     entry = next(a for a in story.articles if a.article_id == seed.article.id)
-    ReviewLog(seed_out).append(seed, entry.claim_id, ReviewRequest(action=ReviewAction.override, reviewer="Ann",
-                                                                     verdict=VerdictLabel.supported, reason="confirmed"))  # fmt: skip
+    ReviewLog(seed_out).append(seed, entry.claim_id,
+                               ReviewRequest(action=ReviewAction.override, reviewer="Ann",
+                                             verdict=VerdictLabel.supported, reason="confirmed"))  # fmt: skip
     result = runner.invoke(app, ["stories", str(seed_out), "--top", "1"])
     assert "[backs 2]" in result.stdout, result.stdout
 
@@ -377,7 +386,8 @@ def test_stories_command_on_a_bad_folder_is_one_line(tmp_path: Path, make: str) 
 def test_stories_command_prints_statements_as_plain_text(tmp_path: Path) -> None:
     out = tmp_path / "out"
     text = "Officials said [bold]the bridge[/bold] will reopen in May.\n"
-    write_result(out, article(text, [("[bold]The bridge[/bold] will reopen in May", "will reopen in May", None)], source="[red]x.txt"))
+    write_result(out, article(text, [("[bold]The bridge[/bold] will reopen in May", "will reopen in May", None)],
+                              source="[red]x.txt"))
     result = runner.invoke(app, ["stories", str(out)])
     assert result.exit_code == 0, result.output
     assert "[bold]The bridge[/bold] will reopen in May" in result.stdout and "[unknown 1]" in result.stdout
@@ -386,7 +396,9 @@ def test_stories_command_prints_statements_as_plain_text(tmp_path: Path) -> None
 # -- the FNC-1 evaluation command --------------------------------------------------------------
 
 
-def test_evaluation_tunes_on_some_stories_and_reports_on_others(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_evaluation_tunes_on_some_stories_and_reports_on_others(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     import csv
 
     from pipeline.stance.data import read_fnc
@@ -394,7 +406,8 @@ def test_evaluation_tunes_on_some_stories_and_reports_on_others(tmp_path: Path, 
 
     # Four stories, each a body with two related headlines (and one unrelated pair that links nothing).
     stories = [MUSK_PUTIN[:2], OTHERS[:2], ["Apple will sell a car in 2026", "Apple plans to launch its own car"],
-               ["A frog species was discovered in Peru", "Scientists found a new frog in the Peruvian Amazon"]]  # fmt: skip
+               ["A frog species was discovered in Peru",
+                "Scientists found a new frog in the Peruvian Amazon"]]  # fmt: skip
     folder = tmp_path / "fnc"
     folder.mkdir()
     with (folder / "train_bodies.csv").open("w", encoding="utf-8", newline="") as f:
@@ -425,7 +438,9 @@ def test_factcheck_run_builds_stories_unless_told_not_to(tmp_path: Path, monkeyp
     write_articles(tmp_path / "in", 2)
     with FakeOpenAI(latency=0.001) as fake:
         args = ["run", str(tmp_path / "in"), "--base-url", fake.base_url, "--model", "gpt-4o-mini", "--quiet"]
-        skipped = runner.invoke(app, [*args, "--out", str(tmp_path / "plain"), "--no-stories"], env={"OPENAI_API_KEY": "test"})
+        skipped = runner.invoke(
+            app, [*args, "--out", str(tmp_path / "plain"), "--no-stories"], env={"OPENAI_API_KEY": "test"}
+        )
         built = runner.invoke(app, [*args, "--out", str(tmp_path / "out")], env={"OPENAI_API_KEY": "test"})
     assert skipped.exit_code == 0 and not (tmp_path / "plain" / STORIES_FILE).exists()
     assert built.exit_code == 0, built.output

@@ -72,7 +72,9 @@ def write_inputs(folder: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def run_out(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, _recording_server: str | None) -> Path:
+def run_out(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, _recording_server: str | None
+) -> Path:
     tmp = tmp_path_factory.mktemp("stories-seed")
     write_inputs(tmp / "in")
     out = tmp / "out"
@@ -115,11 +117,16 @@ def test_outlets_dates_and_spans(run_out: Path) -> None:
     by_name = {_source_name(a.source): a for a in story.articles}
     assert by_name["reports"].outlet == "wire.example"  # from the URL's host, without www.
     assert by_name["backs"].outlet == "Riverton Ledger"
-    assert sorted(story.outlets) == sorted({"Daily Caller News Foundation", "Riverton Ledger", "wire.example", "Check Desk"})
+    assert sorted(story.outlets) == sorted(
+        {"Daily Caller News Foundation", "Riverton Ledger", "wire.example", "Check Desk"}
+    )
     assert [a.published for a in sorted(story.articles, key=lambda a: a.published or "")] == [
         "2022-10-11", "2022-10-12", "2022-10-14", "2022-10-20",
     ]  # fmt: skip
-    texts = {json.loads(p.read_text())["article"]["id"]: json.loads(p.read_text())["text"] for p in (run_out / "articles").glob("*.json")}
+    texts = {
+        json.loads(p.read_text())["article"]["id"]: json.loads(p.read_text())["text"]
+        for p in (run_out / "articles").glob("*.json")
+    }
     for claim in story.claims:
         for span in claim.spans:
             assert texts[claim.article_id][span.start : span.end] == span.text

@@ -1,7 +1,6 @@
 """The rule-based attribution stage, on texts written for these tests, and its place in results and eval."""
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from recording import SAMPLES, SEED
@@ -103,7 +102,9 @@ def test_transcript_speakers_but_not_captions_or_section_labels() -> None:
     transcript = "Chris Matthews spoke with Maria Lopez.\nMatthews: Prices are up.\nLopez: Wages are not."
     assert [(s, c) for s, c, _ in triples(transcript)] == [("Matthews", ":"), ("Lopez", ":")]
     # Photo captions and section labels open lines with a word and a colon; nobody speaks.
-    captions = "Agony: the farmer tries to block out the pain.\nRELATED: Ten foods to avoid\nOrigins: A satire site ran it."
+    captions = (
+        "Agony: the farmer tries to block out the pain.\nRELATED: Ten foods to avoid\nOrigins: A satire site ran it."
+    )
     assert triples(captions) == []
 
 
@@ -568,8 +569,14 @@ def _source_of(text: str, cue: str) -> str | None:
         # ... and takes a speaker found after a quotation.
         ("“The water is safe,” she said, adding that tests were clean.", "adding", "she"),
         # A cue after an aside shares the sentence's subject, not a word of the aside.
-        ("Mr. Smith, choosing his words with care, responded by first saying the plan was sound.", "responded", "Mr. Smith"),
-        ("Mr. Smith, choosing his words with care, responded by first saying the plan was sound.", "first saying", "Mr. Smith"),
+        (
+            "Mr. Smith, choosing his words with care, responded by first saying the plan was sound.", "responded",
+            "Mr. Smith",
+        ),
+        (
+            "Mr. Smith, choosing his words with care, responded by first saying the plan was sound.", "first saying",
+            "Mr. Smith",
+        ),
         # The agent of a passive cue, with a quantifier.
         ("Sources told Reuters the plan had been criticized by both parties.", "criticized", "both parties"),
     ],

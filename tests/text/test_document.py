@@ -9,7 +9,10 @@ from pipeline.text.document import windows
     ("text", "title", "headline"),
     [
         # A first line with no full stop, the title or not.
-        ("Bremmer says Musk told him of a Putin call\nIan Bremmer said Musk told him he had spoken with Putin.", None, {1}),
+        (
+            "Bremmer says Musk told him of a Putin call\nIan Bremmer said Musk told him he had spoken with Putin.",
+            None, {1},
+        ),
         ("Here’s What Elon Musk Allegedly Said About Putin\nMusk denied it.", "Musk denies Bremmer's account", {1}),
         # A first line that ends with a stop is read as prose (PolNeAR's headlines: their attributions count).
         ("Clinton acknowledges that she misspoke about the testimony.\nShe spoke on Friday.", None, set()),

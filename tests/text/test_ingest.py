@@ -37,7 +37,10 @@ def test_html_article_text_is_extracted(tmp_path: Path) -> None:
 def test_jsonl_records_with_metadata(tmp_path: Path) -> None:
     path = tmp_path / "batch.jsonl"
     rows = [
-        {"id": "wire-1", "text": "First article text.", "title": "One", "url": "https://example.org/1", "outlet": "Wire"},
+        {
+            "id": "wire-1", "text": "First article text.", "title": "One", "url": "https://example.org/1",
+            "outlet": "Wire",
+        },
         {"text": "Second article text."},
     ]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
@@ -76,7 +79,9 @@ def test_folder_walk_skips_and_lists_unknown_files(tmp_path: Path) -> None:
     files, missing = discover([tmp_path, tmp_path / "gone"])
     skipped: list[str] = []
     assert sorted(f.name for f in files.walk(skipped.append)) == ["a.txt", "b.html"]
-    assert [line for line in skipped if "photo.jpg" in line] == [f"{tmp_path / 'photo.jpg'}: skipped (not an article file type)"]
+    assert [line for line in skipped if "photo.jpg" in line] == [
+        f"{tmp_path / 'photo.jpg'}: skipped (not an article file type)"
+    ]
     assert missing == [f"{tmp_path / 'gone'}: no such file or folder"]
 
 
@@ -86,7 +91,9 @@ def test_a_plain_text_headline_line_becomes_the_title(tmp_path: Path) -> None:
     assert article.meta.title == "Here’s What Elon Musk Allegedly Said About Putin"
     assert article.text == seed.read_text(encoding="utf-8")  # the text keeps its first line: offsets unchanged
     cases = {
-        "not.txt": "The council voted on Tuesday to raise water rates.\nThe vote was 5 to 2 after a long debate on the budget.",
+        "not.txt": (
+            "The council voted on Tuesday to raise water rates.\nThe vote was 5 to 2 after a long debate on the budget."
+        ),
         "alone.txt": "Budget vote delayed",
         "list.txt": "Shopping list for the week\nmilk\neggs",
         "heading.md": "# Budget vote delayed\n\nThe council delayed its budget vote on Monday after a long debate.",

@@ -46,7 +46,9 @@ def embedded_slots(settings: Settings, available_bytes: int | None = None) -> in
     """Requests the server decodes side by side: ``embedded_slots``, at most ``concurrency``, and
     no more than half the memory now available holds (each slot has its own context's KV cache)."""
     available = available_bytes if available_bytes is not None else _available_memory()
-    per_slot = settings.context_tokens * KV_BYTES_PER_TOKEN.get(settings.embedded_model, max(KV_BYTES_PER_TOKEN.values()))
+    per_slot = settings.context_tokens * KV_BYTES_PER_TOKEN.get(
+        settings.embedded_model, max(KV_BYTES_PER_TOKEN.values())
+    )
     fits = max(1, (available // 2) // per_slot) if available else 1
     return max(1, min(settings.embedded_slots, settings.concurrency, fits))
 

@@ -22,7 +22,10 @@ def report_html(source: ExportSource) -> str:
             {
                 "article": article,
                 "text": highlight.to_html(highlight.segments(article)),
-                "claims": [(article.claim(s.claim_id), s, article.verdict_for(s.claim_id), article.denials_of(s.claim_id)) for s in states],
+                "claims": [
+                    (article.claim(s.claim_id), s, article.verdict_for(s.claim_id), article.denials_of(s.claim_id))
+                    for s in states
+                ],
             }
         )
     css = (STATIC / "report.css").read_text(encoding="utf-8")

@@ -49,7 +49,9 @@ class Desk:
     def claim_state(self, article: ArticleResult, claim_id: str) -> ClaimState:
         claim = next((c for c in article.claims if c.id == claim_id), None)
         if claim is None:
-            raise ApiError(404, f"article {article.article.id} has no claim {claim_id!r}; it has {[c.id for c in article.claims]}")
+            raise ApiError(
+                404, f"article {article.article.id} has no claim {claim_id!r}; it has {[c.id for c in article.claims]}"
+            )
         mine = [e for e in self.reviews.events() if e.article_id == article.article.id and e.claim_id == claim_id]
         return claim_state(article, claim, mine)
 

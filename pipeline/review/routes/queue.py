@@ -1,4 +1,5 @@
-"""The queue: every claim of the run with its effective state, filtered and sorted, as JSON and as the desk's front page."""
+"""The queue: every claim of the run with its effective state, filtered and sorted, as JSON and
+as the desk's front page."""
 
 from enum import StrEnum
 from typing import Annotated, Literal
