@@ -47,9 +47,15 @@ def test_a_dirichlet_map_moves_scores_learnt_at_equal_priors_to_the_frequencies_
     rng = np.random.default_rng(0)
     frequencies = np.array([0.27, 0.06, 0.67])
     labels = rng.choice(3, size=6000, p=frequencies)
-    # Scores of a classifier trained at equal priors: informative, centred on no class.
-    raw = rng.normal(size=(len(labels), 3)) + 1.5 * np.eye(3)[labels]
-    assert np.abs(cal.softmax(raw).mean(axis=0) - 1 / 3).max() < 0.1
+    # Scores of a classifier trained at equal priors: informative, and centred on no class where the
+    # classes are equally frequent; on pairs as they come their mean is not the frequencies.
+    def scores(classes: np.ndarray) -> np.ndarray:
+        return rng.normal(size=(len(classes), 3)) + 1.5 * np.eye(3)[classes]
+
+    balanced = scores(rng.permutation(np.arange(6000) % 3))
+    assert np.abs(cal.softmax(balanced).mean(axis=0) - 1 / 3).max() < 0.02
+    raw = scores(labels)
+    assert np.abs(cal.softmax(raw).mean(axis=0) - frequencies).max() > 0.1
     fitted = cal.fit_map("dirichlet", raw[:3000], labels[:3000])
     held_out = fitted(raw[3000:])
     assert np.abs(held_out.mean(axis=0) - frequencies).max() < 0.02
