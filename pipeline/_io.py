@@ -12,9 +12,21 @@ from typing import IO, Any
 from pydantic import BaseModel
 
 
+def _umask() -> int:
+    """The process's umask (read once: setting it back and forth is not thread-safe later)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# mkstemp creates 0600; a file written atomically gets the mode a plain open() would give it.
+_FILE_MODE = 0o666 & ~_umask()
+
+
 @contextmanager
 def atomic_writer(path: Path, *, binary: bool = False) -> Iterator[IO[Any]]:
-    """A file (text, or bytes with ``binary``) that replaces ``path`` only when the block ends without an error."""
+    """A file (text, or bytes with ``binary``) that replaces ``path`` only when the block ends without an error.
+    Its mode is what ``open()`` would create (0644 under the usual umask), not mkstemp's 0600."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -22,6 +34,7 @@ def atomic_writer(path: Path, *, binary: bool = False) -> Iterator[IO[Any]]:
         error.filename = str(path)
         raise
     try:
+        os.fchmod(fd, _FILE_MODE)
         with os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             yield f
             f.flush()

@@ -78,7 +78,7 @@ MaxClaimsOpt = Annotated[int | None, typer.Option(help="Most claims kept per con
 VerifierOpt = Annotated[
     str | None,
     typer.Option(help="trained (calibrated stance model, no LLM call) | llm (the model's verify call) | auto "
-                 "(default: trained on the embedded backend, llm on a hosted one)."),
+                 "(default: trained on every backend; llm only when asked for)."),
 ]  # fmt: skip
 
 

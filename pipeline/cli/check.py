@@ -115,18 +115,43 @@ async def _check_all(llm: "LLM | None", todo: list["Pair"], options: "AnalysisOp
     on, unless it is the only pair or the endpoint can serve no call (then it is raised)."""
     from pipeline.llm.errors import EndpointError, LLMError
     from pipeline.stages.check import check_claim
+    from pipeline.stance.verdicts import read_ahead
 
-    done: list["CheckResult"] = []
+    done: dict[int, "CheckResult"] = {}
     failed = 0
-    for pair in todo:
-        try:
-            done.append(await check_claim(llm, pair.article, pair.claim, options, pair_id=pair.id))
-        except LLMError as error:
-            if len(todo) == 1 or isinstance(error, EndpointError):  # EndpointError: no pair can succeed
-                raise
-            failed += 1
-            err.print(f"{pair.article.meta.source}: failed: {error}", markup=False, soft_wrap=True)
-    return done, failed
+    for chunk in _by_article(todo):
+        if options.verifier == "trained":
+            read_ahead([todo[i].article.text for i in chunk], [todo[i].claim for i in chunk])
+        for i in chunk:
+            pair = todo[i]
+            try:
+                done[i] = await check_claim(llm, pair.article, pair.claim, options, pair_id=pair.id)
+            except LLMError as error:
+                if len(todo) == 1 or isinstance(error, EndpointError):  # EndpointError: no pair can succeed
+                    raise
+                failed += 1
+                err.print(f"{pair.article.meta.source}: failed: {error}", markup=False, soft_wrap=True)
+    return [done[i] for i in sorted(done)], failed
+
+
+def _by_article(todo: list["Pair"]) -> list[list[int]]:
+    """The pairs' indices, each article's pairs together (an article is read and embedded once, however
+    far apart its claims are in the file), cut into chunks that ``read_ahead`` embeds in one call."""
+    from pipeline.stance.verdicts import read_ahead_limit
+
+    groups: dict[str, list[int]] = {}
+    for i, pair in enumerate(todo):
+        groups.setdefault(pair.article.text, []).append(i)
+    chunks: list[list[int]] = [[]]
+    texts = 0
+    for text, indices in groups.items():
+        size = text.count(".") + 1 + len(indices)  # about its sentences and claims
+        if chunks[-1] and texts + size > read_ahead_limit():
+            chunks.append([])
+            texts = 0
+        chunks[-1].extend(indices)
+        texts += size
+    return chunks
 
 
 def _prepare_verifier(text: str) -> None:

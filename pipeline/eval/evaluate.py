@@ -113,8 +113,11 @@ async def evaluate(
         "polnear", polnear, partial(_analysed, llm, options), PredictionCache(out_dir / "predictions-polnear.jsonl", key),
         ArticleResult, failures, report,
     )
+    # Each article's pairs one after another: it is read and embedded once for all its claims.
+    first_seen = {text: i for i, text in reversed(list(enumerate(p.article.text for p in fnc)))}
+    by_article = sorted(fnc, key=lambda p: first_seen[p.article.text])
     check_results, reused_pairs = await _predict(
-        "fnc", fnc, partial(_checked, llm, options), PredictionCache(out_dir / "predictions-fnc.jsonl", key), CheckResult,
+        "fnc", by_article, partial(_checked, llm, options), PredictionCache(out_dir / "predictions-fnc.jsonl", key), CheckResult,
         failures, report,
     )
     reused = reused_docs + reused_pairs

@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -91,6 +92,12 @@ def given_claim(window: Window, given: str) -> Claim:
     )
 
 
+@lru_cache(maxsize=4)
+def _windows(text: str, title: str | None, max_chars: int) -> tuple[Window, ...]:
+    """An article's windows (and attributions), found once for all the claims checked against it."""
+    return tuple(windows(text, title=title, max_chars=max_chars))
+
+
 def best_window(parts: list[Window], given: str) -> Window:
     """A long article is checked in the one window that holds the sentence closest to the claim."""
     return max(parts, key=lambda w: max(similarity(given, s.text) for s in w.sentences))
@@ -118,7 +125,7 @@ async def check_claim(
     check_order(stages, given=("window", "options", "claims"))
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
-    parts = windows(article.text, title=article.meta.title, max_chars=options.window_chars)
+    parts = list(_windows(article.text, article.meta.title, options.window_chars))
     window = best_window(parts, given)
     usage = usage_by_stage(stages)
     warnings: list[str] = []

@@ -30,6 +30,7 @@ class Pair:
 class Corpus:
     bodies: dict[str, str]
     pairs: list[Pair]
+    domain: str = "fnc"  # "fnc": FNC-1's news articles; "arc": ARC's readers' opinion posts
 
 
 class DataError(ValueError):
@@ -37,10 +38,10 @@ class DataError(ValueError):
 
 
 def read_fnc(folder: Path) -> Corpus:
-    bodies_file, stances_file = folder / "train_bodies.csv", folder / "train_stances.csv"
-    for path in (bodies_file, stances_file):
-        if not path.is_file():
-            raise DataError(f"{path}: not found (expected FNC-1's train_bodies.csv and train_stances.csv)")
+    """FNC-1's two CSVs (``train_bodies.csv``, ``train_stances.csv``), or ARC's in the same format
+    (``arc_bodies.csv``, ``arc_stances.csv``)."""
+    bodies_file, stances_file = _csv_pair(folder)
+    domain = "arc" if bodies_file.name.startswith("arc_") else "fnc"
     with bodies_file.open(encoding="utf-8", newline="") as f:
         bodies = {row["Body ID"]: row["articleBody"] for row in csv.DictReader(f)}
     with stances_file.open(encoding="utf-8", newline="") as f:
@@ -51,7 +52,15 @@ def read_fnc(folder: Path) -> Corpus:
     missing = {p.body_id for p in pairs} - bodies.keys()
     if missing:
         raise DataError(f"{stances_file}: {len(missing)} pairs name a body not in {bodies_file.name}")
-    return Corpus(bodies, pairs)
+    return Corpus(bodies, pairs, domain)
+
+
+def _csv_pair(folder: Path) -> tuple[Path, Path]:
+    for prefix in ("train", "arc"):
+        bodies_file, stances_file = folder / f"{prefix}_bodies.csv", folder / f"{prefix}_stances.csv"
+        if bodies_file.is_file() and stances_file.is_file():
+            return bodies_file, stances_file
+    raise DataError(f"{folder}: no FNC-1 CSVs (train_bodies.csv and train_stances.csv, or arc_bodies.csv and arc_stances.csv)")
 
 
 def sample_bodies(corpus: Corpus, count: int, seed: int, *, per_stance: int = 6) -> Corpus:
@@ -73,7 +82,8 @@ def sample_bodies(corpus: Corpus, count: int, seed: int, *, per_stance: int = 6)
         for pair in by_body[body_id]:
             seen[pair.stance] += 1
     keep = set(chosen)
-    return Corpus({i: t for i, t in corpus.bodies.items() if i in keep}, [p for p in corpus.pairs if p.body_id in keep])
+    bodies = {i: t for i, t in corpus.bodies.items() if i in keep}
+    return Corpus(bodies, [p for p in corpus.pairs if p.body_id in keep], corpus.domain)
 
 
 def stories(corpus: Corpus) -> dict[str, int]:
@@ -94,7 +104,8 @@ def stories(corpus: Corpus) -> dict[str, int]:
 
 
 def feature_rows(corpus: Corpus, vectors_of: VectorsOf) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Features, stance labels and stories (the groups for grouped splits), one row per pair."""
+    """Features, stance labels and stories (the groups for grouped splits, named ``<domain>-<story>``),
+    one row per pair. ARC's stories are its topics (a topic is the headline its posts answer)."""
     views: dict[str, ArticleView] = {
         body_id: article_view(text, vectors_of, find_attributions(text)) for body_id, text in corpus.bodies.items()
     }
@@ -103,7 +114,7 @@ def feature_rows(corpus: Corpus, vectors_of: VectorsOf) -> tuple[np.ndarray, np.
     features = np.stack([pair_features(p.headline, headline_vectors[p.headline], views[p.body_id]) for p in corpus.pairs])
     labels = np.array([p.stance for p in corpus.pairs])
     story = stories(corpus)
-    groups = np.array([story[p.body_id] for p in corpus.pairs])
+    groups = np.array([f"{corpus.domain}-{story[p.body_id]}" for p in corpus.pairs])
     return features, labels, groups
 
 

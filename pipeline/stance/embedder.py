@@ -61,6 +61,11 @@ class Embedder:
         # Two threads halve an article's embedding (seed: 0.68 -> 0.37 s); more buy nothing on 2 cores.
         options.intra_op_num_threads = threads or min(2, os.cpu_count() or 1)
         options.inter_op_num_threads = 1
+        # onnxruntime's pool threads spin-wait for the next run by default: between the short runs of a
+        # batch of small articles that burnt a core and most of the kernel time (200 one-sentence
+        # articles with run --no-llm: 29 s in the kernel, futex calls; docs/stance-model.md, "Cost").
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.add_session_config_entry("session.inter_op.allow_spinning", "0")
         # Memory (docs/batch.md, "Memory"): onnxruntime's arena keeps the largest batch's buffers
         # for the life of the process (64 sentences of 128 tokens left 755 MiB resident); without
         # it each run gives them back. Constant folding turns the int8 weights into float copies:

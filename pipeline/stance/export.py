@@ -3,21 +3,17 @@
 Training-time only (the ``train`` extra: skl2onnx and onnx); nothing at run time imports this.
 ``train.py`` calls ``to_onnx`` at its end and ships what it writes.
 
-Each of the two classifiers is scikit-learn's ``CalibratedClassifierCV(method="temperature")`` over
-3 folds, and its ``predict_proba`` is, as ``sklearn/calibration.py`` computes it:
-    mean over folds k of softmax(beta_k * logits_k(x)),
-where logits_k is fold k's ``HistGradientBoostingClassifier.decision_function``: for the binary
-``related`` classifier one raw score s, taken as the logits (-s, s); for the 3-class ``stance``
-classifier its 3 raw scores. skl2onnx converts each fold's trees to their raw scores; the
-temperature, softmax and mean are ONNX nodes below, in double precision as scikit-learn does them.
-(One branch of scikit-learn's ``_convert_to_logits`` is not reproduced: it would take the log of 3
-raw scores if every row of a batch had all three in [0, 1] summing to 1, as if they were
-probabilities; gradient-boosting raw scores are not.)
+Each classifier is a ``HistGradientBoostingClassifier`` whose raw scores (``decision_function``)
+skl2onnx converts; the calibration maps of ``calibration.py`` follow as ONNX nodes, in double
+precision as numpy computes them:
+- related: one raw score s; P(True) = sigmoid(slope * s + intercept) (Platt), P(False) = 1 - P(True);
+- stance: 3 raw scores z; softmax(W log_softmax(z) + b) (Dirichlet) or softmax(W z + b) (temperature:
+  W the identity over T, b zero).
 """
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -27,56 +23,64 @@ from pipeline.stance.model import RELATED_CLASSES, RELATED_OUTPUT, STANCE_CLASSE
 if TYPE_CHECKING:  # the train extra: imported when a model is exported
     import onnx
 
-OPSET = 17  # the default domain (Softmax over one axis, ReduceSum with axes as an input: 13+)
+
+class Fitted(Protocol):
+    """What ``train.Fitted`` holds: the two tree ensembles and their calibration maps."""
+
+    related: Any  # HistGradientBoostingClassifier, binary
+    stance: Any  # HistGradientBoostingClassifier, STANCE_CLASSES
+    related_map: Any  # calibration.Platt
+    stance_map: Any  # calibration.LinearMap
+
+OPSET = 17  # the default domain (Softmax and LogSoftmax over one axis: 13+)
 ML_OPSET = 3  # ai.onnx.ml: TreeEnsembleClassifier
 INPUT = "features"
 
 
-def to_onnx(related: object, stance: object) -> bytes:
-    """Both calibrated classifiers in one graph: input ``features`` (float32, rows x 26), outputs
+def to_onnx(fitted: Fitted) -> bytes:
+    """Both calibrated classifiers in one graph: input ``features`` (float32, rows x features), outputs
     ``related`` (P(False), P(True)) and ``stance`` (P(agree), P(disagree), P(discuss)), float64."""
     import onnx
     from onnx import TensorProto, helper
 
-    _check_classes(related, RELATED_CLASSES, "related")
-    _check_classes(stance, STANCE_CLASSES, "stance")
+    if tuple(fitted.related.classes_.tolist()) != RELATED_CLASSES or tuple(fitted.stance.classes_.tolist()) != STANCE_CLASSES:
+        raise ValueError(f"classes {fitted.related.classes_} / {fitted.stance.classes_}")
     nodes: list[onnx.NodeProto] = []
     initializers: list[onnx.TensorProto] = []
     functions: dict[str, onnx.FunctionProto] = {}
-    for name, model in ((RELATED_OUTPUT, related), (STANCE_OUTPUT, stance)):
-        folds = model.calibrated_classifiers_  # type: ignore[attr-defined]
-        probabilities = []
-        for k, fold in enumerate(folds):
-            if fold.method != "temperature" or len(fold.calibrators) != 1:
-                raise ValueError(f"{name}: fold {k} is not calibrated by temperature scaling")
-            prefix = f"{name}_fold{k}"
-            graph = _trees(fold.estimator, prefix)
-            nodes.extend(graph.node)
-            initializers.extend(graph.initializer)
-            for function in getattr(graph, "functions", []):
-                functions.setdefault(function.name, function)
-            scores = f"{prefix}_scores"
-            logits = f"{prefix}_logits"
-            nodes.append(helper.make_node("Cast", [f"{prefix}_raw"], [scores], to=TensorProto.DOUBLE))
-            if len(model.classes_) == 2:  # type: ignore[attr-defined]
-                # One raw score s per row (the positive class's column): logits (-s, s).
-                initializers.append(helper.make_tensor(f"{prefix}_col", TensorProto.INT64, [1], [1]))
-                nodes.append(helper.make_node("Gather", [scores, f"{prefix}_col"], [f"{prefix}_s"], axis=1))
-                nodes.append(helper.make_node("Neg", [f"{prefix}_s"], [f"{prefix}_minus_s"]))
-                nodes.append(helper.make_node("Concat", [f"{prefix}_minus_s", f"{prefix}_s"], [logits], axis=1))
-            else:
-                nodes.append(helper.make_node("Identity", [scores], [logits]))
-            beta = float(fold.calibrators[0].beta_)
-            initializers.append(helper.make_tensor(f"{prefix}_beta", TensorProto.DOUBLE, [], [beta]))
-            nodes.append(helper.make_node("Mul", [logits, f"{prefix}_beta"], [f"{prefix}_scaled"]))
-            nodes.append(helper.make_node("Softmax", [f"{prefix}_scaled"], [f"{prefix}_softmax"], axis=1))
-            # scikit-learn sets a probability within 1e-5 above 1 to exactly 1.
-            initializers.append(helper.make_tensor(f"{prefix}_one", TensorProto.DOUBLE, [], [1.0]))
-            nodes.append(helper.make_node("Min", [f"{prefix}_softmax", f"{prefix}_one"], [f"{prefix}_proba"]))
-            probabilities.append(f"{prefix}_proba")
-        nodes.append(helper.make_node("Sum", probabilities, [f"{name}_sum"]))
-        initializers.append(helper.make_tensor(f"{name}_folds", TensorProto.DOUBLE, [], [float(len(folds))]))
-        nodes.append(helper.make_node("Div", [f"{name}_sum", f"{name}_folds"], [name]))
+
+    def constant(name: str, values: np.ndarray) -> str:
+        values = np.asarray(values, dtype=np.float64)
+        initializers.append(helper.make_tensor(name, TensorProto.DOUBLE, list(values.shape), values.flatten().tolist()))
+        return name
+
+    def node(op: str, inputs: list[str], output: str, **attributes: object) -> str:
+        nodes.append(helper.make_node(op, inputs, [output], **attributes))
+        return output
+
+    for name, trees in ((RELATED_OUTPUT, fitted.related), (STANCE_OUTPUT, fitted.stance)):
+        graph = _trees(trees, name)
+        nodes.extend(graph.node)
+        initializers.extend(graph.initializer)
+        for function in getattr(graph, "functions", []):
+            functions.setdefault(function.name, function)
+        node("Cast", [f"{name}_raw"], f"{name}_scores", to=TensorProto.DOUBLE)
+
+    # related: the positive class's raw score s (skl2onnx's second column), Platt, then (1 - p, p).
+    initializers.append(helper.make_tensor("related_col", TensorProto.INT64, [1], [1]))
+    s = node("Gather", ["related_scores", "related_col"], "related_s", axis=1)
+    logit = node("Add", [node("Mul", [s, constant("related_slope", np.array(fitted.related_map.slope))], "related_ms"),
+                         constant("related_intercept", np.array(fitted.related_map.intercept))], "related_logit")  # fmt: skip
+    positive = node("Sigmoid", [logit], "related_p")
+    negative = node("Sub", [constant("related_one", np.array(1.0)), positive], "related_q")
+    node("Concat", [negative, positive], RELATED_OUTPUT, axis=1)
+
+    # stance: the calibration map.
+    stance_map = fitted.stance_map
+    inputs = node("LogSoftmax", ["stance_scores"], "stance_log", axis=1) if stance_map.log_inputs else "stance_scores"
+    mapped = node("MatMul", [inputs, constant("stance_weights_t", stance_map.weights.T)], "stance_mapped")
+    shifted = node("Add", [mapped, constant("stance_bias", stance_map.bias)], "stance_logits")
+    node("Softmax", [shifted], STANCE_OUTPUT, axis=1)
     return _model(nodes, initializers, list(functions.values()))
 
 
@@ -100,14 +104,6 @@ def _model(nodes: list["onnx.NodeProto"], initializers: list["onnx.TensorProto"]
                                     functions=functions)  # fmt: skip
     onnx.checker.check_model(model_proto, full_check=True)
     return model_proto.SerializeToString()
-
-
-def _check_classes(model: object, expected: tuple[object, ...], name: str) -> None:
-    classes = tuple(model.classes_.tolist())  # type: ignore[attr-defined]
-    if classes != expected:
-        raise ValueError(f"{name}: classes {classes}, expected {expected}")
-    if type(model).__name__ != "CalibratedClassifierCV" or model.method != "temperature":  # type: ignore[attr-defined]
-        raise ValueError(f"{name}: not a temperature-calibrated CalibratedClassifierCV")
 
 
 def _trees(estimator: object, prefix: str):  # noqa: ANN202 (an onnx.GraphProto)

@@ -1,14 +1,17 @@
 """The trained verifier: a verdict per claim from the stance model, with evidence and a rationale by code.
 
-- The article backs the claim: ``supported``; it debunks it: ``refuted``; it only reports it:
-  ``unverified``; it does not address it: ``not_addressed``.
-- A linked explicit denial or contradiction stands against the claim: ``disputed``, unless the
-  article itself settles it (it backs the claim, or debunks it in its own voice).
+- The article backs the claim: ``supported``; it only reports it: ``unverified``; it does not
+  address it (more likely than not): ``not_addressed``.
+- ``disputed`` needs a cause: a linked explicit denial or contradiction (then P = debunks + reports,
+  "the article does not back it"), or, with none, a probability that the article debunks the claim
+  at or above the card's threshold (fitted on held-out folds; then P = debunks).
+- ``refuted``: the article more likely than not debunks the claim, in its own voice.
 - A claim that only reports a denial ("Musk denied the call") is not evidence that the denied
-  event did not happen, nor is it debunked by that denial: it is never ``refuted``.
+  event did not happen, nor is it debunked by that denial: it is never ``refuted`` or ``disputed``.
 
-The confidence is the calibrated probability of the label given (``confidence_basis:
-stance_model``); the full distribution over the four stances is in ``probabilities``.
+The confidence is the calibrated probability that the label is right (``confidence_basis:
+stance_model``), at the class frequencies of FNC-1's related news pairs (the card's
+``calibration``); the full distribution over the four stances is in ``probabilities``.
 """
 
 import threading
@@ -18,10 +21,20 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from pipeline.stance import embedder
 from pipeline.stance.embedder import shared_embedder
-from pipeline.stance.features import DENIAL_CUE, REFUTING, ArticleView, article_view, closest, pair_features
-from pipeline.stance.model import Stance, load
+from pipeline.stance.features import (
+    DENIAL_CUE,
+    REFUTING,
+    ArticleView,
+    article_view,
+    closest,
+    pair_features,
+    prototype_texts,
+)
+from pipeline.stance.model import FNC_TO_STANCE, STANCE_CLASSES, Stance, debunks_threshold, decide_stance, load
 from pipeline.text.attributions import find_attributions
+from pipeline.text.sentences import split_sentences
 from schemas import Attribution, Claim, Denial, MatchKind, Span, Verdict, VerdictLabel
 from schemas.verdicts import ConfidenceBasis
 
@@ -64,6 +77,21 @@ def read_article(text: str, attributions: Sequence[Attribution] | None = None) -
         while len(_views) > VIEWS_KEPT:
             _views.popitem(last=False)
     return view
+
+
+def read_ahead(texts: Sequence[str], claims: Sequence[str]) -> None:
+    """Embed, in one batched call, every sentence of ``texts`` and every claim not embedded yet, so
+    that judging them next costs no more model runs: the embedder batches texts of similar length
+    across articles (64 rows a run), where article by article it runs a few short batches each.
+    ``texts`` and ``claims`` should fit the embedder's memory of recent texts (``read_ahead_limit``)."""
+    unread = [text for text in dict.fromkeys(texts) if text not in _views]
+    sentences = [sentence for text in unread for sentence in [s.text for s in split_sentences(text)] or [text]]
+    shared_embedder().embed([*dict.fromkeys([*sentences, *claims, *prototype_texts()])])
+
+
+def read_ahead_limit() -> int:
+    """How many texts ``read_ahead`` may embed and still find them all when it judges them."""
+    return embedder.RECENT_TEXTS // 2
 
 
 def prepare(text: str) -> None:
@@ -143,25 +171,41 @@ def rationale(claim: Claim, linked: list[Denial], deciding: Span, judgement: Jud
 def _label(
     distribution: dict[Stance, float], linked: list[Denial], view: ArticleView, deciding: list[int], reports_denial: bool
 ) -> tuple[VerdictLabel, float]:
+    """The verdict and its confidence: the calibrated probability that the verdict is right.
+
+    - Not addressed when the article more likely than not does not address the claim.
+    - A claim that reports a denial: judged among backs and reports (the denial it reports is not
+      evidence the denied event did not happen).
+    - A linked denial: ``disputed`` (P = debunks + reports: "the article does not back it"), unless
+      the article backs it, or debunks it (P > SETTLES) in its own voice: ``refuted``.
+    - No linked denial: ``disputed`` when P(debunks | related) reaches the card's threshold (fitted on
+      held-out folds: a debunk is rare, 6 % of related news pairs, and worth a desk's look well before
+      it is the likeliest stance), with P = debunks; ``refuted`` when moreover P(debunks) > SETTLES
+      and the deciding sentence is the article's own voice; else the likelier of backs and reports."""
     p = dict(distribution)
+    if p[Stance.unrelated] > 0.5:
+        return VerdictLabel.not_addressed, p[Stance.unrelated]
     if reports_denial:
-        # A report of a denial is not debunked by the denial it reports: judge it among the rest.
-        kept = 1 - p.pop(Stance.debunks)
-        p = {k: v / kept for k, v in p.items()} if kept > 0 else {Stance.reports: 1.0}
-    if linked and not reports_denial:
-        own_voice_debunk = p[Stance.debunks] > SETTLES and not view.reported[deciding[0]]
-        if own_voice_debunk:
-            return VerdictLabel.refuted, p[Stance.debunks]
-        # The denial stands unless the article backs the claim: disputed is "does not back it".
+        # The debunks mass set aside and the rest renormalised.
+        kept = 1 - p[Stance.debunks]
+        options = {VerdictLabel.supported: p[Stance.backs], VerdictLabel.unverified: p[Stance.reports]}
+        label = max(options, key=lambda k: options[k])
+        return label, options[label] / kept if kept > 0 else 1.0
+    own_voice_debunk = p[Stance.debunks] > SETTLES and not view.reported[deciding[0]]
+    if own_voice_debunk:
+        return VerdictLabel.refuted, p[Stance.debunks]
+    if linked:
         options = {
             VerdictLabel.supported: p[Stance.backs],
             VerdictLabel.disputed: p[Stance.debunks] + p[Stance.reports],
-            VerdictLabel.not_addressed: p[Stance.unrelated],
         }
-    else:
-        options = {_LABEL_OF[stance]: value for stance, value in p.items()}
-    label = max(options, key=lambda k: options[k])
-    return label, options[label]
+        label = max(options, key=lambda k: options[k])
+        return label, options[label]
+    related = 1 - p[Stance.unrelated]
+    given_related = np.array([[p[Stance.backs], p[Stance.debunks], p[Stance.reports]]]) / max(related, 1e-12)
+    decided = STANCE_CLASSES[int(decide_stance(given_related, debunks_threshold())[0])]
+    stance = FNC_TO_STANCE[decided]
+    return (VerdictLabel.disputed if stance is Stance.debunks else _LABEL_OF[stance]), p[stance]
 
 
 def _linked(claim: Claim, denials: list[Denial]) -> list[Denial]:

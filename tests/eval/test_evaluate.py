@@ -215,10 +215,10 @@ def test_eval_end_to_end_writes_metrics_plots_and_resumes(fake: FakeOpenAI, tmp_
 
 def test_eval_cache_is_ignored_for_another_model(fake: FakeOpenAI, tmp_path: Path) -> None:
     out = tmp_path / "eval"
-    _evaluate(_fake_llm(fake), out, limit=1)
+    _evaluate(_fake_llm(fake), out, limit=1, verifier="llm")
     other = LLM(backend="openai", base_url=fake.base_url, api_key="test", model="other", timeout=10, max_attempts=2)
     before = fake.stats.requests
-    report = _evaluate(other, out, limit=1)
+    report = _evaluate(other, out, limit=1, verifier="llm")
     assert report.reused == 0 and fake.stats.requests - before == 2 + 2  # a check (denials, verify), an article (claims, verify)
 
 

@@ -81,7 +81,7 @@ def test_a_backend_declared_here_runs_and_is_recorded_in_run_json(toyhost: ToyHo
     assert manifest["cost"]["estimated_usd"] > 0
     [path] = (out / "articles").glob("*.json")
     article = ArticleResult.model_validate_json(path.read_text(encoding="utf-8"))
-    assert article.run.backend == "toyhost" and article.run.verifier == "llm"  # auto: the LLM verifies on a hosted backend
+    assert article.run.backend == "toyhost" and article.run.verifier == "trained"  # auto: the trained verifier on every backend
 
 
 def test_prices_and_the_cache_identity_come_from_the_registered_backend(toyhost: ToyHost) -> None:

@@ -209,8 +209,8 @@ def test_cli_pairs_write_jsonl_atomically(fake: FakeOpenAI, tmp_path: Path) -> N
     assert result.exit_code == 0, result.output
     rows = [CheckResult.model_validate_json(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r.id for r in rows] == [json.loads(line)["id"] for line in (SAMPLES / "fnc_sample" / "labels.jsonl").open()]
-    assert fake.stats.requests == 2 * len(rows)  # a hosted backend: denials, then the LLM verifier
-    assert all(r.run.verifier == "llm" for r in rows)
+    assert fake.stats.requests == len(rows)  # a hosted backend: denials; auto is the trained verifier (issue 31)
+    assert all(r.run.verifier == "trained" for r in rows)
     assert not list(tmp_path.glob(".*.tmp"))
 
 

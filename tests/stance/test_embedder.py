@@ -60,3 +60,11 @@ def test_memory_is_bounded_and_forgets_the_least_recently_asked(monkeypatch: pyt
 
 def test_no_texts_no_vectors() -> None:
     assert Embedder().embed([]).shape == (0, DIMENSIONS)
+
+
+def test_the_sessions_pool_threads_sleep_between_runs_instead_of_spinning() -> None:
+    """onnxruntime's pool threads spin-wait for the next run by default: across hundreds of small
+    articles that burnt a core and most of a run's kernel time (futex calls; docs/stance-model.md, "Cost")."""
+    options = embedder_module.shared_embedder()._session.get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    assert options.get_session_config_entry("session.inter_op.allow_spinning") == "0"

@@ -22,6 +22,7 @@ from pipeline.text.attributions import find_attributions
 from schemas import Claim, ClaimKind, Denial, DenialKind, MatchKind, Span, VerdictLabel
 
 FNC_TRAIN = SHARED / "data" / "fnc1_train"
+ARC_TRAIN = SHARED / "data" / "arc_train"
 MAX_ARTIFACT_BYTES = 50_000_000
 
 
@@ -39,44 +40,51 @@ def _claim(text: str, statement: str, sentence: str | None = None, claim_id: str
     )
 
 
-@pytest.mark.skipif(not FNC_TRAIN.is_dir(), reason="needs ../shared/data/fnc1_train")
+@pytest.mark.skipif(not FNC_TRAIN.is_dir() or not ARC_TRAIN.is_dir(), reason="needs ../shared/data/fnc1_train and arc_train")
 def test_training_runs_on_a_small_sample_and_writes_a_model_its_card_describes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    exported: list[tuple[object, object]] = []
-    monkeypatch.setattr(train_module, "to_onnx", lambda related, stance: exported.append((related, stance)) or to_onnx(related, stance))
-    assert train([str(FNC_TRAIN), "--sample", "30", "--folds", "2", "--out", str(tmp_path), "--cache", str(tmp_path / "cache")]) == 0
+    exported: list[train_module.Fitted] = []
+    monkeypatch.setattr(train_module, "to_onnx", lambda fitted: exported.append(fitted) or to_onnx(fitted))
+    args = [str(FNC_TRAIN), str(ARC_TRAIN), "--sample", "12", "--folds", "2", "--out", str(tmp_path), "--cache", str(tmp_path / "cache")]
+    assert train(args) == 0
     assert list((tmp_path / "cache").glob("minilm-*.npz"))  # vectors kept for the next run
     artifact, card_file = tmp_path / model.ARTIFACT.name, tmp_path / model.CARD.name
     card = json.loads(card_file.read_text(encoding="utf-8"))
     assert card["sha256"] == hashlib.sha256(artifact.read_bytes()).hexdigest() and card["artifact"] == artifact.name
-    assert card["data"]["bodies"] >= 30 and all(card["data"]["stances"][s] > 0 for s in ("agree", "disagree", "discuss", "unrelated"))
-    assert len(card["validation"]["folds"]) == 2 and 0 <= card["validation"]["mean"]["macro_f1"] <= 1
+    assert set(card["data"]) == {"fnc", "arc"}
+    for domain in ("fnc", "arc"):
+        assert card["data"][domain]["bodies"] >= 12
+        assert all(card["data"][domain]["stances"][s] > 0 for s in ("agree", "disagree", "discuss", "unrelated"))
+        assert len(card["validation"][domain]["folds"]) == 2 and 0 <= card["validation"][domain]["mean"]["macro_f1"] <= 1
+    # Calibrated on the news pairs as they come: the card states their frequencies.
+    stances = card["data"]["fnc"]["stances"]
+    related = sum(stances[s] for s in model.STANCE_CLASSES)
+    assert card["calibration"]["stance"]["class_frequencies"] == {s: round(stances[s] / related, 4) for s in model.STANCE_CLASSES}
+    assert 0 < card["decision"]["debunks_threshold"] < 1
     fitted = model.StanceModel(artifact.read_bytes())
     rows = fitted.distribution(np.zeros((2, len(DENSE_NAMES)), dtype=np.float32))
     assert all(abs(sum(row.values()) - 1) < 1e-6 and set(row) == set(Stance) for row in rows)
 
-    # The ONNX graph gives scikit-learn's calibrated probabilities: on the sample's real feature
-    # rows, and on rows placed at each split's threshold and the float32 just above it, where a
-    # threshold rounded to the nearest float32 sends a row down the other branch (off by ~0.07).
-    (related, stance), = exported
-    corpus = sample_bodies(read_fnc(FNC_TRAIN), 30, train_module.SEED, per_stance=4 * 2)
+    # The ONNX graph gives the trees' calibrated probabilities as numpy computes them: on the
+    # sample's real feature rows, and on rows placed at each split's threshold and the float32 just
+    # above it, where a threshold rounded to the nearest float32 sends a row down the other branch.
+    (trained,) = exported
+    corpus = sample_bodies(read_fnc(FNC_TRAIN), 12, train_module.SEED, per_stance=4 * 2)
     features, _, _ = feature_rows(corpus, EmbeddingCache(tmp_path / "cache", _not_cached, embedder.MODEL_SHA256 + embedder.TOKENIZER_SHA256))
-    for rows in (features, _rows_at_split_thresholds(related, stance, features)):
+    for rows in (features, _rows_at_split_thresholds(trained, features)):
         p_related, p_stance = fitted.probabilities(rows)
-        assert np.abs(p_related - related.predict_proba(rows)).max() <= 1e-5
-        assert np.abs(p_stance - stance.predict_proba(rows)).max() <= 1e-5
-        assert tuple(stance.classes_) == model.STANCE_CLASSES and tuple(related.classes_) == model.RELATED_CLASSES
+        assert np.abs(p_related[:, 1] - trained.related_probability(rows)).max() <= 1e-5
+        assert np.abs(p_stance - trained.stance_probabilities(rows)).max() <= 1e-5
 
 
 def _not_cached(texts: object) -> np.ndarray:
     raise AssertionError("the training run should have cached every vector")
 
 
-def _rows_at_split_thresholds(related: object, stance: object, features: np.ndarray, count: int = 1500) -> np.ndarray:
+def _rows_at_split_thresholds(trained: train_module.Fitted, features: np.ndarray, count: int = 1500) -> np.ndarray:
     splits = [
         (int(node["feature_idx"]), float(node["num_threshold"]))
-        for calibrated in (related, stance)
-        for fold in calibrated.calibrated_classifiers_  # type: ignore[attr-defined]
-        for iteration in fold.estimator._predictors
+        for trees in (trained.related, trained.stance)
+        for iteration in trees._predictors
         for tree in iteration
         for node in tree.nodes
         if not node["is_leaf"]
@@ -108,8 +116,11 @@ def test_the_shipped_artifact_matches_its_card() -> None:
     assert hashlib.sha256(model.ARTIFACT.read_bytes()).hexdigest() == card["sha256"]
     assert card["inputs"]["embeddings"]["sha256"] == embedder.MODEL_SHA256
     assert card["inputs"]["dense_features"] == list(DENSE_NAMES)
-    assert card["data"]["pairs"] == 49_924  # trained on all of fnc1_train, not a sample
-    assert set(card["validation"]["mean"]) >= {"macro_f1", "f1_disagree", "f1_discuss", "ece10_balanced", "related_accuracy"}
+    # Trained on all of fnc1_train and arc_train, not a sample (../shared/data/README.md's counts).
+    assert (card["data"]["fnc"]["pairs"], card["data"]["arc"]["pairs"]) == (49_924, 11_979)
+    assert (card["data"]["fnc"]["stances"]["disagree"], card["data"]["arc"]["stances"]["disagree"]) == (840, 1_421)
+    for domain in ("fnc", "arc"):
+        assert set(card["validation"][domain]["mean"]) >= {"macro_f1", "f1_disagree", "f1_discuss", "ece10", "related_accuracy"}
     assert isinstance(model.load(), model.StanceModel)
 
 
@@ -175,7 +186,10 @@ def test_a_claim_the_article_states_is_related_and_its_distribution_is_a_probabi
     judgement = judge(view, claim, [])
     assert judgement.verdict is not VerdictLabel.not_addressed
     assert judgement.distribution[Stance.unrelated] < 0.5
-    assert 0 < judgement.confidence <= 1 and judgement.confidence == pytest.approx(max(judgement.distribution.values()), abs=1e-3)
+    # The confidence is the calibrated probability of the stance the verdict names.
+    stance = {VerdictLabel.supported: Stance.backs, VerdictLabel.unverified: Stance.reports,
+              VerdictLabel.disputed: Stance.debunks, VerdictLabel.refuted: Stance.debunks}[judgement.verdict]  # fmt: skip
+    assert 0 < judgement.confidence <= 1 and judgement.confidence == pytest.approx(judgement.distribution[stance], abs=1e-3)
 
 
 DENIED = (
