@@ -86,7 +86,12 @@ def propose(
         if not draft.get("scored") or s >= threshold  # someone asserted it: a candidate whatever its score
     ]
     kept.sort(key=lambda c: -c.checkworthiness)
-    denial_candidates = [
+    return kept, _denial_candidates(window, denied)
+
+
+def _denial_candidates(window: Window, denied: list[Attribution]) -> list[DenialCandidate]:
+    """A sentence each of the attributions that deny (its cue's and its content's), non-responses left out."""
+    return [
         DenialCandidate(named_source(window, a, []), a.cue, n, window.span(n))
         for a in denied
         for n in sorted(
@@ -94,7 +99,6 @@ def propose(
         )
         if not denials_stage.is_non_response(window.sentence(n).text)
     ]
-    return kept, denial_candidates
 
 
 def _fields(draft: dict[str, object]) -> dict[str, object]:
@@ -334,7 +338,8 @@ def denials_by_rule(window: Window, claims: list[Claim]) -> list[Denial]:
     from pipeline.stages.propositions import linked_by_code
     from pipeline.stance.embedder import shared_embedder
 
-    found = linked_by_code(rule_denials(propose(window)[1]), claims, shared_embedder().embed)
+    denied = [a for a in window.attributions if _inside(a, window) and a.source is not None and _denies(a)]
+    found = linked_by_code(rule_denials(_denial_candidates(window, denied)), claims, shared_embedder().embed)
     return [d for d in found if d.claim_ids]
 
 

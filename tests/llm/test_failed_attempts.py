@@ -25,7 +25,8 @@ def fake() -> Iterator[FakeOpenAI]:
 
 def analyse(fake: FakeOpenAI, inputs: Path, out: Path, tmp_path: Path, **settings: object) -> RunSummary:
     config = Settings(
-        **{"cache_dir": tmp_path / "cache", "timeout": 0.4, "max_attempts": 4, "concurrency": 4, **settings}
+        **{"cache_dir": tmp_path / "cache", "timeout": 0.4, "max_attempts": 4, "concurrency": 4, "verifier": "llm",
+           **settings}
     )
     llm = LLM(backend="openai", base_url=fake.base_url, api_key="test", model="gpt-4o-mini", timeout=config.timeout,
               max_attempts=config.max_attempts)

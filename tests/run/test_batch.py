@@ -28,7 +28,7 @@ def fake() -> Iterator[FakeOpenAI]:
 
 def settings_for(tmp_path: Path, fake: FakeOpenAI) -> Settings:
     return Settings(backend="openai", base_url=fake.base_url, api_key="test", model="gpt-4o-mini",
-                    cache_dir=tmp_path / "cache", timeout=2.0)
+                    cache_dir=tmp_path / "cache", timeout=2.0, verifier="llm")  # one batch per stage: both stages
 
 
 def wait_until_finished(out: Path, settings: Settings) -> dict[str, object]:

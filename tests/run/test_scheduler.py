@@ -36,7 +36,10 @@ def fake() -> Iterator[FakeOpenAI]:
 
 
 def settings_for(tmp_path: Path, **overrides: object) -> Settings:
-    values: dict[str, object] = {"cache_dir": tmp_path / "cache", "timeout": 0.4, "max_attempts": 6, "concurrency": 8}
+    values: dict[str, object] = {
+        "cache_dir": tmp_path / "cache", "timeout": 0.4, "max_attempts": 6, "concurrency": 8,
+        "verifier": "llm",  # claims + the LLM verifier's call per article, as these tests count (auto is trained)
+    }
     return Settings(**{**values, **overrides})
 
 

@@ -35,7 +35,9 @@ def fake() -> Iterator[FakeOpenAI]:
 
 
 def analyse(fake: FakeOpenAI, inputs: Path, out: Path, tmp_path: Path, concurrency: int) -> RunSummary:
-    settings = Settings(cache_dir=tmp_path / "cache", concurrency=concurrency, timeout=10.0)  # type: ignore[call-arg]
+    settings = Settings(  # type: ignore[call-arg]
+        cache_dir=tmp_path / "cache", concurrency=concurrency, timeout=10.0, verifier="llm"  # two calls an article
+    )
     llm = LLM(backend="openai", base_url=fake.base_url, api_key="test", model=MODEL, timeout=10.0, max_attempts=2)
     files, skipped = discover([inputs], exclude=out)
 

@@ -194,7 +194,7 @@ def test_a_changed_result_file_is_embedded_again(seed_out: Path) -> None:
 def test_a_run_builds_stories_and_a_second_run_makes_no_llm_call(tmp_path: Path) -> None:
     inputs, out = tmp_path / "in", tmp_path / "out"
     write_articles(inputs, 3)
-    settings = Settings(cache_dir=tmp_path / "cache", timeout=2, max_attempts=3, concurrency=2)
+    settings = Settings(cache_dir=tmp_path / "cache", timeout=2, max_attempts=3, concurrency=2, verifier="llm")
     with FakeOpenAI(latency=0.002) as fake:
 
         def go() -> None:
