@@ -65,7 +65,9 @@ def main() -> None:
                 _tiny(Path(folder), args.tiny, args.runs)
         return
 
-    loads = [float(subprocess.check_output([sys.executable, "-c", LOAD], cwd=ROOT, text=True)) for _ in range(args.runs)]
+    loads = [
+        float(subprocess.check_output([sys.executable, "-c", LOAD], cwd=ROOT, text=True)) for _ in range(args.runs)
+    ]
 
     from pipeline.stages.check import given_claim
     from pipeline.stance.embedder import shared_embedder
@@ -99,7 +101,8 @@ def main() -> None:
         checks.append(time.perf_counter() - t)
 
     print(f"load (fresh process, imports + checks + session + model): median {_median(loads):.2f} s over {args.runs}")
-    print(f"read the seed article ({len(view.sentences)} sentences, embedded once): median {_median(article) * 1000:.0f} ms")
+    print(f"read the seed article ({len(view.sentences)} sentences, embedded once): "
+          f"median {_median(article) * 1000:.0f} ms")  # fmt: skip
     print(f"one more claim against it: median {_median(marginal) * 1000:.1f} ms")
     print(f"whole stage on the seed, {len(claims)} claims: median {_median(stage) * 1000:.0f} ms "
           f"= {_median(stage) / len(claims) * 1000:.0f} ms per claim")  # fmt: skip
@@ -123,9 +126,11 @@ def _bulk(folder: Path, count: int, runs: int) -> None:
     with (FNC_TRAIN / "train_stances.csv").open(encoding="utf-8", newline="") as f:
         rows = [row for _, row in zip(range(count), csv.DictReader(f), strict=False)]
     pairs = folder / "pairs.jsonl"
-    pairs.write_text("".join(json.dumps({"id": f"fnc1-train-{i}", "claim": r["Headline"], "text": bodies[r["Body ID"]]}) + "\n"
+    pairs.write_text("".join(json.dumps({"id": f"fnc1-train-{i}", "claim": r["Headline"],
+                                         "text": bodies[r["Body ID"]]}) + "\n"
                              for i, r in enumerate(rows)), encoding="utf-8")  # fmt: skip
-    command = [sys.executable, "-m", "pipeline.cli", "check", "--no-llm", "--pairs", str(pairs), "--out", str(folder / "out.jsonl")]
+    command = [sys.executable, "-m", "pipeline.cli", "check", "--no-llm", "--pairs", str(pairs),
+               "--out", str(folder / "out.jsonl")]  # fmt: skip
     walls = []
     for _ in range(runs):
         wall, user, system = _timed(command)
@@ -140,16 +145,20 @@ def _tiny(folder: Path, count: int, runs: int) -> None:
     articles = folder / "tiny"
     articles.mkdir()
     for i in range(count):
-        (articles / f"{i:04d}.txt").write_text(f"The council approved budget number {i} on Monday, the mayor said.\n", encoding="utf-8")
+        (articles / f"{i:04d}.txt").write_text(
+            f"The council approved budget number {i} on Monday, the mayor said.\n", encoding="utf-8"
+        )
     results = []
     for r in range(runs):
         out = folder / f"tiny-out-{r}"
-        results.append(_timed([sys.executable, "-m", "pipeline.cli", "run", "--no-llm", "--quiet", str(articles), "--out", str(out)]))
+        results.append(_timed([sys.executable, "-m", "pipeline.cli", "run", "--no-llm", "--quiet", str(articles),
+                               "--out", str(out)]))  # fmt: skip
         print(f"  {count} one-sentence articles: {results[-1][0]:.1f} s wall ({results[-1][1]:.1f} user, "
               f"{results[-1][2]:.1f} system)", flush=True)  # fmt: skip
     wall = _median([w for w, _, _ in results])
-    print(f"run --no-llm, {count} one-sentence articles, cold: median {wall:.1f} s wall = {wall / count:.3f} s an article; "
-          f"user {_median([u for _, u, _ in results]):.1f} s, system {_median([s for _, _, s in results]):.1f} s")  # fmt: skip
+    print(f"run --no-llm, {count} one-sentence articles, cold: median {wall:.1f} s wall = "
+          f"{wall / count:.3f} s an article; user {_median([u for _, u, _ in results]):.1f} s, "
+          f"system {_median([s for _, _, s in results]):.1f} s")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -45,7 +45,9 @@ def describe_error(error: ValidationError) -> str:
     if first["type"] == "extra_forbidden":
         key = str(first["loc"][-1])
         # A key inside a table (`[prices."model"]`) is guessed among that table's keys.
-        known = ModelPrice.model_fields if len(first["loc"]) > 1 and first["loc"][0] == "prices" else Settings.model_fields
+        known = (
+            ModelPrice.model_fields if len(first["loc"]) > 1 and first["loc"][0] == "prices" else Settings.model_fields
+        )
         guess = difflib.get_close_matches(key, known, n=1)
         hint = f"; did you mean {guess[0]!r}?" if guess else ""
         return f"{config_file()}: unknown setting {where!r}{hint}"
@@ -80,8 +82,12 @@ class Settings(BaseSettings):
         description="embedded (local model, no key), openai (OpenAI or any OpenAI-compatible base URL), another "
         "registered backend, or auto: openai when a base URL or API key is configured, else embedded.",
     )
-    base_url: str | None = Field(default=None, validation_alias=AliasChoices("base_url", "FACTCHECK_BASE_URL", "OPENAI_BASE_URL"))
-    api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("api_key", "FACTCHECK_API_KEY", "OPENAI_API_KEY"))
+    base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("base_url", "FACTCHECK_BASE_URL", "OPENAI_BASE_URL")
+    )
+    api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("api_key", "FACTCHECK_API_KEY", "OPENAI_API_KEY")
+    )
     model: str | None = Field(default=None, description="Model name for the openai backend (default gpt-4o-mini).")
     embedded_model: str = "qwen2.5-coder-1.5b-instruct-q4_k_m"
     temperature: float = 0.0
@@ -103,8 +109,8 @@ class Settings(BaseSettings):
     embedded_decoding: Literal["free", "grammar"] = Field(
         default="free",
         description="How the embedded model is asked for JSON: free (as text: under the schema's grammar given as "
-        "response_format where the call gives one, the claims call and check's denials call; no tool schema in the prompt) "
-        "or grammar (tool calls throughout, the tool schema in the prompt).",
+        "response_format where the call gives one, the claims call and check's denials call; no tool schema in the "
+        "prompt) or grammar (tool calls throughout, the tool schema in the prompt).",
     )
     window_chars: int = Field(default=12_000, ge=500, description="Article characters per context window.")
     max_chars: int = Field(
@@ -115,14 +121,21 @@ class Settings(BaseSettings):
     context_tokens: int = Field(default=8192, description="Context size of the embedded model server, per slot.")
     embedded_slots: int = Field(
         default=1, ge=1, le=8,
-        description="Requests the embedded server decodes side by side (at most concurrency, and as many as memory holds).",
+        description="Requests the embedded server decodes side by side (at most concurrency, and as many as memory "
+        "holds).",
     )
     cache_dir: Path = Field(default=Path.home() / ".cache" / "factcheck")
-    concurrency: int = Field(default=4, ge=1, le=256, description="Most LLM calls in flight; up to 2 x concurrency - 1 articles are in progress.")
+    concurrency: int = Field(
+        default=4, ge=1, le=256,
+        description="Most LLM calls in flight; up to 2 x concurrency - 1 articles are in progress.",
+    )
     cache: bool = Field(default=True, description="Reuse LLM responses stored under cache_dir/responses.")
-    budget_usd: float | None = Field(default=None, gt=0, description="Start no article once the estimated spend would pass this.")
+    budget_usd: float | None = Field(
+        default=None, gt=0, description="Start no article once the estimated spend would pass this."
+    )
     prices: dict[str, ModelPrice] = Field(
-        default_factory=dict, description="USD per 1M tokens per model, over the built-in table: {input, cached_input, output}."
+        default_factory=dict,
+        description="USD per 1M tokens per model, over the built-in table: {input, cached_input, output}.",
     )
 
     @classmethod

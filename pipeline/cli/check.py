@@ -34,15 +34,20 @@ app = typer.Typer()
 def check_command(
     article: Annotated[Path | None, typer.Argument(help="The article file (.txt .md .html .json).")] = None,
     claim: Annotated[str | None, typer.Option("--claim", help="The claim to check against ARTICLE.")] = None,
-    pairs: Annotated[Path | None, typer.Option(help="JSONL, one pair a line: claim + text_file or text, optional id.")] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here (JSON; JSONL for --pairs), not stdout.")] = None,
+    pairs: Annotated[
+        Path | None, typer.Option(help="JSONL, one pair a line: claim + text_file or text, optional id.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write here (JSON; JSONL for --pairs), not stdout.")
+    ] = None,
     backend: BackendOpt = None,
     base_url: BaseUrlOpt = None,
     model: ModelOpt = None,
     embedded_model: EmbeddedOpt = None,
     verifier: VerifierOpt = None,
     no_llm: Annotated[
-        bool, typer.Option("--no-llm", help="No LLM at all: the stance model and rule-based attributions only (seconds).")
+        bool,
+        typer.Option("--no-llm", help="No LLM at all: the stance model and rule-based attributions only (seconds)."),
     ] = False,
 ) -> None:
     """Verify a given claim against an article: verdict, confidence and evidence spans.
@@ -60,7 +65,9 @@ def check_command(
     # --no-llm means the trained verifier whatever the backend would choose; only an explicit
     # --verifier llm contradicts it (a key in the environment must not turn it into an error).
     verifier = verifier or ("trained" if no_llm else None)
-    settings = read_settings(backend=backend, base_url=base_url, model=model, embedded_model=embedded_model, verifier=verifier)
+    settings = read_settings(
+        backend=backend, base_url=base_url, model=model, embedded_model=embedded_model, verifier=verifier
+    )
     if no_llm and settings.resolved_verifier() == "llm":
         raise fail("--no-llm needs the trained verifier (not --verifier llm)")
     options = AnalysisOptions.from_settings(settings)
@@ -110,7 +117,9 @@ def _read_pairs(article: Path | None, claim: str | None, pairs: Path | None) -> 
         raise fail(str(error)) from None
 
 
-async def _check_all(llm: "LLM | None", todo: list["Pair"], options: "AnalysisOptions") -> tuple[list["CheckResult"], int]:
+async def _check_all(
+    llm: "LLM | None", todo: list["Pair"], options: "AnalysisOptions"
+) -> tuple[list["CheckResult"], int]:
     """Every pair's result, and how many failed. One pair's failure is reported and the others go
     on, unless it is the only pair or the endpoint can serve no call (then it is raised)."""
     from pipeline.llm.errors import EndpointError, LLMError

@@ -64,7 +64,9 @@ class PredictionCache:
         return found
 
     def add(self, item_id: str, result: BaseModel) -> None:
-        append_jsonl(self.path, {"id": item_id, "fingerprint": self.fingerprint, "result": result.model_dump(mode="json")})
+        append_jsonl(
+            self.path, {"id": item_id, "fingerprint": self.fingerprint, "result": result.model_dump(mode="json")}
+        )
 
 
 def fingerprint(llm: LLM | None, settings: Settings) -> str:
@@ -110,15 +112,15 @@ async def evaluate(
     failures: list[ItemFailure] = []
     report = _progress(on_item)
     article_results, reused_docs = await _predict(
-        "polnear", polnear, partial(_analysed, llm, options), PredictionCache(out_dir / "predictions-polnear.jsonl", key),
-        ArticleResult, failures, report,
+        "polnear", polnear, partial(_analysed, llm, options),
+        PredictionCache(out_dir / "predictions-polnear.jsonl", key), ArticleResult, failures, report,
     )
     # Each article's pairs one after another: it is read and embedded once for all its claims.
     first_seen = {text: i for i, text in reversed(list(enumerate(p.article.text for p in fnc)))}
     by_article = sorted(fnc, key=lambda p: first_seen[p.article.text])
     check_results, reused_pairs = await _predict(
-        "fnc", by_article, partial(_checked, llm, options), PredictionCache(out_dir / "predictions-fnc.jsonl", key), CheckResult,
-        failures, report,
+        "fnc", by_article, partial(_checked, llm, options), PredictionCache(out_dir / "predictions-fnc.jsonl", key),
+        CheckResult, failures, report,
     )
     reused = reused_docs + reused_pairs
 
@@ -152,7 +154,9 @@ async def evaluate(
 
 async def _analysed(llm: LLM | None, options: AnalysisOptions, doc: PolnearDoc) -> tuple[ArticleResult, str]:
     """A PolNeAR document analysed (as ``run`` does, or ``run --no-llm`` without an LLM), and its progress line."""
-    result = await analyze(llm, doc.article, options) if llm is not None else await analyze_without_llm(doc.article, options)
+    result = (
+        await analyze(llm, doc.article, options) if llm is not None else await analyze_without_llm(doc.article, options)
+    )
     return result, f"{len(result.claims)} claims, {result.run.seconds:.1f}s"
 
 

@@ -47,13 +47,18 @@ def read_eval(out: Path, labels: Path) -> tuple[np.ndarray, np.ndarray, np.ndarr
             predicted[row["id"]] = (-1, 0.0)
             continue
         stance = VERDICT_TO_STANCE[VerdictLabel(verdict["verdict"])]
-        predicted[row["id"]] = (STANCE_LABELS.index(stance) if stance in STANCE_LABELS else -1, float(verdict["confidence"]))
+        predicted[row["id"]] = (
+            STANCE_LABELS.index(stance) if stance in STANCE_LABELS else -1,
+            float(verdict["confidence"]),
+        )
     ids = [i for i in gold if i in predicted]
     return (np.array([gold[i] for i in ids]), np.array([predicted[i][0] for i in ids]),
             np.array([predicted[i][1] for i in ids]))  # fmt: skip
 
 
-def figures(gold: np.ndarray, predicted: np.ndarray, confidence: np.ndarray, weights: np.ndarray | None = None) -> dict[str, object]:
+def figures(
+    gold: np.ndarray, predicted: np.ndarray, confidence: np.ndarray, weights: np.ndarray | None = None
+) -> dict[str, object]:
     weights = np.ones(len(gold)) if weights is None else weights
     out: dict[str, object] = {"pairs": len(gold)}
     f1s = []
@@ -89,7 +94,9 @@ def heldout(gold: np.ndarray, predicted: np.ndarray, confidence: np.ndarray) -> 
     """As sampled, and reweighted to the calibration's class frequencies."""
     return {
         "as_sampled": figures(gold, predicted, confidence),
-        "at_calibration_frequencies": figures(gold, predicted, confidence, cal.frequency_weights(gold, calibration_frequencies())),
+        "at_calibration_frequencies": figures(
+            gold, predicted, confidence, cal.frequency_weights(gold, calibration_frequencies())
+        ),
         "class_counts": dict(zip(STANCE_LABELS, np.bincount(gold, minlength=3).tolist(), strict=True)),
     }
 
@@ -116,7 +123,8 @@ def diagram(results: dict[str, dict[str, object]], path: Path) -> Path:
     figure = Figure(figsize=(11, 5), dpi=100)
     FigureCanvasAgg(figure)
     for position, key, title in ((1, "as_sampled", "as sampled"), (2, "at_calibration_frequencies",
-                                 "at FNC-1 train's related frequencies\n(agree 27 %, disagree 6 %, discuss 66 %)")):  # fmt: skip
+                                 "at FNC-1 train's related frequencies\n"
+                                 "(agree 27 %, disagree 6 %, discuss 66 %)")):  # fmt: skip
         ax = figure.add_subplot(1, 2, position)
         ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect calibration")
         for name, result in results.items():
@@ -126,7 +134,9 @@ def diagram(results: dict[str, dict[str, object]], path: Path) -> Path:
                     label=f"{name} (n={scored['pairs']}, ECE10 {scored['ece10']:.3f})")  # type: ignore[index]  # fmt: skip
         ax.set(xlim=(0, 1), ylim=(0, 1.02), xlabel="verdict confidence", ylabel="share right", title=title)
         ax.legend(loc="upper left", fontsize=7)
-    figure.suptitle("The trained verifier's confidence, held out (bins of 0.1 with at least 5 pairs' weight)", fontsize=10)
+    figure.suptitle(
+        "The trained verifier's confidence, held out (bins of 0.1 with at least 5 pairs' weight)", fontsize=10
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, format="png", bbox_inches="tight")
     return path

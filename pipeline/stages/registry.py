@@ -18,7 +18,8 @@ STAGES: tuple[Stage, ...] = (CANDIDATES, CLAIMS, PROPOSITIONS, DENIALS_BY_RULE, 
 # Per context window: code's candidates in code's words, the call's improvement, one claim per
 # proposition with its denials linked, then judged.
 ANALYZE: tuple[Stage, ...] = (CANDIDATES, CLAIMS, PROPOSITIONS, VERIFY)
-CHECK: tuple[Stage, ...] = (DENIALS_BY_RULE, DENIALS, VERIFY)  # a given claim: who disputes it (rule, then model), judged
+# A given claim: who disputes it (rule, then model), judged.
+CHECK: tuple[Stage, ...] = (DENIALS_BY_RULE, DENIALS, VERIFY)
 LLM_STAGES: tuple[Stage, ...] = tuple(s for s in STAGES if not s.is_code)
 # Which stage a request is, by its tool (the meter bills by stage; the Batch API plans by it).
 STAGE_BY_TOOL = {stage.tool: stage.name for stage in LLM_STAGES}

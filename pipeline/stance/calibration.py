@@ -87,7 +87,9 @@ def fit_map(method: str, raw: np.ndarray, labels: np.ndarray) -> Map:
         from sklearn.isotonic import IsotonicRegression
 
         p = softmax(raw)
-        columns = [IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(p[:, c], labels == c) for c in range(k)]
+        columns = [
+            IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(p[:, c], labels == c) for c in range(k)
+        ]
         return IsotonicMap(method, columns)
     raise ValueError(f"unknown calibration method {method!r}; choose from {', '.join(METHODS)}")
 
@@ -129,11 +131,15 @@ def ece(confidence: np.ndarray, correct: np.ndarray, weights: np.ndarray | None 
         inside = index == b
         w = weights[inside]
         if w.sum():
-            gap += w.sum() / total * abs(np.average(correct[inside], weights=w) - np.average(confidence[inside], weights=w))
+            gap += w.sum() / total * abs(
+                np.average(correct[inside], weights=w) - np.average(confidence[inside], weights=w)
+            )
     return float(gap)
 
 
-def reliability(confidence: np.ndarray, correct: np.ndarray, weights: np.ndarray | None = None, bins: int = BINS) -> list[dict[str, float]]:
+def reliability(
+    confidence: np.ndarray, correct: np.ndarray, weights: np.ndarray | None = None, bins: int = BINS
+) -> list[dict[str, float]]:
     """Per bin: its bounds, weighted row count, mean confidence and accuracy (the reliability diagram's points)."""
     weights = np.ones_like(confidence) if weights is None else weights
     index = np.minimum((confidence * bins).astype(int), bins - 1)

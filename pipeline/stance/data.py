@@ -60,7 +60,9 @@ def _csv_pair(folder: Path) -> tuple[Path, Path]:
         bodies_file, stances_file = folder / f"{prefix}_bodies.csv", folder / f"{prefix}_stances.csv"
         if bodies_file.is_file() and stances_file.is_file():
             return bodies_file, stances_file
-    raise DataError(f"{folder}: no FNC-1 CSVs (train_bodies.csv and train_stances.csv, or arc_bodies.csv and arc_stances.csv)")
+    raise DataError(
+        f"{folder}: no FNC-1 CSVs (train_bodies.csv and train_stances.csv, or arc_bodies.csv and arc_stances.csv)"
+    )
 
 
 def sample_bodies(corpus: Corpus, count: int, seed: int, *, per_stance: int = 6) -> Corpus:
@@ -99,7 +101,9 @@ def stories(corpus: Corpus) -> dict[str, int]:
     edges = [(heads[p.headline], bodies[p.body_id]) for p in corpus.pairs if p.stance != "unrelated"]
     size = len(heads) + len(bodies)
     rows, cols = (list(side) for side in zip(*edges, strict=True)) if edges else ([], [])
-    _, component = connected_components(coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(size, size)), directed=False)
+    _, component = connected_components(
+        coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(size, size)), directed=False
+    )
     return {body_id: int(component[node]) for body_id, node in bodies.items()}
 
 
@@ -111,7 +115,9 @@ def feature_rows(corpus: Corpus, vectors_of: VectorsOf) -> tuple[np.ndarray, np.
     }
     headlines = sorted({p.headline for p in corpus.pairs})
     headline_vectors = dict(zip(headlines, _rows(vectors_of(headlines)), strict=True))
-    features = np.stack([pair_features(p.headline, headline_vectors[p.headline], views[p.body_id]) for p in corpus.pairs])
+    features = np.stack(
+        [pair_features(p.headline, headline_vectors[p.headline], views[p.body_id]) for p in corpus.pairs]
+    )
     labels = np.array([p.stance for p in corpus.pairs])
     story = stories(corpus)
     groups = np.array([f"{corpus.domain}-{story[p.body_id]}" for p in corpus.pairs])

@@ -44,7 +44,9 @@ def _checked(path: Path, expected: str, what: str) -> Path:
     if not path.is_file():
         raise EmbeddingModelError(f"{what} not found at {path} (install the lock: pip install -r requirements.lock)")
     if _sha256(path) != expected:
-        raise EmbeddingModelError(f"{what} at {path} does not have the pinned sha256 {expected[:12]}…; refusing to load")
+        raise EmbeddingModelError(
+            f"{what} at {path} does not have the pinned sha256 {expected[:12]}…; refusing to load"
+        )
     return path
 
 

@@ -43,7 +43,10 @@ def to_onnx(fitted: Fitted) -> bytes:
     import onnx
     from onnx import TensorProto, helper
 
-    if tuple(fitted.related.classes_.tolist()) != RELATED_CLASSES or tuple(fitted.stance.classes_.tolist()) != STANCE_CLASSES:
+    if (
+        tuple(fitted.related.classes_.tolist()) != RELATED_CLASSES
+        or tuple(fitted.stance.classes_.tolist()) != STANCE_CLASSES
+    ):
         raise ValueError(f"classes {fitted.related.classes_} / {fitted.stance.classes_}")
     nodes: list[onnx.NodeProto] = []
     initializers: list[onnx.TensorProto] = []
@@ -70,7 +73,8 @@ def to_onnx(fitted: Fitted) -> bytes:
     initializers.append(helper.make_tensor("related_col", TensorProto.INT64, [1], [1]))
     s = node("Gather", ["related_scores", "related_col"], "related_s", axis=1)
     logit = node("Add", [node("Mul", [s, constant("related_slope", np.array(fitted.related_map.slope))], "related_ms"),
-                         constant("related_intercept", np.array(fitted.related_map.intercept))], "related_logit")  # fmt: skip
+                         constant("related_intercept", np.array(fitted.related_map.intercept))],
+                 "related_logit")  # fmt: skip
     positive = node("Sigmoid", [logit], "related_p")
     negative = node("Sub", [constant("related_one", np.array(1.0)), positive], "related_q")
     node("Concat", [negative, positive], RELATED_OUTPUT, axis=1)
@@ -84,7 +88,9 @@ def to_onnx(fitted: Fitted) -> bytes:
     return _model(nodes, initializers, list(functions.values()))
 
 
-def _model(nodes: list["onnx.NodeProto"], initializers: list["onnx.TensorProto"], functions: list["onnx.FunctionProto"]) -> bytes:
+def _model(
+    nodes: list["onnx.NodeProto"], initializers: list["onnx.TensorProto"], functions: list["onnx.FunctionProto"]
+) -> bytes:
     """The one graph from ``features`` to both outputs, checked and serialized."""
     import onnx
     from onnx import TensorProto, helper

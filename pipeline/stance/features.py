@@ -185,7 +185,9 @@ def pair_features(claim: str, claim_vector: np.ndarray, view: ArticleView) -> np
     return np.array(dense, dtype=np.float32)
 
 
-def _near_claim(tokens: list[str], claim_words: frozenset[str], cue: re.Pattern[str], *, before_only: bool = False) -> int:
+def _near_claim(
+    tokens: list[str], claim_words: frozenset[str], cue: re.Pattern[str], *, before_only: bool = False
+) -> int:
     """Cues within ``NEAR`` tokens of one of the claim's content words (only before it: a negation's
     scope runs forward, "did not meet Putin"). The cue lists match one word or a short phrase."""
     anchors = [i for i, t in enumerate(tokens) if t in claim_words]

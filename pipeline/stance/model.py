@@ -81,7 +81,9 @@ class StanceModel:
         related, stance = self.probabilities(features)
         rows: list[dict[Stance, float]] = []
         for p_related, p_stance in zip(related[:, RELATED_CLASSES.index(True)], stance, strict=True):
-            row = {FNC_TO_STANCE[label]: float(p_related * p) for label, p in zip(STANCE_CLASSES, p_stance, strict=True)}
+            row = {
+                FNC_TO_STANCE[label]: float(p_related * p) for label, p in zip(STANCE_CLASSES, p_stance, strict=True)
+            }
             row[Stance.unrelated] = float(1 - p_related)
             rows.append(row)
         return rows
@@ -106,12 +108,17 @@ def stance_model_sha256() -> str:
 def load() -> StanceModel:
     """The shipped model, once per process, after its sha256 matches the card's."""
     if not ARTIFACT.is_file() or not CARD.is_file():
-        raise StanceModelError(f"stance model not found at {ARTIFACT} (rebuild: python -m pipeline.stance.train ../shared/data/fnc1_train ../shared/data/arc_train)")
+        raise StanceModelError(
+            f"stance model not found at {ARTIFACT} "
+            "(rebuild: python -m pipeline.stance.train ../shared/data/fnc1_train ../shared/data/arc_train)"
+        )
     data = ARTIFACT.read_bytes()
     expected = card()["sha256"]
     actual = hashlib.sha256(data).hexdigest()
     if actual != expected:
-        raise StanceModelError(f"{ARTIFACT}: sha256 {actual[:12]}… is not the card's {str(expected)[:12]}…; refusing to load")
+        raise StanceModelError(
+            f"{ARTIFACT}: sha256 {actual[:12]}… is not the card's {str(expected)[:12]}…; refusing to load"
+        )
     try:
         return StanceModel(data)
     except StanceModelError:

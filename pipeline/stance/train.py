@@ -49,7 +49,9 @@ SEED = 20261127
 FOLDS = 5
 NEWS, OPINION = "fnc", "arc"
 ARC_WEIGHT = 0.5  # ARC's rows in all, against FNC-1's (chosen by FNC-1 folds' macro-F1: docs/stance-model.md)
-TREES = {"max_iter": 300, "learning_rate": 0.05, "max_leaf_nodes": 15, "l2_regularization": 1.0, "early_stopping": False}
+TREES = {
+    "max_iter": 300, "learning_rate": 0.05, "max_leaf_nodes": 15, "l2_regularization": 1.0, "early_stopping": False
+}
 THRESHOLDS = np.round(np.arange(0.05, 0.60, 0.01), 2)
 
 
@@ -111,10 +113,14 @@ def fit_trees(rows: Rows, arc_weight: float) -> tuple[HistGradientBoostingClassi
 def folds(rows: Rows, count: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """Grouped by story or topic, stratified by domain and stance."""
     strata = np.char.add(np.char.add(rows.domains.astype(str), "-"), rows.labels.astype(str))
-    return list(StratifiedGroupKFold(n_splits=count, shuffle=True, random_state=SEED).split(rows.features, strata, rows.groups))
+    return list(
+        StratifiedGroupKFold(n_splits=count, shuffle=True, random_state=SEED).split(rows.features, strata, rows.groups)
+    )
 
 
-def out_of_fold(rows: Rows, splits: list[tuple[np.ndarray, np.ndarray]], arc_weight: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def out_of_fold(
+    rows: Rows, splits: list[tuple[np.ndarray, np.ndarray]], arc_weight: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each row's raw scores from the trees fitted without its fold: related (n,), stance (n, 3); and its fold."""
     related_raw = np.zeros(len(rows.labels))
     stance_raw = np.zeros((len(rows.labels), len(STANCE_CLASSES)))
@@ -211,7 +217,10 @@ def validate(rows: Rows, related_raw: np.ndarray, stance_raw: np.ndarray, fold_o
 
 def _calibration_figures(p: np.ndarray, y: np.ndarray, fold_of: np.ndarray) -> dict[str, float]:
     top = p.argmax(axis=1)
-    per_fold = [cal.ece(p[fold_of == k].max(axis=1), top[fold_of == k] == y[fold_of == k]) for k in sorted(set(fold_of.tolist()))]
+    per_fold = [
+        cal.ece(p[fold_of == k].max(axis=1), top[fold_of == k] == y[fold_of == k])
+        for k in sorted(set(fold_of.tolist()))
+    ]
     classwise = np.mean([cal.ece(p[:, c], y == c) for c in range(p.shape[1])])
     return {
         "log_loss": round(cal.log_loss(p, y), 4),
@@ -253,7 +262,9 @@ def _figures(p: np.ndarray, y: np.ndarray, tau: np.ndarray, related_p: np.ndarra
 
 def sha256(path: Path) -> str:
     return hashlib.file_digest(path.open("rb"), "sha256").hexdigest()
-def read_rows(folders: list[Path], vectors_of: "EmbeddingCache", sample: int, folds_count: int) -> tuple[Rows, list[Corpus]]:
+def read_rows(
+    folders: list[Path], vectors_of: "EmbeddingCache", sample: int, folds_count: int
+) -> tuple[Rows, list[Corpus]]:
     corpora, parts = [], []
     for folder in folders:
         corpus = read_fnc(folder)
@@ -264,14 +275,19 @@ def read_rows(folders: list[Path], vectors_of: "EmbeddingCache", sample: int, fo
         parts.append(Rows(features, labels, groups, np.full(len(labels), corpus.domain)))
     if not any(c.domain == NEWS for c in corpora):
         raise DataError("no FNC-1 folder (train_bodies.csv, train_stances.csv): the model is calibrated on news pairs")
-    return Rows(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("features", "labels", "groups", "domains"))), corpora
+    return (
+        Rows(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("features", "labels", "groups", "domains"))),
+        corpora,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline.stance.train", description=__doc__.split("\n")[0])
     parser.add_argument("data", type=Path, nargs="+", help="FNC-1 train's folder (train_*.csv), and ARC's (arc_*.csv)")
     parser.add_argument("--out", type=Path, default=ARTIFACT.parent, help="folder for the artifact and card")
-    parser.add_argument("--sample", type=int, default=0, help="use only this many bodies of each folder (a quick check)")
+    parser.add_argument(
+        "--sample", type=int, default=0, help="use only this many bodies of each folder (a quick check)"
+    )
     parser.add_argument("--folds", type=int, default=FOLDS)
     parser.add_argument("--arc-weight", type=float, default=ARC_WEIGHT, help="ARC's rows in all, against FNC-1's")
     parser.add_argument("--oof", type=Path, help="also write the out-of-fold probabilities here (.npz: the diagrams)")
@@ -294,7 +310,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     vectors.save()
     prepared = time.perf_counter() - started
-    print(f"{len(rows.labels)} pairs, features in {prepared:.0f} s; {args.folds}-fold grouped cross-validation…", file=sys.stderr)
+    print(
+        f"{len(rows.labels)} pairs, features in {prepared:.0f} s; {args.folds}-fold grouped cross-validation…",
+        file=sys.stderr,
+    )
     splits = folds(rows, args.folds)
     validation = validate(rows, *out_of_fold(rows, splits, args.arc_weight))
     related_trees, stance_trees = fit_trees(rows, args.arc_weight)
@@ -314,11 +333,17 @@ def main(argv: list[str] | None = None) -> int:
 def _card(corpora: list[Corpus], rows: Rows, args: argparse.Namespace, validation: Validation, fitted: Fitted,
           artifact: Path, prepared: float, seconds: float) -> dict[str, object]:  # fmt: skip
     def counts(corpus: Corpus) -> dict[str, object]:
-        stances = {label: sum(p.stance == label for p in corpus.pairs) for label in ("agree", "disagree", "discuss", "unrelated")}
+        stances = {
+            label: sum(p.stance == label for p in corpus.pairs)
+            for label in ("agree", "disagree", "discuss", "unrelated")
+        }
         groups = len(set(rows.groups[rows.domains == corpus.domain].tolist()))
         return {"pairs": len(corpus.pairs), "bodies": len(corpus.bodies), "groups": groups, "stances": stances}
 
-    data = {corpus.domain: {"folder": str(folder), **counts(corpus)} for folder, corpus in zip(args.data, corpora, strict=True)}
+    data = {
+        corpus.domain: {"folder": str(folder), **counts(corpus)}
+        for folder, corpus in zip(args.data, corpora, strict=True)
+    }
     command = "python -m pipeline.stance.train " + " ".join(str(d) for d in args.data)
     command += f" --sample {args.sample}" if args.sample else ""
     command += f" --arc-weight {args.arc_weight}" if args.arc_weight != ARC_WEIGHT else ""
@@ -348,17 +373,20 @@ def _card(corpora: list[Corpus], rows: Rows, args: argparse.Namespace, validatio
             },
             "related": {
                 "conditioned_on": "equal priors (FNC-1's 73 % unrelated pairs are random pairings, not a desk's)",
-                "platt": {"slope": round(fitted.related_map.slope, 6), "intercept": round(fitted.related_map.intercept, 6)},
+                "platt": {
+                    "slope": round(fitted.related_map.slope, 6), "intercept": round(fitted.related_map.intercept, 6)
+                },
             },
         },
         "decision": {
             "debunks_threshold": fitted.threshold,
             "rule": "disagree when P(disagree | related) >= the threshold, else the likelier of agree and discuss",
-            "chosen_by": "macro-F1 on the news folds' cross-fitted probabilities (each fold's own threshold fitted on the others)",
+            "chosen_by": "macro-F1 on the news folds' cross-fitted probabilities "
+            "(each fold's own threshold fitted on the others)",
         },
         "validation": {
-            "method": f"{args.folds}-fold StratifiedGroupKFold: FNC-1 by story, ARC by topic (whole stories and topics held out); "
-            "every figure out-of-fold; maps and thresholds cross-fitted",
+            "method": f"{args.folds}-fold StratifiedGroupKFold: FNC-1 by story, ARC by topic "
+            "(whole stories and topics held out); every figure out-of-fold; maps and thresholds cross-fitted",
             **v["by_domain"],  # type: ignore[dict-item]
         },
         "seconds": {"features": round(prepared, 1), "total": round(seconds, 1)},

@@ -114,7 +114,9 @@ def judge_all(view: ArticleView, claims: list[Claim], denials: list[Denial], vec
         deciding = [int(i) for i in closest(marked, vector)]
         reports_denial = bool(DENIAL_CUE.search(claim.statement)) or _is_denial_text(claim, denials)
         verdict, confidence = _label(distribution, _linked(claim, denials), marked, deciding, reports_denial)
-        judgements.append(Judgement(verdict, round(confidence, 3), {k: round(v, 4) for k, v in distribution.items()}, deciding))
+        judgements.append(
+            Judgement(verdict, round(confidence, 3), {k: round(v, 4) for k, v in distribution.items()}, deciding)
+        )
     return judgements
 
 
@@ -163,13 +165,19 @@ def rationale(claim: Claim, linked: list[Denial], deciding: Span, judgement: Jud
         parts.append(f"{denial.speaker} disputes it: “{_cut(' '.join(s.text for s in denial.spans))}”.")
     closest = "Closest sentence" if judgement.verdict is VerdictLabel.not_addressed else "Deciding sentence"
     parts.append(f"{closest}: “{_cut(deciding.text)}”.")
-    shown = ", ".join(f"{stance.value} {p:.2f}" for stance, p in sorted(judgement.distribution.items(), key=lambda kv: -kv[1]))
+    shown = ", ".join(
+        f"{stance.value} {p:.2f}" for stance, p in sorted(judgement.distribution.items(), key=lambda kv: -kv[1])
+    )
     parts.append(f"Stance model: {shown}.")
     return " ".join(parts)
 
 
 def _label(
-    distribution: dict[Stance, float], linked: list[Denial], view: ArticleView, deciding: list[int], reports_denial: bool
+    distribution: dict[Stance, float],
+    linked: list[Denial],
+    view: ArticleView,
+    deciding: list[int],
+    reports_denial: bool,
 ) -> tuple[VerdictLabel, float]:
     """The verdict and its confidence: the calibrated probability that the verdict is right.
 

@@ -74,7 +74,10 @@ def test_gold_spans_past_the_text_and_files_outside_the_dataset_are_refused(tmp_
     polnear = _copy(POLNEAR, tmp_path)
     gold = polnear / "attributions.jsonl"
     first = json.loads(gold.read_text(encoding="utf-8").splitlines()[0])
-    past_end = {**first, "attributions": [{**first["attributions"][0], "source": {"segments": [[90000, 90010]], "text": ""}}]}
+    past_end = {
+        **first,
+        "attributions": [{**first["attributions"][0], "source": {"segments": [[90000, 90010]], "text": ""}}],
+    }
     gold.write_text(json.dumps(past_end) + "\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"source: segments \[\(90000, 90010\)\] are outside the text"):
         load_polnear(polnear)
@@ -99,7 +102,9 @@ def test_attribution_scores_from_claims_by_hand() -> None:
     doc = load_polnear(POLNEAR)[0]  # sample-budget
     text = doc.article.text
 
-    def claim(i: int, name: str, content: tuple[int, int], source: tuple[int, int] | None, cue: tuple[int, int] | None) -> Claim:
+    def claim(
+        i: int, name: str, content: tuple[int, int], source: tuple[int, int] | None, cue: tuple[int, int] | None
+    ) -> Claim:
         return Claim(
             id=f"c{i}", statement="s", claimant=name, cue="said", kind=ClaimKind.fact, checkworthiness=1,
             spans=[_span(text, *content)],
@@ -151,7 +156,9 @@ def test_verdicts_map_to_stance_labels() -> None:
     base = CheckResult(given_claim=pair.claim, article=pair.article.meta, text=text, origin=ClaimOrigin.given,
                        match_score=1, claim=claim, run=_run())
     assert predicted_stance(base) == NO_VERDICT
-    disputed = base.model_copy(update={"verdict": Verdict(claim_id="c0", verdict=VerdictLabel.disputed, confidence=0.7, rationale="r")})
+    disputed = base.model_copy(
+        update={"verdict": Verdict(claim_id="c0", verdict=VerdictLabel.disputed, confidence=0.7, rationale="r")}
+    )
     assert predicted_stance(disputed) == "disagree"
 
 
@@ -164,13 +171,20 @@ def fake() -> Iterator[FakeOpenAI]:
         yield server
 
 
-def _evaluate(llm: LLM | None, out: Path, *, limit: int | None = None, verifier: str = "auto", polnear: bool = True) -> EvalReport:
+def _evaluate(
+    llm: LLM | None, out: Path, *, limit: int | None = None, verifier: str = "auto", polnear: bool = True
+) -> EvalReport:
     settings = Settings(cache_dir=out / "cache", verifier=verifier)
 
     async def go() -> EvalReport:
         try:
             return await evaluate(
-                llm, settings, out, fnc=load_fnc(FNC, limit), polnear=load_polnear(POLNEAR, limit) if polnear else [], limit=limit
+                llm,
+                settings,
+                out,
+                fnc=load_fnc(FNC, limit),
+                polnear=load_polnear(POLNEAR, limit) if polnear else [],
+                limit=limit,
             )
         finally:
             if llm is not None:
@@ -219,7 +233,8 @@ def test_eval_cache_is_ignored_for_another_model(fake: FakeOpenAI, tmp_path: Pat
     other = LLM(backend="openai", base_url=fake.base_url, api_key="test", model="other", timeout=10, max_attempts=2)
     before = fake.stats.requests
     report = _evaluate(other, out, limit=1, verifier="llm")
-    assert report.reused == 0 and fake.stats.requests - before == 2 + 2  # a check (denials, verify), an article (claims, verify)
+    # a check (denials, verify), an article (claims, verify)
+    assert report.reused == 0 and fake.stats.requests - before == 2 + 2
 
 
 def test_eval_with_the_trained_verifier_and_no_llm_scores_every_pair(tmp_path: Path) -> None:
@@ -249,11 +264,15 @@ def test_cli_eval_no_llm_scores_fnc_pairs_in_seconds(tmp_path: Path) -> None:
     metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["stance"]["pairs"] == 6 and metrics["backend"] == "none"
     # PolNeAR documents with no LLM: code's candidate claims, scored like the LLM's.
-    documents = runner.invoke(app, ["eval", "--no-llm", "--polnear", str(POLNEAR), "--out", str(tmp_path / "docs"), "-q"])
+    documents = runner.invoke(
+        app, ["eval", "--no-llm", "--polnear", str(POLNEAR), "--out", str(tmp_path / "docs"), "-q"]
+    )
     assert documents.exit_code == 0, documents.output
     attribution = json.loads((tmp_path / "docs" / "metrics.json").read_text(encoding="utf-8"))["attribution"]
     assert attribution["claims_per_article"] > 0 and attribution["claim_coverage"] > 0
-    refused = runner.invoke(app, ["eval", "--no-llm", "--verifier", "llm", "--fnc", str(FNC), "--out", str(tmp_path / "x")])
+    refused = runner.invoke(
+        app, ["eval", "--no-llm", "--verifier", "llm", "--fnc", str(FNC), "--out", str(tmp_path / "x")]
+    )
     assert refused.exit_code == 1 and "--no-llm" in refused.output
 
 

@@ -61,7 +61,9 @@ def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize("chosen_by", ["--backend", "the config file"])
-def test_a_backend_declared_here_runs_and_is_recorded_in_run_json(toyhost: ToyHost, tmp_path: Path, chosen_by: str) -> None:
+def test_a_backend_declared_here_runs_and_is_recorded_in_run_json(
+    toyhost: ToyHost, tmp_path: Path, chosen_by: str
+) -> None:
     out = tmp_path / "out"
     args = ["run", str(SEEDS / "council-stadium.txt"), "--out", str(out), "--no-stories", "--quiet"]
     env = {"FACTCHECK_MAX_ATTEMPTS": "1"}
@@ -81,7 +83,8 @@ def test_a_backend_declared_here_runs_and_is_recorded_in_run_json(toyhost: ToyHo
     assert manifest["cost"]["estimated_usd"] > 0
     [path] = (out / "articles").glob("*.json")
     article = ArticleResult.model_validate_json(path.read_text(encoding="utf-8"))
-    assert article.run.backend == "toyhost" and article.run.verifier == "trained"  # auto: the trained verifier on every backend
+    # auto: the trained verifier on every backend
+    assert article.run.backend == "toyhost" and article.run.verifier == "trained"
 
 
 def test_prices_and_the_cache_identity_come_from_the_registered_backend(toyhost: ToyHost) -> None:
@@ -93,9 +96,14 @@ def test_prices_and_the_cache_identity_come_from_the_registered_backend(toyhost:
 
 
 def test_an_unknown_backend_is_refused_with_the_registered_ones(toyhost: ToyHost, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["run", str(SEEDS / "council-stadium.txt"), "--out", str(tmp_path / "out"), "--backend", "toyhos"])
+    result = runner.invoke(
+        app, ["run", str(SEEDS / "council-stadium.txt"), "--out", str(tmp_path / "out"), "--backend", "toyhos"]
+    )
     assert result.exit_code == EXIT_NOTHING_RAN
-    assert "configuration: backend: unknown backend 'toyhos'; choose from embedded, openai, toyhost, auto" in result.output
+    assert (
+        "configuration: backend: unknown backend 'toyhos'; choose from embedded, openai, toyhost, auto"
+        in result.output
+    )
     assert not (tmp_path / "out").exists()
 
 

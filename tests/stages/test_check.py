@@ -35,7 +35,9 @@ LIBRARY = (SAMPLES / "fnc_sample" / "b2.txt").read_text(encoding="utf-8")
 def test_the_given_claim_is_built_on_its_most_similar_sentence() -> None:
     window = windows(LIBRARY)[0]
     claim = given_claim(window, "The building cost 14 million dollars")
-    assert (claim.id, claim.claimant, claim.kind, claim.checkworthiness) == (GIVEN_CLAIM_ID, ARTICLE_VOICE, ClaimKind.fact, 1.0)
+    assert (claim.id, claim.claimant, claim.kind, claim.checkworthiness) == (
+        GIVEN_CLAIM_ID, ARTICLE_VOICE, ClaimKind.fact, 1.0
+    )
     assert (claim.cue, claim.claimant_span) == ("none", None)  # the article says it in its own voice
     assert len(claim.spans) == 1
     span = claim.spans[0]
@@ -47,7 +49,10 @@ def test_a_given_claim_is_credited_to_whoever_the_article_credits_at_its_sentenc
     claim = given_claim(windows(LIBRARY)[0], "The library issued 412 new cards on its first day")
     assert "412 new cards" in claim.spans[0].text
     assert claim.cue == "according to"
-    assert claim.claimant_span is not None and LIBRARY[claim.claimant_span.start : claim.claimant_span.end] == claim.claimant
+    assert (
+        claim.claimant_span is not None
+        and LIBRARY[claim.claimant_span.start : claim.claimant_span.end] == claim.claimant
+    )
     opening = given_claim(windows(LIBRARY)[0], "The opening went smoothly")
     assert (opening.claimant, opening.cue) == ("Head librarian Omar Haddad", "said")
 
@@ -185,9 +190,8 @@ def test_without_an_llm_no_call_is_made_and_the_stance_model_judges() -> None:
 
 def test_cli_no_llm_answers_without_starting_a_model(tmp_path: Path) -> None:
     out = tmp_path / "checked.json"
-    result = runner.invoke(
-        app, ["check", "--no-llm", "--claim", "Elon Musk spoke with Vladimir Putin about Ukraine", str(SEED), "--out", str(out)]
-    )
+    result = runner.invoke(app, ["check", "--no-llm", "--claim", "Elon Musk spoke with Vladimir Putin about Ukraine",
+                                 str(SEED), "--out", str(out)])  # fmt: skip
     assert result.exit_code == 0, result.output
     checked = CheckResult.model_validate_json(out.read_text(encoding="utf-8"))
     assert checked.run.backend == "none" and checked.verdict is not None
@@ -218,7 +222,11 @@ def test_cli_pairs_write_jsonl_atomically(fake: FakeOpenAI, tmp_path: Path) -> N
 def test_the_seed_claim_without_a_model_asked_finds_musks_denial_by_rule(backend: str, llm: LLM) -> None:
     """No LLM, or the embedded model (asked nothing: it linked denials worse than code): Musk's denial is
     found by rule and linked to the claim; "did not immediately respond" is no denial."""
-    result = _check(None if backend == "none" else llm, SEED.read_text(encoding="utf-8"), "Elon Musk spoke with Vladimir Putin about Ukraine")
+    result = _check(
+        None if backend == "none" else llm,
+        SEED.read_text(encoding="utf-8"),
+        "Elon Musk spoke with Vladimir Putin about Ukraine",
+    )
     assert sum(u.calls for u in result.run.usage.values()) == 0 and result.run.backend == backend
     assert [d.speaker for d in result.denials] == ["Musk"] and result.denials[0].claim_ids == [result.claim.id]
     assert not any("did not immediately respond" in s.text for d in result.denials for s in d.spans)
@@ -231,7 +239,9 @@ def test_the_seed_claim_without_a_model_asked_finds_musks_denial_by_rule(backend
 
 @pytest.mark.vcr
 def test_seed_claim_is_checked_with_one_call_on_a_compatible_server(compatible_llm: LLM) -> None:
-    result = _check(compatible_llm, SEED.read_text(encoding="utf-8"), "Elon Musk spoke with Vladimir Putin about Ukraine")
+    result = _check(
+        compatible_llm, SEED.read_text(encoding="utf-8"), "Elon Musk spoke with Vladimir Putin about Ukraine"
+    )
     usage = {stage: u.calls for stage, u in result.run.usage.items()}
     assert usage["claims"] == 0 and usage["verify"] == 0 and 1 <= usage["denials"] <= 2  # re-asks counted
     assert result.verdict is not None and result.verdict.claim_id == result.claim.id

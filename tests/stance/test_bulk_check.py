@@ -23,12 +23,17 @@ def _article(topic: str) -> str:
     )
 
 
-def test_an_article_is_embedded_once_for_all_its_claims_however_far_apart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_article_is_embedded_once_for_all_its_claims_however_far_apart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Interleaved as a bulk file often is: each article's three claims five articles apart, and the
     # embedder remembering fewer texts than lie between them (as hundreds of articles overflow 4,096).
-    claims = {topic: [f"The council approved a {topic}", f"The {topic} will open next year", f"The {topic} costs too much"]
+    claims = {topic: [f"The council approved a {topic}", f"The {topic} will open next year",
+                      f"The {topic} costs too much"]
               for topic in TOPICS}  # fmt: skip
-    rows = [{"id": f"{topic}-{k}", "claim": claims[topic][k], "text": _article(topic)} for k in range(3) for topic in TOPICS]
+    rows = [
+        {"id": f"{topic}-{k}", "claim": claims[topic][k], "text": _article(topic)} for k in range(3) for topic in TOPICS
+    ]
     pairs = tmp_path / "pairs.jsonl"
     pairs.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
 

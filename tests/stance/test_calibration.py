@@ -36,7 +36,12 @@ def test_on_related_pairs_as_they_come_the_mean_probabilities_are_their_frequenc
     chosen = set(rng.choice(sorted({r["Body ID"] for r in related}), 25, replace=False).tolist())
     pairs = [r for r in related if r["Body ID"] in chosen]
     vectors = shared_embedder().embed([r["Headline"] for r in pairs])
-    rows = np.stack([pair_features(r["Headline"], v, read_article(bodies[r["Body ID"]])) for r, v in zip(pairs, vectors, strict=True)])
+    rows = np.stack(
+        [
+            pair_features(r["Headline"], v, read_article(bodies[r["Body ID"]]))
+            for r, v in zip(pairs, vectors, strict=True)
+        ]
+    )
     mean = model.load().stance_probabilities(rows).mean(axis=0)
     agree, disagree, discuss = mean
     assert len(pairs) >= 100

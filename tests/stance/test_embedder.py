@@ -44,7 +44,9 @@ def test_texts_asked_again_are_not_embedded_again_and_get_the_same_vectors(fresh
     np.testing.assert_allclose(np.linalg.norm(again, axis=1), 1.0, atol=1e-5)
 
 
-def test_memory_is_bounded_and_forgets_the_least_recently_asked(monkeypatch: pytest.MonkeyPatch, fresh: np.ndarray) -> None:
+def test_memory_is_bounded_and_forgets_the_least_recently_asked(
+    monkeypatch: pytest.MonkeyPatch, fresh: np.ndarray
+) -> None:
     monkeypatch.setattr(embedder_module, "RECENT_TEXTS", 2)
     embedder = Embedder()
     session = embedder._session = CountingSession(embedder._session)  # type: ignore[assignment]

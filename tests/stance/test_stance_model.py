@@ -40,11 +40,18 @@ def _claim(text: str, statement: str, sentence: str | None = None, claim_id: str
     )
 
 
-@pytest.mark.skipif(not FNC_TRAIN.is_dir() or not ARC_TRAIN.is_dir(), reason="needs ../shared/data/fnc1_train and arc_train")
-def test_training_runs_on_a_small_sample_and_writes_a_model_its_card_describes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.skipif(
+    not FNC_TRAIN.is_dir() or not ARC_TRAIN.is_dir(), reason="needs ../shared/data/fnc1_train and arc_train"
+)
+def test_training_runs_on_a_small_sample_and_writes_a_model_its_card_describes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     exported: list[train_module.Fitted] = []
     monkeypatch.setattr(train_module, "to_onnx", lambda fitted: exported.append(fitted) or to_onnx(fitted))
-    args = [str(FNC_TRAIN), str(ARC_TRAIN), "--sample", "12", "--folds", "2", "--out", str(tmp_path), "--cache", str(tmp_path / "cache")]
+    args = [
+        str(FNC_TRAIN), str(ARC_TRAIN), "--sample", "12", "--folds", "2",
+        "--out", str(tmp_path), "--cache", str(tmp_path / "cache"),
+    ]  # fmt: skip
     assert train(args) == 0
     assert list((tmp_path / "cache").glob("minilm-*.npz"))  # vectors kept for the next run
     artifact, card_file = tmp_path / model.ARTIFACT.name, tmp_path / model.CARD.name
@@ -54,11 +61,15 @@ def test_training_runs_on_a_small_sample_and_writes_a_model_its_card_describes(t
     for domain in ("fnc", "arc"):
         assert card["data"][domain]["bodies"] >= 12
         assert all(card["data"][domain]["stances"][s] > 0 for s in ("agree", "disagree", "discuss", "unrelated"))
-        assert len(card["validation"][domain]["folds"]) == 2 and 0 <= card["validation"][domain]["mean"]["macro_f1"] <= 1
+        assert (
+            len(card["validation"][domain]["folds"]) == 2 and 0 <= card["validation"][domain]["mean"]["macro_f1"] <= 1
+        )
     # Calibrated on the news pairs as they come: the card states their frequencies.
     stances = card["data"]["fnc"]["stances"]
     related = sum(stances[s] for s in model.STANCE_CLASSES)
-    assert card["calibration"]["stance"]["class_frequencies"] == {s: round(stances[s] / related, 4) for s in model.STANCE_CLASSES}
+    assert card["calibration"]["stance"]["class_frequencies"] == {
+        s: round(stances[s] / related, 4) for s in model.STANCE_CLASSES
+    }
     assert 0 < card["decision"]["debunks_threshold"] < 1
     fitted = model.StanceModel(artifact.read_bytes())
     rows = fitted.distribution(np.zeros((2, len(DENSE_NAMES)), dtype=np.float32))
@@ -69,7 +80,9 @@ def test_training_runs_on_a_small_sample_and_writes_a_model_its_card_describes(t
     # above it, where a threshold rounded to the nearest float32 sends a row down the other branch.
     (trained,) = exported
     corpus = sample_bodies(read_fnc(FNC_TRAIN), 12, train_module.SEED, per_stance=4 * 2)
-    features, _, _ = feature_rows(corpus, EmbeddingCache(tmp_path / "cache", _not_cached, embedder.MODEL_SHA256 + embedder.TOKENIZER_SHA256))
+    features, _, _ = feature_rows(
+        corpus, EmbeddingCache(tmp_path / "cache", _not_cached, embedder.MODEL_SHA256 + embedder.TOKENIZER_SHA256)
+    )
     for rows in (features, _rows_at_split_thresholds(trained, features)):
         p_related, p_stance = fitted.probabilities(rows)
         assert np.abs(p_related[:, 1] - trained.related_probability(rows)).max() <= 1e-5
@@ -120,7 +133,9 @@ def test_the_shipped_artifact_matches_its_card() -> None:
     assert (card["data"]["fnc"]["pairs"], card["data"]["arc"]["pairs"]) == (49_924, 11_979)
     assert (card["data"]["fnc"]["stances"]["disagree"], card["data"]["arc"]["stances"]["disagree"]) == (840, 1_421)
     for domain in ("fnc", "arc"):
-        assert set(card["validation"][domain]["mean"]) >= {"macro_f1", "f1_disagree", "f1_discuss", "ece10", "related_accuracy"}
+        assert set(card["validation"][domain]["mean"]) >= {
+            "macro_f1", "f1_disagree", "f1_discuss", "ece10", "related_accuracy"
+        }
     assert isinstance(model.load(), model.StanceModel)
 
 
@@ -182,14 +197,20 @@ def test_an_article_read_ahead_from_its_text_is_the_view_a_run_judges_with() -> 
 
 def test_a_claim_the_article_states_is_related_and_its_distribution_is_a_probability() -> None:
     view = read_article(ARTICLE)
-    claim = _claim(ARTICLE, "The city council approved a new stadium", "The city council approved a new stadium on Tuesday.")
+    claim = _claim(
+        ARTICLE, "The city council approved a new stadium", "The city council approved a new stadium on Tuesday."
+    )
     judgement = judge(view, claim, [])
     assert judgement.verdict is not VerdictLabel.not_addressed
     assert judgement.distribution[Stance.unrelated] < 0.5
     # The confidence is the calibrated probability of the stance the verdict names.
     stance = {VerdictLabel.supported: Stance.backs, VerdictLabel.unverified: Stance.reports,
-              VerdictLabel.disputed: Stance.debunks, VerdictLabel.refuted: Stance.debunks}[judgement.verdict]  # fmt: skip
-    assert 0 < judgement.confidence <= 1 and judgement.confidence == pytest.approx(judgement.distribution[stance], abs=1e-3)
+              VerdictLabel.disputed: Stance.debunks,
+              VerdictLabel.refuted: Stance.debunks}[judgement.verdict]  # fmt: skip
+    assert (
+        0 < judgement.confidence <= 1
+        and judgement.confidence == pytest.approx(judgement.distribution[stance], abs=1e-3)
+    )
 
 
 DENIED = (
@@ -221,7 +242,9 @@ def test_a_linked_denial_makes_a_claim_disputed_and_is_its_contradicting_evidenc
 
 def test_a_claim_that_reports_a_denial_is_never_refuted() -> None:
     view = read_article(DENIED)
-    claim = _claim(DENIED, "Mara Vell denied the report that she married her manager", "Vell denied the report on Saturday.")
+    claim = _claim(
+        DENIED, "Mara Vell denied the report that she married her manager", "Vell denied the report on Saturday."
+    )
     judgement = judge(view, claim, [])
     assert judgement.verdict is not VerdictLabel.refuted
 
