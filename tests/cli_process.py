@@ -46,8 +46,9 @@ def factcheck_bound_by_permissions(args: list[str], env: dict[str, str]) -> subp
 
 def run_args(inputs: Path, out: Path, base_url: str, *more: str) -> list[str]:
     # the LLM verifier too (auto is the trained one): these runs count claims and verify calls
-    return ["run", str(inputs), "--out", str(out), "--base-url", base_url, "--model", "gpt-4o-mini", "--verifier", "llm",
-            *more]
+    return [
+        "run", str(inputs), "--out", str(out), "--base-url", base_url, "--model", "gpt-4o-mini", "--verifier", "llm", *more
+    ]
 
 
 def factcheck_in_terminal(args: list[str], env: dict[str, str], *, timeout: float = 60) -> tuple[int | None, str]:
