@@ -47,7 +47,8 @@ def factcheck_bound_by_permissions(args: list[str], env: dict[str, str]) -> subp
 def run_args(inputs: Path, out: Path, base_url: str, *more: str) -> list[str]:
     # the LLM verifier too (auto is the trained one): these runs count claims and verify calls
     return [
-        "run", str(inputs), "--out", str(out), "--base-url", base_url, "--model", "gpt-4o-mini", "--verifier", "llm", *more
+        "run", str(inputs), "--out", str(out), "--base-url", base_url, "--model", "gpt-4o-mini",
+        "--verifier", "llm", *more,
     ]
 
 
