@@ -69,7 +69,8 @@ def eval_command(
     from pipeline.llm.cache import CacheError
     from pipeline.llm.embedded import EmbeddedModelError
     from pipeline.llm.errors import LLMError
-    from pipeline.llm.factory import open_llm
+    from pipeline.cli._model import open_model
+    from pipeline.stages.registry import ANALYZE, CHECK
     from pipeline.stance.embedder import EmbeddingModelError
     from pipeline.stance.model import StanceModelError
 
@@ -88,7 +89,7 @@ def eval_command(
     fnc_pairs, polnear_docs = _load_datasets(fnc, polnear, limit, per_label)
     datasets = {name: str(path) for name, path in (("fnc", fnc), ("polnear", polnear)) if path is not None}
     try:
-        with nullcontext(None) if no_llm else open_llm(settings) as llm:
+        with nullcontext(None) if no_llm else open_model(settings, (*ANALYZE, *CHECK)) as llm:
             _use_response_cache(llm, settings)
             result = asyncio.run(
                 evaluate(
