@@ -142,12 +142,13 @@ def stance_model() -> Check:
     try:
         model.load()
     except model.StanceModelError as error:
-        return Check("stance model", False, str(error), "python -m pipeline.stance.train ../shared/data/fnc1_train")
+        fix = "python -m pipeline.stance.train ../shared/data/fnc1_train ../shared/data/arc_train"
+        return Check("stance model", False, str(error), fix)
     card = model.card()
-    return Check(
-        "stance model", True,
-        f"{model.ARTIFACT.name} sha256 {str(card['sha256'])[:16]}… verified, trained {card.get('trained_at', '?')}",
-    )
+    data = card.get("data") or {}
+    parts = [f"{name} {part['pairs']:,}" for name, part in data.items() if isinstance(part, dict) and "pairs" in part]
+    trained = f"trained on {' + '.join(parts)} pairs" if parts else "its card names its data"
+    return Check("stance model", True, f"{model.ARTIFACT.name} sha256 {str(card['sha256'])[:16]}… verified, {trained}")
 
 
 def chromium() -> Check:
