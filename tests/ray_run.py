@@ -23,7 +23,8 @@ TIMINGS = ("seconds", "started_at")
 def settings_for(tmp_path: Path, fake: FakeOpenAI | None = None, cache: str = "cache", **overrides: object) -> Settings:
     values: dict[str, object] = {"cache_dir": tmp_path / cache, "timeout": 5.0, "max_attempts": 4, "concurrency": 2}
     if fake is not None:
-        values.update(backend="openai", base_url=fake.base_url, api_key="test", model=MODEL)
+        # the LLM verifier too (auto is the trained one): these tests count claims and verify calls
+        values.update(backend="openai", base_url=fake.base_url, api_key="test", model=MODEL, verifier="llm")
     return Settings(**{**values, **overrides})
 
 
