@@ -31,7 +31,7 @@ def one_run(folder: Path, concurrency: int, slots: int) -> dict[str, float]:
     env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
     env["FACTCHECK_EMBEDDED_SLOTS"] = str(slots)
     command = [sys.executable, "-m", "pipeline.cli", "run", str(folder), "--out", str(out / "o"), "--no-cache", "-q",
-               "--concurrency", str(concurrency), "--verifier", "llm"]  # fmt: skip
+               "--concurrency", str(concurrency), "--verifier", "llm", "--follow-symlinks"]  # fmt: skip
     started = time.perf_counter()
     subprocess.run(command, cwd=ROOT, env=env, check=True)
     wall = time.perf_counter() - started

@@ -196,7 +196,14 @@ def discover_or_fail(
 ) -> tuple[Inputs, list[str]]:
     files, skipped = discover(paths, exclude, follow_symlinks)
     if not files:  # stops at the first article file found
-        raise NoArticlesError("; ".join(skipped[:3]) or f"{', '.join(map(str, paths))}: no article files found")
+        if skipped:
+            raise NoArticlesError("; ".join(skipped[:3]))
+        # Say why: what the walk left out (a link outside the folder, a file of another type).
+        passed: list[str] = []
+        for _ in files.walk(passed.append, lambda _source, reason: passed.append(reason)):
+            pass
+        why = f" ({'; '.join(passed[:3])}{'; …' if len(passed) > 3 else ''})" if passed else ""
+        raise NoArticlesError(f"{', '.join(map(str, paths))}: no article files found{why}")
     return files, skipped
 
 

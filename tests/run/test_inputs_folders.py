@@ -124,3 +124,21 @@ def test_a_symlinked_file_pointing_outside_the_input_folder_is_named_and_not_rea
     followed = no_llm_run([inputs], tmp_path / "out2", tmp_path, "--follow-symlinks")
     assert followed.returncode == 0, followed.stderr
     assert "2 analysed" in followed.stderr
+
+
+def test_a_folder_of_links_outside_it_says_why_it_has_no_articles(tmp_path: Path) -> None:
+    """Only links to files elsewhere (a bench linking a dataset in place): "no article files found"
+    alone hid why; the error names the link and the flag that reads it."""
+    elsewhere = tmp_path / "data"
+    write_articles(elsewhere, 2)
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for path in sorted(elsewhere.iterdir()):
+        os.symlink(path, inputs / path.name)
+    done = no_llm_run([inputs], tmp_path / "out", tmp_path)
+    assert done.returncode == 1, done.stderr
+    [line] = [line for line in done.stderr.splitlines() if line.strip()]
+    assert "no article files found" in line and "--follow-symlinks reads it" in line and "article-00000.txt" in line
+    assert not (tmp_path / "out" / "articles").exists()
+    followed = no_llm_run([inputs], tmp_path / "out", tmp_path, "--follow-symlinks")
+    assert followed.returncode == 0 and "2 analysed" in followed.stderr
