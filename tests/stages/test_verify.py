@@ -168,9 +168,10 @@ def test_a_rationale_shorter_than_the_cap_is_whole_even_without_a_full_stop() ->
     assert _finished(at_cap) == at_cap[: at_cap.rindex(" ")] + "…"
 
 
-def test_verify_stays_a_tool_call_under_the_grammar_when_the_llm_writes_json_as_text() -> None:
-    # The embedded model writes the claims' JSON as text; verify keeps the grammar, which holds the
-    # answer to the listed claim ids and the labels their schema allows.
+def test_verify_stays_under_the_grammar_when_the_llm_writes_json_as_text() -> None:
+    # The embedded model writes JSON as text; verify keeps the grammar (response_format's JSON schema,
+    # which llama.cpp's server applies: it made no tool call), holding the answer to the listed claim
+    # ids and the labels their schema allows.
     sent: list[dict[str, object]] = []
 
     def answer_with(body: dict[str, object]) -> str:
@@ -182,5 +183,7 @@ def test_verify_stays_a_tool_call_under_the_grammar_when_the_llm_writes_json_as_
         json_as_text=True,
     ).value
     [body] = sent
-    assert body["tools"][0]["function"]["name"] == "VerdictsResponse"  # type: ignore[index]
+    assert "tools" not in body
+    assert body["response_format"]["type"] == "json_schema"  # type: ignore[index]
+    assert body["response_format"]["json_schema"]["name"] == "VerdictsResponse"  # type: ignore[index]
     assert verdict.verdict == "unverified"
