@@ -82,6 +82,9 @@ async def analyze(
     if options.verifier == "trained":
         # One judgement per claim over the whole article, after the windows are merged.
         verdicts = await judge_with_stance_model(article.text, claims, denials, usage, attributions)
+    elif unjudged := [c for c in claims if c.id not in {v.claim_id for v in verdicts}]:
+        # The LLM verifier's answer was unusable for these (see warnings): the stance model's verdicts stand in.
+        verdicts += await judge_with_stance_model(article.text, unjudged, denials, usage, attributions)
     return ArticleResult(
         article=article.meta,
         text=article.text,

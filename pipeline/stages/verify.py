@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pipeline.llm.errors import InvalidOutputError
 from pipeline.llm._label_probability import label_probabilities
 from pipeline.stages._stage import Analysis, Stage, StageOutput, messages
 from pipeline.text import prompts
@@ -95,7 +96,12 @@ def _view(window: Window, denial: Denial) -> _DenialView:
 
 
 async def _verify(llm: LLM, analysis: Analysis) -> StageOutput[list[Verdict]]:
-    return await verify_claims(llm, analysis.window, analysis.claims, analysis.denials)
+    """An answer nothing usable survives of (cut at max_tokens on an article of many claims) leaves
+    the window's claims without the model's verdicts: ``analyze`` has the stance model judge them."""
+    try:
+        return await verify_claims(llm, analysis.window, analysis.claims, analysis.denials)
+    except InvalidOutputError as error:
+        return StageOutput([], error.usage or Usage(), [f"verify: {error}; the stance model judges these claims"])
 
 
 STAGE = Stage(

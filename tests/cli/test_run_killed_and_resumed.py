@@ -33,10 +33,10 @@ def test_exit_codes_and_skipped_files(fake: FakeOpenAI, tmp_path: Path) -> None:
     assert ok.returncode == 0, ok.stderr
     assert "scan.pdf: skipped" in ok.stderr and "4 analysed" in ok.stderr
 
-    fake.faults = Faults(invalid_json=1.0, max_faults_per_request=99, target=marker(1))
+    fake.faults = Faults(server_error=1.0, max_faults_per_request=99, target=marker(1))  # no answer at all
     some = factcheck(run_args(inputs, tmp_path / "some", fake.base_url, "--quiet", "--no-cache"), env)
     assert some.returncode == EXIT_SOME_FAILED, some.stderr
-    assert "article-00001.txt: failed at verify" in some.stderr  # claims went on in the article's words
+    assert "article-00001.txt: failed at claims" in some.stderr
 
     with socket.socket() as closed:  # a port nobody listens on
         closed.bind(("127.0.0.1", 0))

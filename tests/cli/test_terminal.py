@@ -24,7 +24,7 @@ def fake() -> Iterator[FakeOpenAI]:
 
 def test_a_failing_article_in_a_terminal_is_printed_once_and_the_run_finishes(fake: FakeOpenAI, tmp_path: Path) -> None:
     write_articles(tmp_path / "in", 9)
-    fake.faults = Faults(invalid_json=1.0, max_faults_per_request=99, target=marker(4))
+    fake.faults = Faults(server_error=1.0, max_faults_per_request=99, target=marker(4))  # no answer at all
     code, shown = factcheck_in_terminal(
         run_args(tmp_path / "in", tmp_path / "out", fake.base_url, "--no-cache"), env_for(tmp_path), timeout=60
     )

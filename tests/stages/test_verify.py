@@ -16,7 +16,7 @@ from pipeline.stages import verify as verify_stage
 from pipeline.stages.verify import _finished
 from pipeline.testing.fake_openai import completion
 from pipeline.text.document import windows
-from schemas import Claim, ClaimKind, Denial, DenialKind
+from schemas import ArticleResult, Claim, ClaimKind, Denial, DenialKind
 from schemas.verdicts import RATIONALE_CHARS
 
 SEED = SEED_FILE.read_text(encoding="utf-8")
@@ -187,3 +187,33 @@ def test_verify_stays_under_the_grammar_when_the_llm_writes_json_as_text() -> No
     assert body["response_format"]["type"] == "json_schema"  # type: ignore[index]
     assert body["response_format"]["json_schema"]["name"] == "VerdictsResponse"  # type: ignore[index]
     assert verdict.verdict == "unverified"
+
+
+def test_an_unusable_verify_answer_leaves_the_stance_models_verdicts_not_a_failed_article() -> None:
+    """--verifier llm: an answer nothing survives of (here, tool arguments that break the schema on
+    every attempt; on the embedded 1.5B, an answer cut at max_tokens) failed the whole article. Now
+    every claim has a verdict, the stance model's, and a warning says so."""
+    from pipeline.stages.analyze import analyze
+    from pipeline.stages.options import AnalysisOptions
+    from pipeline.testing.fake_openai import FakeOpenAI, Faults
+    from pipeline.text.ingest import make_article
+    from schemas.verdicts import ConfidenceBasis
+
+    faults = Faults(by_target={"VerdictsResponse": "bad_tool_call"}, max_faults_per_request=10)
+    with FakeOpenAI(faults=faults) as fake:
+
+        async def go() -> ArticleResult:
+            llm = LLM(
+                backend="openai", base_url=fake.base_url, api_key="test", model="fake", timeout=10, max_attempts=2
+            )
+            try:
+                return await analyze(llm, make_article(SEED, "seed"), AnalysisOptions(verifier="llm"))
+            finally:
+                await llm.close()
+
+        result = asyncio.run(go())
+        assert fake.stats.by_tool["VerdictsResponse"] >= 1
+    assert result.claims and {v.claim_id for v in result.verdicts} == {c.id for c in result.claims}
+    assert all(v.confidence_basis is ConfidenceBasis.stance_model for v in result.verdicts)
+    assert any("the stance model judges these claims" in w for w in result.warnings)
+    assert result.run.usage["verify"].calls >= 1  # the unusable answers were paid for: they are counted
