@@ -78,7 +78,7 @@ def check_command(
             llm_context = nullcontext(None)
         else:  # the openai SDK, instructor and the embedded server's code: only when a model is asked
             from pipeline.llm.embedded import EmbeddedModelError
-            from pipeline.cli._model import open_model
+            from pipeline.run.model import open_model
             from pipeline.stages.registry import CHECK
 
             failures += (EmbeddedModelError,)

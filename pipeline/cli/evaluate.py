@@ -69,7 +69,7 @@ def eval_command(
     from pipeline.llm.cache import CacheError
     from pipeline.llm.embedded import EmbeddedModelError
     from pipeline.llm.errors import LLMError
-    from pipeline.cli._model import open_model
+    from pipeline.run.model import open_model
     from pipeline.stages.registry import ANALYZE, CHECK
     from pipeline.stance.embedder import EmbeddingModelError
     from pipeline.stance.model import StanceModelError

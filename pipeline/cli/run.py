@@ -191,7 +191,7 @@ def _open_model(settings: "Settings", engine: str) -> "AbstractContextManager[LL
     """The run's model. Not started when no stage asks it (the embedded model answers no question of
     ``run`` better than code: docs/model-questions.md), only named in the results. With --engine ray
     the actors open it on their machines; the driver only names it."""
-    from pipeline.cli._model import open_model
+    from pipeline.run.model import open_model
     from pipeline.stages.registry import ANALYZE
 
     if engine == "ray":

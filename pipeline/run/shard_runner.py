@@ -20,21 +20,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.llm.named import embedded_named
-from pipeline.stages.registry import asks_model
 from pipeline.llm.backends import chosen_backend
 from pipeline.llm.cache import ResponseCache
 from pipeline.llm.costs import Tally
 from pipeline.llm.factory import open_llm, use_transport_stack
 from pipeline.llm.limiter import AdaptiveLimiter
 from pipeline.llm.prices import ModelPrice
+from pipeline.run.model import open_model
 from pipeline.run.analysis import Outcome, arrival
 from pipeline.run.dispatch import PathReport
 from pipeline.run.inputs import iter_articles
 from pipeline.run.output import load_result, result_path
 from pipeline.run.scheduler import Scheduler
 from pipeline.settings import Settings
-from pipeline.stages.registry import STAGE_BY_TOOL
+from pipeline.stages.registry import ANALYZE, STAGE_BY_TOOL
 from pipeline.text.ingest import Article
 
 if TYPE_CHECKING:
@@ -69,11 +68,8 @@ class ShardRunner:
         self.cache = ResponseCache(node_local(settings.cache_dir) / "responses") if settings.cache else None
         self._open = ExitStack()
         self.llm: LLM | None = None
-        backend = chosen_backend(settings).name
-        if not no_llm and backend == "embedded" and not asks_model(settings.resolved_verifier(backend), backend):
-            self.llm = embedded_named(settings)  # type: ignore[assignment]  # no stage asks it: not started
-        elif not no_llm:
-            self.llm = self._open.enter_context(open_llm(_on_this_node(settings)))
+        if not no_llm:  # not started when no stage asks it (the embedded model in run): only named
+            self.llm = self._open.enter_context(open_model(_on_this_node(settings), ANALYZE))
             use_transport_stack(
                 self.llm, limiter=self.limiter, price=price, cache=self.cache, stage_by_tool=STAGE_BY_TOOL
             )
