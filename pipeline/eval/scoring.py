@@ -57,7 +57,8 @@ def score_attribution(docs: Sequence[PolnearDoc], results: dict[str, ArticleResu
     for doc in docs:
         result = results[doc.id]
         predicted_claims += len(result.claims)
-        standalone += sum(stands_alone(c.statement) for c in result.claims)  # checked anew: old results too
+        # Checked anew, against the article: old results too.
+        standalone += sum(stands_alone(c.statement, result.text) for c in result.claims)
         claim_spans = [(s.start, s.end) for c in result.claims for s in c.spans]
         for attribution in doc.attributions:
             if attribution.content:
@@ -134,8 +135,7 @@ def score_calibration(
         ece_10=m.expected_calibration_error(confidences, correct, 10),
         brier=m.brier_score(confidences, correct),
         bins=[
-            ReliabilityBin(lo=b.lo, hi=b.hi, count=b.count, confidence=b.confidence, accuracy=b.accuracy)
-            for b in bins
+            ReliabilityBin(lo=b.lo, hi=b.hi, count=b.count, confidence=b.confidence, accuracy=b.accuracy) for b in bins
         ],
     )
 

@@ -45,9 +45,9 @@ from pipeline.text.lexicon import (
     any_of,
     third_person,
 )
-from pipeline.text.people import Person, fits, innermost_quotation, known_person, mentioned
+from pipeline.text.people import Person, fits, innermost_quotation, known_person, mentioned, names_a_person
 from pipeline.text.sentences import split_sentences
-from pipeline.text.standalone import CUT_BEFORE_CUE, problems
+from pipeline.text.standalone import CUT_BEFORE_CUE, GENERIC_PERSON, problems
 from schemas import Attribution
 
 LONG_WORDS = 30  # a statement is at most about 30 words
@@ -85,8 +85,8 @@ def code_statement(window: Window, candidate: Candidate) -> Statement:
     text = resolved(window, candidate, text)
     quoted = _as_quotation(window, candidate, described) if _SPEAKING.search(_unquoted(text)) else None
     if quoted is not None:
-        return Statement(quoted, tuple(via), tuple(problems(quoted)), quote=True)
-    return Statement(text, tuple(via), tuple(problems(text)))
+        return Statement(quoted, tuple(via), tuple(problems(quoted, window.text)), quote=True)
+    return Statement(text, tuple(via), tuple(problems(text, window.text)))
 
 
 # "told the committee in an interview Monday that …": the addressee, venue and time belong to the cue.
@@ -108,7 +108,7 @@ def written_statement(window: Window, written: str, candidate: Candidate) -> Sta
     does not stand alone): code's words stand then."""
     text, chain = unattributed(" ".join(written.split()), [candidate.claimant, *candidate.via])
     text = resolved(window, candidate, text)
-    if len(text.split()) < MIN_STATEMENT_WORDS or _names_no_one_here(text, window.text) or problems(text):
+    if len(text.split()) < MIN_STATEMENT_WORDS or _names_no_one_here(text, window.text) or problems(text, window.text):
         return None
     return Statement(text, tuple(chain[1:]))
 
@@ -118,7 +118,7 @@ def needs_writing(window: Window, candidate: Candidate, statement: str) -> bool:
     long; a proposal is always code's (its sentence, however long, says who proposed what)."""
     if proposal_statement(window, candidate) is not None:
         return False
-    return bool(problems(statement)) or len(statement.split()) > LONG_WORDS
+    return bool(problems(statement, window.text)) or len(statement.split()) > LONG_WORDS
 
 
 def is_aside(window: Window, candidate: Candidate) -> bool:
@@ -152,7 +152,8 @@ def statement_text(text: str) -> str:
 # A leading "that" is the complementiser ("said that …"), unless it points back ("that outcome").
 _OPENING = re.compile(
     r"^[\s“”\"'‘’(]*(that\s+(?!(?:" + "|".join(POINTING_NOUNS.split()) + r")\b))?"
-    r"((him|her|me|them|us)\s+)?", re.IGNORECASE
+    r"((him|her|me|them|us)\s+)?",
+    re.IGNORECASE,
 )
 
 
@@ -353,6 +354,13 @@ def quotation_speaker(window: Window, position: int) -> tuple[Attribution, str] 
             or a.cue.start >= end and _follows(window.text[end : a.cue.start])
         )
     ]  # fmt: skip
+    if not near:  # '“My business got bad,” Mr. Hutto said. “We kept the doors open …”': the same speaker goes on
+        near = [
+            a for a in window.attributions
+            if a.source is not None and a.content is not None and a.content.end <= a.cue.start <= a.cue.end <= start
+            and _continues(window.text[a.cue.end : start])
+            and innermost_quotation(window.text, a.content.start) is not None
+        ]  # fmt: skip
     if not near:
         return None
     speaker = min(near, key=lambda a: min(abs(start - a.cue.end), abs(a.cue.start - end)))
@@ -362,6 +370,11 @@ def quotation_speaker(window: Window, position: int) -> tuple[Attribution, str] 
 def _introduces(between: str) -> bool:
     """'Bremmer wrote: “…', 'said, “…': a cue opening the quotation (not one ending the sentence before)."""
     return len(between) <= 40 and bool(re.fullmatch(r"[^.!?\n“”]*[:,]\s*", between))
+
+
+def _continues(between: str) -> bool:
+    """'… Mr. Hutto said. “…': the end of the sentence whose quotation the cue closes, and nothing else."""
+    return len(between) <= 40 and bool(re.fullmatch(r"[^.!?\n“”\"]*\.\s*", between))
 
 
 def _follows(between: str) -> bool:
@@ -473,9 +486,11 @@ def _they(window: Window, candidate: Candidate, text: str) -> str:
 def _third_person(window: Window, candidate: Candidate, text: str) -> str:
     """ "He hoped …" as the one person who fits: the candidate's own source first (in "Park said he
     …", "he" is Park unless the gender says otherwise), else the people the sentences before name."""
-    unquoted = re.sub(r"“[^“”]*”", lambda m: " " * len(m.group()), text)
+    blank = lambda m: " " * len(m.group())  # noqa: E731 - offsets stay those of ``text``
+    unquoted = GENERIC_PERSON.sub(blank, re.sub(r"“[^“”]*”", blank, text))  # "whether he or she …" is anyone
     pronoun = _THIRD_PERSON.search(unquoted)
-    if pronoun is None or mentioned(unquoted[: pronoun.start()], window.text):
+    before = unquoted[: pronoun.start()] if pronoun is not None else ""
+    if pronoun is None or names_a_person(before, window.text):  # "Mr. Bush … his party": named
         return text
     word = pronoun.group()
     person = _referent(window, candidate, word)
@@ -496,16 +511,68 @@ _NOUN_NEXT = re.compile(
 
 
 def _referent(window: Window, candidate: Candidate, pronoun: str) -> Person | None:
-    """The one person who fits the pronoun among those the attribution chain and the sentences up to
-    the candidate name (the sentence before, and its own before the content); None unless exactly one."""
-    chain = [known_person(name, window.text) for name in (candidate.claimant, *candidate.via)]
-    named = {p.name: p for p in chain if p is not None}
+    """The one person who fits the pronoun, nearest first: those the attribution chain, the sentence
+    before and the candidate's own words before its content name; if none fits there, the sentences
+    further back, one at a time (up to ``CONTEXT_SENTENCES``). Two or more fit: a pronoun opening
+    the article's own sentence is the person the sentence before opens on (its subject: "Amanda
+    Renteria is … . She has experience …"); else None. In a speaker's own quoted words "he" is
+    never the speaker ("“He says what everyone wants to say,” Moody said": not Moody)."""
+    speaker = _quoted_speaker(window, candidate)
+
+    def fitting(found: list[Person | None]) -> dict[str, Person]:
+        return {p.name: p for p in found if p is not None and fits(p, pronoun) and p != speaker}
+
     first = min(candidate.sentences, default=None)
-    if first is not None and first in window.numbers:
-        start = window.sentence(first - 1).start if first - 1 in window.numbers else window.sentence(first).start
-        named |= {p.name: p for p in mentioned(window.text[start : candidate.content.start], window.text)}
-    fitting = [p for p in named.values() if fits(p, pronoun)]
-    return fitting[0] if len(fitting) == 1 else None
+    chain = fitting([known_person(name, window.text) for name in (candidate.claimant, *candidate.via)])
+    if first is None or first not in window.numbers:
+        return next(iter(chain.values())) if len(chain) == 1 else None
+    start = window.sentence(first - 1).start if first - 1 in window.numbers else window.sentence(first).start
+    near = chain | fitting(list(mentioned(window.text[start : candidate.content.start], window.text)))
+    if len(near) == 1:
+        return next(iter(near.values()))
+    if len(near) > 1:
+        return _subject_before(window, candidate, first, near)
+    if candidate.cue != "none" and speaker is None:  # "who said he …": someone the article does not name
+        return None
+    for number in range(first - 2, first - 1 - CONTEXT_SENTENCES, -1):
+        if number not in window.numbers:
+            break
+        further = fitting(list(mentioned(window.sentence(number).text, window.text)))
+        if further:
+            return next(iter(further.values())) if len(further) == 1 else None
+    return None
+
+
+# The sentence's subject, when it opens on a name: "Amanda Renteria is …", "On Saturday, Sen. Bernie Sanders …".
+_OPENS_ON_NAME = re.compile(
+    r"^\W*(?:[^,.;:]{1,30},\s+)?(?:(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Former|President)\.?\s+)*"
+    r"(?P<name>[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*)"
+)
+
+
+def _subject_before(window: Window, candidate: Candidate, first: int, fitting: dict[str, Person]) -> Person | None:
+    """Of several people who fit, the subject of the sentence before, for a pronoun that opens the
+    article's own sentence (the subject carries on: centering's preference); None otherwise."""
+    if candidate.cue != "none" or first - 1 not in window.numbers:
+        return None
+    if window.text[window.sentence(first).start : candidate.content.start].strip():
+        return None
+    opening = _OPENS_ON_NAME.match(window.sentence(first - 1).text)
+    person = known_person(opening["name"], window.text) if opening is not None else None
+    return person if person is not None and person.name in fitting else None
+
+
+def _quoted_speaker(window: Window, candidate: Candidate) -> Person | None:
+    """The person whose own quotation the candidate's content is, if the article names them: the
+    content opens the quotation, and the quotation's speaker is the candidate's own source (a quote
+    mark paired wrongly earlier in a paragraph makes neither true)."""
+    quotation = innermost_quotation(window.text, candidate.content.start)
+    if quotation is None or window.text[quotation[0] : candidate.content.start].strip("“\"'‘ "):
+        return None
+    speaking = quotation_speaker(window, candidate.content.start)
+    speaker = known_person(speaking[1], window.text) if speaking is not None else None
+    source = known_person(candidate.via[-1] if candidate.via else candidate.claimant, window.text)
+    return speaker if speaker is not None and speaker == source else None
 
 
 _PROPOSAL = re.compile(

@@ -72,6 +72,25 @@ def person_name(phrase: str) -> str | None:
 def people(text: str) -> dict[str, Person]:
     """Every name word the article uses for a person (lower case: "musk", "elon") -> that person. A
     word two people share ("Lee" for Ann Lee and Tom Lee) names neither."""
+    by_word = _name_words(text)
+    names = {word: next(iter(found)) for word, found in by_word.items() if len(found) == 1}
+    genders = _genders(text, names)
+    return {word: Person(name, genders.get(name)) for word, name in names.items()}
+
+
+def names_a_person(text: str, article: str) -> bool:
+    """Whether ``text`` names someone the article names as a person: a word of their name ("Bush",
+    even where two Bushes share it), or a titled name ("Mr. Bush"). "Instead", "News" or "Iran's"
+    opening a sentence name no one."""
+    words = _name_words(article)
+    return bool(_TITLED.search(text)) or any(
+        re.sub(r"[’']s$", "", w).lower() in words for w in re.findall(r"[A-Z][\w’'-]+", text)
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _name_words(text: str) -> dict[str, frozenset[str]]:
+    """Each word of a person's name (lower case) -> the full names it is a word of."""
     full = {
         n for m in _NAME.finditer(text) if (n := person_name(m.group())) and len(n.split()) >= 2 and len(n.split()) <= 4
     }
@@ -87,24 +106,40 @@ def people(text: str) -> dict[str, Person]:
         for word in name.split():
             if len(word) > 2 and not word.endswith("."):
                 by_word.setdefault(word.lower(), set()).add(name)
-    names = {word: next(iter(found)) for word, found in by_word.items() if len(found) == 1}
-    genders = _genders(text, names)
-    return {word: Person(name, genders.get(name)) for word, name in names.items()}
+    return {word: frozenset(found) for word, found in by_word.items()}
 
 
 def mentioned(text: str, article: str) -> list[Person]:
     """The people ``text`` names, in order, each once (names resolved against the whole ``article``)."""
     known = people(article)
     found: dict[str, Person] = {}
-    for word in re.findall(r"[A-Z][\w’'-]+", text):
-        person = known.get(re.sub(r"[’']s$", "", word).lower())
+    for match in re.finditer(r"[A-Z][\w’'-]+", text):
+        word = re.sub(r"[’']s$", "", match.group())
+        person = known.get(word.lower()) or _titled(text[: match.start()], word, article)
         if person is not None:
             found.setdefault(person.name, person)
     return list(found.values())
 
 
+_HONORIFIC = re.compile(r"\b(Mr|Mrs|Ms|Miss)\.?\s+$")
+
+
+def _titled(before: str, word: str, article: str) -> Person | None:
+    """ "Mr. Bush" where the article names three Bushes: the person as the article titles them (its
+    own way of saying which), with the title's gender."""
+    title = _HONORIFIC.search(before)
+    if title is None or len(_name_words(article).get(word.lower(), ())) < 2:
+        return None
+    honorific = title.group(1).lower()
+    gender = "male" if honorific in MALE_TITLES else "female" if honorific in FEMALE_TITLES else None
+    return Person(f"{title.group(1)}. {word}", gender)
+
+
 def known_person(name: str, article: str) -> Person | None:
     """The person a name or a claimant names ("Bremmer", "the Eurasia Group’s Ian Bremmer")."""
+    titled = re.fullmatch(r"\W*((?:Mr|Mrs|Ms|Miss)\.?\s+)([A-Z][\w’'-]+)\W*", name)
+    if titled is not None and (person := _titled(titled.group(1), titled.group(2), article)) is not None:
+        return person
     phrase = person_name(name) or re.split(r"[’']s\s+", name)[-1]
     known = people(article)
     named = {known[w.lower()] for w in re.findall(r"[\w-]+", phrase or "") if w.lower() in known}

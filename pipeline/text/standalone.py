@@ -24,6 +24,7 @@ from pipeline.text.lexicon import (
     VAGUE_REFERENCES,
     any_of,
 )
+from pipeline.text.people import names_a_person
 
 
 def _alt(words: str) -> str:
@@ -48,7 +49,9 @@ _OPENINGS = re.compile(
 )
 _THIRD_PERSON = any_of(" ".join(THIRD_PERSON_SINGULAR))
 # "whether he or she is a citizen": anyone, not someone the article introduced.
-_GENERIC = re.compile(r"\b(?:he or she|she or he|his or her|her or his|him or her|himself or herself)\b", re.IGNORECASE)
+GENERIC_PERSON = re.compile(
+    r"\b(?:he or she|she or he|his or her|her or his|him or her|himself or herself)\b", re.IGNORECASE
+)
 # A definite phrase that points back at what the article introduced, with nothing after it that says
 # which ("the proposal that the West recognize …" and "the idea of a quid pro quo" stand alone).
 _POINTING = re.compile(
@@ -64,15 +67,19 @@ CUT_BEFORE_CUE = re.compile(
 )
 
 
-def problems(statement: str) -> list[str]:
-    """Why ``statement`` does not stand alone, one short reason each; [] when it does."""
+def problems(statement: str, article: str | None = None) -> list[str]:
+    """Why ``statement`` does not stand alone, one short reason each; [] when it does. With the
+    ``article`` it was read from, "he" needs a person the article names before it ("Instead she …"
+    names no one); without, any capitalised word will do."""
     found: list[str] = []
-    unquoted = _GENERIC.sub(" ", _QUOTED.sub(" ", statement))
+    unquoted = GENERIC_PERSON.sub(" ", _QUOTED.sub(" ", statement))
     if _OPENINGS.match(statement):
         found.append("opens on a pronoun")
     else:
         pronoun = _THIRD_PERSON.search(unquoted)
-        if pronoun is not None and not names_in(unquoted[: pronoun.start()]):
+        before = unquoted[: pronoun.start()] if pronoun is not None else ""
+        named = names_a_person(before, article) if article is not None else bool(names_in(before))
+        if pronoun is not None and not named:
             found.append(f"'{pronoun.group()}' before anyone is named")
     speaking = next((m for m in _SPEAKING.finditer(unquoted) if m.group() != "US"), None)  # "the US economy"
     if speaking is not None:
@@ -85,5 +92,5 @@ def problems(statement: str) -> list[str]:
     return found
 
 
-def stands_alone(statement: str) -> bool:
-    return not problems(statement)
+def stands_alone(statement: str, article: str | None = None) -> bool:
+    return not problems(statement, article)

@@ -11,7 +11,9 @@ from recording import SEED
 from pipeline.llm.client import LLM
 from pipeline.stages import claims as claims_stage
 from pipeline.stages.analyze import analyze_without_llm
+from pipeline.stages._proposed import Candidate
 from pipeline.stages.candidates import candidates_of
+from pipeline.stages.wording import code_statement
 from pipeline.testing.fake_openai import FakeOpenAI
 from pipeline.text.document import windows
 from pipeline.text.ingest import headline, make_article
@@ -193,3 +195,70 @@ def test_a_content_cut_before_its_cue_is_cut_at_the_cue(text: str) -> None:
     [claim] = _statements(text)
     assert claim.statement == "It was the unidentified FBI official who first raised the idea of a quid pro quo."
     assert claim.standalone
+
+
+def _own_voice(text: str, words: str) -> str:
+    """Code's statement for the article's own sentence holding ``words``, check-worthy or not."""
+    [window] = windows(text, title="A headline")
+    [number] = [n for n in window.numbers if words in window.sentence(n).text]
+    sentence = window.span(number)
+    candidate = Candidate(sentence, (number,), "the article", (), "none", None, None, 1.0)
+    return code_statement(window, candidate).text
+
+
+def test_he_in_a_speakers_own_quotation_is_not_the_speaker() -> None:
+    text = (
+        "Exit polls showed that 65 percent of Republicans supported Donald Trump's call for a ban.\n\n"
+        "“He says what everyone else wants to say but they're too scared to say,” said Steve Moody, a "
+        "small-business owner."
+    )
+    claim = _one(_statements(text), "everyone else wants to say")
+    assert claim.statement.startswith("Donald Trump says what everyone else wants to say"), claim.statement
+
+
+def test_a_pronoun_opening_the_articles_sentence_is_the_subject_before_it() -> None:
+    text = (
+        "Amanda Renteria is the campaign's political director and went to Flint last week to talk with Karen Weaver. "
+        "She has experience in the state, having served as chief of staff to a Michigan senator."
+    )
+    statement = _own_voice(text, "experience in the state")
+    assert statement.startswith("Amanda Renteria has experience in the state"), statement
+
+
+def test_a_pronoun_with_no_one_in_the_sentence_before_looks_further_back() -> None:
+    text = (
+        "Rival Republican candidates have long criticized Donald Trump for once holding liberal views on abortion. "
+        "And conservative commentators have exposed his apostasy on free trade and entitlements. "
+        "But nowhere was his break with the party's orthodoxy more vivid than in the debate last Saturday."
+    )
+    statement = _own_voice(text, "orthodoxy")
+    assert "Donald Trump's break with the party's orthodoxy" in statement, statement
+
+
+def test_a_titled_name_resolves_where_the_surname_is_shared() -> None:
+    text = (
+        "Jeb Bush is the son of George H.W. Bush and the brother of George W. Bush. "
+        "Mr. Bush has struggled to gain traction with his party's base and sits at single digits in the polls. "
+        "A new Gallup poll also showed his net favorability numbers among Republicans falling to 44 percent."
+    )
+    claim = _one(_statements(text), "favorability")
+    assert "Mr. Bush's net favorability numbers" in claim.statement, claim.statement
+    # "he or she" is anyone: no one is put in its place.
+    survey = _one(
+        _statements(
+            "The Census Bureau's survey asks where each resident of a household was born and whether he or "
+            "she is a U.S. citizen, the bureau said."
+        ),  # fmt: skip
+        "citizen",
+    )
+    assert "he or she" in survey.statement, survey.statement
+
+
+def test_a_quotation_that_goes_on_after_its_cue_is_the_same_speakers() -> None:
+    text = (
+        "Keith Hutto, a plumbing contractor, attended the rally. "
+        "“My business in 2006, halfway through, it got bad,” Mr. Hutto said. "
+        "“We kept the doors open and all, but right into 2008 and even into 2010, it was tough.”"
+    )
+    claim = _one(_statements(text), "doors open")
+    assert claim.claimant == "Mr. Hutto" and claim.statement.startswith("Keith Hutto: “We kept the doors open"), claim

@@ -52,3 +52,18 @@ def test_a_statement_that_says_who_and_what_stands_alone(statement: str) -> None
 def test_a_cleft_it_stands_alone_and_a_pointing_it_does_not() -> None:
     assert stands_alone("It was the unidentified FBI official who first raised the idea of a quid pro quo.")
     assert not stands_alone("It was a mistake, so forget about it.")
+
+
+def test_with_its_article_a_capitalised_opening_word_names_no_one() -> None:
+    article = (
+        "Susana Martinez did not speak. Instead she passed the microphone to a delegate. "
+        "News outlets undercount Donald Trump's crowds."
+    )
+    # Read alone, any capitalised word might be a name; with the article, only a person it names is.
+    assert stands_alone("Instead she passed the microphone to a delegate.")
+    assert "'she' before anyone is named" in problems("Instead she passed the microphone to a delegate.", article)
+    assert "'his' before anyone is named" in problems("News outlets undercount his supporters.", article)
+    assert problems("Susana Martinez said she passed the microphone.", article) == []
+    # "Mr. Bush" names a person even where the article's Bushes share the word.
+    bushes = "Jeb Bush and George W. Bush campaigned. Mr. Bush has struggled with his party's base."
+    assert problems("Mr. Bush has struggled with his party's base.", bushes) == []
