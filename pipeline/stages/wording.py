@@ -47,7 +47,7 @@ from pipeline.text.lexicon import (
 )
 from pipeline.text.people import Person, fits, innermost_quotation, known_person, mentioned, names_a_person
 from pipeline.text.sentences import split_sentences
-from pipeline.text.standalone import CUT_BEFORE_CUE, GENERIC_PERSON, problems
+from pipeline.text.standalone import CUT_BEFORE_CUE, GENERIC_PERSON, QUOTED, problems
 from schemas import Attribution
 
 LONG_WORDS = 30  # a statement is at most about 30 words
@@ -462,10 +462,23 @@ def _as_quotation(window: Window, candidate: Candidate, text: str) -> str | None
     the article names as a person) is the speaker's to mean: the statement as their quotation,
     named ("Ben Rhodes: “We continue to face the threat …”"), where the attribution names who speaks."""
     name = _speaker_name(window, candidate, person=False)
+    if name is None and _in_writers_voice(window, candidate, text):
+        name = "The writer"
     if name is None:
         return None
     words = text.replace("“", "‘").replace("”", "’").rstrip()
     return f"{name}: “{words}”"
+
+
+_WRITER = any_of(f"{FIRST_PERSON_SINGULAR} {FIRST_PERSON_PLURAL}".replace("’", "['’]"))
+
+
+def _in_writers_voice(window: Window, candidate: Candidate, text: str) -> bool:
+    """ "I refuse to answer the American Community Survey", "… make me wary": first person outside
+    any quotation of the article is its writer's (PolNeAR, too, credits such words to the author)."""
+    if innermost_quotation(window.text, candidate.content.start) is not None:
+        return False
+    return any(m.group() != "US" for m in _WRITER.finditer(QUOTED.sub(" ", text)))  # "… he called ''our …" is his
 
 
 _THEY = re.compile(r"^They\b")

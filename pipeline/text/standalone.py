@@ -33,7 +33,7 @@ def _alt(words: str) -> str:
 
 # Quoted words, and the rest of a statement after a quotation mark that opens and is not closed in it
 # (a quotation running on past the sentence: 'Pence continued: "When President Obama …').
-_QUOTED = re.compile(r"“[^“”]*(?:”|$)|\"[^\"]*(?:\"|$)|''(?:(?!'').)*(?:''|$)|‘[^‘’]*’(?!\w)")
+QUOTED = re.compile(r"“[^“”]*(?:”|$)|\"[^\"]*(?:\"|$)|''(?:(?!'').)*(?:''|$)|‘[^‘’]*’(?!\w)")
 _SPEAKING = any_of(" ".join([FIRST_PERSON_SINGULAR, FIRST_PERSON_PLURAL, SECOND_PERSON]).replace("’", "['’]"))
 _PERSONAL = f"{' '.join(THIRD_PERSON_SINGULAR)} {THIRD_PERSON_PLURAL} its"
 # Openings that lean on what came before: a pronoun; "It" that points back ("It had done just the
@@ -72,7 +72,7 @@ def problems(statement: str, article: str | None = None) -> list[str]:
     ``article`` it was read from, "he" needs a person the article names before it ("Instead she …"
     names no one); without, any capitalised word will do."""
     found: list[str] = []
-    unquoted = GENERIC_PERSON.sub(" ", _QUOTED.sub(" ", statement))
+    unquoted = GENERIC_PERSON.sub(" ", QUOTED.sub(" ", statement))
     if _OPENINGS.match(statement):
         found.append("opens on a pronoun")
     else:

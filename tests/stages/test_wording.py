@@ -262,3 +262,18 @@ def test_a_quotation_that_goes_on_after_its_cue_is_the_same_speakers() -> None:
     )
     claim = _one(_statements(text), "doors open")
     assert claim.claimant == "Mr. Hutto" and claim.statement.startswith("Keith Hutto: “We kept the doors open"), claim
+
+
+def test_first_person_outside_any_quotation_is_the_writers() -> None:
+    text = (
+        "The Census Bureau has sent its survey to more than 3 million households a year. "
+        "This is why, despite hectoring phone calls from the bureau, I refuse to answer the American Community Survey."
+    )
+    statement = _own_voice(text, "refuse to answer")
+    assert statement == (
+        "The writer: “This is why, despite hectoring phone calls from the bureau, I refuse to answer the American "
+        "Community Survey.”"
+    )
+    # A quotation's first person stays its speaker's, even one the claim's words open outside of.
+    quoted = "Mr. Trump was more direct about the party's rift, what he called ''our arguments this year.''"
+    assert not _own_voice("A headline line. " + quoted, "more direct").startswith("The writer")
