@@ -36,7 +36,7 @@ def one_run(folder: Path, concurrency: int, slots: int) -> dict[str, float]:
     subprocess.run(command, cwd=ROOT, env=env, check=True)
     wall = time.perf_counter() - started
     manifest = json.loads((out / "o" / "run.json").read_text(encoding="utf-8"))
-    verify = manifest["usage"]["by_stage"].get("verify", {})
+    verify = manifest["by_stage"].get("verify", {})
     return {
         "wall": wall, "calls": verify.get("calls", 0), "prompt_tokens": verify.get("prompt_tokens", 0),
         "cached_tokens": verify.get("cached_tokens", 0), "completion_tokens": verify.get("completion_tokens", 0),
