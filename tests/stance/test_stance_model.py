@@ -280,6 +280,26 @@ def test_the_embedder_stays_small_and_gives_back_what_a_batch_of_long_sentences_
     assert grew["after_worst_case"] <= 100, grew  # 2 MiB here
 
 
+def test_the_rewritten_graph_gives_the_files_vectors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The embedder dequantizes only the word-embedding rows a batch gathers (``_word_rows_first``):
+    the same float32 products as the file's graph, which dequantizes the whole table, so the vectors
+    the stance and check-worthiness models were trained on are unchanged. Every sentence of the
+    seeds, and of ../shared/data/fnc1_dev's news bodies when present (about 650 more), in the
+    embedder's own batches, and one cut at 128 tokens."""
+    from pipeline.text.sentences import split_sentences
+
+    files = [*sorted((ROOT / "seeds").glob("*.txt")), *sorted((SHARED / "data" / "fnc1_dev").glob("*.txt"))]
+    texts = list(dict.fromkeys(
+        s.text.strip() for f in files for s in split_sentences(f.read_text(encoding="utf-8")) if s.text.strip()
+    ))  # fmt: skip
+    texts.append(" ".join(texts)[:2000])
+    assert len(texts) >= 60
+    rewritten = embedder.Embedder().embed(texts)
+    monkeypatch.setattr(embedder, "_word_rows_first", lambda model: model)  # the file's graph as published
+    published = embedder.Embedder().embed(texts)
+    assert np.abs(rewritten - published).max() <= 1e-6
+
+
 def test_batches_hold_at_most_64_rows_and_the_attention_cap_and_every_text_once() -> None:
     lengths = [5, 128, 40, 33, 128, 7, 128, 128, 128, 90] * 13
     order = sorted(range(len(lengths)), key=lambda i: lengths[i])
