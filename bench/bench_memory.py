@@ -95,7 +95,7 @@ def runs(work: Path, inputs: Path, count: int, concurrency: int) -> None:
                 done = subprocess.run(
                     [sys.executable, "-c", RUN, "run", str(inputs), "--out", str(work / f"out-{tag}"),
                      "--base-url", base_url, "--model", "gpt-4o-mini", "--verifier", verifier, stories,
-                     "--concurrency", str(concurrency), "--quiet"],
+                     "--concurrency", str(concurrency), "--quiet", "--follow-symlinks"],  # --inputs are links
                     cwd=ROOT, env=env, capture_output=True, text=True,
                 )
                 peak = next(line for line in done.stderr.splitlines() if line.startswith("peak")).split()
