@@ -276,8 +276,8 @@ def test_the_embedder_stays_small_and_gives_back_what_a_batch_of_long_sentences_
     done = subprocess.run([sys.executable, "-c", _EMBEDDER_MEMORY], cwd=root, capture_output=True, text=True,
                           timeout=120, check=True)
     grew = json.loads(done.stdout)
-    assert grew["load"] <= 80, grew  # 28 MiB here
-    assert grew["after_worst_case"] <= 100, grew  # 2 MiB here
+    assert grew["load"] <= 80, grew  # 50-51 MiB here (2026-12-07)
+    assert grew["after_worst_case"] <= 100, grew  # 31-34 MiB here (2026-12-07)
 
 
 def test_the_rewritten_graph_gives_the_files_vectors(monkeypatch: pytest.MonkeyPatch) -> None:
