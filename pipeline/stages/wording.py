@@ -499,8 +499,7 @@ def _they(window: Window, candidate: Candidate, text: str) -> str:
 def _third_person(window: Window, candidate: Candidate, text: str) -> str:
     """ "He hoped …" as the one person who fits: the candidate's own source first (in "Park said he
     …", "he" is Park unless the gender says otherwise), else the people the sentences before name."""
-    blank = lambda m: " " * len(m.group())  # noqa: E731 - offsets stay those of ``text``
-    unquoted = GENERIC_PERSON.sub(blank, re.sub(r"“[^“”]*”", blank, text))  # "whether he or she …" is anyone
+    unquoted = GENERIC_PERSON.sub(_blank, re.sub(r"“[^“”]*”", _blank, text))  # "whether he or she …" is anyone
     pronoun = _THIRD_PERSON.search(unquoted)
     before = unquoted[: pronoun.start()] if pronoun is not None else ""
     if pronoun is None or names_a_person(before, window.text):  # "Mr. Bush … his party": named
@@ -513,6 +512,10 @@ def _third_person(window: Window, candidate: Candidate, text: str) -> str:
     possessive = word.lower() in ("his", "hers") or word.lower() == "her" and _NOUN_NEXT.match(following) is not None
     name = f"{person.name}'s" if possessive else person.name
     return text[: pronoun.start()] + name + text[pronoun.end() :]
+
+
+def _blank(match: re.Match[str]) -> str:
+    return " " * len(match.group())  # the offsets stay those of the text
 
 
 _THIRD_PERSON = any_of(" ".join(THIRD_PERSON_SINGULAR))
