@@ -533,6 +533,8 @@ def _referent(window: Window, candidate: Candidate, pronoun: str) -> Person | No
     the article's own sentence is the person the sentence before opens on (its subject: "Amanda
     Renteria is … . She has experience …"); else None. In a speaker's own quoted words "he" is
     never the speaker ("“He says what everyone wants to say,” Moody said": not Moody)."""
+    if candidate.claimant.lower() == "who" and candidate.claimant_span is not None:
+        return _who(window, candidate.claimant_span.start, pronoun)
     speaker = _quoted_speaker(window, candidate)
 
     def fitting(found: list[Person | None]) -> dict[str, Person]:
@@ -557,6 +559,18 @@ def _referent(window: Window, candidate: Candidate, pronoun: str) -> Person | No
         if further:
             return next(iter(further.values())) if len(further) == 1 else None
     return None
+
+
+# What "who" stands for, where it is a name: "Donald Trump, who will find just the information he needs".
+_NAME_BEFORE_WHO = re.compile(r"((?:(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov)\. )?[A-Z][\w’'-]*\.?(?: [A-Z][\w’'-]*\.?)*),? ?$")
+
+
+def _who(window: Window, start: int, pronoun: str) -> Person | None:
+    """ "X, who said he …": "he" is X, where X is a person the article names; nobody code can name
+    where X is "a president" or "a young child" (not whoever the sentences before name)."""
+    named = _NAME_BEFORE_WHO.search(window.text[max(0, start - 80) : start])
+    person = known_person(named.group(1), window.text) if named is not None else None
+    return person if person is not None and fits(person, pronoun) else None
 
 
 # The sentence's subject, when it opens on a name: "Amanda Renteria is …", "On Saturday, Sen. Bernie Sanders …".

@@ -18,7 +18,7 @@ from pipeline.testing.fake_openai import FakeOpenAI
 from pipeline.text.document import windows
 from pipeline.text.ingest import headline, make_article
 from pipeline.text.standalone import stands_alone
-from schemas import ArticleResult, Claim
+from schemas import ArticleResult, Claim, Span
 
 TEXT = SEED.read_text(encoding="utf-8")
 
@@ -277,3 +277,31 @@ def test_first_person_outside_any_quotation_is_the_writers() -> None:
     # A quotation's first person stays its speaker's, even one the claim's words open outside of.
     quoted = "Mr. Trump was more direct about the party's rift, what he called ''our arguments this year.''"
     assert not _own_voice("A headline line. " + quoted, "more direct").startswith("The writer")
+
+
+def _reported(text: str, source: str, cue: str, content: str) -> str:
+    """Code's statement for ``content``, reported by ``source`` with ``cue`` (the first of each in the text)."""
+    [window] = windows(text, title="A headline")
+
+    def span(words: str) -> Span:
+        start = text.index(words)
+        return Span(start=start, end=start + len(words), text=words)
+
+    content_span = span(content)
+    numbers = tuple(window.sentence_numbers_of(content_span))
+    candidate = Candidate(content_span, numbers, source, (), cue, span(source), span(cue), 1.0)
+    return code_statement(window, candidate).text
+
+
+def test_he_after_someone_who_is_that_one_named_or_not() -> None:
+    # "a president who says he's …": he is that president, not Hillary Clinton, named just before.
+    text = (
+        '"We need steady hands," Hillary Clinton told AIPAC, referring to the business mogul but not naming him. '
+        "\"Not a president who says he's neutral on Monday, pro-Israel on Tuesday and who knows what on Wednesday "
+        'because everything is negotiable."'
+    )
+    statement = _reported(text, "who", "says", "he's neutral on Monday, pro-Israel on Tuesday")
+    assert statement.startswith("He's neutral on Monday"), statement
+    # "X, who …": where X is a person the article names, he is X.
+    named = "That is good news for a would-be president, Donald Trump, who will find just the data he needs."
+    assert _reported(named, "who", "will find", "just the data he needs") == "Just the data Donald Trump needs."
