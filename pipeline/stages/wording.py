@@ -45,7 +45,15 @@ from pipeline.text.lexicon import (
     any_of,
     third_person,
 )
-from pipeline.text.people import Person, fits, innermost_quotation, known_person, mentioned, names_a_person
+from pipeline.text.people import (
+    Person,
+    fits,
+    innermost_quotation,
+    known_person,
+    mentioned,
+    named_before,
+    names_a_person,
+)
 from pipeline.text.sentences import split_sentences
 from pipeline.text.standalone import CUT_BEFORE_CUE, GENERIC_PERSON, QUOTED, problems
 from schemas import Attribution
@@ -532,10 +540,13 @@ def _referent(window: Window, candidate: Candidate, pronoun: str) -> Person | No
     further back, one at a time (up to ``CONTEXT_SENTENCES``). Two or more fit: a pronoun opening
     the article's own sentence is the person the sentence before opens on (its subject: "Amanda
     Renteria is … . She has experience …"); else None. In a speaker's own quoted words "he" is
-    never the speaker ("“He says what everyone wants to say,” Moody said": not Moody)."""
+    never the speaker ("“He says what everyone wants to say,” Moody said": not Moody); "X, who said
+    he …" is X where the article names X, nobody where X is "a president"."""
+    speaking, opening = _quoted_speaker(window, candidate), _subject_before(window, candidate)
     if candidate.claimant.lower() == "who" and candidate.claimant_span is not None:
-        return _who(window, candidate.claimant_span.start, pronoun)
-    speaker = _quoted_speaker(window, candidate)
+        return named_before(window.text, candidate.claimant_span.start, pronoun)
+    speaker = known_person(speaking, window.text) if speaking is not None else None
+    subject = known_person(opening, window.text) if opening is not None else None
 
     def fitting(found: list[Person | None]) -> dict[str, Person]:
         return {p.name: p for p in found if p is not None and fits(p, pronoun) and p != speaker}
@@ -549,7 +560,7 @@ def _referent(window: Window, candidate: Candidate, pronoun: str) -> Person | No
     if len(near) == 1:
         return next(iter(near.values()))
     if len(near) > 1:
-        return _subject_before(window, candidate, first, near)
+        return subject if subject is not None and subject.name in near else None
     if candidate.cue != "none" and speaker is None:  # "who said he …": someone the article does not name
         return None
     for number in range(first - 2, first - 1 - CONTEXT_SENTENCES, -1):
@@ -561,18 +572,6 @@ def _referent(window: Window, candidate: Candidate, pronoun: str) -> Person | No
     return None
 
 
-# What "who" stands for, where it is a name: "Donald Trump, who will find just the information he needs".
-_NAME_BEFORE_WHO = re.compile(r"((?:(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov)\. )?[A-Z][\w’'-]*\.?(?: [A-Z][\w’'-]*\.?)*),? ?$")
-
-
-def _who(window: Window, start: int, pronoun: str) -> Person | None:
-    """ "X, who said he …": "he" is X, where X is a person the article names; nobody code can name
-    where X is "a president" or "a young child" (not whoever the sentences before name)."""
-    named = _NAME_BEFORE_WHO.search(window.text[max(0, start - 80) : start])
-    person = known_person(named.group(1), window.text) if named is not None else None
-    return person if person is not None and fits(person, pronoun) else None
-
-
 # The sentence's subject, when it opens on a name: "Amanda Renteria is …", "On Saturday, Sen. Bernie Sanders …".
 _OPENS_ON_NAME = re.compile(
     r"^\W*(?:[^,.;:]{1,30},\s+)?(?:(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Former|President)\.?\s+)*"
@@ -580,29 +579,28 @@ _OPENS_ON_NAME = re.compile(
 )
 
 
-def _subject_before(window: Window, candidate: Candidate, first: int, fitting: dict[str, Person]) -> Person | None:
-    """Of several people who fit, the subject of the sentence before, for a pronoun that opens the
-    article's own sentence (the subject carries on: centering's preference); None otherwise."""
-    if candidate.cue != "none" or first - 1 not in window.numbers:
+def _subject_before(window: Window, candidate: Candidate) -> str | None:
+    """For a candidate that is the article's own sentence, the name the sentence before opens on (its
+    subject, which a pronoun opening this one carries on: centering's preference); None otherwise."""
+    first = min(candidate.sentences, default=None)
+    if candidate.cue != "none" or first is None or first not in window.numbers or first - 1 not in window.numbers:
         return None
     if window.text[window.sentence(first).start : candidate.content.start].strip():
         return None
     opening = _OPENS_ON_NAME.match(window.sentence(first - 1).text)
-    person = known_person(opening["name"], window.text) if opening is not None else None
-    return person if person is not None and person.name in fitting else None
+    return opening["name"] if opening is not None else None
 
 
-def _quoted_speaker(window: Window, candidate: Candidate) -> Person | None:
-    """The person whose own quotation the candidate's content is, if the article names them: the
-    content opens the quotation, and the quotation's speaker is the candidate's own source (a quote
-    mark paired wrongly earlier in a paragraph makes neither true)."""
+def _quoted_speaker(window: Window, candidate: Candidate) -> str | None:
+    """Who speaks, where the candidate's content is their own quotation: the content opens the
+    quotation, and the quotation's speaker is the candidate's own source (a quote mark paired
+    wrongly earlier in a paragraph makes neither true)."""
     quotation = innermost_quotation(window.text, candidate.content.start)
     if quotation is None or window.text[quotation[0] : candidate.content.start].strip("“\"'‘ "):
         return None
     speaking = quotation_speaker(window, candidate.content.start)
-    speaker = known_person(speaking[1], window.text) if speaking is not None else None
-    source = known_person(candidate.via[-1] if candidate.via else candidate.claimant, window.text)
-    return speaker if speaker is not None and speaker == source else None
+    source = candidate.via[-1] if candidate.via else candidate.claimant
+    return speaking[1] if speaking is not None and same_person(speaking[1], source) else None
 
 
 _PROPOSAL = re.compile(

@@ -135,6 +135,18 @@ def _titled(before: str, word: str, article: str) -> Person | None:
     return Person(f"{title.group(1)}. {word}", gender)
 
 
+# A name right before a position: "a would-be president, Donald Trump, who …".
+_NAME_BEFORE = re.compile(r"((?:(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov)\. )?[A-Z][\w’'-]*\.?(?: [A-Z][\w’'-]*\.?)*),? ?$")
+
+
+def named_before(article: str, position: int, pronoun: str) -> Person | None:
+    """ "X, who said he …": the person X names, where the article names X as one and they fit the
+    pronoun; None where X is "a president" or "a young child" (nobody code can name)."""
+    named = _NAME_BEFORE.search(article[max(0, position - 80) : position])
+    person = known_person(named.group(1), article) if named is not None else None
+    return person if person is not None and fits(person, pronoun) else None
+
+
 def known_person(name: str, article: str) -> Person | None:
     """The person a name or a claimant names ("Bremmer", "the Eurasia Group’s Ian Bremmer")."""
     titled = re.fullmatch(r"\W*((?:Mr|Mrs|Ms|Miss)\.?\s+)([A-Z][\w’'-]+)\W*", name)
