@@ -13,7 +13,9 @@ from pipeline.text.lexicon import FEMALE_TITLES, MALE_TITLES, ROLES, THIRD_PERSO
 from pipeline.text.sentences import split_sentences
 
 _NAME = re.compile(r"\b[A-Z][\w’'-]*(?:[ \t]+(?:[A-Z]\.(?=[ \t]+[A-Z])|[A-Z][\w’'-]*))*")  # "Donald J. Trump"
-_TITLED = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov)\.[ \t]+([A-Z][\w’'-]+)")
+_TITLE = r"(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov)\."  # before a surname: "Mr. Bush", "Sen. Cruz"
+_GENDERED = "Mr|Mrs|Ms|Miss"  # the titles that say a gender (lexicon: MALE_TITLES, FEMALE_TITLES)
+_TITLED = re.compile(rf"\b{_TITLE}[ \t]+([A-Z][\w’'-]+)")
 _ROLE = any_of(
     ROLES
     + " minister senator governor secretary mogul leader mayor councillor councilman councilwoman judge representative "
@@ -115,19 +117,19 @@ def mentioned(text: str, article: str) -> list[Person]:
     found: dict[str, Person] = {}
     for match in re.finditer(r"[A-Z][\w’'-]+", text):
         word = re.sub(r"[’']s$", "", match.group())
-        person = known.get(word.lower()) or _titled(text[: match.start()], word, article)
+        person = known.get(word.lower()) or _titled(text, match.start(), word, article)
         if person is not None:
             found.setdefault(person.name, person)
     return list(found.values())
 
 
-_HONORIFIC = re.compile(r"\b(Mr|Mrs|Ms|Miss)\.?\s+$")
+_HONORIFIC = re.compile(rf"\b({_GENDERED})\.?\s+$")
 
 
-def _titled(before: str, word: str, article: str) -> Person | None:
-    """ "Mr. Bush" where the article names three Bushes: the person as the article titles them (its
-    own way of saying which), with the title's gender."""
-    title = _HONORIFIC.search(before)
+def _titled(text: str, end: int, word: str, article: str) -> Person | None:
+    """ "Mr. Bush" (``word`` at ``end`` of ``text``) where the article names three Bushes: the person
+    as the article titles them (its own way of saying which), with the title's gender."""
+    title = _HONORIFIC.search(text, max(0, end - 8), end)  # "Miss. " at most: no scan of all before
     if title is None or len(_name_words(article).get(word.lower(), ())) < 2:
         return None
     honorific = title.group(1).lower()
@@ -136,7 +138,7 @@ def _titled(before: str, word: str, article: str) -> Person | None:
 
 
 # A name right before a position: "a would-be president, Donald Trump, who …".
-_NAME_BEFORE = re.compile(r"((?:(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov)\. )?[A-Z][\w’'-]*\.?(?: [A-Z][\w’'-]*\.?)*),? ?$")
+_NAME_BEFORE = re.compile(rf"((?:{_TITLE} )?[A-Z][\w’'-]*\.?(?: [A-Z][\w’'-]*\.?)*),? ?$")
 
 
 def named_before(article: str, position: int, pronoun: str) -> Person | None:
@@ -149,8 +151,8 @@ def named_before(article: str, position: int, pronoun: str) -> Person | None:
 
 def known_person(name: str, article: str) -> Person | None:
     """The person a name or a claimant names ("Bremmer", "the Eurasia Group’s Ian Bremmer")."""
-    titled = re.fullmatch(r"\W*((?:Mr|Mrs|Ms|Miss)\.?\s+)([A-Z][\w’'-]+)\W*", name)
-    if titled is not None and (person := _titled(titled.group(1), titled.group(2), article)) is not None:
+    titled = re.fullmatch(rf"\W*((?:{_GENDERED})\.?\s+)([A-Z][\w’'-]+)\W*", name)
+    if titled is not None and (person := _titled(name, titled.end(1), titled.group(2), article)) is not None:
         return person
     phrase = person_name(name) or re.split(r"[’']s\s+", name)[-1]
     known = people(article)
@@ -165,7 +167,7 @@ def fits(person: Person, pronoun: str) -> bool:
 
 def _genders(text: str, names: dict[str, str]) -> dict[str, str]:
     votes: dict[str, Counter[str]] = {}
-    for match in re.finditer(r"\b(Mr|Mrs|Ms|Miss)\.?\s+([A-Z][\w’'-]+)", text):
+    for match in re.finditer(rf"\b({_GENDERED})\.?\s+([A-Z][\w’'-]+)", text):
         name = names.get(match.group(2).lower())
         if name is not None:
             gender = (
