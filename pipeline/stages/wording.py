@@ -462,7 +462,7 @@ _SPEAKING = any_of(f"{FIRST_PERSON_SINGULAR} {FIRST_PERSON_PLURAL} {SECOND_PERSO
 
 
 def _unquoted(text: str) -> str:
-    return re.sub(r"“[^“”]*”", " ", text).replace("US", "")
+    return QUOTED.sub(" ", text).replace("US", "")
 
 
 def _as_quotation(window: Window, candidate: Candidate, text: str) -> str | None:

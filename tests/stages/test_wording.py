@@ -47,6 +47,23 @@ def test_first_person_in_a_quotation_is_its_speaker(seed: ArticleResult) -> None
     assert quoted.statement == "Ana Ruiz has met the mayor twice this year." and quoted.standalone
 
 
+def test_a_paraphrase_quoting_a_few_words_is_not_made_its_speakers_quotation() -> None:
+    # "we" inside the article's straight quotes is Rhodes's; the rest is the writer's paraphrase, which
+    # curly quotes under Rhodes's name would pass off as his words (PolNeAR dev did this, and the
+    # same for "Watch: “…” said Carly Fiorina …").
+    text = (
+        "Ben Rhodes spoke to reporters on Friday. Rhodes noted that U.S. officials have long been talking with "
+        'Chinese officials about the threat posed by North Korea, and "we\'re in discussions about the deployment '
+        'of additional missile defense" in the area.'
+    )
+    claim = _one(_statements(text), "missile defense")
+    assert claim.statement.startswith("U.S. officials have long been talking") and "“" not in claim.statement
+    assert claim.claimant == "Rhodes" and claim.standalone
+    # First person outside any quotation is still the speaker's to mean, and quoted as theirs.
+    said = _one(_statements('"We will not accept any deal that raises taxes," said Senator Ana Ruiz.'), "raises taxes")
+    assert said.statement == "Ana Ruiz: “We will not accept any deal that raises taxes.”"
+
+
 def test_he_is_the_one_person_who_fits_or_is_left_and_marked() -> None:
     one = (
         "Bradley Podliska worked for the committee for ten months. "
