@@ -421,8 +421,17 @@ def _first_person(window: Window, candidate: Candidate, text: str) -> str:
         verb = match.group(1)
         return f"{name} {_AGREED.get(verb) or (third_person(verb) if verb in REPORTING_VERBS else verb)}"
 
-    text = _I_AND_VERB.sub(agreed, text)
-    return _FIRST_PERSON.sub(lambda m: _AS_SOMEONE.get(m.group().lower().replace("’", "'"), "{}").format(name), text)
+    def as_someone(match: re.Match[str]) -> str:  # "my" -> "Bremmer's"
+        return _AS_SOMEONE.get(match.group().lower().replace("’", "'"), "{}").format(name)
+
+    # A quotation inside the quotation is someone else's words, or words nobody said ("no one is like,
+    # ‘My 401(k) is speculation’"): its "my" is not the speaker's.
+    parts = _QUOTE_IN_QUOTE.split(text)  # outside, inside, outside, …
+    return "".join(part if i % 2 else _FIRST_PERSON.sub(as_someone, _I_AND_VERB.sub(agreed, part))
+                   for i, part in enumerate(parts))  # fmt: skip
+
+
+_QUOTE_IN_QUOTE = re.compile(r"(‘[^‘’]*(?:’(?!\w)|$))")  # to the end where the statement stops inside it
 
 
 def _speaker_name(window: Window, candidate: Candidate, *, person: bool = True) -> str | None:

@@ -29,7 +29,7 @@ _NOT_A_PERSON = any_of(
     "media court bank republic republicans democrats state states united nations street city county league "
     "survey bureau staff campaign convention senate congress administration commission church school college "
     "center centre club corporation organization coalition watch fund board majority minority act bill law "
-    "republican democrat"
+    "republican democrat catholic catholics christian christians muslim muslims jewish protestant evangelical"
 )
 _PLACE_OPENING = re.compile(r"^(?:New|North|South|East|West|Saint|San|Los|Las|Fort)\s")
 _LEADING = frozenset(
@@ -55,7 +55,8 @@ def person_name(phrase: str) -> str | None:
     """The person a capitalised phrase names, without roles and possessors ("the Eurasia Group’s Ian
     Bremmer" -> "Ian Bremmer", "Russian President Vladimir Putin" -> "Vladimir Putin"); None for an
     organisation or a place."""
-    phrase = re.sub(r"[’']s$", "", re.split(r"[’']s\s+", phrase.strip())[-1])  # "Donald Trump’s" -> "Donald Trump"
+    # "Donald Trump’s" -> "Donald Trump"; "the Nazis' Kristallnacht" -> "Kristallnacht"
+    phrase = re.sub(r"[’']s$", "", re.split(r"(?:[’']s|s[’'])\s+", phrase.strip())[-1])
     words = phrase.replace("/", " ").split()
     cut = max((i + 1 for i, w in enumerate(words) if _ROLE.fullmatch(w) or w.lower().rstrip(".") in TITLES), default=0)
     words = [w for w in words[cut:] if w not in _LEADING]

@@ -64,6 +64,18 @@ def test_a_paraphrase_quoting_a_few_words_is_not_made_its_speakers_quotation() -
     assert said.statement == "Ana Ruiz: “We will not accept any deal that raises taxes.”"
 
 
+def test_first_person_in_a_quotation_inside_the_quotation_is_not_the_speakers() -> None:
+    # PolNeAR: "Lopez: Well, no one is like, ‘My 401(k) is speculation.’" The "my" is words nobody said;
+    # the old code wrote "Well, no one is like, ‘Luciana Lopez's 401(k) is speculation."
+    text = (
+        "Luciana Lopez covers markets for Reuters.\n\nLopez: Well, no one is like, ‘My 401(k) is "
+        "speculation.’ In a way, it gets to be all things to all people."
+    )
+    claim = _one(_statements(text), "401(k)")
+    assert "‘My 401(k) is speculation" in claim.statement and "Lopez's" not in claim.statement
+    assert claim.claimant == "Lopez"
+
+
 def test_he_is_the_one_person_who_fits_or_is_left_and_marked() -> None:
     one = (
         "Bradley Podliska worked for the committee for ten months. "
