@@ -323,7 +323,8 @@ _NAME = re.compile(r"\b[A-Z][\w’'-]+(?: [A-Z][\w’'-]+)*")
 def named_source(window: Window, attribution: Attribution, outer: list[Attribution]) -> str:
     """A pronoun source as the person it stands for: the last name before it, in the enclosing
     quote ("I spoke with Elon …, and he told me") or else in this and the previous sentence,
-    the attribution's own content left out ("“Elon musk told me …” he said": not Musk)."""
+    the attribution's own content left out ("“Elon musk told me …” he said": not Musk); where
+    that name is no person's, the nearest person who fits."""
     assert attribution.source is not None
     source = attribution.source
     if source.text.lower() not in SUBJECT_PRONOUNS:
@@ -344,7 +345,28 @@ def named_source(window: Window, attribution: Attribution, outer: list[Attributi
         )
     known = names_in(region)
     names = [m.group() for m in _NAME.finditer(region) if m.group() in known or m.group().split()[-1] in known]
-    return names[-1] if names else source.text
+    if not names:
+        return source.text  # nobody named near: the pronoun, left for a desk to read
+    if names_a_person(names[-1], window.text):
+        return names[-1]
+    # The last name is no person ("… on Wednesday. “…,” she said", "Florida", "the FBI"): the nearest
+    # person who fits, in these sentences or up to CONTEXT_SENTENCES further back; else that name.
+    # One who fits, or the one a sentence here opens on ("Rashad Robinson … said … Trump's rhetoric …
+    # He noted": Robinson); several and none opening a sentence: which is not code's to guess.
+    fitting = {p.name: p for p in mentioned(region, window.text) if fits(p, source.text)}
+    further = [] if outer else range(before - 1, before - 1 - CONTEXT_SENTENCES, -1)
+    for number in further:
+        if fitting or number not in window.numbers:
+            break
+        fitting = {p.name: p for p in mentioned(window.sentence(number).text, window.text) if fits(p, source.text)}
+    if len(fitting) == 1:
+        return next(iter(fitting))
+    for sentence in reversed(split_sentences(region)):
+        opening = _OPENS_ON_NAME.match(sentence.text)
+        person = known_person(opening.group("name"), window.text) if opening is not None else None
+        if person is not None and person.name in fitting:
+            return person.name
+    return names[-1]
 
 
 def quotation_speaker(window: Window, position: int) -> tuple[Attribution, str] | None:
