@@ -363,7 +363,8 @@ def named_source(window: Window, attribution: Attribution, outer: list[Attributi
         return next(iter(fitting))
     for sentence in reversed(split_sentences(region)):
         opening = _OPENS_ON_NAME.match(sentence.text)
-        person = known_person(opening.group("name"), window.text) if opening is not None else None
+        subject = opening.group("name") if opening is not None else "The"
+        person = None if subject.split()[0] in ("The", "A", "An") else known_person(subject, window.text)
         if person is not None and person.name in fitting:
             return person.name
     return names[-1]

@@ -189,12 +189,32 @@ def _genders(text: str, names: dict[str, str]) -> dict[str, str]:
             votes.setdefault(name, Counter())[THIRD_PERSON_SINGULAR[pronoun.lower()]] += 2
         for pronoun in _SAID_PRONOUN.findall(sentence.text):  # "Podliska said he …"
             votes.setdefault(name, Counter())[THIRD_PERSON_SINGULAR[pronoun.lower()]] += 1
+    for name in set(names.values()):  # a first name the name lists give one gender: a vote of 2
+        gender = _first_name_gender(name.split()[0])
+        if gender is not None:
+            votes.setdefault(name, Counter())[gender] += 2
     found: dict[str, str] = {}
     for name, counted in votes.items():
         (top, n), *rest = counted.most_common()
         if n >= 2 and (not rest or n >= 3 * rest[0][1]):  # a clear majority: a sentence's "he" may be someone else
             found[name] = top
     return found
+
+
+@functools.cache
+def _first_names() -> "gender_guesser.detector.Detector":  # noqa: F821 (imported here: 0.1 s, once)
+    import gender_guesser.detector
+
+    return gender_guesser.detector.Detector(case_sensitive=False)
+
+
+def _first_name_gender(word: str) -> str | None:
+    """ "male" or "female" where gender-guesser's name lists give the first name one gender (not
+    "mostly": "Bernie" is mostly female there), else None ("Mr." and "Ms." are titles, not names)."""
+    if word.endswith(".") or len(word) < 2:
+        return None
+    gender = _first_names().get_gender(word)
+    return gender if gender in ("male", "female") else None
 
 
 def quotations(text: str) -> list[tuple[int, int]]:

@@ -76,6 +76,19 @@ def test_first_person_in_a_quotation_inside_the_quotation_is_not_the_speakers() 
     assert claim.claimant == "Lopez"
 
 
+def test_a_pronoun_source_is_the_person_who_fits_not_the_last_capitalised_word() -> None:
+    # PolNeAR: "“… who knows what on Wednesday …” / “Well, my friends, …!” she said" was Wednesday's.
+    text = (
+        "“We need steady hands,” Hillary Clinton told the conference. “Not a president who says he is "
+        "neutral on Monday and who knows what on Wednesday.\n\n“Well, my friends, our security is "
+        "nonnegotiable!” she said."
+    )
+    assert _one(_statements(text), "nonnegotiable").claimant == "Hillary Clinton"
+    # Two men who fit and neither opens the sentence: which one is not code's to guess.
+    two = "The campaign of Ted Cruz attacked Ben Carson on Monday in Iowa. “Is this what we accept now?” he said."
+    assert _one(_statements(two), "accept now").claimant not in ("Ted Cruz", "Ben Carson")
+
+
 def test_he_is_the_one_person_who_fits_or_is_left_and_marked() -> None:
     one = (
         "Bradley Podliska worked for the committee for ten months. "

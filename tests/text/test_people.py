@@ -23,3 +23,8 @@ def test_the_article_s_people_leave_out_events_and_faiths() -> None:
     )
     names = {person.name for person in people(text).values()}
     assert names == {"Lori Bernstein", "Jeb Bush"}
+
+
+def test_a_first_name_the_name_lists_give_one_gender_gives_it() -> None:
+    genders = {p.name: p.gender for p in people("Hillary Clinton spoke. Bernie Sanders listened.").values()}
+    assert genders == {"Hillary Clinton": "female", "Bernie Sanders": None}  # "Bernie": mostly female there
