@@ -19,6 +19,7 @@ What code cannot resolve it leaves, and the statement says it does not stand alo
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pipeline.stages._proposed import Candidate
@@ -349,25 +350,40 @@ def named_source(window: Window, attribution: Attribution, outer: list[Attributi
         return source.text  # nobody named near: the pronoun, left for a desk to read
     if names_a_person(names[-1], window.text):
         return names[-1]
+
     # The last name is no person ("… on Wednesday. “…,” she said", "Florida", "the FBI"): the nearest
     # person who fits, in these sentences or up to CONTEXT_SENTENCES further back; else that name.
     # One who fits, or the one a sentence here opens on ("Rashad Robinson … said … Trump's rhetoric …
     # He noted": Robinson); several and none opening a sentence: which is not code's to guess.
-    fitting = {p.name: p for p in mentioned(region, window.text) if fits(p, source.text)}
-    further = [] if outer else range(before - 1, before - 1 - CONTEXT_SENTENCES, -1)
-    for number in further:
-        if fitting or number not in window.numbers:
-            break
-        fitting = {p.name: p for p in mentioned(window.sentence(number).text, window.text) if fits(p, source.text)}
-    if len(fitting) == 1:
-        return next(iter(fitting))
+    def fitting(found: list[Person]) -> dict[str, Person]:
+        return {p.name: p for p in found if fits(p, source.text)}
+
+    near = fitting(mentioned(region, window.text))
+    if not near and not outer:
+        near = _fitting_further_back(window, range(before - 1, before - 1 - CONTEXT_SENTENCES, -1), fitting)
+    if len(near) == 1:
+        return next(iter(near))
     for sentence in reversed(split_sentences(region)):
         opening = _OPENS_ON_NAME.match(sentence.text)
-        subject = opening.group("name") if opening is not None else "The"
-        person = None if subject.split()[0] in ("The", "A", "An") else known_person(subject, window.text)
-        if person is not None and person.name in fitting:
+        if opening is None or opening["name"].split()[0] in ("The", "A", "An"):  # "The Cruz campaign": no one
+            continue
+        person = known_person(opening["name"], window.text)
+        if person is not None and person.name in near:
             return person.name
     return names[-1]
+
+
+def _fitting_further_back(
+    window: Window, numbers: range, fitting: Callable[[list[Person]], dict[str, Person]]
+) -> dict[str, Person]:
+    """The people who fit in the nearest of the sentences ``numbers`` (nearest first) that names any."""
+    for number in numbers:
+        if number not in window.numbers:
+            break
+        found = fitting(mentioned(window.sentence(number).text, window.text))
+        if found:
+            return found
+    return {}
 
 
 def quotation_speaker(window: Window, position: int) -> tuple[Attribution, str] | None:
@@ -580,7 +596,7 @@ def _referent(window: Window, candidate: Candidate, pronoun: str) -> Person | No
     speaker = known_person(speaking, window.text) if speaking is not None else None
     subject = known_person(opening, window.text) if opening is not None else None
 
-    def fitting(found: list[Person | None]) -> dict[str, Person]:
+    def fitting(found: Sequence[Person | None]) -> dict[str, Person]:
         return {p.name: p for p in found if p is not None and fits(p, pronoun) and p != speaker}
 
     first = min(candidate.sentences, default=None)
@@ -588,20 +604,15 @@ def _referent(window: Window, candidate: Candidate, pronoun: str) -> Person | No
     if first is None or first not in window.numbers:
         return next(iter(chain.values())) if len(chain) == 1 else None
     start = window.sentence(first - 1).start if first - 1 in window.numbers else window.sentence(first).start
-    near = chain | fitting(list(mentioned(window.text[start : candidate.content.start], window.text)))
+    near = chain | fitting(mentioned(window.text[start : candidate.content.start], window.text))
     if len(near) == 1:
         return next(iter(near.values()))
     if len(near) > 1:
         return subject if subject is not None and subject.name in near else None
     if candidate.cue != "none" and speaker is None:  # "who said he …": someone the article does not name
         return None
-    for number in range(first - 2, first - 1 - CONTEXT_SENTENCES, -1):
-        if number not in window.numbers:
-            break
-        further = fitting(list(mentioned(window.sentence(number).text, window.text)))
-        if further:
-            return next(iter(further.values())) if len(further) == 1 else None
-    return None
+    further = _fitting_further_back(window, range(first - 2, first - 1 - CONTEXT_SENTENCES, -1), fitting)
+    return next(iter(further.values())) if len(further) == 1 else None
 
 
 # The sentence's subject, when it opens on a name: "Amanda Renteria is …", "On Saturday, Sen. Bernie Sanders …".

@@ -8,9 +8,13 @@ import functools
 import re
 from collections import Counter
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pipeline.text.lexicon import FEMALE_TITLES, MALE_TITLES, ROLES, THIRD_PERSON_SINGULAR, TITLES, any_of
 from pipeline.text.sentences import split_sentences
+
+if TYPE_CHECKING:
+    from gender_guesser.detector import Detector
 
 _NAME = re.compile(r"\b[A-Z][\w’'-]*(?:[ \t]+(?:[A-Z]\.(?=[ \t]+[A-Z])|[A-Z][\w’'-]*))*")  # "Donald J. Trump"
 _TITLE = r"(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov)\."  # before a surname: "Mr. Bush", "Sen. Cruz"
@@ -202,7 +206,7 @@ def _genders(text: str, names: dict[str, str]) -> dict[str, str]:
 
 
 @functools.cache
-def _first_names() -> "gender_guesser.detector.Detector":  # noqa: F821 (imported here: 0.1 s, once)
+def _first_names() -> "Detector":  # imported on first use: 0.1 s to read its name lists, once
     import gender_guesser.detector
 
     return gender_guesser.detector.Detector(case_sensitive=False)
